@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Count test results from meson testlog.json files.
+
+A TAP test contributes one result per 'ok' / 'not ok' line (skips counted apart); a TAP test that
+meson marked failed without any failing line (a crash, a bad plan) adds one failure; any other test
+counts once by its result. With --final STATUS, a non-zero STATUS (a build that failed) adds one
+failure, and the last line printed is 'N passed, N failed, N skipped'."""
+import json
+import re
+import sys
+
+TAP = re.compile(r'^(not ok|ok)\b(.*)$')
+
+def count(paths):
+    passed = failed = skipped = 0
+    failures = []
+    for path in paths:
+        try:
+            lines = open(path, encoding='utf-8', errors='replace').read().splitlines()
+        except OSError:
+            failed += 1
+            failures.append(f'{path}: missing test log')
+            continue
+        for line in lines:
+            t = json.loads(line)
+            res = t.get('result')
+            tap = [TAP.match(l) for l in (t.get('stdout') or '').splitlines()]
+            tap = [m for m in tap if m]
+            if tap:
+                bad = 0
+                for m in tap:
+                    directive = m.group(2).lower()
+                    if '# skip' in directive:
+                        skipped += 1
+                    elif m.group(1) == 'ok':
+                        passed += 1
+                    elif '# todo' in directive:
+                        skipped += 1
+                    else:
+                        failed += 1
+                        bad += 1
+                        failures.append(f"{t['name']}: {m.group(0)}")
+                if res not in ('OK', 'SKIP', 'EXPECTEDFAIL') and bad == 0:
+                    failed += 1
+                    failures.append(f"{t['name']}: {res} (exit {t.get('returncode')})")
+            elif res == 'OK':
+                passed += 1
+            elif res == 'SKIP':
+                skipped += 1
+            else:
+                failed += 1
+                failures.append(f"{t['name']}: {res} (exit {t.get('returncode')})")
+    return passed, failed, skipped, failures
+
+def main(argv):
+    final = None
+    if len(argv) > 1 and argv[1] == '--final':
+        final = int(argv[2])
+        argv = argv[2:]
+    passed, failed, skipped, failures = count(argv[1:])
+    if final is None:
+        return 0
+    for f in failures:
+        print('FAILED:', f)
+    if final != 0:
+        failed += 1
+    print(f'{passed} passed, {failed} failed, {skipped} skipped')
+    return 1 if failed else 0
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

@@ -1,0 +1,26 @@
+/* The CLI layer: the only place that prints errors and picks exit codes. */
+#pragma once
+
+#include <stdbool.h>
+#include "util/error.h"
+
+/* podman's exit codes */
+#define EXIT_HUTCH_ERROR 125
+#define EXIT_CANNOT_INVOKE 126
+#define EXIT_NOT_FOUND 127
+
+struct cli_command {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv);
+};
+
+/* Print "hutch: MESSAGE" for err and return EXIT_HUTCH_ERROR. */
+int cli_fail(const struct herror *err);
+int cli_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* Parse "--format json|table"; returns true for json. */
+int cli_parse_format(const char *s, bool *ret_json);
+
+int cmd_version(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int runtime_main(int argc, char **argv);

@@ -1,0 +1,76 @@
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/seccomp.h>
+
+#include "sandbox/kernel.h"
+#include "util/cleanup.h"
+
+int kernel_landlock_abi(void)
+{
+        long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+        return abi < 0 ? 0 : (int) abi;
+}
+
+bool kernel_has_openat2(void)
+{
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+        long fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+        if (fd < 0)
+                return errno != ENOSYS;
+        close((int) fd);
+        return true;
+}
+
+/* Try it rather than read sysctls: Ubuntu's AppArmor restriction and container seccomp both
+ * refuse without any sysctl saying so. */
+bool kernel_can_unshare_userns(void)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return false;
+        if (pid == 0)
+                _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static bool read_first_line(const char *path, char *buf, size_t size)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f || !fgets(buf, (int) size, f))
+                return false;
+        buf[strcspn(buf, "\n")] = 0;
+        return true;
+}
+
+void kernel_probe(struct kernel_features *ret)
+{
+        char buf[256];
+        memset(ret, 0, sizeof *ret);
+        ret->userns = kernel_can_unshare_userns();
+        ret->landlock_abi = kernel_landlock_abi();
+        ret->seccomp_filter = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+                              access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0;
+        ret->apparmor_enabled = read_first_line("/sys/module/apparmor/parameters/enabled", buf, sizeof buf) &&
+                                buf[0] == 'Y';
+        ret->selinux_enabled = access("/sys/fs/selinux/enforce", F_OK) == 0;
+        ret->openat2 = kernel_has_openat2();
+        if (read_first_line("/sys/kernel/security/lsm", ret->lsms, sizeof ret->lsms))
+                return;
+        /* securityfs is not mounted here: say what the other probes show, and that it was inferred. */
+        ret->lsms_inferred = true;
+        snprintf(ret->lsms, sizeof ret->lsms, "capability%s%s%s",
+                 ret->landlock_abi > 0 ? ",landlock" : "",
+                 ret->apparmor_enabled ? ",apparmor" : "",
+                 ret->selinux_enabled ? ",selinux" : "");
+}

@@ -1,0 +1,20 @@
+/* What the running kernel offers; read-only probes used by --version, doctor and the launcher. */
+#pragma once
+
+#include <stdbool.h>
+
+struct kernel_features {
+        bool userns;              /* an unprivileged user namespace can be created (tried) */
+        int landlock_abi;         /* 0 = unavailable */
+        bool seccomp_filter;      /* SECCOMP_MODE_FILTER usable */
+        bool apparmor_enabled;
+        bool selinux_enabled;
+        char lsms[256];           /* /sys/kernel/security/lsm, or inferred */
+        bool lsms_inferred;       /* securityfs not mounted: list built from other probes */
+        bool openat2;
+};
+
+void kernel_probe(struct kernel_features *ret);
+int kernel_landlock_abi(void);
+bool kernel_has_openat2(void);
+bool kernel_can_unshare_userns(void);
