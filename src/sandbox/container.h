@@ -1,0 +1,56 @@
+/* Launching a container from a validated spec: the only entry into the dangerous code.
+ *
+ * Process model (runc-like, no daemon): the caller clones the container init, which becomes the
+ * caller's direct child; it sets up everything, then (create/start split) blocks opening exec.fifo
+ * for writing in the state directory until `start` opens it for reading, then execs the workload
+ * directly. pid 1 of the container is the workload itself (see docs/pid1.md). */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+#define SANDBOX_EXEC_FIFO "exec.fifo"
+
+struct sandbox_opts {
+        int bundle_dirfd;             /* root.path is resolved relative to this */
+        const char *bundle_path;      /* for messages */
+        int state_dirfd;              /* holds exec.fifo (created by sandbox_create); -1: no start gate, exec at once */
+        int console_socket_fd;        /* -1 = none; with process.terminal the pty master is sent here (SCM_RIGHTS) */
+        unsigned preserve_fds;        /* fds 3 .. 3+N-1 are passed on (plus $LISTEN_FDS) */
+        bool no_pivot;                /* accepted for compatibility; hutch always pivots (error if asked otherwise? no: pivot anyway) */
+        const char *container_id;     /* for messages */
+        bool die_with_parent;         /* PDEATHSIG: the container dies with the launcher (run, not create) */
+};
+
+struct sandbox {
+        pid_t pid;                    /* host pid of the container's init */
+        int pidfd;                    /* owned; -1 after close */
+        unsigned long long start_time; /* field 22 of /proc/PID/stat: tells this process from a reused pid */
+};
+
+#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0 }
+
+/* Clone the init into its namespaces, map IDs (newuidmap/newgidmap when more than the caller's own ID
+ * is mapped), set up the rootfs and mounts, and return once the init is waiting at the start gate
+ * (or, with state_dirfd == -1, once it is about to exec). On failure nothing is left running and err
+ * says what failed in which step. */
+int sandbox_create(const struct spec *spec, const struct sandbox_opts *opts, struct sandbox *ret, struct herror *err);
+
+/* Open the start gate of a created container: the init execs the workload. */
+int sandbox_start(int state_dirfd, struct herror *err);
+
+/* Wait for the init to end. *ret_status follows the shell/podman convention: exit code, or
+ * 128 + signal number when killed by a signal. */
+int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err);
+
+/* Read field 22 (starttime) of /proc/PID/stat; 0 if the process is gone. */
+unsigned long long sandbox_process_start_time(pid_t pid);
+/* true when pid is alive, not a zombie, and still the process that had start_time. */
+bool sandbox_process_alive(pid_t pid, unsigned long long start_time);
+/* Signal the init (pidfd_send_signal on a pidfd checked against start_time). all = every process of
+ * the container's pid namespace. */
+int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, struct herror *err);
+void sandbox_release(struct sandbox *s);

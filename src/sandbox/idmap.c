@@ -1,0 +1,228 @@
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/idmap.h"
+#include "sandbox/subid.h"
+#include "util/fileio.h"
+
+static bool is_own_id_only(const struct spec_idmap *m, size_t n, uint32_t own)
+{
+        return n == 1 && m[0].host_id == own && m[0].size == 1;
+}
+
+static int check_ranges(bool gid, const struct spec_idmap *m, size_t n, uint32_t own, const char *user,
+                        struct herror *err)
+{
+        struct subid_ranges ranges = { 0 };
+        int r = subid_load(gid, user, own, &ranges, err);
+        if (r < 0)
+                return r;
+        const char *file = subid_path(gid);
+        const char *kind = gid ? "gidMappings" : "uidMappings";
+        for (size_t i = 0; i < n; i++) {
+                if (m[i].host_id == own && m[i].size == 1)
+                        continue;
+                if (subid_ranges_cover(&ranges, m[i].host_id, m[i].size))
+                        continue;
+                if (ranges.n == 0)
+                        r = herror_set(err, EPERM,
+                                       ".linux.%s[%zu]: host IDs %u-%u need an entry for user %s (%u) in %s, and it has none "
+                                       "(fix: usermod --add-sub%cids START-END %s, or map only your own ID)",
+                                       kind, i, m[i].host_id, m[i].host_id + m[i].size - 1, user, own, file,
+                                       gid ? 'g' : 'u', user);
+                else
+                        r = herror_set(err, EPERM, ".linux.%s[%zu]: host IDs %u-%u are outside the ranges of user %s (%u) in %s",
+                                       kind, i, m[i].host_id, m[i].host_id + m[i].size - 1, user, own, file);
+                break;
+        }
+        subid_ranges_free(&ranges);
+        return r;
+}
+
+int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
+{
+        struct idmap_plan plan = { 0 };
+        uid_t uid = geteuid();
+        gid_t gid = getegid();
+        if (uid == 0) {
+                *ret = plan;
+                return 0;
+        }
+        bool own_u = is_own_id_only(s->uid_mappings, s->n_uid_mappings, uid);
+        bool own_g = is_own_id_only(s->gid_mappings, s->n_gid_mappings, gid);
+        if (own_u && own_g) {
+                if (s->process.n_additional_gids > 0)
+                        return herror_set(err, EPERM, ".process.user.additionalGids: supplementary groups need a "
+                                                      "multi-range gid mapping (setgroups is denied with a single-ID map)");
+                plan.deny_setgroups = true;
+                *ret = plan;
+                return 0;
+        }
+        char buf[64];
+        struct passwd pw, *pwp = NULL;
+        char pwbuf[4096];
+        const char *user = buf;
+        if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp)
+                user = pwp->pw_name;
+        else
+                snprintf(buf, sizeof buf, "%u", uid);
+        int r = check_ranges(false, s->uid_mappings, s->n_uid_mappings, uid, user, err);
+        if (r < 0)
+                return r;
+        r = check_ranges(true, s->gid_mappings, s->n_gid_mappings, gid, user, err);
+        if (r < 0)
+                return r;
+        plan.use_helpers = true;
+        *ret = plan;
+        return 0;
+}
+
+static int format_map(const struct spec_idmap *m, size_t n, char *buf, size_t size)
+{
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++) {
+                int k = snprintf(buf + off, size - off, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+                if (k < 0 || (size_t) k >= size - off)
+                        return -E2BIG;
+                off += (size_t) k;
+        }
+        return (int) off;
+}
+
+static int write_proc_file(int piddirfd, const char *name, const char *data, size_t len, struct herror *err)
+{
+        _cleanup_close_ int fd = openat(piddirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return herror_sys(err, errno, "open /proc/PID/%s", name);
+        if (write(fd, data, len) != (ssize_t) len)
+                return herror_sys(err, errno, "write /proc/PID/%s", name);
+        return 0;
+}
+
+static int write_maps_direct(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+{
+        char path[64], buf[SPEC_MAX_IDMAPS * 36];
+        snprintf(path, sizeof path, "/proc/%d", (int) pid);
+        _cleanup_close_ int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return herror_sys(err, errno, "open %s", path);
+        int r;
+        if (plan->deny_setgroups && (r = write_proc_file(dfd, "setgroups", "deny", 4, err)) < 0)
+                return r;
+        int n = format_map(s->uid_mappings, s->n_uid_mappings, buf, sizeof buf);
+        if (n < 0 || (r = write_proc_file(dfd, "uid_map", buf, (size_t) n, err)) < 0)
+                return n < 0 ? herror_set(err, E2BIG, "uid map too long") : r;
+        n = format_map(s->gid_mappings, s->n_gid_mappings, buf, sizeof buf);
+        if (n < 0 || (r = write_proc_file(dfd, "gid_map", buf, (size_t) n, err)) < 0)
+                return n < 0 ? herror_set(err, E2BIG, "gid map too long") : r;
+        return 0;
+}
+
+static const char *find_helper(const char *name)
+{
+        static const char *const dirs[] = { "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/" };
+        static char found[64];
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                snprintf(found, sizeof found, "%s%s", dirs[i], name);
+                if (access(found, X_OK) == 0)
+                        return found;
+        }
+        return NULL;
+}
+
+struct helper_run {
+        pid_t pid;
+        int errfd;              /* read end of the helper's stderr */
+        char name[16];
+};
+
+/* Fixed argv, empty environment, no shell: "newuidmap PID c h s ...". */
+static int spawn_helper(const char *name, pid_t target, const struct spec_idmap *m, size_t n, struct helper_run *ret,
+                        struct herror *err)
+{
+        const char *path = find_helper(name);
+        if (!path)
+                return herror_set(err, ENOENT, "%s not found (install the uidmap package), needed to map the "
+                                               "subordinate ID ranges", name);
+        char exe[64];
+        snprintf(exe, sizeof exe, "%s", path);
+        char *argv[3 + SPEC_MAX_IDMAPS * 3 + 1];
+        char nums[1 + SPEC_MAX_IDMAPS * 3][12];
+        size_t a = 0;
+        argv[a++] = (char *) name;
+        snprintf(nums[0], sizeof nums[0], "%d", (int) target);
+        argv[a++] = nums[0];
+        for (size_t i = 0; i < n; i++) {
+                uint32_t v[3] = { m[i].container_id, m[i].host_id, m[i].size };
+                for (int k = 0; k < 3; k++) {
+                        snprintf(nums[1 + i * 3 + k], sizeof nums[0], "%u", v[k]);
+                        argv[a++] = nums[1 + i * 3 + k];
+                }
+        }
+        argv[a] = NULL;
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return herror_sys(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pfd[0]);
+                close(pfd[1]);
+                return herror_sys(err, errno, "fork %s", name);
+        }
+        if (pid == 0) {
+                dup2(pfd[1], STDERR_FILENO);
+                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (devnull >= 0) {
+                        dup2(devnull, STDIN_FILENO);
+                        dup2(devnull, STDOUT_FILENO);
+                }
+                char *envp[] = { NULL };
+                execve(exe, argv, envp);
+                dprintf(STDERR_FILENO, "exec %s: %s", exe, strerror(errno));
+                _exit(127);
+        }
+        close(pfd[1]);
+        ret->pid = pid;
+        ret->errfd = pfd[0];
+        snprintf(ret->name, sizeof ret->name, "%s", name);
+        return 0;
+}
+
+static int finish_helper(struct helper_run *h, struct herror *err)
+{
+        char msg[512];
+        ssize_t len = read_all(h->errfd, msg, sizeof msg - 1);
+        close(h->errfd);
+        msg[len > 0 ? len : 0] = 0;
+        msg[strcspn(msg, "\n")] = 0;
+        int status;
+        while (waitpid(h->pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return herror_sys(err, errno, "wait for %s", h->name);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        return herror_set(err, EPERM, "%s failed (status %d)%s%s", h->name, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                          msg[0] ? ": " : "", msg);
+}
+
+int idmap_write(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+{
+        if (!plan->use_helpers)
+                return write_maps_direct(pid, s, plan, err);
+        struct helper_run u = { .pid = -1, .errfd = -1 }, g = { .pid = -1, .errfd = -1 };
+        int r = spawn_helper("newuidmap", pid, s->uid_mappings, s->n_uid_mappings, &u, err);
+        if (r < 0)
+                return r;
+        r = spawn_helper("newgidmap", pid, s->gid_mappings, s->n_gid_mappings, &g, err);
+        int ru = finish_helper(&u, r < 0 ? NULL : err);
+        if (r < 0)
+                return r;
+        int rg = finish_helper(&g, ru < 0 ? NULL : err);
+        return ru < 0 ? ru : rg;
+}

@@ -1,0 +1,636 @@
+/* sandbox_create and friends: the clone, the parent/child sync protocol and the child's setup
+ * sequence. The order in the child follows runc's standard init: namespaces, rootfs, hostname and
+ * sysctl, terminal, rlimits, (seccomp when no_new_privs is off), credentials and capabilities,
+ * no_new_privs, cwd, descriptors, start gate, (seccomp when no_new_privs is on), execve. */
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "sandbox/caps.h"
+#include "sandbox/container.h"
+#include "sandbox/idmap.h"
+#include "sandbox/mounts.h"
+#include "sandbox/seccomp.h"
+#include "util/fileio.h"
+#include "util/safepath.h"
+
+enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR };
+
+struct sync_msg {
+        int32_t type;
+        int32_t errnum;
+        char msg[1016];
+};
+
+struct child_args {
+        const struct spec *spec;
+        const struct sandbox_opts *opts;
+        const struct idmap_plan *plan;
+        const struct seccomp_program *seccomp;
+        int syncfd;
+        int gatefd;                  /* exec.fifo opened for reading, or -1 */
+        int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
+        int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
+};
+
+static _noreturn_ void child_fail(int syncfd, const struct herror *err)
+{
+        struct sync_msg m = { .type = SYNC_ERROR, .errnum = err->errnum ? err->errnum : EINVAL };
+        snprintf(m.msg, sizeof m.msg, "%s", herror_msg(err));
+        (void) !write(syncfd, &m, sizeof m);
+        _exit(EXIT_FAILURE);
+}
+
+static int child_wait_maps(int syncfd, struct herror *err)
+{
+        struct sync_msg m;
+        ssize_t n = read(syncfd, &m, sizeof m);
+        if (n != sizeof m || m.type != SYNC_MAPS_DONE)
+                return herror_set(err, EPIPE, "the launcher went away before the ID maps were written");
+        return 0;
+}
+
+static int child_join_namespaces(struct child_args *a, bool user, struct herror *err)
+{
+        for (int t = 0; t < _NS_TYPE_MAX; t++) {
+                if (a->nsfds[t] < 0 || (t == NS_USER) != user)
+                        continue;
+                if (setns(a->nsfds[t], spec_ns_clone_flag(t)) < 0)
+                        return herror_sys(err, errno, "join the %s namespace %s", spec_ns_type_to_string(t),
+                                          a->spec->namespaces[t].path);
+                closep(&a->nsfds[t]);
+        }
+        return 0;
+}
+
+static int child_set_hostname(const struct spec *s, struct herror *err)
+{
+        if (s->hostname && s->hostname[0] && sethostname(s->hostname, strlen(s->hostname)) < 0)
+                return herror_sys(err, errno, "sethostname");
+        if (s->domainname && s->domainname[0] && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+                return herror_sys(err, errno, "setdomainname");
+        return 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+        char dummy = 'T';
+        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof u);
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The pty comes from the container's own devpts; its master goes to the console socket (runc's
+ * docs/terminals.md protocol), its slave becomes stdio and the controlling terminal. */
+static int child_setup_terminal(const struct spec *s, const struct sandbox_opts *o, int rootfd, struct herror *err)
+{
+        if (!s->process.terminal)
+                return 0;
+        if (o->console_socket_fd < 0)
+                return herror_set(err, EINVAL, ".process.terminal: a terminal needs --console-socket");
+        _cleanup_close_ int master = safe_openat(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0, SAFE_NOFOLLOW, err);
+        if (master < 0)
+                return herror_wrap(err, "open the container's /dev/pts/ptmx");
+        int unlock = 0;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+                return herror_sys(err, errno, "unlock the pty");
+        _cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return herror_sys(err, errno, "open the pty peer");
+        if (s->process.console_height || s->process.console_width) {
+                struct winsize ws = { .ws_row = (unsigned short) s->process.console_height,
+                                      .ws_col = (unsigned short) s->process.console_width };
+                if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
+                        return herror_sys(err, errno, "set the console size");
+        }
+        int r = send_fd(o->console_socket_fd, master);
+        if (r < 0)
+                return herror_sys(err, -r, "send the pty master to the console socket");
+        if (setsid() < 0)
+                return herror_sys(err, errno, "setsid");
+        if (ioctl(slave, TIOCSCTTY, 0) < 0)
+                return herror_sys(err, errno, "make the pty the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(slave, fd) < 0)
+                        return herror_sys(err, errno, "dup the pty onto fd %d", fd);
+        return 0;
+}
+
+static int child_set_rlimits(const struct spec_process *p, struct herror *err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+                        return herror_sys(err, errno, ".process.rlimits[%zu]: setrlimit", i);
+        }
+        return 0;
+}
+
+static int child_set_oom_score_adj(const struct spec_process *p, int procfd, struct herror *err)
+{
+        if (!p->has_oom_score_adj)
+                return 0;
+        _cleanup_close_ int fd = procfd >= 0 ? openat(procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC)
+                                             : open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return herror_sys(err, errno, ".process.oomScoreAdj: open oom_score_adj");
+        char buf[16];
+        int n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
+        if (write(fd, buf, (size_t) n) != n)
+                return herror_sys(err, errno, ".process.oomScoreAdj: write %d", p->oom_score_adj);
+        return 0;
+}
+
+/* cwd is resolved inside the new root without magic links: a cwd of /proc/self/fd/N (N an fd the
+ * launcher still holds) cannot land on the host (CVE-2024-21626). */
+static int child_chdir(const struct spec_process *p, int rootfd, struct herror *err)
+{
+        _cleanup_close_ int fd = safe_openat(rootfd, p->cwd, O_PATH | O_DIRECTORY, 0, 0, err);
+        if (fd < 0)
+                return herror_wrap(err, ".process.cwd %s", p->cwd);
+        if (fchdir(fd) < 0)
+                return herror_sys(err, errno, ".process.cwd: chdir %s", p->cwd);
+        char buf[4096];
+        if (!getcwd(buf, sizeof buf) || buf[0] != '/')
+                return herror_set(err, EPERM, ".process.cwd: %s is outside the container's root", p->cwd);
+        return 0;
+}
+
+static const char *env_get(char **env, const char *name)
+{
+        size_t len = strlen(name);
+        for (size_t i = 0; env && env[i]; i++)
+                if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+                        return env[i] + len + 1;
+        return NULL;
+}
+
+static bool is_executable(const char *path, int *ret_errno)
+{
+        struct stat st;
+        if (stat(path, &st) < 0) {
+                *ret_errno = errno;
+                return false;
+        }
+        if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
+                *ret_errno = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+                return false;
+        }
+        return true;
+}
+
+/* execvp's lookup, done before the start gate so that "not found" is a create error (as in runc),
+ * with the container's own PATH. */
+static int child_find_executable(const struct spec_process *p, char *ret, size_t size, struct herror *err)
+{
+        const char *arg0 = p->args[0];
+        int e = ENOENT;
+        if (strchr(arg0, '/')) {
+                snprintf(ret, size, "%s", arg0);
+                if (is_executable(ret, &e))
+                        return 0;
+                return herror_sys(err, e, "exec \"%s\"", arg0);
+        }
+        const char *path = env_get(p->env, "PATH");
+        if (!path)
+                path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        int first_err = ENOENT;
+        while (*path) {
+                size_t len = strcspn(path, ":");
+                snprintf(ret, size, "%.*s%s%s", (int) len, path, len ? "/" : "", arg0);
+                if (is_executable(ret, &e))
+                        return 0;
+                if (e != ENOENT && e != ENOTDIR && first_err == ENOENT)
+                        first_err = e;
+                path += len + (path[len] == ':');
+        }
+        if (first_err == ENOENT)
+                return herror_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+        return herror_sys(err, first_err, "exec \"%s\"", arg0);
+}
+
+/* Everything above the preserved range is closed at exec; preserved fds lose CLOEXEC. */
+static int child_prepare_fds(unsigned preserve, struct herror *err)
+{
+        unsigned listen = 0;
+        const char *lf = getenv("LISTEN_FDS");
+        if (lf)
+                listen = (unsigned) strtoul(lf, NULL, 10);
+        unsigned keep = preserve + listen;
+        for (unsigned fd = 3; fd < 3 + keep; fd++) {
+                int fl = fcntl((int) fd, F_GETFD);
+                if (fl >= 0 && fcntl((int) fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+                        return herror_sys(err, errno, "keep fd %u", fd);
+        }
+        if (syscall(SYS_close_range, 3 + keep, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return herror_sys(err, errno, "close_range");
+        return 0;
+}
+
+static void reset_signals(void)
+{
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+}
+
+static int child_wait_gate(int gatefd, struct herror *err)
+{
+        if (gatefd < 0)
+                return 0;
+        /* A FIFO reader that never had a writer sees no POLLHUP: poll blocks until `start` writes. */
+        struct pollfd p = { .fd = gatefd, .events = POLLIN };
+        for (;;) {
+                int n = poll(&p, 1, -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return herror_sys(err, errno, "wait at the start gate");
+                char c;
+                ssize_t k = read(gatefd, &c, 1);
+                if (k == 1)
+                        return 0;
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        continue;
+                return herror_set(err, EPIPE, "the start gate closed without a start");
+        }
+}
+
+static _noreturn_ void child_exec(const struct child_args *a, const char *exe)
+{
+        const struct spec_process *p = &a->spec->process;
+        char *empty[] = { NULL };
+        execve(exe, p->args, p->env ? p->env : empty);
+        int e = errno;
+        dprintf(STDERR_FILENO, "hutch: exec %s: %s\n", p->args[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
+}
+
+static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, struct herror *err)
+{
+        const struct spec *s = a->spec;
+        int r;
+        if (s->namespaces[NS_USER].path) {
+                if ((r = child_join_namespaces(a, true, err)) < 0)
+                        return r;
+                if (a->new_ns_flags && unshare(a->new_ns_flags) < 0)
+                        return herror_sys(err, errno, "unshare namespaces");
+        } else if (s->namespaces[NS_USER].enabled && (r = child_wait_maps(a->syncfd, err)) < 0) {
+                return r;
+        }
+        if ((r = child_join_namespaces(a, false, err)) < 0)
+                return r;
+        if ((r = rootfs_setup(s, a->opts->bundle_dirfd, st, err)) < 0 || (r = child_set_hostname(s, err)) < 0 ||
+            (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
+            (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
+                return r;
+        if (a->seccomp && !s->process.no_new_privileges && (r = seccomp_program_load(a->seccomp)) < 0)
+                return herror_sys(err, -r, "load the seccomp filter");
+        const char *step = NULL;
+        if ((r = caps_apply(&s->process, !a->plan->deny_setgroups, &step)) < 0)
+                return herror_sys(err, -r, "%s", step);
+        if (s->process.has_umask)
+                umask((mode_t) s->process.umask);
+        if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return herror_sys(err, errno, "set no_new_privs");
+        if ((r = child_chdir(&s->process, st->rootfd, err)) < 0 ||
+            (r = child_find_executable(&s->process, exe, exe_size, err)) < 0 ||
+            (r = child_prepare_fds(a->opts->preserve_fds, err)) < 0)
+                return r;
+        return 0;
+}
+
+static _noreturn_ void child_main(struct child_args *a)
+{
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        struct rootfs_state st = ROOTFS_STATE_INIT;
+        char exe[4096];
+        reset_signals();
+        if (a->opts->die_with_parent)
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (child_setup(a, &st, exe, sizeof exe, &err) < 0)
+                child_fail(a->syncfd, &err);
+        rootfs_state_release(&st);
+        struct sync_msg ready = { .type = SYNC_READY };
+        if (write(a->syncfd, &ready, sizeof ready) != sizeof ready)
+                _exit(EXIT_FAILURE);
+        close(a->syncfd);
+        if (child_wait_gate(a->gatefd, &err) < 0) {
+                dprintf(STDERR_FILENO, "hutch: %s\n", herror_msg(&err));
+                _exit(EXIT_FAILURE);
+        }
+        closep(&a->gatefd);
+        /* Last, so nothing hutch does itself is filtered; execve must be allowed by the profile. */
+        if (a->seccomp && a->spec->process.no_new_privileges) {
+                int r = seccomp_program_load(a->seccomp);
+                if (r < 0) {
+                        dprintf(STDERR_FILENO, "hutch: load the seccomp filter: %s\n", strerror(-r));
+                        _exit(EXIT_FAILURE);
+                }
+        }
+        child_exec(a, exe);
+}
+
+/* ---- parent side ---- */
+
+static pid_t clone_init(int flags, int *ret_pidfd)
+{
+        struct clone_args ca = {
+                .flags = (uint64_t) flags | CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid < 0 && errno == ENOSYS) {
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, NULL);
+                if (pid > 0)
+                        *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        }
+        return pid;
+}
+
+static int open_namespaces(const struct spec *s, struct child_args *a, struct herror *err)
+{
+        for (int t = 0; t < _NS_TYPE_MAX; t++) {
+                a->nsfds[t] = -1;
+                if (!s->namespaces[t].enabled)
+                        continue;
+                if (!s->namespaces[t].path) {
+                        a->new_ns_flags |= spec_ns_clone_flag(t);
+                        continue;
+                }
+                a->nsfds[t] = open(s->namespaces[t].path, O_RDONLY | O_CLOEXEC);
+                if (a->nsfds[t] < 0)
+                        return herror_sys(err, errno, ".linux.namespaces: open %s namespace %s", spec_ns_type_to_string(t),
+                                          s->namespaces[t].path);
+        }
+        return 0;
+}
+
+static void close_namespaces(struct child_args *a)
+{
+        for (int t = 0; t < _NS_TYPE_MAX; t++)
+                closep(&a->nsfds[t]);
+}
+
+static int create_gate(int state_dirfd, struct herror *err)
+{
+        if (state_dirfd < 0)
+                return -1;
+        if (mkfifoat(state_dirfd, SANDBOX_EXEC_FIFO, 0600) < 0)
+                return herror_sys(err, errno, "create %s", SANDBOX_EXEC_FIFO);
+        /* Opened for reading without blocking; the init keeps it and waits for `start` to write. */
+        int fd = openat(state_dirfd, SANDBOX_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return herror_sys(err, errno, "open %s", SANDBOX_EXEC_FIFO);
+        return fd;
+}
+
+static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+{
+        if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path) {
+                int r = idmap_write(pid, s, plan, err);
+                if (r < 0)
+                        return r;
+                struct sync_msg go = { .type = SYNC_MAPS_DONE };
+                if (write(syncfd, &go, sizeof go) != sizeof go)
+                        return herror_sys(err, errno, "signal the container init");
+        }
+        struct sync_msg m;
+        ssize_t n;
+        do
+                n = read(syncfd, &m, sizeof m);
+        while (n < 0 && errno == EINTR);
+        if (n == sizeof m && m.type == SYNC_READY)
+                return 0;
+        if (n == sizeof m && m.type == SYNC_ERROR) {
+                m.msg[sizeof m.msg - 1] = 0;
+                return herror_set(err, m.errnum, "%s", m.msg);
+        }
+        return herror_set(err, EPIPE, "the container init exited during setup");
+}
+
+static void kill_and_reap(pid_t pid, int pidfd)
+{
+        if (pidfd >= 0)
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        else
+                kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sandbox *ret, struct herror *err)
+{
+        struct idmap_plan plan = { 0 };
+        struct seccomp_program prog = { 0 };
+        struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
+        int sv[2] = { -1, -1 }, pidfd = -1, r;
+        pid_t pid = -1;
+        if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
+                return r;
+        if (s->seccomp && (r = seccomp_compile(s->seccomp, &prog, err)) < 0)
+                return r;
+        a.seccomp = s->seccomp ? &prog : NULL;
+        if ((r = open_namespaces(s, &a, err)) < 0)
+                goto out;
+        if (s->namespaces[NS_USER].path && (a.new_ns_flags & CLONE_NEWPID)) {
+                r = herror_set(err, EOPNOTSUPP, ".linux.namespaces: a new pid namespace together with joining a user namespace is not supported");
+                goto out;
+        }
+        if ((a.gatefd = create_gate(o->state_dirfd, err)) < -1) {
+                r = a.gatefd;
+                goto out;
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                r = herror_sys(err, errno, "socketpair");
+                goto out;
+        }
+        a.syncfd = sv[1];
+        pid = clone_init(s->namespaces[NS_USER].path ? 0 : a.new_ns_flags, &pidfd);
+        if (pid < 0) {
+                r = herror_sys(err, errno, "clone the container init");
+                goto out;
+        }
+        if (pid == 0) {
+                close(sv[0]);
+                child_main(&a);
+        }
+        closep(&sv[1]);
+        r = parent_sync(pid, sv[0], s, &plan, err);
+        if (r < 0) {
+                kill_and_reap(pid, pidfd);
+                closep(&pidfd);
+                goto out;
+        }
+        ret->pid = pid;
+        ret->pidfd = TAKE_FD(pidfd);
+        ret->start_time = sandbox_process_start_time(pid);
+out:
+        if (r < 0 && o->state_dirfd >= 0 && a.gatefd != -1)
+                unlinkat(o->state_dirfd, SANDBOX_EXEC_FIFO, 0);
+        closep(&a.gatefd);
+        closep(&sv[0]);
+        closep(&sv[1]);
+        close_namespaces(&a);
+        seccomp_program_free(&prog);
+        return r < 0 ? r : 0;
+}
+
+int sandbox_start(int state_dirfd, struct herror *err)
+{
+        _cleanup_close_ int fd = openat(state_dirfd, SANDBOX_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENXIO)
+                        return herror_set(err, ESRCH, "the container's init is not waiting to start (it has exited)");
+                return herror_sys(err, errno, "open %s", SANDBOX_EXEC_FIFO);
+        }
+        if (write(fd, "1", 1) != 1)
+                return herror_sys(err, errno, "open the start gate");
+        if (unlinkat(state_dirfd, SANDBOX_EXEC_FIFO, 0) < 0 && errno != ENOENT)
+                return herror_sys(err, errno, "remove %s", SANDBOX_EXEC_FIFO);
+        return 0;
+}
+
+int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err)
+{
+        siginfo_t info = { 0 };
+        for (;;) {
+                int r = s->pidfd >= 0 ? waitid((idtype_t) P_PIDFD, (id_t) s->pidfd, &info, WEXITED)
+                                      : waitid(P_PID, (id_t) s->pid, &info, WEXITED);
+                if (r == 0)
+                        break;
+                if (errno != EINTR)
+                        return herror_sys(err, errno, "wait for the container");
+        }
+        *ret_status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        return 0;
+}
+
+unsigned long long sandbox_process_start_time(pid_t pid)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        /* comm may contain spaces and parentheses: fields restart after the last ')'. */
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return 0;
+        p += 2; /* field 3: state */
+        if (*p == 'Z' || *p == 'X')
+                return 0;
+        for (int field = 3; field < 22 && p; field++) {
+                p = strchr(p, ' ');
+                if (p)
+                        p++;
+        }
+        return p ? strtoull(p, NULL, 10) : 0;
+}
+
+bool sandbox_process_alive(pid_t pid, unsigned long long start_time)
+{
+        if (pid <= 0)
+                return false;
+        unsigned long long now = sandbox_process_start_time(pid);
+        return now != 0 && now == start_time;
+}
+
+static int pidns_inode(pid_t pid, ino_t *ret)
+{
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+        if (stat(path, &st) < 0)
+                return -errno;
+        *ret = st.st_ino;
+        return 0;
+}
+
+static int signal_pid(pid_t pid, unsigned long long start_time, int sig)
+{
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        /* Checked after taking the pidfd: from here on the pid cannot be reused under us. */
+        if (start_time && !sandbox_process_alive(pid, start_time))
+                return -ESRCH;
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int signal_all(pid_t init, int sig)
+{
+        ino_t ns;
+        int r = pidns_inode(init, &ns);
+        if (r < 0)
+                return r;
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        if (!d)
+                return -errno;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+                ino_t other;
+                if (*end || pid <= 0 || pid == init || pidns_inode((pid_t) pid, &other) < 0 || other != ns)
+                        continue;
+                signal_pid((pid_t) pid, 0, sig);
+        }
+        return 0;
+}
+
+int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, struct herror *err)
+{
+        if (!sandbox_process_alive(pid, start_time))
+                return herror_set(err, ESRCH, "container not running");
+        if (all) {
+                int r = signal_all(pid, sig);
+                if (r < 0)
+                        return herror_sys(err, -r, "signal the container's processes");
+        }
+        int r = signal_pid(pid, start_time, sig);
+        if (r < 0)
+                return herror_sys(err, -r, "signal the container init (pid %d)", (int) pid);
+        return 0;
+}
+
+void sandbox_release(struct sandbox *s)
+{
+        closep(&s->pidfd);
+        s->pidfd = -1;
+}

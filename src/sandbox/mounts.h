@@ -1,0 +1,24 @@
+/* The container's filesystem view, built in the child inside its own mount namespace. Every target
+ * is resolved inside the rootfs with the safe resolver and mounted by file descriptor (new mount API),
+ * so a symlink planted in the image can never redirect a mount to the host. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+struct rootfs_state {
+        int rootfd;      /* the container root (a mount of its own), valid before and after pivot_root */
+        int devnullfd;   /* the host's /dev/null, taken before anything in the image is looked at */
+        int procfd;      /* a private procfs mount (detached) of the container's pid namespace, or -1 */
+};
+
+#define ROOTFS_STATE_INIT { .rootfd = -1, .devnullfd = -1, .procfd = -1 }
+
+/* Everything up to and including pivot_root: propagation, rootfs bind, mounts, /dev, masked and
+ * read-only paths, read-only root. */
+int rootfs_setup(const struct spec *s, int bundle_dirfd, struct rootfs_state *st, struct herror *err);
+/* Write linux.sysctl through the private procfs (never through a path the container controls). */
+int rootfs_apply_sysctl(const struct spec *s, const struct rootfs_state *st, struct herror *err);
+void rootfs_state_release(struct rootfs_state *st);

@@ -1,0 +1,195 @@
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox/seccomp.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+static void seccomp_releasep(scmp_filter_ctx *c)
+{
+        if (*c)
+                seccomp_release(*c);
+}
+
+static int action_to_scmp(enum spec_seccomp_action a, bool has_errno, uint32_t errno_ret, uint32_t *ret)
+{
+        switch (a) {
+        case SECCOMP_ACT_KILL_THREAD: *ret = SCMP_ACT_KILL_THREAD; return 0;
+        case SECCOMP_ACT_KILL_PROCESS: *ret = SCMP_ACT_KILL_PROCESS; return 0;
+        case SECCOMP_ACT_TRAP: *ret = SCMP_ACT_TRAP; return 0;
+        case SECCOMP_ACT_ERRNO: *ret = SCMP_ACT_ERRNO(has_errno ? errno_ret : EPERM); return 0;
+        case SECCOMP_ACT_TRACE: *ret = SCMP_ACT_TRACE(has_errno ? errno_ret : EPERM); return 0;
+        case SECCOMP_ACT_ALLOW: *ret = SCMP_ACT_ALLOW; return 0;
+        case SECCOMP_ACT_LOG: *ret = SCMP_ACT_LOG; return 0;
+        case SECCOMP_ACT_NOTIFY:
+        case _SECCOMP_ACT_MAX:
+        case _SECCOMP_ACT_INVALID:
+        default:
+                return -EOPNOTSUPP;
+        }
+}
+
+static enum scmp_compare op_to_scmp(enum spec_seccomp_op op)
+{
+        switch (op) {
+        case SECCOMP_OP_NE: return SCMP_CMP_NE;
+        case SECCOMP_OP_LT: return SCMP_CMP_LT;
+        case SECCOMP_OP_LE: return SCMP_CMP_LE;
+        case SECCOMP_OP_EQ: return SCMP_CMP_EQ;
+        case SECCOMP_OP_GE: return SCMP_CMP_GE;
+        case SECCOMP_OP_GT: return SCMP_CMP_GT;
+        case SECCOMP_OP_MASKED_EQ: return SCMP_CMP_MASKED_EQ;
+        case _SECCOMP_OP_MAX:
+        case _SECCOMP_OP_INVALID:
+        default:
+                return _SCMP_CMP_MIN;
+        }
+}
+
+static int add_arches(scmp_filter_ctx ctx, char **arches, struct herror *err)
+{
+        for (size_t i = 0; arches && arches[i]; i++) {
+                const char *a = arches[i];
+                if (strncmp(a, "SCMP_ARCH_", 10) != 0)
+                        return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i, a);
+                char lower[32];
+                size_t k;
+                for (k = 0; a[10 + k] && k < sizeof lower - 1; k++)
+                        lower[k] = (char) (a[10 + k] >= 'A' && a[10 + k] <= 'Z' ? a[10 + k] + 32 : a[10 + k]);
+                lower[k] = 0;
+                uint32_t token = seccomp_arch_resolve_name(lower);
+                if (!token)
+                        return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i, a);
+                int r = seccomp_arch_add(ctx, token);
+                if (r < 0 && r != -EEXIST)
+                        return herror_set(err, -r, ".linux.seccomp.architectures[%zu]: cannot add \"%s\"", i, a);
+        }
+        return 0;
+}
+
+/* libseccomp refuses two conditions on the same argument in one rule; like runc, such a rule
+ * becomes one rule per condition. */
+static bool args_share_index(const struct spec_seccomp_rule *rule)
+{
+        for (size_t i = 0; i < rule->n_args; i++)
+                for (size_t k = 0; k < i; k++)
+                        if (rule->args[i].index == rule->args[k].index)
+                                return true;
+        return false;
+}
+
+static int add_rule(scmp_filter_ctx ctx, uint32_t default_action, const struct spec_seccomp_rule *rule, size_t idx,
+                    struct herror *err)
+{
+        uint32_t action;
+        if (action_to_scmp(rule->action, rule->has_errno_ret, rule->errno_ret, &action) < 0)
+                return herror_set(err, EOPNOTSUPP, ".linux.seccomp.syscalls[%zu].action: not supported", idx);
+        if (action == default_action)
+                return 0;
+        struct scmp_arg_cmp cmps[6];
+        for (size_t i = 0; i < rule->n_args; i++) {
+                cmps[i] = (struct scmp_arg_cmp) {
+                        .arg = rule->args[i].index,
+                        .op = op_to_scmp(rule->args[i].op),
+                        .datum_a = rule->args[i].value,
+                        .datum_b = rule->args[i].value_two,
+                };
+        }
+        bool split = args_share_index(rule);
+        for (size_t n = 0; rule->names && rule->names[n]; n++) {
+                int nr = seccomp_syscall_resolve_name(rule->names[n]);
+                if (nr == __NR_SCMP_ERROR) {
+                        /* Unknown to this libseccomp (a newer kernel's call): as runc and crun do, skip it;
+                         * the default action covers it. */
+                        log_debug("seccomp: syscall \"%s\" unknown to libseccomp, skipped", rule->names[n]);
+                        continue;
+                }
+                int r = 0;
+                if (!split)
+                        r = seccomp_rule_add_array(ctx, action, nr, (unsigned) rule->n_args, cmps);
+                else
+                        for (size_t i = 0; i < rule->n_args && r == 0; i++)
+                                r = seccomp_rule_add_array(ctx, action, nr, 1, &cmps[i]);
+                if (r < 0)
+                        return herror_set(err, -r, ".linux.seccomp.syscalls[%zu]: cannot add rule for \"%s\": %s", idx,
+                                          rule->names[n], strerror(-r));
+        }
+        return 0;
+}
+
+static int export_program(scmp_filter_ctx ctx, struct seccomp_program *ret, struct herror *err)
+{
+        _cleanup_close_ int fd = memfd_create("hutch-seccomp", MFD_CLOEXEC);
+        if (fd < 0)
+                return herror_sys(err, errno, "memfd_create");
+        int r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return herror_set(err, -r, "seccomp: cannot export the filter: %s", strerror(-r));
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return herror_sys(err, errno, "fstat");
+        if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) || st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return herror_set(err, E2BIG, "seccomp: the compiled filter has %lld bytes, more than the kernel takes",
+                                  (long long) st.st_size);
+        struct sock_filter *insns = malloc((size_t) st.st_size);
+        if (!insns)
+                return herror_set(err, ENOMEM, "seccomp: out of memory");
+        if (pread(fd, insns, (size_t) st.st_size, 0) != st.st_size) {
+                free(insns);
+                return herror_sys(err, errno, "seccomp: read back the filter");
+        }
+        ret->insns = insns;
+        ret->len = (unsigned short) (st.st_size / sizeof(struct sock_filter));
+        return 0;
+}
+
+int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, struct herror *err)
+{
+        uint32_t def;
+        if (action_to_scmp(sc->default_action, sc->has_default_errno_ret, sc->default_errno_ret, &def) < 0)
+                return herror_set(err, EOPNOTSUPP, ".linux.seccomp.defaultAction: not supported");
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(def);
+        if (!ctx)
+                return herror_set(err, ENOMEM, "seccomp_init failed");
+        /* no_new_privs is hutch's decision (process.noNewPrivileges), not libseccomp's. */
+        seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        int r = add_arches(ctx, sc->architectures, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < sc->n_rules; i++)
+                if ((r = add_rule(ctx, def, &sc->rules[i], i, err)) < 0)
+                        return r;
+        struct seccomp_program p = { 0 };
+        if ((r = export_program(ctx, &p, err)) < 0)
+                return r;
+        if (sc->flags & SPEC_SECCOMP_FLAG_TSYNC)
+                p.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        if (sc->flags & SPEC_SECCOMP_FLAG_LOG)
+                p.flags |= SECCOMP_FILTER_FLAG_LOG;
+        if (sc->flags & SPEC_SECCOMP_FLAG_SPEC_ALLOW)
+                p.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        if (sc->flags & SPEC_SECCOMP_FLAG_WAIT_KILLABLE_RECV)
+                p.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+        *ret = p;
+        return 0;
+}
+
+int seccomp_program_load(const struct seccomp_program *p)
+{
+        struct sock_fprog prog = { .len = p->len, .filter = p->insns };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog) < 0)
+                return -errno;
+        return 0;
+}
+
+void seccomp_program_free(struct seccomp_program *p)
+{
+        free(p->insns);
+        p->insns = NULL;
+        p->len = 0;
+}
