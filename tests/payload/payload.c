@@ -1,0 +1,796 @@
+/* hutch-payload: a tiny static program that the integration tests run inside containers (and on the
+ * host), so a test needs no image tools to ask "who am I, what can I see, what may I do".
+ * Modelled on crun's tests/init.c.
+ *
+ * Usage: payload ACTION [ARGS...]. Each action prints one machine-readable line on stdout (`cat` and
+ * `env` print what they read). Exit status: 0 on success, 1 when the action failed (the line then
+ * names the errno, e.g. "EACCES"), 2 on a usage error. `syscall NAME` always exits 0: its result
+ * ("OK", an errno name, or "KILLED:SIGSYS" when the probe's child process was killed) is the answer.
+ *
+ * Safety: every `syscall` probe uses arguments that make the call fail harmlessly or do nothing lasting
+ * (nonexistent paths, invalid fds, invalid magic numbers, read-only queries), so running the payload
+ * as root on a host without any sandbox changes nothing. Keep it that way when adding probes. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/landlock.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/quota.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+/* A path that does not exist anywhere: path-taking probes fail with ENOENT when the call is let through. */
+#define NOPATH "/.hutch-payload-nonexistent/x"
+
+static const char *errno_name(int e)
+{
+        static char buf[32];
+        const char *n = strerrorname_np(e);
+        if (n)
+                return n;
+        snprintf(buf, sizeof buf, "E%d", e);
+        return buf;
+}
+
+/* Set when a probe's child process was killed by a signal (e.g. SIGSYS from a seccomp kill action). */
+static int probe_killed_by;
+
+static const char *signal_name(int sig);
+
+/* Print "OK" for r >= 0, "KILLED:SIGNAME" when a probe's child was killed, else the errno name. */
+static int report(long r)
+{
+        if (probe_killed_by)
+                printf("KILLED:%s\n", signal_name(probe_killed_by));
+        else
+                puts(r >= 0 ? "OK" : errno_name(errno));
+        return 0;
+}
+
+static int fail_errno(void)
+{
+        puts(errno_name(errno));
+        return 1;
+}
+
+static int usage(void)
+{
+        fprintf(stderr, "usage: payload id|cat FILE|write FILE TEXT|cwd|fds|status FIELD...|uid_map|gid_map|"
+                        "exit N|kill-self SIG|sleep-forever|signal-wait [READY_FILE]|tty|env|landlock-abi|"
+                        "syscall NAME|syscall list\n");
+        return 2;
+}
+
+static int act_id(void)
+{
+        gid_t groups[NGROUPS_MAX];
+        int n = getgroups(NGROUPS_MAX, groups);
+        if (n < 0)
+                return fail_errno();
+        printf("uid=%u gid=%u euid=%u egid=%u groups=", getuid(), getgid(), geteuid(), getegid());
+        for (int i = 0; i < n; i++)
+                printf("%s%u", i ? "," : "", groups[i]);
+        putchar('\n');
+        return 0;
+}
+
+static int act_cat(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return fail_errno();
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+                fwrite(buf, 1, (size_t) n, stdout);
+        int e = errno;
+        close(fd);
+        if (n < 0) {
+                errno = e;
+                return fail_errno();
+        }
+        return 0;
+}
+
+static int act_write(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return fail_errno();
+        size_t len = strlen(text);
+        ssize_t n = write(fd, text, len);
+        int e = errno;
+        if (close(fd) < 0 && n >= 0) {
+                e = errno;
+                n = -1;
+        }
+        if (n < 0 || (size_t) n != len) {
+                errno = n < 0 ? e : EIO;
+                return fail_errno();
+        }
+        puts("OK");
+        return 0;
+}
+
+static int act_cwd(void)
+{
+        char buf[PATH_MAX];
+        if (!getcwd(buf, sizeof buf))
+                return fail_errno();
+        puts(buf);
+        return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+        int x = *(const int *) a, y = *(const int *) b;
+        return (x > y) - (x < y);
+}
+
+/* The open fds, sorted, space separated; the directory fd used to list them is left out. */
+static int act_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return fail_errno();
+        int fds[4096], n = 0, self = dirfd(d);
+        struct dirent *de;
+        while ((de = readdir(d)) && n < (int) ELEMENTSOF(fds)) {
+                if (de->d_name[0] == '.')
+                        continue;
+                int fd = atoi(de->d_name);
+                if (fd != self)
+                        fds[n++] = fd;
+        }
+        closedir(d);
+        qsort(fds, (size_t) n, sizeof fds[0], cmp_int);
+        for (int i = 0; i < n; i++)
+                printf("%s%d", i ? " " : "", fds[i]);
+        putchar('\n');
+        return 0;
+}
+
+/* "FIELD=VALUE ..." for the asked fields of /proc/self/status; an absent field prints FIELD=? and fails. */
+static int act_status(int argc, char **argv)
+{
+        FILE *f = fopen("/proc/self/status", "re");
+        if (!f)
+                return fail_errno();
+        char lines[64][256];
+        int nlines = 0;
+        while (nlines < (int) ELEMENTSOF(lines) && fgets(lines[nlines], sizeof lines[0], f))
+                nlines++;
+        fclose(f);
+        int ret = 0;
+        for (int a = 0; a < argc; a++) {
+                const char *value = NULL;
+                size_t len = strlen(argv[a]);
+                for (int i = 0; i < nlines && !value; i++)
+                        if (strncmp(lines[i], argv[a], len) == 0 && lines[i][len] == ':')
+                                value = lines[i] + len + 1;
+                if (!value) {
+                        printf("%s%s=?", a ? " " : "", argv[a]);
+                        ret = 1;
+                        continue;
+                }
+                value += strspn(value, " \t");
+                printf("%s%s=%.*s", a ? " " : "", argv[a], (int) strcspn(value, "\n"), value);
+        }
+        putchar('\n');
+        return ret;
+}
+
+/* /proc/self/{uid,gid}_map on one line: "INSIDE OUTSIDE COUNT" entries joined by ";". */
+static int act_map(const char *file)
+{
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/%s", file);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return fail_errno();
+        unsigned long in, out, count;
+        int n = 0;
+        while (fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3)
+                printf("%s%lu %lu %lu", n++ ? ";" : "", in, out, count);
+        fclose(f);
+        putchar('\n');
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int sig;
+} signals[] = {
+        { "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "ABRT", SIGABRT }, { "KILL", SIGKILL },
+        { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
+        { "TERM", SIGTERM }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "CONT", SIGCONT }, { "WINCH", SIGWINCH },
+        { "SYS", SIGSYS },   { "CHLD", SIGCHLD }, { "BUS", SIGBUS },   { "FPE", SIGFPE },   { "ILL", SIGILL },
+};
+
+static int signal_from_string(const char *s)
+{
+        if (strncmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                if (strcmp(signals[i].name, s) == 0)
+                        return signals[i].sig;
+        char *end;
+        long n = strtol(s, &end, 10);
+        return *s && !*end && n > 0 && n < NSIG ? (int) n : -1;
+}
+
+static const char *signal_name(int sig)
+{
+        static char buf[16];
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                if (signals[i].sig == sig) {
+                        snprintf(buf, sizeof buf, "SIG%s", signals[i].name);
+                        return buf;
+                }
+        snprintf(buf, sizeof buf, "SIG%d", sig);
+        return buf;
+}
+
+static int act_kill_self(const char *arg)
+{
+        int sig = signal_from_string(arg);
+        if (sig < 0)
+                return usage();
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        signal(sig, SIG_DFL);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        fflush(stdout);
+        if (kill(getpid(), sig) < 0)
+                return fail_errno();
+        /* Still here: the signal's default action does not end a process (e.g. SIGCHLD, SIGCONT). */
+        puts("ALIVE");
+        return 1;
+}
+
+/* Block the usual termination signals, optionally create READY_FILE to say so, then print the
+ * first one that arrives and exit 0: shows which signal a container's process received. */
+static int act_signal_wait(const char *ready_file)
+{
+        static const int waited[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+        sigset_t set;
+        sigemptyset(&set);
+        for (size_t i = 0; i < ELEMENTSOF(waited); i++)
+                sigaddset(&set, waited[i]);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+                return fail_errno();
+        if (ready_file) {
+                int fd = open(ready_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return fail_errno();
+                close(fd);
+        }
+        int sig;
+        do
+                sig = sigwaitinfo(&set, NULL);
+        while (sig < 0 && errno == EINTR);
+        if (sig < 0)
+                return fail_errno();
+        puts(signal_name(sig));
+        return 0;
+}
+
+_Noreturn static void act_sleep_forever(void)
+{
+        for (;;)
+                pause();
+}
+
+static int act_tty(void)
+{
+        struct winsize ws;
+        int wfd = -1;
+        for (int fd = 0; fd <= 2; fd++)
+                if (wfd < 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0)
+                        wfd = fd;
+        printf("stdin=%d stdout=%d stderr=%d", isatty(0), isatty(1), isatty(2));
+        if (wfd >= 0)
+                printf(" rows=%u cols=%u\n", ws.ws_row, ws.ws_col);
+        else
+                printf(" rows=- cols=-\n");
+        return 0;
+}
+
+static int act_env(void)
+{
+        for (char **e = environ; *e; e++)
+                puts(*e);
+        return 0;
+}
+
+static int act_landlock_abi(void)
+{
+        long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+        printf("%ld\n", abi < 0 ? 0L : abi);
+        return 0;
+}
+
+/* ---- syscall probes: each returns the raw result (errno set on failure); see the safety note at the top. */
+
+#define NO_SYSCALL() (errno = ENOSYS, -1L)
+
+static long probe_mount(void) { return mount("none", NOPATH, "tmpfs", 0, NULL); }
+static long probe_umount2(void) { return umount2(NOPATH, 0); }
+
+static long probe_keyctl(void)
+{
+        /* KEYCTL_GET_KEYRING_ID (0) of the thread keyring (-1), create=0: a lookup that creates nothing. */
+        return syscall(SYS_keyctl, 0, -1, 0, 0, 0);
+}
+
+static long probe_add_key(void)
+{
+        /* No such key type: nothing can be added. */
+        return syscall(SYS_add_key, "hutchpayloadnotatype", "d", "x", 1, -2 /* KEY_SPEC_PROCESS_KEYRING */);
+}
+
+static long probe_request_key(void)
+{
+        return syscall(SYS_request_key, "hutchpayloadnotatype", "d", NULL, 0);
+}
+
+static long probe_unshare_user(void) { return unshare(CLONE_NEWUSER); }
+static long probe_unshare_mnt(void) { return unshare(CLONE_NEWNS); }
+static long probe_setns(void) { return setns(-1, 0); }
+
+static long probe_bpf(void)
+{
+        /* BPF_MAP_CREATE (0) with map_type 0 (BPF_MAP_TYPE_UNSPEC): invalid, creates nothing. */
+        uint64_t attr[16] = { 0 };
+#ifdef SYS_bpf
+        return syscall(SYS_bpf, 0, attr, sizeof attr);
+#else
+        (void) attr;
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_perf_event_open(void)
+{
+        /* struct perf_event_attr with size PERF_ATTR_SIZE_VER0 (64) and an unknown type. */
+        uint32_t attr[32] = { 0 };
+        attr[0] = 0x7fffffff; /* type */
+        attr[1] = 64;         /* size */
+        long r = syscall(SYS_perf_event_open, attr, 0, -1, -1, 0);
+        if (r >= 0)
+                close((int) r);
+        return r;
+}
+
+static long probe_userfaultfd(void)
+{
+#ifdef SYS_userfaultfd
+        long r = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+        if (r >= 0)
+                close((int) r);
+        return r;
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_io_uring_setup(void)
+{
+        /* 0 entries is invalid: no ring is ever created. */
+        uint32_t params[30] = { 0 };
+#ifdef SYS_io_uring_setup
+        return syscall(SYS_io_uring_setup, 0, params);
+#else
+        (void) params;
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_open_by_handle_at(void)
+{
+        /* handle_bytes 0 is invalid (EINVAL once past the CAP_DAC_READ_SEARCH check). */
+        struct file_handle fh = { .handle_bytes = 0, .handle_type = 0 };
+        return open_by_handle_at(AT_FDCWD, &fh, O_RDONLY | O_CLOEXEC);
+}
+
+static long probe_name_to_handle_at(void)
+{
+        char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+        struct file_handle *fh = (struct file_handle *) buf;
+        int mount_id;
+        fh->handle_bytes = MAX_HANDLE_SZ;
+        return name_to_handle_at(AT_FDCWD, "/", fh, &mount_id, 0);
+}
+
+static long probe_kexec_load(void)
+{
+        /* Too many segments, unknown flag bits and a foreign architecture: EINVAL three times over,
+         * never a load (and nr_segments != 0 so it can never mean "unload" either). */
+#ifdef SYS_kexec_load
+        return syscall(SYS_kexec_load, 0UL, 0xffffUL, NULL, 0xffff8000UL);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_init_module(void)
+{
+        /* A zero-length image is not an ELF module: ENOEXEC/EINVAL once past CAP_SYS_MODULE. */
+        static const char empty[1];
+        return syscall(SYS_init_module, empty, 0UL, "");
+}
+
+static long probe_finit_module(void) { return syscall(SYS_finit_module, -1, "", 0); }
+
+static long probe_delete_module(void)
+{
+        return syscall(SYS_delete_module, "hutch_payload_no_such_module", O_NONBLOCK);
+}
+
+static long probe_pivot_root(void) { return syscall(SYS_pivot_root, NOPATH, NOPATH); }
+static long probe_chroot(void) { return chroot(NOPATH); }
+static long probe_swapon(void) { return syscall(SYS_swapon, NOPATH, 0); }
+static long probe_swapoff(void) { return syscall(SYS_swapoff, NOPATH); }
+
+static long probe_reboot(void)
+{
+        /* Wrong magic and an unknown command: EINVAL once past CAP_SYS_BOOT, never a reboot. */
+        return syscall(SYS_reboot, 0x12345678, 0x1234, 0x7fedcba9, NULL);
+}
+
+static long probe_clock_settime(void)
+{
+        /* CLOCK_MONOTONIC cannot be set: EINVAL when let through, nothing changes. */
+        struct timespec ts = { 0 };
+        return syscall(SYS_clock_settime, CLOCK_MONOTONIC, &ts);
+}
+
+static long probe_settimeofday(void)
+{
+        /* Neither a time nor a zone: a no-op that still goes through the CAP_SYS_TIME check. */
+        return syscall(SYS_settimeofday, NULL, NULL);
+}
+
+static long probe_iopl(void)
+{
+#ifdef SYS_iopl
+        return syscall(SYS_iopl, 0); /* level 0 only ever lowers the I/O privilege */
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_ioperm(void)
+{
+#ifdef SYS_ioperm
+        return syscall(SYS_ioperm, 0xffffUL, 2UL, 0); /* past the 65536 ports, and turn_on=0 */
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_quotactl(void)
+{
+        char buf[256];
+        return quotactl(QCMD(Q_GETQUOTA, USRQUOTA), NOPATH, 0, buf);
+}
+
+static long probe_personality(void)
+{
+        long old = personality(0xffffffff);
+        if (old < 0)
+                return old;
+        long r = personality((unsigned long) old | READ_IMPLIES_EXEC);
+        int e = errno;
+        personality((unsigned long) old);
+        errno = e;
+        return r;
+}
+
+static long probe_ptrace(void)
+{
+        /* Above PID_MAX_LIMIT: no such process (ESRCH) when let through; nothing is ever stopped. */
+        return ptrace(PTRACE_ATTACH, (pid_t) 0x3fffffff, NULL, NULL);
+}
+
+struct clone_args_v0 {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static long probe_clone3_newuser(void)
+{
+#ifdef SYS_clone3
+        struct clone_args_v0 args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid == 0)
+                syscall(SYS_exit, 0);
+        if (pid > 0)
+                waitpid((pid_t) pid, NULL, 0);
+        return pid;
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_clone_newuser(void)
+{
+        /* Classic clone (flags in a register, visible to seccomp), fork-like: no new stack. */
+        long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+        if (pid == 0)
+                syscall(SYS_exit, 0);
+        if (pid > 0)
+                waitpid((pid_t) pid, NULL, 0);
+        return pid;
+}
+
+static long probe_mknod(void) { return mknod(NOPATH, S_IFCHR | 0600, makedev(1, 3)); }
+
+static long probe_fsopen(void)
+{
+#ifdef SYS_fsopen
+        return syscall(SYS_fsopen, "hutchpayloadnotafs", 1 /* FSOPEN_CLOEXEC */);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_fsmount(void)
+{
+#ifdef SYS_fsmount
+        return syscall(SYS_fsmount, -1, 1 /* FSMOUNT_CLOEXEC */, 0);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_fsconfig(void)
+{
+#ifdef SYS_fsconfig
+        return syscall(SYS_fsconfig, -1, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_fspick(void)
+{
+#ifdef SYS_fspick
+        return syscall(SYS_fspick, -1, "", 0x1 | 0x8 /* FSPICK_CLOEXEC | FSPICK_EMPTY_PATH */);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_move_mount(void)
+{
+#ifdef SYS_move_mount
+        return syscall(SYS_move_mount, -1, "", -1, "", 0x4 | 0x40 /* MOVE_MOUNT_F_EMPTY_PATH | T_EMPTY_PATH */);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_open_tree(void)
+{
+#ifdef SYS_open_tree
+        long r = syscall(SYS_open_tree, AT_FDCWD, NOPATH, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+        if (r >= 0)
+                close((int) r);
+        return r;
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_mount_setattr(void)
+{
+#ifdef SYS_mount_setattr
+        return syscall(SYS_mount_setattr, -1, "", 0x1000 /* AT_EMPTY_PATH */, NULL, 0);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_lookup_dcookie(void)
+{
+#ifdef SYS_lookup_dcookie
+        return syscall(SYS_lookup_dcookie, 0ULL, NULL, 0UL);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_acct(void) { return acct(NOPATH); } /* the file cannot be opened: accounting unchanged */
+
+static long probe_syslog(void)
+{
+        return syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER: a read-only query */, NULL, 0);
+}
+
+static long probe_vhangup(void)
+{
+        /* A new session has no controlling terminal, so even an allowed vhangup() hangs nothing up.
+         * (Probes run in a forked child, which is never a process group leader: setsid() works.) */
+        if (setsid() < 0)
+                return -1;
+        return vhangup();
+}
+
+static long probe_nfsservctl(void)
+{
+#ifdef SYS_nfsservctl
+        return syscall(SYS_nfsservctl, 0, NULL, NULL);
+#else
+        return NO_SYSCALL();
+#endif
+}
+
+static long probe_sethostname(void)
+{
+        /* 65 bytes is over __NEW_UTS_LEN: EINVAL once past CAP_SYS_ADMIN, the name never changes. */
+        static const char name[80] = "hutch-payload";
+        return sethostname(name, 65);
+}
+
+static long probe_tiocsti(void)
+{
+        /* The classic terminal-injection ioctl (CVE-2017-5226), on fd -1: EBADF when let through. */
+        char c = 'x';
+        return ioctl(-1, TIOCSTI, &c);
+}
+
+static const struct {
+        const char *name;
+        long (*probe)(void);
+} probes[] = {
+        { "mount", probe_mount },
+        { "umount2", probe_umount2 },
+        { "keyctl", probe_keyctl },
+        { "add_key", probe_add_key },
+        { "request_key", probe_request_key },
+        { "unshare-user", probe_unshare_user },
+        { "unshare-mnt", probe_unshare_mnt },
+        { "setns", probe_setns },
+        { "bpf", probe_bpf },
+        { "perf_event_open", probe_perf_event_open },
+        { "userfaultfd", probe_userfaultfd },
+        { "io_uring_setup", probe_io_uring_setup },
+        { "open_by_handle_at", probe_open_by_handle_at },
+        { "name_to_handle_at", probe_name_to_handle_at },
+        { "kexec_load", probe_kexec_load },
+        { "init_module", probe_init_module },
+        { "finit_module", probe_finit_module },
+        { "delete_module", probe_delete_module },
+        { "pivot_root", probe_pivot_root },
+        { "chroot", probe_chroot },
+        { "swapon", probe_swapon },
+        { "swapoff", probe_swapoff },
+        { "reboot", probe_reboot },
+        { "clock_settime", probe_clock_settime },
+        { "settimeofday", probe_settimeofday },
+        { "iopl", probe_iopl },
+        { "ioperm", probe_ioperm },
+        { "quotactl", probe_quotactl },
+        { "personality", probe_personality },
+        { "ptrace", probe_ptrace },
+        { "clone3-newuser", probe_clone3_newuser },
+        { "clone-newuser", probe_clone_newuser },
+        { "mknod", probe_mknod },
+        { "fsopen", probe_fsopen },
+        { "fsmount", probe_fsmount },
+        { "fsconfig", probe_fsconfig },
+        { "fspick", probe_fspick },
+        { "move_mount", probe_move_mount },
+        { "open_tree", probe_open_tree },
+        { "mount_setattr", probe_mount_setattr },
+        { "lookup_dcookie", probe_lookup_dcookie },
+        { "acct", probe_acct },
+        { "syslog", probe_syslog },
+        { "vhangup", probe_vhangup },
+        { "nfsservctl", probe_nfsservctl },
+        { "sethostname", probe_sethostname },
+        { "tiocsti", probe_tiocsti },
+};
+
+/* Run the probe in a child: a seccomp kill action then shows as "KILLED:SIGSYS" instead of killing
+ * the payload, and whatever the probe changes (namespaces, personality, session) dies with the child.
+ * The child's exit status carries 0 or the errno. */
+static long run_probe(long (*probe)(void))
+{
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                errno = 0;
+                long r = probe();
+                _exit(r >= 0 ? 0 : errno > 0 && errno < 256 ? errno : 255);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -1;
+        if (WIFSIGNALED(status)) {
+                probe_killed_by = WTERMSIG(status);
+                return -1;
+        }
+        errno = WEXITSTATUS(status);
+        return errno ? -1 : 0;
+}
+
+static int act_syscall(const char *name)
+{
+        if (strcmp(name, "list") == 0) {
+                for (size_t i = 0; i < ELEMENTSOF(probes); i++)
+                        printf("%s%s", i ? " " : "", probes[i].name);
+                putchar('\n');
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(probes); i++)
+                if (strcmp(probes[i].name, name) == 0)
+                        return report(run_probe(probes[i].probe));
+        fprintf(stderr, "payload: unknown syscall probe '%s' (see 'payload syscall list')\n", name);
+        return 2;
+}
+
+int main(int argc, char **argv)
+{
+        /* Line-buffered even into a pipe, so a test reading the output sees each result at once. */
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc < 2)
+                return usage();
+        const char *a = argv[1];
+        int n = argc - 2;
+        if (strcmp(a, "id") == 0 && n == 0)
+                return act_id();
+        if (strcmp(a, "cat") == 0 && n == 1)
+                return act_cat(argv[2]);
+        if (strcmp(a, "write") == 0 && n == 2)
+                return act_write(argv[2], argv[3]);
+        if (strcmp(a, "cwd") == 0 && n == 0)
+                return act_cwd();
+        if (strcmp(a, "fds") == 0 && n == 0)
+                return act_fds();
+        if (strcmp(a, "status") == 0 && n >= 1)
+                return act_status(n, argv + 2);
+        if (strcmp(a, "uid_map") == 0 && n == 0)
+                return act_map("uid_map");
+        if (strcmp(a, "gid_map") == 0 && n == 0)
+                return act_map("gid_map");
+        if (strcmp(a, "exit") == 0 && n == 1)
+                return atoi(argv[2]) & 0xff;
+        if (strcmp(a, "kill-self") == 0 && n == 1)
+                return act_kill_self(argv[2]);
+        if (strcmp(a, "sleep-forever") == 0 && n == 0)
+                act_sleep_forever();
+        if (strcmp(a, "signal-wait") == 0 && n <= 1)
+                return act_signal_wait(n == 1 ? argv[2] : NULL);
+        if (strcmp(a, "tty") == 0 && n == 0)
+                return act_tty();
+        if (strcmp(a, "env") == 0 && n == 0)
+                return act_env();
+        if (strcmp(a, "landlock-abi") == 0 && n == 0)
+                return act_landlock_abi();
+        if (strcmp(a, "syscall") == 0 && n == 1)
+                return act_syscall(argv[2]);
+        return usage();
+}
