@@ -37,12 +37,14 @@ populate_rootfs() {
         chmod 0700 "$root/root"
         install -m 0755 "$busybox" "$root/bin/busybox"
         while read -r applet; do
-                [ -n "$applet" ] && [ "$applet" != bin/busybox ] || continue
+                if [ -z "$applet" ] || [ "$applet" = bin/busybox ]; then
+                        continue
+                fi
                 d=$(dirname -- "$applet")
                 case $d in
                 .) up=bin/busybox ;;
                 bin) up=busybox ;;
-                *) up=$(sed 's#[^/][^/]*#..#g' <<<"$d")/bin/busybox ;;
+                *) up=$(sed 's#[^/][^/]*#..#g' <<<"$d")/bin/busybox ;; # usr/bin -> ../../bin/busybox
                 esac
                 mkdir -p "$root/$d"
                 ln -sfn "$up" "$root/$applet"

@@ -203,6 +203,7 @@ make_bundle() {
         [ -f "$dir/config.json" ] || { fail "make_bundle: hutch-runtime spec wrote no $dir/config.json"; return 1; }
         update_config "$dir" '.process.terminal = false'
         if [ $# -gt 0 ]; then
+                # shellcheck disable=SC2016 # $ARGS is jq's, not the shell's
                 update_config "$dir" '.process.args = $ARGS.positional' --args -- "$@"
         fi
 }
