@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -36,4 +37,12 @@ int cli_parse_format(const char *s, bool *ret_json)
         else
                 return -EINVAL;
         return 0;
+}
+
+int cli_bad_option(const char *cmd, int argc, char **argv)
+{
+        const char *arg = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "";
+        if (strncmp(arg, "--", 2) == 0)
+                return cli_usage_error(cmd, "option '%s' is unknown or needs an argument", arg);
+        return cli_usage_error(cmd, "option '-%c' is unknown or needs an argument", optopt ? optopt : '?');
 }

@@ -20,6 +20,8 @@ int cli_fail(const struct herror *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 /* Parse "--format json|table"; returns true for json. */
 int cli_parse_format(const char *s, bool *ret_json);
+/* For getopt_long's '?' and ':' results (opterr is off): one line naming the offending option. */
+int cli_bad_option(const char *cmd, int argc, char **argv);
 
 int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

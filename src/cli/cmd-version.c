@@ -10,12 +10,13 @@ int cmd_version(int argc, char **argv)
 {
         static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
         int c;
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 if (c == 'h') {
                         printf("Usage: hutch version\n\nPrint the version, compiled-in features and what the running kernel offers.\n");
                         return 0;
                 }
-                return cli_usage_error("hutch version", "unknown option");
+                return cli_bad_option("hutch version", argc, argv);
         }
         struct kernel_features k;
         kernel_probe(&k);

@@ -34,6 +34,7 @@ static int hutch_main(int argc, char **argv)
                 {},
         };
         int c;
+        opterr = 0;
         /* '+': stop at the command name; its options belong to it. */
         while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
                 switch (c) {
@@ -51,8 +52,7 @@ static int hutch_main(int argc, char **argv)
                         optind = 0;
                         return cmd_version(1, (char *[]) { (char *) "version", NULL });
                 default:
-                        usage(stderr);
-                        return EXIT_HUTCH_ERROR;
+                        return cli_bad_option("hutch", argc, argv);
                 }
         }
         if (optind >= argc) {
