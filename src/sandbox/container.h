@@ -54,3 +54,16 @@ bool sandbox_process_alive(pid_t pid, unsigned long long start_time);
  * the container's pid namespace. */
 int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, struct herror *err);
 void sandbox_release(struct sandbox *s);
+
+struct sandbox_exec_opts {
+        int console_socket_fd;        /* -1 = none */
+        unsigned preserve_fds;
+        bool die_with_parent;
+};
+
+/* Start proc inside the running container whose init is (pid, start_time): join all its namespaces
+ * at once through its pidfd, then apply the same confinement the container got (the spec's
+ * seccomp filter, credentials, capabilities, no_new_privs). The new process is the caller's child. */
+int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *container_spec,
+                 const struct spec_process *proc, const struct sandbox_exec_opts *o, struct sandbox *ret,
+                 struct herror *err);

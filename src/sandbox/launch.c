@@ -24,6 +24,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/container.h"
 #include "sandbox/idmap.h"
+#include "sandbox/lsm.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
 #include "util/fileio.h"
@@ -321,6 +322,8 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
+        if ((r = lsm_apply_exec_labels(&s->process, err)) < 0)
+                return r;
         if ((r = child_chdir(&s->process, st->rootfd, err)) < 0 ||
             (r = child_find_executable(&s->process, exe, exe_size, err)) < 0 ||
             (r = child_prepare_fds(a->opts->preserve_fds, err)) < 0)
@@ -633,4 +636,171 @@ void sandbox_release(struct sandbox *s)
 {
         closep(&s->pidfd);
         s->pidfd = -1;
+}
+
+/* ---- exec into a running container ---- */
+
+struct exec_args {
+        const struct spec *spec;
+        const struct spec_process *proc;
+        const struct sandbox_exec_opts *opts;
+        const struct seccomp_program *seccomp;
+        bool setgroups_allowed;
+        int pidfd;
+        int ns_flags;
+        int syncfd;
+};
+
+static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_size, struct herror *err)
+{
+        const struct spec_process *p = a->proc;
+        _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return herror_sys(err, errno, "open the container's root");
+        struct sandbox_opts term = { .console_socket_fd = a->opts->console_socket_fd };
+        struct spec tmp = { .process = *p };
+        int r;
+        if ((r = child_setup_terminal(&tmp, &term, rootfd, err)) < 0 || (r = child_set_rlimits(p, err)) < 0)
+                return r;
+        if (a->seccomp && !p->no_new_privileges && (r = seccomp_program_load(a->seccomp)) < 0)
+                return herror_sys(err, -r, "load the seccomp filter");
+        const char *step = NULL;
+        if ((r = caps_apply(p, a->setgroups_allowed, &step)) < 0)
+                return herror_sys(err, -r, "%s", step);
+        if (p->has_umask)
+                umask((mode_t) p->umask);
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return herror_sys(err, errno, "set no_new_privs");
+        if ((r = lsm_apply_exec_labels(p, err)) < 0)
+                return r;
+        if ((r = child_chdir(p, rootfd, err)) < 0 || (r = child_find_executable(p, exe, exe_size, err)) < 0)
+                return r;
+        return child_prepare_fds(a->opts->preserve_fds, err);
+}
+
+static _noreturn_ void exec_grandchild(const struct exec_args *a)
+{
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        char exe[4096];
+        reset_signals();
+        if (a->opts->die_with_parent)
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (exec_child_setup(a, exe, sizeof exe, &err) < 0)
+                child_fail(a->syncfd, &err);
+        struct sync_msg ready = { .type = SYNC_READY };
+        if (write(a->syncfd, &ready, sizeof ready) != sizeof ready)
+                _exit(EXIT_FAILURE);
+        if (a->seccomp && a->proc->no_new_privileges) {
+                int r = seccomp_program_load(a->seccomp);
+                if (r < 0) {
+                        dprintf(STDERR_FILENO, "hutch: load the seccomp filter: %s\n", strerror(-r));
+                        _exit(EXIT_FAILURE);
+                }
+        }
+        struct child_args ca = { .spec = &(struct spec) { .process = *a->proc } };
+        child_exec(&ca, exe);
+}
+
+/* The joining child: setns moves it into every namespace but the pid one only applies to its
+ * children, so it clones once more with CLONE_PARENT (the new process stays hutch's child) and
+ * reports that pid. */
+static _noreturn_ void exec_joiner(const struct exec_args *a)
+{
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (setns(a->pidfd, a->ns_flags) < 0) {
+                herror_sys(&err, errno, "join the container's namespaces");
+                child_fail(a->syncfd, &err);
+        }
+        pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) CLONE_PARENT, NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+                herror_sys(&err, errno, "clone inside the container");
+                child_fail(a->syncfd, &err);
+        }
+        if (pid == 0)
+                exec_grandchild(a);
+        struct sync_msg m = { .type = SYNC_MAPS_DONE, .errnum = pid };
+        _exit(write(a->syncfd, &m, sizeof m) == sizeof m ? 0 : 1);
+}
+
+static bool setgroups_denied(pid_t pid)
+{
+        char path[64], buf[16] = "";
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd >= 0 && read(fd, buf, sizeof buf - 1) > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
+/* Two messages arrive in either order: the joiner's "pid of the new process" and the new process's
+ * READY or ERROR. */
+static int exec_receive(int syncfd, pid_t *ret_pid, struct herror *err)
+{
+        struct sync_msg m;
+        bool have_final = false;
+        int r = 0;
+        *ret_pid = 0;
+        while (!have_final || *ret_pid == 0) {
+                ssize_t n = read(syncfd, &m, sizeof m);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n != sizeof m)
+                        return have_final ? r : herror_set(err, EPIPE, "the exec process exited during setup");
+                if (m.type == SYNC_MAPS_DONE) {
+                        *ret_pid = m.errnum;
+                        continue;
+                }
+                have_final = true;
+                if (m.type == SYNC_ERROR) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        r = herror_set(err, m.errnum, "%s", m.msg);
+                }
+        }
+        return r;
+}
+
+int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s, const struct spec_process *proc,
+                 const struct sandbox_exec_opts *o, struct sandbox *ret, struct herror *err)
+{
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0 || !sandbox_process_alive(pid, start_time))
+                return herror_set(err, ESRCH, "container not running");
+        struct seccomp_program prog = { 0 };
+        int r;
+        if (s->seccomp && (r = seccomp_compile(s->seccomp, &prog, err)) < 0)
+                return r;
+        struct exec_args a = { .spec = s, .proc = proc, .opts = o, .seccomp = s->seccomp ? &prog : NULL,
+                               .setgroups_allowed = !setgroups_denied(pid), .pidfd = pidfd };
+        for (int t = 0; t < _NS_TYPE_MAX; t++)
+                if (s->namespaces[t].enabled)
+                        a.ns_flags |= spec_ns_clone_flag(t);
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                seccomp_program_free(&prog);
+                return herror_sys(err, errno, "socketpair");
+        }
+        a.syncfd = sv[1];
+        pid_t joiner = fork();
+        if (joiner == 0) {
+                close(sv[0]);
+                exec_joiner(&a);
+        }
+        close(sv[1]);
+        seccomp_program_free(&prog);
+        if (joiner < 0) {
+                close(sv[0]);
+                return herror_sys(err, errno, "fork");
+        }
+        pid_t child = 0;
+        r = exec_receive(sv[0], &child, err);
+        close(sv[0]);
+        while (waitpid(joiner, NULL, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0) {
+                if (child > 0)
+                        kill_and_reap(child, -1);
+                return r;
+        }
+        ret->pid = child;
+        ret->pidfd = (int) syscall(SYS_pidfd_open, child, 0);
+        ret->start_time = sandbox_process_start_time(child);
+        return 0;
 }

@@ -37,8 +37,8 @@ static int validate_process(const struct spec *s, struct herror *err)
         const struct spec_process *p = &s->process;
         if (!p->args || !p->args[0] || !p->args[0][0])
                 return herror_set(err, EINVAL, ".process.args: must name the program to run");
-        if (!p->cwd || p->cwd[0] != '/')
-                return herror_set(err, EINVAL, ".process.cwd: must be an absolute path");
+        if (!p->cwd || p->cwd[0] != '/' || path_has_dotdot(p->cwd))
+                return herror_set(err, EINVAL, ".process.cwd: must be an absolute path without \"..\"");
         for (size_t i = 0; p->env && p->env[i]; i++)
                 if (!strchr(p->env[i], '=') || p->env[i][0] == '=')
                         return herror_set(err, EINVAL, ".process.env[%zu]: \"%s\" is not NAME=VALUE", i, p->env[i]);

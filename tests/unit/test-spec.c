@@ -1,0 +1,222 @@
+/* config.json parsing and validation: every rejection names the JSON path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
+
+#include "spec/spec.h"
+
+#define BASE_PROCESS "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}"
+#define USERNS "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}]," \
+               "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]," \
+               "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}"
+
+static struct spec *parse_ok(const char *json)
+{
+        struct spec *s = NULL;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int r = spec_parse(json, strlen(json), "config.json", &s, &err);
+        if (r < 0)
+                fail_msg("unexpected parse error: %s", herror_msg(&err));
+        return s;
+}
+
+/* Returns the error message (static buffer) of a parse that must fail. */
+static const char *parse_fail(const char *json)
+{
+        static char msg[1024];
+        struct spec *s = NULL;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int r = spec_parse(json, strlen(json), "config.json", &s, &err);
+        if (r >= 0) {
+                spec_free(s);
+                fail_msg("parse unexpectedly succeeded: %s", json);
+        }
+        snprintf(msg, sizeof msg, "%s", herror_msg(&err));
+        return msg;
+}
+
+static const char *validate_fail(const char *json, bool rootless)
+{
+        static char msg[1024];
+        _cleanup_spec_ struct spec *s = parse_ok(json);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (spec_validate(s, rootless, &err) >= 0)
+                fail_msg("validation unexpectedly succeeded: %s", json);
+        snprintf(msg, sizeof msg, "%s", herror_msg(&err));
+        return msg;
+}
+
+#define assert_contains(hay, needle) do { \
+        if (!strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle)); } while (0)
+
+static void parses_full_config(void **state)
+{
+        const char *j = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+                        "\"hostname\":\"h\",\"unknownTopLevel\":{\"ignored\":1},"
+                        "\"process\":{\"terminal\":false,\"user\":{\"uid\":1,\"gid\":2,\"umask\":18,\"additionalGids\":[5,6]},"
+                        "\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"A=b\"],\"cwd\":\"/tmp\",\"noNewPrivileges\":true,"
+                        "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"]},"
+                        "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":100,\"hard\":200}],\"oomScoreAdj\":100},"
+                        "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+                        "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+                        "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}],"
+                        "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"uts\"}],"
+                        "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1},{\"containerID\":1,\"hostID\":100000,\"size\":65536}],"
+                        "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":65537}],"
+                        "\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
+                        "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
+                        "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+                        "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                        "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}}";
+        _cleanup_spec_ struct spec *s = parse_ok(j);
+        assert_string_equal(s->root_path, "rootfs");
+        assert_true(s->root_readonly);
+        assert_int_equal(s->process.uid, 1);
+        assert_int_equal(s->process.gid, 2);
+        assert_true(s->process.has_umask);
+        assert_int_equal(s->process.umask, 022);
+        assert_int_equal(s->process.n_additional_gids, 2);
+        assert_int_equal(s->process.additional_gids[1], 6);
+        assert_string_equal(s->process.args[2], "true");
+        assert_true(s->process.no_new_privileges);
+        assert_true(s->process.caps[CAPSET_BOUNDING] == ((1ULL << CAP_CHOWN) | (1ULL << CAP_KILL)));
+        assert_true(s->process.caps[CAPSET_INHERITABLE] == 0);
+        assert_int_equal(s->process.n_rlimits, 1);
+        assert_int_equal(s->process.rlimits[0].resource, RLIMIT_NOFILE);
+        assert_int_equal(s->process.rlimits[0].hard, 200);
+        assert_int_equal(s->n_mounts, 3);
+        assert_true(s->mounts[1].flags & MS_NOSUID);
+        assert_true(s->mounts[1].flags & MS_STRICTATIME);
+        assert_string_equal(s->mounts[1].data, "mode=755,size=65536k");
+        assert_true(s->mounts[2].bind && s->mounts[2].recursive);
+        assert_true(s->mounts[2].flags & MS_RDONLY);
+        assert_true(s->mounts[2].propagation == (MS_PRIVATE | MS_REC));
+        assert_true(s->namespaces[NS_PID].enabled);
+        assert_false(s->namespaces[NS_NET].enabled);
+        assert_int_equal(s->n_uid_mappings, 2);
+        assert_int_equal(s->uid_mappings[1].host_id, 100000);
+        assert_int_equal(s->n_sysctl, 1);
+        assert_non_null(s->seccomp);
+        assert_int_equal(s->seccomp->default_action, SECCOMP_ACT_ERRNO);
+        assert_int_equal(s->seccomp->default_errno_ret, 38);
+        assert_int_equal(s->seccomp->n_rules, 2);
+        assert_int_equal(s->seccomp->rules[1].args[0].op, SECCOMP_OP_MASKED_EQ);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(spec_validate(s, false, &err), 0);
+}
+
+static void rejects_bad_json(void **state)
+{
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"ociVersion\":\"1.0.0\"}"), "config.json");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\"} trailing"), "config.json");
+        assert_contains(parse_fail("[1]"), "config.json");
+}
+
+static void rejects_wrong_types_with_path(void **state)
+{
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                                   "\"process\":{\"user\":{\"uid\":\"0\",\"gid\":0},\"cwd\":\"/\"}}"),
+                        ".process.user.uid");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                                   "\"process\":{\"user\":{\"uid\":4294967296,\"gid\":0},\"cwd\":\"/\"}}"),
+                        ".process.user.uid");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                                   "\"process\":{\"user\":{\"uid\":-1,\"gid\":0},\"cwd\":\"/\"}}"),
+                        ".process.user.uid");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\\u0000x\"}," BASE_PROCESS "}"),
+                        ".root.path");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                                   "\"cwd\":\"/\",\"args\":[\"a\",3]}}"),
+                        ".process.args[1]");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}}"), ".process");
+}
+
+static void rejects_unsupported_features(void **state)
+{
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                   ",\"linux\":{\"personality\":{\"domain\":\"LINUX\"}}}"),
+                        ".linux.personality: not supported");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                   ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}}"),
+                        ".hooks.prestart");
+        _cleanup_spec_ struct spec *s = parse_ok("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                                 ",\"hooks\":{\"prestart\":[]}}");
+        assert_non_null(s);
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                   ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":[\"rro\"]}]}"),
+                        ".mounts[0].options[0]");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                                   "\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}"),
+                        ".process.capabilities.bounding[0]");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                   ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_BOOM\"}}}"),
+                        ".linux.seccomp.defaultAction");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                   ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"BOGUS\"]}}}"),
+                        ".linux.seccomp.flags[0]");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                   ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}"),
+                        "listed twice");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                                   "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]}}"),
+                        "soft limit");
+}
+
+static void validation_rules(void **state)
+{
+        /* rootless needs a user namespace */
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                      ",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}", true),
+                        "user namespace");
+        assert_contains(validate_fail("{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS "," USERNS "}", true),
+                        "ociVersion");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                                      "\"process\":{\"user\":{\"uid\":5,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}," USERNS "}", true),
+                        ".process.user.uid: 5 is not mapped");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                                      "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"tmp\"}," USERNS "}", true),
+                        ".process.cwd");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"mounts\":[{\"destination\":\"/a/../../etc\",\"type\":\"tmpfs\"}]," USERNS "}", true),
+                        ".mounts[0].destination");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ",\"hostname\":\"x\"," USERNS "}", true),
+                        ".hostname");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},{\"containerID\":5,\"hostID\":5000,\"size\":1}],"
+                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}", true),
+                        "overlaps");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"sysctl\":{\"vm.swappiness\":\"1\"}}}", true),
+                        "vm.swappiness");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"resources\":{\"memory\":{\"limit\":1048576}}}}", true),
+                        ".linux.resources");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                                      "\"args\":[\"sh\"],\"cwd\":\"/\",\"capabilities\":{\"ambient\":[\"CAP_KILL\"]}}," USERNS "}", true),
+                        "ambient");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(parses_full_config),
+                cmocka_unit_test(rejects_bad_json),
+                cmocka_unit_test(rejects_wrong_types_with_path),
+                cmocka_unit_test(rejects_unsupported_features),
+                cmocka_unit_test(validation_rules),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
