@@ -21,10 +21,9 @@ static int drop_bounding(uint64_t keep)
 static int switch_user(const struct spec_process *p, bool setgroups_allowed)
 {
         if (setgroups_allowed) {
-                gid_t groups[p->n_additional_gids ? p->n_additional_gids : 1];
-                for (size_t i = 0; i < p->n_additional_gids; i++)
-                        groups[i] = p->additional_gids[i];
-                if (setgroups(p->n_additional_gids, groups) < 0)
+                /* uint32_t and gid_t are the same width on Linux; no copy needed. */
+                _Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
+                if (setgroups(p->n_additional_gids, (const gid_t *) p->additional_gids) < 0)
                         return -errno;
         }
         if (setresgid(p->gid, p->gid, p->gid) < 0)
