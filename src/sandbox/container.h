@@ -16,7 +16,7 @@
 
 struct sandbox_opts {
         int bundle_dirfd;             /* root.path is resolved relative to this */
-        const char *bundle_path;      /* for messages */
+        const char *bundle_path;      /* absolute; the init re-opens it in its own mount namespace */
         int state_dirfd;              /* holds exec.fifo (created by sandbox_create); -1: no start gate, exec at once */
         int console_socket_fd;        /* -1 = none; with process.terminal the pty master is sent here (SCM_RIGHTS) */
         unsigned preserve_fds;        /* fds 3 .. 3+N-1 are passed on (plus $LISTEN_FDS) */

@@ -295,6 +295,21 @@ static _noreturn_ void child_exec(const struct child_args *a, const char *exe)
         _exit(e == ENOENT ? 127 : 126);
 }
 
+/* fds opened by the launcher point into its mount namespace, which open_tree() refuses to clone from;
+ * re-open the bundle here and make sure it is still the directory the launcher validated. */
+static int child_reopen_bundle(const struct sandbox_opts *o, struct herror *err)
+{
+        int fd = open(o->bundle_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return herror_sys(err, errno, "open the bundle %s", o->bundle_path);
+        struct stat a, b;
+        if (fstat(fd, &a) < 0 || fstat(o->bundle_dirfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+                close(fd);
+                return herror_set(err, ESTALE, "the bundle %s was replaced during setup", o->bundle_path);
+        }
+        return fd;
+}
+
 static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, struct herror *err)
 {
         const struct spec *s = a->spec;
@@ -309,7 +324,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         }
         if ((r = child_join_namespaces(a, false, err)) < 0)
                 return r;
-        if ((r = rootfs_setup(s, a->opts->bundle_dirfd, st, err)) < 0 || (r = child_set_hostname(s, err)) < 0 ||
+        _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
+        if (bundlefd < 0)
+                return bundlefd;
+        if ((r = rootfs_setup(s, bundlefd, st, err)) < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
                 return r;
@@ -458,6 +476,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
         int sv[2] = { -1, -1 }, pidfd = -1, r;
         pid_t pid = -1;
+        if (!o->bundle_path || o->bundle_path[0] != '/')
+                return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
                 return r;
         if (s->seccomp && (r = seccomp_compile(s->seccomp, &prog, err)) < 0)

@@ -92,9 +92,12 @@ multi_range_maps() {
 }
 
 @test "masked paths are unreadable and read-only paths are read-only" {
-        make_bundle "$B" /payload cat /proc/kcore
+        # /proc/kcore is absent on some kernels (this one); timer_list and keys are masked files that exist
+        [ -e /proc/timer_list ] || skip "no /proc/timer_list on this kernel"
+        [ -n "$(head -c 1 /proc/timer_list)" ] || fail "the host's /proc/timer_list reads empty: the test would prove nothing"
+        make_bundle "$B" /payload cat /proc/timer_list
         run run_bundle
-        [ "$status" -eq 0 ] && [ -z "$output" ] || fail "/proc/kcore: status $status: $output"
+        [ "$status" -eq 0 ] && [ -z "$output" ] || fail "/proc/timer_list: status $status: $output"
         update_config "$B" '.process.args = ["/bin/ls","-A","/proc/acpi"]'
         run run_bundle
         [ "$status" -eq 0 ] && [ -z "$output" ] || fail "/proc/acpi: $output"
@@ -115,9 +118,18 @@ multi_range_maps() {
         make_bundle "$B" /payload exit 3
         run run_bundle
         [ "$status" -eq 3 ]
-        update_config "$B" '.process.args = ["/payload","kill-self","KILL"]'
-        run run_bundle
-        [ "$status" -eq 137 ]
+        # The kernel ignores a SIGKILL that PID 1 sends itself from inside its namespace, so the
+        # signal comes from outside, as podman's stop would send it.
+        update_config "$B" '.process.args = ["/payload","sleep-forever"]'
+        rt run --bundle "$B" sig1 3>&- &
+        local bg=$! i
+        for i in $(seq 200); do
+                rt state sig1 2>/dev/null | grep -q '"running"' && break
+                sleep 0.05
+        done
+        rt kill sig1 KILL
+        run wait "$bg"
+        [ "$status" -eq 137 ] || fail "status after SIGKILL: $status"
 }
 
 @test "root filesystem is read-only, hostname is set, network has only lo" {
