@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "sandbox/landlock.h"
 #include "spec/spec.h"
 #include "util/error.h"
 
@@ -23,12 +24,14 @@ struct sandbox_opts {
         bool no_pivot;                /* accepted for compatibility; hutch always pivots (error if asked otherwise? no: pivot anyway) */
         const char *container_id;     /* for messages */
         bool die_with_parent;         /* PDEATHSIG: the container dies with the launcher (run, not create) */
+        enum landlock_mode landlock;  /* default (0): best effort; the spec's annotation overrides */
 };
 
 struct sandbox {
         pid_t pid;                    /* host pid of the container's init */
         int pidfd;                    /* owned; -1 after close */
         unsigned long long start_time; /* field 22 of /proc/PID/stat: tells this process from a reused pid */
+        int landlock_abi;             /* the Landlock ABI the init applied, 0 = none */
 };
 
 #define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0 }

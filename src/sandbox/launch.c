@@ -40,6 +40,7 @@ struct sync_msg {
 
 struct child_args {
         const struct spec *spec;
+        enum landlock_mode landlock;
         const struct sandbox_opts *opts;
         const struct idmap_plan *plan;
         const struct seccomp_program *seccomp;
@@ -310,7 +311,8 @@ static int child_reopen_bundle(const struct sandbox_opts *o, struct herror *err)
         return fd;
 }
 
-static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, struct herror *err)
+static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, int *ret_landlock_abi,
+                       struct herror *err)
 {
         const struct spec *s = a->spec;
         int r;
@@ -330,6 +332,9 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         if ((r = rootfs_setup(s, bundlefd, st, err)) < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
+                return r;
+        /* Before capabilities go: without no_new_privs, restricting needs CAP_SYS_ADMIN in the namespace. */
+        if ((r = landlock_apply_spec(s, a->landlock, ret_landlock_abi, err)) < 0)
                 return r;
         if (a->seccomp && !s->process.no_new_privileges && (r = seccomp_program_load(a->seccomp)) < 0)
                 return herror_sys(err, -r, "load the seccomp filter");
@@ -354,13 +359,14 @@ static _noreturn_ void child_main(struct child_args *a)
         _cleanup_herror_ struct herror err = HERROR_INIT;
         struct rootfs_state st = ROOTFS_STATE_INIT;
         char exe[4096];
+        int landlock_abi = 0;
         reset_signals();
         if (a->opts->die_with_parent)
                 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (child_setup(a, &st, exe, sizeof exe, &err) < 0)
+        if (child_setup(a, &st, exe, sizeof exe, &landlock_abi, &err) < 0)
                 child_fail(a->syncfd, &err);
         rootfs_state_release(&st);
-        struct sync_msg ready = { .type = SYNC_READY };
+        struct sync_msg ready = { .type = SYNC_READY, .errnum = landlock_abi };
         if (write(a->syncfd, &ready, sizeof ready) != sizeof ready)
                 _exit(EXIT_FAILURE);
         close(a->syncfd);
@@ -435,7 +441,8 @@ static int create_gate(int state_dirfd, struct herror *err)
         return fd;
 }
 
-static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct idmap_plan *plan, int *ret_landlock_abi,
+                       struct herror *err)
 {
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path) {
                 int r = idmap_write(pid, s, plan, err);
@@ -450,8 +457,10 @@ static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct
         do
                 n = read(syncfd, &m, sizeof m);
         while (n < 0 && errno == EINTR);
-        if (n == sizeof m && m.type == SYNC_READY)
+        if (n == sizeof m && m.type == SYNC_READY) {
+                *ret_landlock_abi = m.errnum;
                 return 0;
+        }
         if (n == sizeof m && m.type == SYNC_ERROR) {
                 m.msg[sizeof m.msg - 1] = 0;
                 return herror_set(err, m.errnum, "%s", m.msg);
@@ -489,6 +498,9 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 r = herror_set(err, EOPNOTSUPP, ".linux.namespaces: a new pid namespace together with joining a user namespace is not supported");
                 goto out;
         }
+        if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
+                goto out;
+        a.landlock = (enum landlock_mode) r;
         if ((a.gatefd = create_gate(o->state_dirfd, err)) < -1) {
                 r = a.gatefd;
                 goto out;
@@ -508,7 +520,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 child_main(&a);
         }
         closep(&sv[1]);
-        r = parent_sync(pid, sv[0], s, &plan, err);
+        r = parent_sync(pid, sv[0], s, &plan, &ret->landlock_abi, err);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
@@ -662,6 +674,7 @@ void sandbox_release(struct sandbox *s)
 
 struct exec_args {
         const struct spec *spec;
+        enum landlock_mode landlock;
         const struct spec_process *proc;
         const struct sandbox_exec_opts *opts;
         const struct seccomp_program *seccomp;
@@ -681,6 +694,9 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
         struct spec tmp = { .process = *p };
         int r;
         if ((r = child_setup_terminal(&tmp, &term, rootfd, err)) < 0 || (r = child_set_rlimits(p, err)) < 0)
+                return r;
+        int abi;
+        if ((r = landlock_apply_spec(a->spec, a->landlock, &abi, err)) < 0)
                 return r;
         if (a->seccomp && !p->no_new_privileges && (r = seccomp_program_load(a->seccomp)) < 0)
                 return herror_sys(err, -r, "load the seccomp filter");
@@ -784,10 +800,13 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
         if (pidfd < 0 || !sandbox_process_alive(pid, start_time))
                 return herror_set(err, ESRCH, "container not running");
         struct seccomp_program prog = { 0 };
-        int r;
+        int r = landlock_mode_from_spec(s, LANDLOCK_BEST_EFFORT, err);
+        if (r < 0)
+                return r;
+        enum landlock_mode landlock = (enum landlock_mode) r;
         if (s->seccomp && (r = seccomp_compile(s->seccomp, &prog, err)) < 0)
                 return r;
-        struct exec_args a = { .spec = s, .proc = proc, .opts = o, .seccomp = s->seccomp ? &prog : NULL,
+        struct exec_args a = { .landlock = landlock, .spec = s, .proc = proc, .opts = o, .seccomp = s->seccomp ? &prog : NULL,
                                .setgroups_allowed = !setgroups_denied(pid), .pidfd = pidfd };
         for (int t = 0; t < _NS_TYPE_MAX; t++)
                 if (s->namespaces[t].enabled)

@@ -199,3 +199,24 @@ multi_range_maps() {
         run run_bundle
         [ "$status" -ne 0 ] && [[ "$output" == *"cwd"* ]] || fail "dotdot cwd: $output"
 }
+
+@test "landlock: a host directory reached through an inherited fd cannot be written (and can, with landlock off)" {
+        requires landlock
+        make_bundle "$B" /payload write /proc/self/fd/3/planted x
+        update_config "$B" '.root.readonly = false'
+        local host="$BATS_TEST_TMPDIR/hostdir"
+        mkdir "$host"
+        run bash -c '"$0" --root "$1" run --preserve-fds 1 --bundle "$2" "l$RANDOM" 3<"$3"' "$HUTCH_RUNTIME" "$STATE" "$B" "$host"
+        [ "$output" = EACCES ] || fail "with landlock: $output"
+        [ ! -e "$host/planted" ] || fail "the file was written on the host"
+        update_config "$B" '.annotations["io.github.hutch.landlock"] = "off"'
+        run bash -c '"$0" --root "$1" run --preserve-fds 1 --bundle "$2" "l$RANDOM" 3<"$3"' "$HUTCH_RUNTIME" "$STATE" "$B" "$host"
+        [ "$output" = OK ] && [ -e "$host/planted" ] || fail "without landlock the write should work (the test proves nothing otherwise): $output"
+}
+
+@test "landlock: a bad annotation value fails closed" {
+        make_bundle "$B" /payload id
+        update_config "$B" '.annotations["io.github.hutch.landlock"] = "bogus"'
+        run run_bundle
+        [ "$status" -ne 0 ] && [[ "$output" == *io.github.hutch.landlock* ]] || fail "$output"
+}

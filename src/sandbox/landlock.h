@@ -1,0 +1,27 @@
+/* Landlock: the LSM that works without root. Applied in the container init after pivot_root, before
+ * capabilities are dropped and seccomp is loaded: read and execute on the rootfs, read-write only on
+ * what the spec made writable. Rights are lowered to what the running kernel's ABI knows. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+/* The zero value is the default: every launch gets Landlock where the kernel has it. */
+enum landlock_mode {
+        LANDLOCK_BEST_EFFORT,   /* applied when the kernel has it; its absence is reported, not fatal */
+        LANDLOCK_OFF,           /* not applied */
+        LANDLOCK_REQUIRED,      /* absence is an error */
+        _LANDLOCK_MODE_MAX,
+        _LANDLOCK_MODE_INVALID = -EINVAL,
+};
+
+#define LANDLOCK_ANNOTATION "io.github.hutch.landlock"
+
+int landlock_mode_from_string(const char *s);
+/* The mode asked for by the spec's annotation (off|default|required), else fallback. */
+int landlock_mode_from_spec(const struct spec *s, enum landlock_mode fallback, struct herror *err);
+
+/* Restrict the calling process; *ret_abi is the ABI applied (0 = none). Paths are the container's. */
+int landlock_apply_spec(const struct spec *s, enum landlock_mode mode, int *ret_abi, struct herror *err);
