@@ -341,6 +341,9 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         const char *step = NULL;
         if ((r = caps_apply(&s->process, !a->plan->deny_setgroups, &step)) < 0)
                 return herror_sys(err, -r, "%s", step);
+        /* The kernel clears the parent-death signal when the effective IDs change: arm it again. */
+        if (a->opts->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                return herror_sys(err, errno, "set the parent-death signal");
         if (s->process.has_umask)
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -703,6 +706,8 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
         const char *step = NULL;
         if ((r = caps_apply(p, a->setgroups_allowed, &step)) < 0)
                 return herror_sys(err, -r, "%s", step);
+        if (a->opts->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                return herror_sys(err, errno, "set the parent-death signal");
         if (p->has_umask)
                 umask((mode_t) p->umask);
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
