@@ -11,6 +11,17 @@
 struct runtime_globals runtime_globals;
 
 static const struct cli_command runtime_commands[] = {
+        { "create", "create a container from a bundle; it waits for start", runtime_cmd_create },
+        { "delete", "remove a stopped container (--force kills it first)", runtime_cmd_delete },
+        { "exec", "run a process in a running container", runtime_cmd_exec },
+        { "features", "print supported features as JSON", runtime_cmd_features },
+        { "kill", "send a signal to a container", runtime_cmd_kill },
+        { "list", "list containers", runtime_cmd_list },
+        { "ps", "list the processes of a container", runtime_cmd_ps },
+        { "run", "create and start a container, and wait for it", runtime_cmd_run },
+        { "spec", "write a default config.json", runtime_cmd_spec },
+        { "start", "start a created container", runtime_cmd_start },
+        { "state", "print the state of a container", runtime_cmd_state },
         { "version", "print the version", NULL },
 };
 
@@ -49,6 +60,7 @@ int runtime_main(int argc, char **argv)
                 {},
         };
         int c;
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
                 switch (c) {
                 case OPT_ROOT:
@@ -92,7 +104,7 @@ int runtime_main(int argc, char **argv)
                         printf("hutch-runtime version %s\nspec: 1.2.0\n", HUTCH_VERSION);
                         return 0;
                 default:
-                        runtime_usage(stderr);
+                        cli_bad_option("hutch-runtime", argc, argv);
                         return 1;
                 }
         }

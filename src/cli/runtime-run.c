@@ -1,0 +1,104 @@
+/* run: create + start (+ wait): the container is this process's child and dies with it. */
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/runtime.h"
+#include "sandbox/container.h"
+#include "util/log.h"
+
+int runtime_parse_create_opts(const char *cmd, int argc, char **argv, bool with_run, struct runtime_create_opts *o);
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static int block_forwarded(sigset_t *ret)
+{
+        sigemptyset(ret);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                sigaddset(ret, forwarded[i]);
+        return sigprocmask(SIG_BLOCK, ret, NULL) < 0 ? -errno : 0;
+}
+
+/* Forward signals to the init until it exits: one poll on the pidfd and a signalfd. */
+int runtime_wait_forwarding(int pidfd, const sigset_t *mask);
+int runtime_wait_forwarding(int pidfd, const sigset_t *mask)
+{
+        _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+        struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+        for (;;) {
+                int n = poll(p, sfd >= 0 ? 2 : 1, -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (p[0].revents)
+                        return 0;
+                struct signalfd_siginfo si;
+                if (p[1].revents && read(sfd, &si, sizeof si) == sizeof si)
+                        syscall(SYS_pidfd_send_signal, pidfd, (int) si.ssi_signo, NULL, 0);
+        }
+}
+
+static void run_usage(FILE *out)
+{
+        fprintf(out, "Usage: hutch-runtime run [OPTIONS] ID\n\n"
+                     "Create and start a container, wait for it and exit with its status (128+N when killed by signal N).\n\n"
+                     "  -b, --bundle DIR          the bundle (default: current directory)\n"
+                     "  -d, --detach              do not wait; the container outlives this command\n"
+                     "      --keep                keep the container's state after it exits\n"
+                     "      --pid-file FILE       write the init's pid (no newline) to FILE\n"
+                     "      --console-socket SOCK send the pty master to this AF_UNIX socket\n"
+                     "      --preserve-fds N      pass N more fds (3 .. 3+N-1) to the container\n"
+                     "  -h, --help                show this help\n");
+}
+
+int runtime_cmd_run(int argc, char **argv)
+{
+        struct runtime_create_opts o = { 0 };
+        int p = runtime_parse_create_opts("hutch-runtime run", argc, argv, true, &o);
+        if (p == 1) {
+                run_usage(stdout);
+                return 0;
+        }
+        if (p < 0)
+                return 1;
+        const char *id = argv[optind];
+        sigset_t mask;
+        if (!o.detach)
+                block_forwarded(&mask);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        _cleanup_close_ int rootfd = -1, dirfd = -1, pidfd = -1;
+        struct container_state st = { 0 };
+        /* Detached: gated like create, then opened; attached: no gate, the init runs at once. */
+        if (runtime_create_container(id, &o, o.detach, !o.detach, &rootfd, &dirfd, &st, &pidfd, &err) < 0) {
+                log_error("%s", herror_msg(&err));
+                return 1;
+        }
+        if (o.detach) {
+                int r = sandbox_start(dirfd, &err);
+                container_state_clear(&st);
+                if (r < 0) {
+                        log_error("%s", herror_msg(&err));
+                        return 1;
+                }
+                return 0;
+        }
+        runtime_wait_forwarding(pidfd, &mask);
+        struct sandbox sb = { .pid = st.pid, .pidfd = TAKE_FD(pidfd), .start_time = st.start_time };
+        int status = 1;
+        if (sandbox_wait(&sb, &status, &err) < 0) {
+                log_error("%s", herror_msg(&err));
+                status = 1;
+        }
+        sandbox_release(&sb);
+        if (!o.keep)
+                runtime_remove_container(rootfd, id, NULL);
+        container_state_clear(&st);
+        return status;
+}
