@@ -44,9 +44,20 @@ bool runtime_id_valid(const char *id)
         return true;
 }
 
+/* uid 0 inside someone's user namespace (rootless podman runs its runtime so) is not root: only the
+ * initial namespace's identity map says we are. */
+static bool real_root(void)
+{
+        if (geteuid() != 0)
+                return false;
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+        unsigned long a, b, c;
+        return f && fscanf(f, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL;
+}
+
 static int default_root(char *buf, size_t size, struct herror *err)
 {
-        if (geteuid() == 0) {
+        if (real_root()) {
                 snprintf(buf, size, "/run/hutch");
                 return 0;
         }

@@ -177,8 +177,6 @@ static int validate_mounts(const struct spec *s, struct herror *err)
                         return herror_set(err, EINVAL, ".mounts[%zu].type: needed for a non-bind mount", i);
                 if (m->flags & MS_REMOUNT)
                         return herror_set(err, EINVAL, ".mounts[%zu].options: \"remount\" is not allowed", i);
-                if (m->type && (streq(m->type, "cgroup") || streq(m->type, "cgroup2")) && !s->namespaces[NS_CGROUP].enabled)
-                        return herror_set(err, EINVAL, ".mounts[%zu]: a cgroup mount needs a cgroup namespace", i);
                 if (m->type && streq(m->type, "mqueue") && !s->namespaces[NS_IPC].enabled)
                         return herror_set(err, EINVAL, ".mounts[%zu]: an mqueue mount needs an ipc namespace", i);
         }

@@ -34,7 +34,8 @@ populate_rootfs() {
         local root=$1 applet d up
         mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,run,var/tmp,home}
         chmod 1777 "$root/tmp" "$root/var/tmp"
-        chmod 0700 "$root/root"
+        # 0755, not the usual 0700: the fixture is copied by two test users (hutch-test, hutch-nosubid)
+        chmod 0755 "$root/root"
         install -m 0755 "$busybox" "$root/bin/busybox"
         while read -r applet; do
                 if [ -z "$applet" ] || [ "$applet" = bin/busybox ]; then

@@ -23,6 +23,11 @@ runroot = "$PODMAN_HOME/run"
 CONF
 }
 
+teardown_file() {
+        # the image layers belong to subordinate IDs: remove them from inside podman's user namespace
+        podman unshare rm -rf "$PODMAN_HOME" 2>/dev/null || true
+}
+
 setup() {
         requires rootless podman subuid newuidmap
         fixtures
@@ -30,7 +35,7 @@ setup() {
         IMAGE="oci:$BUSYBOX_OCI:latest"
 }
 
-pm() { podman --cgroup-manager cgroupfs "$@"; }
+pm() { podman --root "$PODMAN_HOME/storage" --runroot "$PODMAN_HOME/run" --storage-driver overlay --cgroup-manager cgroupfs "$@"; }
 
 @test "podman run --rm with hutch-runtime: the workload runs as root of a multi-range user namespace" {
         run pm run --rm --network none "$IMAGE" /payload id
@@ -72,7 +77,7 @@ pm() { podman --cgroup-manager cgroupfs "$@"; }
         requires tty
         local sock="$BATS_TEST_TMPDIR/tmux.sock" out
         tmux -S "$sock" new-session -d -x 100 -y 30 \
-                "env CONTAINERS_CONF=$CONTAINERS_CONF CONTAINERS_STORAGE_CONF=$CONTAINERS_STORAGE_CONF podman --cgroup-manager cgroupfs run --rm -it --network none $IMAGE /bin/sh; sleep 30"
+                "env CONTAINERS_CONF=$CONTAINERS_CONF podman --root $PODMAN_HOME/storage --runroot $PODMAN_HOME/run --storage-driver overlay --cgroup-manager cgroupfs run --rm -it --network none $IMAGE /bin/sh; sleep 30"
         for _ in $(seq 100); do
                 out=$(tmux -S "$sock" capture-pane -p)
                 [[ "$out" == *"#"* ]] && break
