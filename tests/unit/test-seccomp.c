@@ -73,7 +73,10 @@ static void errno_rule_returns_errno(void **state)
 static void default_errno_applies_to_unlisted(void **state)
 {
         _cleanup_spec_ struct spec *s = load_spec_with_seccomp(
-                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":[\"getpid\",\"exit_group\",\"exit\"],"
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":[\"getpid\",\"exit_group\",\"exit\","
+                /* what a sanitizer runtime needs to live and to report */
+                "\"read\",\"write\",\"mmap\",\"munmap\",\"mprotect\",\"madvise\",\"brk\",\"rt_sigaction\",\"rt_sigprocmask\","
+                "\"sigaltstack\",\"futex\",\"gettid\",\"tgkill\",\"prctl\",\"sched_yield\",\"clock_gettime\",\"nanosleep\",\"openat\",\"close\",\"fstat\",\"newfstatat\"],"
                 "\"action\":\"SCMP_ACT_ALLOW\"}]}");
         struct seccomp_program p = { 0 };
         _cleanup_herror_ struct herror err = HERROR_INIT;
