@@ -7,6 +7,7 @@
 #include "util/log.h"
 
 static const struct cli_command commands[] = {
+        { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
