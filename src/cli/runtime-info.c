@@ -74,8 +74,32 @@ static json_t *all_capabilities(void)
         return a;
 }
 
+static json_t *string_array(const char *const *v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
 int runtime_cmd_features(int argc, char **argv)
 {
+        static const char *const mount_options[] = {
+                "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud",
+                "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
+                "nostrictatime", "nosuid", "nosymfollow", "private", "rbind", "relatime", "ro", "rprivate", "rshared",
+                "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "sync", "unbindable", NULL,
+        };
+        static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time", NULL };
+        static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                                               "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP", NULL };
+        static const char *const operators[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+                                                 "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
+        static const char *const archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
+                                             "SCMP_ARCH_ARM", NULL };
+        static const char *const flags[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                             "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
+        static const char *const none[] = { NULL };
         if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
                 printf("Usage: hutch-runtime features\n\nPrint what this runtime supports, as JSON (runtime-spec features-linux.md).\n");
                 return 0;
@@ -83,23 +107,14 @@ int runtime_cmd_features(int argc, char **argv)
         struct kernel_features k;
         kernel_probe(&k);
         _cleanup_json_ json_t *f = json_pack(
-                "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
-                " s:{s:[s,s,s,s,s,s,s,s], s:o, s:{s:b,s:b,s:b}, s:{s:b, s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s],"
-                " s:[s,s,s,s,s], s:[s,s,s,s]}, s:{s:b}, s:{s:b}},"
+                "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b,s:b,s:b}, s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}},"
                 " s:{s:s, s:s}}",
-                "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", "mountOptions", "async", "atime", "bind",
-                "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud", "mand", "noatime",
-                "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime",
-                "nosuid", "nosymfollow", "private", "rbind", "relatime", "ro", "rprivate", "rshared", "rslave",
-                "runbindable", "rw", "shared", "silent", "slave", "strictatime", "sync",
-                "linux", "namespaces", "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time",
-                "capabilities", all_capabilities(), "cgroup", "v1", 0, "v2", 0, "systemd", 0,
-                "seccomp", "enabled", 1, "actions", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-                "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
-                "operators", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
-                "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", "archs", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-                "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "knownFlags", "SECCOMP_FILTER_FLAG_TSYNC",
-                "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+                "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", string_array(none),
+                "mountOptions", string_array(mount_options),
+                "linux", "namespaces", string_array(namespaces), "capabilities", all_capabilities(),
+                "cgroup", "v1", 0, "v2", 0, "systemd", 0,
+                "seccomp", "enabled", 1, "actions", string_array(actions), "operators", string_array(operators),
+                "archs", string_array(archs), "knownFlags", string_array(flags), "supportedFlags", string_array(flags),
                 "apparmor", "enabled", HAVE_APPARMOR, "selinux", "enabled", HAVE_SELINUX,
                 "annotations", "io.github.hutch.landlock", "off|default|required",
                 "io.github.hutch.landlock.abi", k.landlock_abi > 0 ? "available" : "unavailable");

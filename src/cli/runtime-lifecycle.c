@@ -48,7 +48,11 @@ static int open_container(const char *id, struct opened *o, struct herror *err)
 {
         *o = (struct opened) { .rootfd = -1, .dirfd = -1, .lockfd = -1 };
         int r;
-        if ((o->rootfd = runtime_open_root(false, err)) < 0 || (o->dirfd = runtime_open_container(o->rootfd, id, err)) < 0 ||
+        if ((o->rootfd = runtime_open_root(false, err)) == -ENOENT) {
+                herror_set(err, ENOENT, "container does not exist");
+                return -1;
+        }
+        if (o->rootfd < 0 || (o->dirfd = runtime_open_container(o->rootfd, id, err)) < 0 ||
             (o->lockfd = runtime_lock_container(o->dirfd, err)) < 0 || (r = runtime_read_state(o->dirfd, &o->st, err)) < 0) {
                 opened_close(o);
                 return -1;
@@ -175,7 +179,9 @@ int runtime_cmd_delete(int argc, char **argv)
         }
         enum container_status st = runtime_status(o.dirfd, &o.st);
         int r = 0;
-        if (st != STATUS_STOPPED && !force)
+        /* Like runc: a created container (still at its start gate) is deleted without --force; only a
+         * running one needs it. */
+        if (st == STATUS_RUNNING && !force)
                 r = herror_set(&err, EBUSY, "cannot delete container %s that is not stopped: %s", o.st.id, runtime_status_name(st));
         else if (st != STATUS_STOPPED)
                 r = kill_and_wait(&o.st, &err);
