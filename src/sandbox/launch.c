@@ -492,7 +492,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
                 return r;
-        if (s->seccomp && (r = seccomp_compile(s->seccomp, &prog, err)) < 0)
+        bool cached = false;
+        if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
                 return r;
         a.seccomp = s->seccomp ? &prog : NULL;
         if ((r = open_namespaces(s, &a, err)) < 0)
@@ -809,7 +810,8 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
         if (r < 0)
                 return r;
         enum landlock_mode landlock = (enum landlock_mode) r;
-        if (s->seccomp && (r = seccomp_compile(s->seccomp, &prog, err)) < 0)
+        bool cached = false;
+        if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
                 return r;
         struct exec_args a = { .landlock = landlock, .spec = s, .proc = proc, .opts = o, .seccomp = s->seccomp ? &prog : NULL,
                                .setgroups_allowed = !setgroups_denied(pid), .pidfd = pidfd };

@@ -4,6 +4,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sandbox/seccomp.h"
@@ -51,6 +54,25 @@ static enum scmp_compare op_to_scmp(enum spec_seccomp_op op)
         }
 }
 
+static bool arch_runs_here(uint32_t token)
+{
+        uint32_t native = seccomp_arch_native();
+        if (token == native)
+                return true;
+        switch (native) {
+        case SCMP_ARCH_X86_64:
+                return token == SCMP_ARCH_X86 || token == SCMP_ARCH_X32;
+        case SCMP_ARCH_AARCH64:
+                return token == SCMP_ARCH_ARM;
+        case SCMP_ARCH_PPC64:
+                return token == SCMP_ARCH_PPC;
+        case SCMP_ARCH_S390X:
+                return token == SCMP_ARCH_S390;
+        default:
+                return false;
+        }
+}
+
 static int add_arches(scmp_filter_ctx ctx, char **arches, struct herror *err)
 {
         for (size_t i = 0; arches && arches[i]; i++) {
@@ -65,6 +87,10 @@ static int add_arches(scmp_filter_ctx ctx, char **arches, struct herror *err)
                 uint32_t token = seccomp_arch_resolve_name(lower);
                 if (!token)
                         return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i, a);
+                /* A profile lists arches for every host; only those this kernel can execute matter here, and
+                 * each one compiled in costs start-up time on every launch. */
+                if (!arch_runs_here(token))
+                        continue;
                 int r = seccomp_arch_add(ctx, token);
                 if (r < 0 && r != -EEXIST)
                         return herror_set(err, -r, ".linux.seccomp.architectures[%zu]: cannot add \"%s\"", i, a);
@@ -148,6 +174,8 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *ret, stru
         return 0;
 }
 
+static unsigned program_flags(const struct spec_seccomp *sc);
+
 int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, struct herror *err)
 {
         uint32_t def;
@@ -167,14 +195,7 @@ int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, 
         struct seccomp_program p = { 0 };
         if ((r = export_program(ctx, &p, err)) < 0)
                 return r;
-        if (sc->flags & SPEC_SECCOMP_FLAG_TSYNC)
-                p.flags |= SECCOMP_FILTER_FLAG_TSYNC;
-        if (sc->flags & SPEC_SECCOMP_FLAG_LOG)
-                p.flags |= SECCOMP_FILTER_FLAG_LOG;
-        if (sc->flags & SPEC_SECCOMP_FLAG_SPEC_ALLOW)
-                p.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-        if (sc->flags & SPEC_SECCOMP_FLAG_WAIT_KILLABLE_RECV)
-                p.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+        p.flags = program_flags(sc);
         *ret = p;
         return 0;
 }
@@ -192,4 +213,145 @@ void seccomp_program_free(struct seccomp_program *p)
         free(p->insns);
         p->insns = NULL;
         p->len = 0;
+}
+
+/* ---- the cache ---- */
+
+static void hash_bytes(EVP_MD_CTX *h, const void *p, size_t n)
+{
+        EVP_DigestUpdate(h, p, n);
+}
+
+static void hash_str(EVP_MD_CTX *h, const char *s)
+{
+        uint32_t n = s ? (uint32_t) strlen(s) : UINT32_MAX;
+        hash_bytes(h, &n, sizeof n);
+        if (s)
+                hash_bytes(h, s, n);
+}
+
+static void hash_strv(EVP_MD_CTX *h, char **v)
+{
+        uint32_t n = 0;
+        while (v && v[n])
+                n++;
+        hash_bytes(h, &n, sizeof n);
+        for (uint32_t i = 0; i < n; i++)
+                hash_str(h, v[i]);
+}
+
+/* Every field that changes the program, in a fixed order, with lengths: no two profiles collide. */
+static int cache_key(const struct spec_seccomp *sc, char ret[65])
+{
+        EVP_MD_CTX *h = EVP_MD_CTX_new();
+        if (!h || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
+                EVP_MD_CTX_free(h);
+                return -ENOMEM;
+        }
+        const struct scmp_version *v = seccomp_version();
+        uint32_t head[6] = { 1 /* key format */, v->major, v->minor, v->micro, seccomp_arch_native(), (uint32_t) sc->n_rules };
+        hash_bytes(h, head, sizeof head);
+        int32_t def[4] = { sc->default_action, sc->has_default_errno_ret, (int32_t) sc->default_errno_ret, (int32_t) sc->flags };
+        hash_bytes(h, def, sizeof def);
+        hash_strv(h, sc->architectures);
+        for (size_t i = 0; i < sc->n_rules; i++) {
+                const struct spec_seccomp_rule *r = &sc->rules[i];
+                hash_strv(h, r->names);
+                int32_t a[4] = { r->action, r->has_errno_ret, (int32_t) r->errno_ret, (int32_t) r->n_args };
+                hash_bytes(h, a, sizeof a);
+                for (size_t k = 0; k < r->n_args; k++) {
+                        uint64_t arg[4] = { r->args[k].index, r->args[k].value, r->args[k].value_two, (uint64_t) r->args[k].op };
+                        hash_bytes(h, arg, sizeof arg);
+                }
+        }
+        unsigned char md[32];
+        unsigned len = 0;
+        int ok = EVP_DigestFinal_ex(h, md, &len) == 1 && len == 32;
+        EVP_MD_CTX_free(h);
+        for (int i = 0; ok && i < 32; i++)
+                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        return ok ? 0 : -EIO;
+}
+
+/* The cache directory, created 0700; refused unless it is ours and private. */
+static int open_cache_dir(void)
+{
+        const char *e = getenv("HUTCH_SECCOMP_CACHE");
+        if (e && streq(e, "0"))
+                return -ENOENT;
+        char path[4096];
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (e && e[0] == '/')
+                snprintf(path, sizeof path, "%s", e);
+        else if (geteuid() == 0)
+                snprintf(path, sizeof path, "/var/cache/hutch");
+        else if (xdg && xdg[0] == '/')
+                snprintf(path, sizeof path, "%s/hutch", xdg);
+        else if (home && home[0] == '/') {
+                snprintf(path, sizeof path, "%s/.cache", home);
+                mkdir(path, 0700); /* XDG's default; a fresh account may not have it yet */
+                snprintf(path, sizeof path, "%s/.cache/hutch", home);
+        } else
+                return -ENOENT;
+        mkdir(path, 0700);
+        size_t n = strlen(path);
+        snprintf(path + n, sizeof path - n, "/seccomp");
+        mkdir(path, 0700);
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+                close(fd);
+                return -EPERM;
+        }
+        return fd;
+}
+
+static int cache_load(int dirfd, const char *name, struct seccomp_program *ret)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        if (read_file_at(dirfd, name, BPF_MAXINSNS * sizeof(struct sock_filter), &data, &len, NULL) < 0)
+                return -ENOENT;
+        if (len == 0 || len % sizeof(struct sock_filter))
+                return -EINVAL;
+        ret->insns = (struct sock_filter *) TAKE_PTR(data);
+        ret->len = (unsigned short) (len / sizeof(struct sock_filter));
+        return 0;
+}
+
+static unsigned program_flags(const struct spec_seccomp *sc)
+{
+        unsigned f = 0;
+        if (sc->flags & SPEC_SECCOMP_FLAG_TSYNC)
+                f |= SECCOMP_FILTER_FLAG_TSYNC;
+        if (sc->flags & SPEC_SECCOMP_FLAG_LOG)
+                f |= SECCOMP_FILTER_FLAG_LOG;
+        if (sc->flags & SPEC_SECCOMP_FLAG_SPEC_ALLOW)
+                f |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        if (sc->flags & SPEC_SECCOMP_FLAG_WAIT_KILLABLE_RECV)
+                f |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+        return f;
+}
+
+int seccomp_compile_cached(const struct spec_seccomp *sc, struct seccomp_program *ret, bool *ret_cached, struct herror *err)
+{
+        char key[65], name[80];
+        *ret_cached = false;
+        _cleanup_close_ int dirfd = cache_key(sc, key) == 0 ? open_cache_dir() : -1;
+        if (dirfd >= 0) {
+                snprintf(name, sizeof name, "%s.bpf", key);
+                if (cache_load(dirfd, name, ret) == 0) {
+                        ret->flags = program_flags(sc);
+                        *ret_cached = true;
+                        return 0;
+                }
+        }
+        int r = seccomp_compile(sc, ret, err);
+        if (r < 0 || dirfd < 0)
+                return r;
+        /* best effort: a cache we cannot write only costs the next launch a compile */
+        atomic_write_at(dirfd, name, ret->insns, ret->len * sizeof(struct sock_filter), 0600, NULL);
+        return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "sandbox/seccomp.h"
@@ -121,6 +122,47 @@ static void unknown_architecture_is_an_error(void **state)
         assert_non_null(strstr(herror_msg(&err), "SCMP_ARCH_PDP11"));
 }
 
+static void cache_hits_after_a_miss_and_keys_on_content(void **state)
+{
+        char dir[] = "/tmp/hutch-sccache-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        setenv("HUTCH_SECCOMP_CACHE", dir, 1);
+        const char *profile = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}";
+        _cleanup_spec_ struct spec *s = load_spec_with_seccomp(profile);
+        struct seccomp_program a = { 0 }, b = { 0 }, c = { 0 };
+        bool cached = true;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(seccomp_compile_cached(s->seccomp, &a, &cached, &err), 0);
+        assert_false(cached);
+        assert_int_equal(seccomp_compile_cached(s->seccomp, &b, &cached, &err), 0);
+        assert_true(cached);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.insns, b.insns, a.len * sizeof(struct sock_filter));
+        assert_int_equal(run_filtered(&b, try_getppid_errno), 42);
+        /* another errno is another program: a miss */
+        s->seccomp->rules[0].errno_ret = 43;
+        assert_int_equal(seccomp_compile_cached(s->seccomp, &c, &cached, &err), 0);
+        assert_false(cached);
+        assert_int_equal(run_filtered(&c, try_getppid_errno), 43);
+        seccomp_program_free(&c);
+        /* a corrupt entry is not used */
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "for f in %s/seccomp/*.bpf; do printf abc > $f; done", dir);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(seccomp_compile_cached(s->seccomp, &c, &cached, &err), 0);
+        assert_false(cached);
+        assert_int_equal(run_filtered(&c, try_getppid_errno), 43);
+        seccomp_program_free(&c);
+        setenv("HUTCH_SECCOMP_CACHE", "0", 1);
+        assert_int_equal(seccomp_compile_cached(s->seccomp, &c, &cached, &err), 0);
+        assert_false(cached);
+        seccomp_program_free(&a);
+        seccomp_program_free(&b);
+        seccomp_program_free(&c);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -129,6 +171,7 @@ int main(void)
                 cmocka_unit_test(masked_eq_argument_filter),
                 cmocka_unit_test(unknown_syscall_names_are_skipped),
                 cmocka_unit_test(unknown_architecture_is_an_error),
+                cmocka_unit_test(cache_hits_after_a_miss_and_keys_on_content),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
