@@ -1,0 +1,33 @@
+/* The per-image rootfs cache: all layers of an image unpacked once, in order, into
+ * <store>/rootfs/<manifest-hex>.tmp-XXXXXXXX, which is renamed to <store>/rootfs/<manifest-hex> only
+ * when every layer unpacked and matched its diff_id. A later call finds the directory and does
+ * nothing. Runs under the store's writers' lock. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "image/layout.h"
+#include "image/store.h"
+#include "image/unpack.h"
+
+struct rootfs_options {
+        struct unpack_limits limits;
+        bool chown;                      /* see unpack_options.chown */
+        /* Before each layer (index from 0, of count). */
+        void (*layer_started)(size_t index, size_t count, const struct oci_descriptor *layer, void *userdata);
+        unpack_progress_fn progress;     /* within a layer: compressed bytes read / layer size */
+        void *userdata;                  /* passed to both callbacks */
+};
+
+/* UNPACK_LIMITS_DEFAULT, chown when uid 0, no callbacks. */
+void rootfs_options_init(struct rootfs_options *opts);
+
+/* Make sure the image's rootfs exists; returns an O_RDONLY|O_DIRECTORY fd of it. ret_created (may be
+ * NULL) tells whether this call unpacked it. opts NULL = defaults. */
+int rootfs_ensure(struct image_store *s, const struct digest *manifest, const struct rootfs_options *opts, int *ret_fd,
+                  bool *ret_created, struct herror *err);
+/* "<store>/rootfs/<hex>" (whether or not it exists). */
+int rootfs_path(const struct image_store *s, const struct digest *manifest, char **ret, struct herror *err);
+/* Remove an unpacked rootfs (under the writers' lock); missing is success. */
+int rootfs_remove(struct image_store *s, const struct digest *manifest, struct herror *err);

@@ -1,0 +1,624 @@
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/store.h"
+#include "util/fileio.h"
+#include "util/json.h"
+#include "util/safepath.h"
+
+#define COPY_BUF_SIZE (64u * 1024)
+#define REFS_FILE "refs.json"
+#define REFS_LOCK "refs.lock"
+#define REFS_MAX_SIZE (16u << 20)
+#define BLOB_DIR "blobs/sha256"
+
+/* ---- opening ---- */
+
+static int path_join(char **ret, const char *a, const char *b, struct herror *err)
+{
+        if (asprintf(ret, "%s/%s", a, b) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        return 0;
+}
+
+int store_default_path(char **ret, struct herror *err)
+{
+        const char *e = secure_getenv("HUTCH_STORAGE");
+        if (e && *e) {
+                if (e[0] != '/')
+                        return herror_set(err, EINVAL, "HUTCH_STORAGE=%s: must be an absolute path", e);
+                *ret = strdup(e);
+                return *ret ? 0 : herror_set(err, ENOMEM, "out of memory");
+        }
+        if (geteuid() == 0) {
+                *ret = strdup("/var/lib/hutch");
+                return *ret ? 0 : herror_set(err, ENOMEM, "out of memory");
+        }
+        e = secure_getenv("XDG_DATA_HOME");
+        if (e && e[0] == '/') /* the XDG spec: a relative value is invalid and ignored */
+                return path_join(ret, e, "hutch", err);
+        e = secure_getenv("HOME");
+        if (!e || e[0] != '/') {
+                struct passwd *pw = getpwuid(geteuid());
+                e = pw ? pw->pw_dir : NULL;
+        }
+        if (!e || e[0] != '/')
+                return herror_set(err, ENOENT, "no home directory: set HUTCH_STORAGE");
+        return path_join(ret, e, ".local/share/hutch", err);
+}
+
+/* mkdir -p for the store's own (trusted, user-configured) path; directories we create are 0700. */
+static int mkdir_parents(const char *path, struct herror *err)
+{
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof buf, "%s", path) >= (int) sizeof buf)
+                return herror_set(err, ENAMETOOLONG, "%s: path too long", path);
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p)
+                        continue;
+                char saved = *p;
+                *p = 0;
+                if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+                        return herror_sys(err, errno, "%s: create directory", buf);
+                *p = saved;
+                if (!saved)
+                        return 0;
+        }
+}
+
+static int open_subdir(int dirfd, const char *name, const char *root, struct herror *err)
+{
+        if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+                return herror_sys(err, errno, "%s/%s: create directory", root, name);
+        int fd = safe_openat(dirfd, name, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        if (fd < 0)
+                herror_wrap(err, "image store %s", root);
+        return fd;
+}
+
+int store_open(const char *path, struct image_store *ret, struct herror *err)
+{
+        _cleanup_free_ char *def = NULL;
+        if (!path) {
+                int r = store_default_path(&def, err);
+                if (r < 0)
+                        return r;
+                path = def;
+        }
+        if (path[0] != '/')
+                return herror_set(err, EINVAL, "image store %s: must be an absolute path", path);
+        int r = mkdir_parents(path, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return herror_sys(err, errno, "image store %s", path);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return herror_sys(err, errno, "image store %s: stat", path);
+        if (st.st_uid != geteuid())
+                return herror_set(err, EPERM, "image store %s: owned by uid %u, not by us (uid %u)", path,
+                                  (unsigned) st.st_uid, (unsigned) geteuid());
+        /* Unpacked trees keep setuid bits and file capabilities: only the owner may reach them. */
+        if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 07700) < 0)
+                return herror_sys(err, errno, "image store %s: chmod 0700", path);
+        _cleanup_close_ int blobs = open_subdir(fd, "blobs", path, err);
+        if (blobs < 0)
+                return blobs;
+        _cleanup_close_ int sha = open_subdir(blobs, "sha256", path, err);
+        if (sha < 0)
+                return sha;
+        _cleanup_close_ int rootfs = open_subdir(fd, "rootfs", path, err);
+        if (rootfs < 0)
+                return rootfs;
+        char *p = strdup(path);
+        if (!p)
+                return herror_set(err, ENOMEM, "out of memory");
+        *ret = (struct image_store) { .rootfd = TAKE_FD(fd), .lockfd = -1, .path = p };
+        return 0;
+}
+
+void store_close(struct image_store *s)
+{
+        closep(&s->rootfd);
+        closep(&s->lockfd);
+        free(s->path);
+        *s = (struct image_store) IMAGE_STORE_INIT;
+}
+
+static int lock_file(int dirfd, const char *name, int op, const char *root, struct herror *err)
+{
+        int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return herror_sys(err, errno, "%s/%s: open lock file", root, name);
+        while (flock(fd, op) < 0) {
+                if (errno == EINTR)
+                        continue;
+                int e = errno;
+                close(fd);
+                return herror_sys(err, e, "%s/%s: lock", root, name);
+        }
+        return fd;
+}
+
+int store_lock(struct image_store *s, struct herror *err)
+{
+        if (s->lock_depth == 0) {
+                int fd = lock_file(s->rootfd, "lock", LOCK_EX, s->path, err);
+                if (fd < 0)
+                        return fd;
+                s->lockfd = fd;
+        }
+        s->lock_depth++;
+        return 0;
+}
+
+void store_unlock(struct image_store *s)
+{
+        if (s->lock_depth == 0)
+                return;
+        if (--s->lock_depth == 0)
+                closep(&s->lockfd); /* closing the last fd drops the flock */
+}
+
+/* ---- blobs ---- */
+
+static void blob_path(const struct digest *d, char buf[static sizeof BLOB_DIR "/" + DIGEST_HEX_LEN])
+{
+        snprintf(buf, sizeof BLOB_DIR "/" + DIGEST_HEX_LEN, BLOB_DIR "/%s", d->hex);
+}
+
+int store_open_blob(struct image_store *s, const struct digest *d, uint64_t *ret_size, struct herror *err)
+{
+        char path[sizeof BLOB_DIR "/" + DIGEST_HEX_LEN];
+        blob_path(d, path);
+        _cleanup_close_ int fd = safe_openat(s->rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0,
+                                             SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
+        if (fd < 0) {
+                char ds[DIGEST_STRING_MAX];
+                if (fd == -ENOENT)
+                        return herror_set(err, ENOENT, "image store %s: no blob %s", s->path, digest_to_string(d, ds));
+                return herror_sys(err, -fd, "image store %s: %s", s->path, path);
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return herror_sys(err, errno, "image store %s: %s: stat", s->path, path);
+        if (!S_ISREG(st.st_mode))
+                return herror_set(err, EINVAL, "image store %s: %s: not a regular file", s->path, path);
+        if (ret_size)
+                *ret_size = (uint64_t) st.st_size;
+        return TAKE_FD(fd);
+}
+
+bool store_has_blob(struct image_store *s, const struct digest *d)
+{
+        _cleanup_close_ int fd = store_open_blob(s, d, NULL, NULL);
+        return fd >= 0;
+}
+
+int store_read_blob(struct image_store *s, const struct digest *d, size_t max_size, char **ret, size_t *ret_len,
+                    struct herror *err)
+{
+        char path[sizeof BLOB_DIR "/" + DIGEST_HEX_LEN];
+        blob_path(d, path);
+        _cleanup_close_ int fd = store_open_blob(s, d, NULL, err);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r = read_fd_limited(fd, path, max_size, &data, &len, err);
+        if (r < 0)
+                return r;
+        struct digest got;
+        r = digest_buffer(data, len, &got, err);
+        if (r < 0)
+                return r;
+        /* Verified when stored; checked again because it is cheap and the bytes are about to be parsed. */
+        if (!digest_equal(&got, d))
+                return herror_set(err, EBADMSG, "image store %s: %s: content does not match its digest (corrupt store)",
+                                  s->path, path);
+        *ret = TAKE_PTR(data);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+/* A new file ".tmp-<hex>-<random>" in the blob directory. */
+static int open_blob_temp(int dirfd, const struct digest *d, char *name, size_t size)
+{
+        for (int attempt = 0; attempt < 100; attempt++) {
+                uint32_t rnd;
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        rnd = (uint32_t) getpid() ^ (uint32_t) attempt;
+                snprintf(name, size, ".tmp-%s-%08x", d->hex, rnd);
+                int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0 || errno != EEXIST)
+                        return fd < 0 ? -errno : fd;
+        }
+        return -EEXIST;
+}
+
+static int open_blob_dir(struct image_store *s, struct herror *err)
+{
+        int fd = safe_openat(s->rootfd, BLOB_DIR, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        if (fd < 0)
+                herror_wrap(err, "image store %s", s->path);
+        return fd;
+}
+
+typedef ssize_t (*blob_source_fn)(void *userdata, void *buf, size_t len);
+
+/* Stream from src into a temp file, hashing and counting; rename into place only when both match. */
+static int put_blob(struct image_store *s, blob_source_fn src, void *userdata, const struct digest *d, uint64_t size,
+                    struct herror *err)
+{
+        char ds[DIGEST_STRING_MAX];
+        digest_to_string(d, ds);
+        uint64_t have;
+        _cleanup_close_ int existing = store_open_blob(s, d, &have, NULL);
+        if (existing >= 0 && have == size)
+                return 0; /* stored earlier, verified then; same digest, same bytes */
+        _cleanup_close_ int dirfd = open_blob_dir(s, err);
+        if (dirfd < 0)
+                return dirfd;
+        char tmp[128];
+        _cleanup_close_ int fd = open_blob_temp(dirfd, d, tmp, sizeof tmp);
+        if (fd < 0)
+                return herror_sys(err, -fd, "image store %s: create a temporary blob", s->path);
+        _cleanup_free_ char *buf = malloc(COPY_BUF_SIZE);
+        _cleanup_sha256_ struct sha256_stream h = { 0 };
+        struct digest got;
+        int r = buf ? sha256_stream_init(&h, err) : herror_set(err, ENOMEM, "out of memory");
+        while (r == 0) {
+                ssize_t n = src(userdata, buf, COPY_BUF_SIZE);
+                if (n < 0) {
+                        r = herror_sys(err, (int) -n, "blob %s: read", ds);
+                        break;
+                }
+                if (n == 0)
+                        break;
+                /* Stop at the first byte past the declared size: a blob cannot fill the disk. */
+                if (h.bytes + (uint64_t) n > size) {
+                        r = herror_set(err, EBADMSG, "blob %s: larger than the descriptor's %llu bytes", ds,
+                                       (unsigned long long) size);
+                        break;
+                }
+                if ((r = sha256_stream_update(&h, buf, (size_t) n, err)) < 0)
+                        break;
+                if ((r = write_all(fd, buf, (size_t) n)) < 0)
+                        r = herror_sys(err, -r, "image store %s: write blob %s", s->path, ds);
+        }
+        if (r == 0 && h.bytes != size)
+                r = herror_set(err, EBADMSG, "blob %s: %llu bytes, the descriptor says %llu", ds,
+                               (unsigned long long) h.bytes, (unsigned long long) size);
+        if (r == 0)
+                r = sha256_stream_final(&h, &got, err);
+        if (r == 0 && !digest_equal(&got, d)) {
+                char gs[DIGEST_STRING_MAX];
+                r = herror_set(err, EBADMSG, "blob: digest did not match, expected %s, got %s", ds,
+                               digest_to_string(&got, gs));
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = herror_sys(err, errno, "image store %s: fsync blob %s", s->path, ds);
+        if (r == 0 && renameat(dirfd, tmp, dirfd, d->hex) < 0)
+                r = herror_sys(err, errno, "image store %s: rename blob %s into place", s->path, ds);
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        if (fsync(dirfd) < 0)
+                return herror_sys(err, errno, "image store %s: sync %s", s->path, BLOB_DIR);
+        return 0;
+}
+
+static ssize_t fd_source(void *userdata, void *buf, size_t len)
+{
+        return read_all(*(int *) userdata, buf, len);
+}
+
+int store_put_blob_fd(struct image_store *s, int srcfd, const struct digest *d, uint64_t size, struct herror *err)
+{
+        return put_blob(s, fd_source, &srcfd, d, size, err);
+}
+
+struct mem_source {
+        const char *data;
+        size_t len, off;
+};
+
+static ssize_t mem_source(void *userdata, void *buf, size_t len)
+{
+        struct mem_source *m = userdata;
+        size_t n = m->len - m->off < len ? m->len - m->off : len;
+        memcpy(buf, m->data + m->off, n);
+        m->off += n;
+        return (ssize_t) n;
+}
+
+int store_put_blob_data(struct image_store *s, const void *data, size_t len, const struct digest *d,
+                        struct herror *err)
+{
+        struct mem_source m = { .data = data, .len = len };
+        return put_blob(s, mem_source, &m, d, len, err);
+}
+
+/* ---- refs ---- */
+
+int store_ref_validate(const char *name, struct herror *err)
+{
+        size_t len = strlen(name);
+        if (len == 0 || len > STORE_REF_MAX_LEN)
+                return herror_set(err, EINVAL, "image name \"%.64s\": must be 1 to %d characters", name, STORE_REF_MAX_LEN);
+        for (size_t i = 0; i < len; i++) {
+                char ch = name[i];
+                bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                if (!alnum && (i == 0 || !strchr("._:@/+-", ch)))
+                        return herror_set(err, EINVAL,
+                                          "image name \"%.64s\": only letters, digits and ._:@/+- allowed, starting with "
+                                          "a letter or digit",
+                                          name);
+        }
+        if (strncmp(name, "sha256:", 7) == 0)
+                return herror_set(err, EINVAL, "image name \"%.64s\": looks like a digest", name);
+        return 0;
+}
+
+/* refs.json as a JSON object name -> digest string, validated entry by entry. */
+static int refs_load(struct image_store *s, json_t **ret, struct herror *err)
+{
+        _cleanup_json_ json_t *root = NULL;
+        int r = json_read_file(s->rootfd, REFS_FILE, REFS_MAX_SIZE, &root, err);
+        if (r == -ENOENT) {
+                json_t *o = json_object();
+                if (!o)
+                        return herror_set(err, ENOMEM, "out of memory");
+                *ret = o;
+                return 0;
+        }
+        if (r < 0) {
+                herror_wrap(err, "image store %s", s->path);
+                return r;
+        }
+        json_t *refs = json_is_object(root) ? json_object_get(root, "refs") : NULL;
+        if (!json_is_object(refs))
+                return herror_set(err, EINVAL, "image store %s: %s: \"refs\" must be an object", s->path, REFS_FILE);
+        const char *key;
+        json_t *v;
+        json_object_foreach(refs, key, v) {
+                if (!json_is_string(v) || store_ref_validate(key, NULL) < 0 || !digest_is_valid(json_string_value(v)))
+                        return herror_set(err, EINVAL, "image store %s: %s: bad entry \"%.64s\"", s->path, REFS_FILE, key);
+        }
+        *ret = json_incref(refs);
+        return 0;
+}
+
+static int refs_save(struct image_store *s, json_t *refs, struct herror *err)
+{
+        _cleanup_json_ json_t *root = json_pack("{sO}", "refs", refs);
+        if (!root)
+                return herror_set(err, ENOMEM, "out of memory");
+        _cleanup_free_ char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!text)
+                return herror_set(err, ENOMEM, "out of memory");
+        size_t len = strlen(text);
+        text[len] = 0;
+        _cleanup_free_ char *withnl = NULL;
+        if (asprintf(&withnl, "%s\n", text) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        int r = atomic_write_at(s->rootfd, REFS_FILE, withnl, len + 1, 0600, err);
+        if (r < 0)
+                herror_wrap(err, "image store %s", s->path);
+        return r;
+}
+
+int store_ref_set(struct image_store *s, const char *name, const struct digest *manifest, struct herror *err)
+{
+        int r = store_ref_validate(name, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *refs = NULL;
+        if ((r = refs_load(s, &refs, err)) < 0)
+                return r;
+        char ds[DIGEST_STRING_MAX];
+        if (json_object_set_new(refs, name, json_string(digest_to_string(manifest, ds))) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        return refs_save(s, refs, err);
+}
+
+int store_ref_get(struct image_store *s, const char *name, struct digest *ret, struct herror *err)
+{
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_SH, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *refs = NULL;
+        int r = refs_load(s, &refs, err);
+        if (r < 0)
+                return r;
+        json_t *v = json_object_get(refs, name);
+        if (!v)
+                return herror_set(err, ENOENT, "image store %s: no image named \"%.255s\"", s->path, name);
+        return digest_parse(json_string_value(v), ret, err);
+}
+
+int store_ref_remove(struct image_store *s, const char *name, struct herror *err)
+{
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *refs = NULL;
+        int r = refs_load(s, &refs, err);
+        if (r < 0)
+                return r;
+        if (json_object_del(refs, name) < 0)
+                return herror_set(err, ENOENT, "image store %s: no image named \"%.255s\"", s->path, name);
+        return refs_save(s, refs, err);
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+        return strcmp(((const struct store_ref *) a)->name, ((const struct store_ref *) b)->name);
+}
+
+void store_ref_list_free(struct store_ref *refs, size_t n)
+{
+        for (size_t i = 0; refs && i < n; i++)
+                free(refs[i].name);
+        free(refs);
+}
+
+int store_ref_list(struct image_store *s, struct store_ref **ret, size_t *ret_n, struct herror *err)
+{
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_SH, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *refs = NULL;
+        int r = refs_load(s, &refs, err);
+        if (r < 0)
+                return r;
+        size_t n = json_object_size(refs), i = 0;
+        struct store_ref *list = calloc(n ? n : 1, sizeof *list);
+        if (!list)
+                return herror_set(err, ENOMEM, "out of memory");
+        const char *key;
+        json_t *v;
+        json_object_foreach(refs, key, v) {
+                list[i].name = strdup(key);
+                if (!list[i].name || digest_parse(json_string_value(v), &list[i].digest, NULL) < 0) {
+                        store_ref_list_free(list, i + 1);
+                        return herror_set(err, ENOMEM, "out of memory");
+                }
+                i++;
+        }
+        qsort(list, n, sizeof *list, cmp_ref);
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+int store_resolve(struct image_store *s, const char *name_or_digest, struct digest *ret, struct herror *err)
+{
+        if (strncmp(name_or_digest, "sha256:", 7) == 0) {
+                struct digest d;
+                int r = digest_parse(name_or_digest, &d, err);
+                if (r < 0)
+                        return r;
+                if (!store_has_blob(s, &d))
+                        return herror_set(err, ENOENT, "image store %s: no image %s", s->path, name_or_digest);
+                *ret = d;
+                return 0;
+        }
+        return store_ref_get(s, name_or_digest, ret, err);
+}
+
+/* ---- images ---- */
+
+int store_read_image(struct image_store *s, const struct digest *manifest, struct oci_manifest *ret_manifest,
+                     struct oci_config *ret_config, struct herror *err)
+{
+        char src[sizeof BLOB_DIR "/" + DIGEST_HEX_LEN];
+        _cleanup_free_ char *mdata = NULL, *cdata = NULL;
+        size_t mlen = 0, clen = 0;
+        int r = store_read_blob(s, manifest, OCI_DOCUMENT_MAX_SIZE, &mdata, &mlen, err);
+        if (r < 0)
+                return r;
+        struct oci_manifest m = { 0 };
+        struct oci_config c = { 0 };
+        blob_path(manifest, src);
+        r = oci_manifest_parse(mdata, mlen, src, &m, err);
+        if (r < 0)
+                return r;
+        if (m.config.size > OCI_DOCUMENT_MAX_SIZE) {
+                r = herror_set(err, EFBIG, "%s: config larger than %u bytes", src, OCI_DOCUMENT_MAX_SIZE);
+                goto fail;
+        }
+        r = store_read_blob(s, &m.config.digest, OCI_DOCUMENT_MAX_SIZE, &cdata, &clen, err);
+        if (r < 0)
+                goto fail;
+        blob_path(&m.config.digest, src);
+        r = oci_config_parse(cdata, clen, src, &c, err);
+        if (r < 0)
+                goto fail;
+        if (c.n_diff_ids != m.n_layers) {
+                r = herror_set(err, EBADMSG, "%s: %zu rootfs.diff_ids for %zu layers", src, c.n_diff_ids, m.n_layers);
+                goto fail;
+        }
+        *ret_manifest = m;
+        *ret_config = c;
+        return 0;
+fail:
+        oci_manifest_done(&m);
+        oci_config_done(&c);
+        return r;
+}
+
+void store_import_done(struct store_import *imp)
+{
+        free(imp->ref_name);
+        *imp = (struct store_import) { 0 };
+}
+
+static int import_blobs(struct image_store *s, int layoutfd, const struct oci_image *img, struct herror *err)
+{
+        char ds[DIGEST_STRING_MAX];
+        for (size_t i = 0; i < img->manifest.n_layers; i++) {
+                const struct oci_descriptor *l = &img->manifest.layers[i];
+                if (store_has_blob(s, &l->digest))
+                        continue;
+                _cleanup_close_ int fd = oci_layout_open_blob(layoutfd, &l->digest, l->size, err);
+                int r = fd < 0 ? fd : store_put_blob_fd(s, fd, &l->digest, l->size, err);
+                if (r < 0) {
+                        herror_wrap(err, "layer %zu (%s)", i, digest_to_string(&l->digest, ds));
+                        return r;
+                }
+        }
+        int r = store_put_blob_data(s, img->config_data, img->config_len, &img->manifest.config.digest, err);
+        if (r == 0)
+                r = store_put_blob_data(s, img->manifest_data, img->manifest_len, &img->manifest_desc.digest, err);
+        return r;
+}
+
+int store_import_oci(struct image_store *s, int layoutfd, const char *ref, const struct oci_platform *platform,
+                     const char *name, struct store_import *ret, struct herror *err)
+{
+        if (name) {
+                int r = store_ref_validate(name, err);
+                if (r < 0)
+                        return r;
+        }
+        struct oci_image img = { 0 };
+        int r = oci_layout_resolve(layoutfd, ref, platform, &img, err);
+        if (r < 0)
+                return r;
+        r = store_lock(s, err);
+        if (r < 0)
+                goto out;
+        r = import_blobs(s, layoutfd, &img, err);
+        if (r == 0 && name)
+                r = store_ref_set(s, name, &img.manifest_desc.digest, err);
+        store_unlock(s);
+        if (r < 0)
+                goto out;
+        if (ret) {
+                *ret = (struct store_import) {
+                        .manifest = img.manifest_desc.digest,
+                        .selected = img.selected,
+                        .ref_name = TAKE_PTR(img.ref_name),
+                        .platform_mismatch = img.platform_mismatch,
+                        .n_layers = img.manifest.n_layers,
+                };
+        }
+out:
+        oci_image_done(&img);
+        return r;
+}

@@ -1,0 +1,88 @@
+/* The local image store, content-addressed:
+ *   <root>/blobs/sha256/<hex>   verified blobs (manifests, configs, layers), written temp + fsync +
+ *                               rename only after size and digest matched while streaming
+ *   <root>/refs.json            {"refs": {"NAME": "sha256:<hex>"}}: name -> manifest digest, replaced
+ *                               atomically under flock(<root>/refs.lock)
+ *   <root>/rootfs/<hex>         unpacked images, by manifest digest (rootfs.h)
+ *   <root>/lock                 flock()ed exclusively by writers (import, rootfs creation)
+ * Root: $HUTCH_STORAGE, else /var/lib/hutch for uid 0, else $XDG_DATA_HOME/hutch, else
+ * ~/.local/share/hutch. The root is kept mode 0700: unpacked trees keep setuid bits (unpack.h), and
+ * no other host user may reach them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/digest.h"
+#include "image/layout.h"
+#include "util/error.h"
+
+struct image_store {
+        int rootfd;         /* O_DIRECTORY fd of the root */
+        int lockfd;         /* <root>/lock while held, else -1 */
+        unsigned lock_depth;
+        char *path;
+};
+
+#define IMAGE_STORE_INIT { .rootfd = -1, .lockfd = -1 }
+#define STORE_REF_MAX_LEN 255
+
+struct store_ref {
+        char *name;
+        struct digest digest;
+};
+
+/* The import's result; store_import_done() frees it. */
+struct store_import {
+        struct digest manifest;   /* what the image is stored under */
+        struct digest selected;   /* the index.json entry (an index for multi-platform images) */
+        char *ref_name;           /* that entry's org.opencontainers.image.ref.name, or NULL */
+        bool platform_mismatch;   /* the image's config names another platform than was asked for */
+        size_t n_layers;
+};
+
+int store_default_path(char **ret, struct herror *err);
+/* Open (creating as needed) the store at path, or at the default path when path is NULL. */
+int store_open(const char *path, struct image_store *ret, struct herror *err);
+void store_close(struct image_store *s);
+/* The writers' lock, exclusive, blocking; nests (counted) within one image_store. */
+int store_lock(struct image_store *s, struct herror *err);
+void store_unlock(struct image_store *s);
+
+bool store_has_blob(struct image_store *s, const struct digest *d);
+/* O_RDONLY fd of a stored blob; its size in *ret_size (may be NULL). */
+int store_open_blob(struct image_store *s, const struct digest *d, uint64_t *ret_size, struct herror *err);
+/* Read a stored blob of at most max_size bytes, re-checking its digest. */
+int store_read_blob(struct image_store *s, const struct digest *d, size_t max_size, char **ret, size_t *ret_len,
+                    struct herror *err);
+/* Copy srcfd (from its offset) into the store as blob d of exactly size bytes, in constant memory.
+ * Too many or too few bytes, or another digest: nothing is stored (EBADMSG). A blob already present
+ * is kept and srcfd is not read. */
+int store_put_blob_fd(struct image_store *s, int srcfd, const struct digest *d, uint64_t size, struct herror *err);
+int store_put_blob_data(struct image_store *s, const void *data, size_t len, const struct digest *d,
+                        struct herror *err);
+
+/* Names: 1..255 of [A-Za-z0-9._:@/+-], starting with a letter or digit, and not a digest. */
+int store_ref_validate(const char *name, struct herror *err);
+int store_ref_set(struct image_store *s, const char *name, const struct digest *manifest, struct herror *err);
+/* -ENOENT (with a message) when the name is not there. */
+int store_ref_get(struct image_store *s, const char *name, struct digest *ret, struct herror *err);
+int store_ref_remove(struct image_store *s, const char *name, struct herror *err);
+/* All refs, sorted by name. */
+int store_ref_list(struct image_store *s, struct store_ref **ret, size_t *ret_n, struct herror *err);
+void store_ref_list_free(struct store_ref *refs, size_t n);
+/* "sha256:<hex>" (must be a stored manifest) or a ref name -> manifest digest. */
+int store_resolve(struct image_store *s, const char *name_or_digest, struct digest *ret, struct herror *err);
+
+/* Read, verify and parse a stored image's manifest and config (diff_ids count checked). */
+int store_read_image(struct image_store *s, const struct digest *manifest, struct oci_manifest *ret_manifest,
+                     struct oci_config *ret_config, struct herror *err);
+
+/* Import one image from an OCI layout (oci_layout_resolve() picks and verifies index, manifest and
+ * config): every layer is copied with its digest and size verified while streaming, then the config,
+ * then the manifest, all under the writers' lock; then, when name is not NULL, the ref is set, so a
+ * ref never names an incomplete image. */
+int store_import_oci(struct image_store *s, int layoutfd, const char *ref, const struct oci_platform *platform,
+                     const char *name, struct store_import *ret, struct herror *err);
+void store_import_done(struct store_import *imp);
