@@ -173,8 +173,16 @@ int runtime_cmd_delete(int argc, char **argv)
         _cleanup_herror_ struct herror err = HERROR_INIT;
         struct opened o;
         if (open_container(argv[optind], &o, &err) < 0) {
-                if (force && err.errnum == ENOENT)
+                if (force && err.errnum == ENOENT && !strstr(herror_msg(&err), "state.json"))
                         return 0;
+                /* A create that died before writing its state leaves a directory without state.json:
+                 * --force cleans it up (its init, if any, died with the create: PDEATHSIG or sync EOF). */
+                if (force && runtime_id_valid(argv[optind])) {
+                        _cleanup_herror_ struct herror e2 = HERROR_INIT;
+                        _cleanup_close_ int rootfd = runtime_open_root(false, &e2);
+                        if (rootfd >= 0 && runtime_remove_container(rootfd, argv[optind], &e2) == 0)
+                                return 0;
+                }
                 return fail(&err);
         }
         enum container_status st = runtime_status(o.dirfd, &o.st);

@@ -141,3 +141,13 @@ $output"
         [ "$output" = EPERM ] || fail "seccomp not applied to exec: $output"
         rt delete --force e1
 }
+
+@test "delete --force cleans the remains of a create that died before writing its state" {
+        mkdir -p "$STATE/crashed"
+        : >"$STATE/crashed/lock"
+        run rt state crashed
+        [ "$status" -ne 0 ]
+        run rt delete --force crashed
+        [ "$status" -eq 0 ] || fail "$output"
+        [ ! -e "$STATE/crashed" ] || fail "left behind"
+}
