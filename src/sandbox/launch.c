@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/caps.h"
@@ -28,9 +29,18 @@
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/safepath.h"
 
 enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR };
+
+/* Monotonic milliseconds, for the per-phase breakdown behind --log-level=debug. */
+static double now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
 
 struct sync_msg {
         int32_t type;
@@ -312,10 +322,11 @@ static int child_reopen_bundle(const struct sandbox_opts *o, struct herror *err)
 }
 
 static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, int *ret_landlock_abi,
-                       struct herror *err)
+                       char *timing, size_t timing_size, struct herror *err)
 {
         const struct spec *s = a->spec;
         int r;
+        double t0 = now_ms(), t_maps, t_rootfs, t_landlock, t_end;
         if (s->namespaces[NS_USER].path) {
                 if ((r = child_join_namespaces(a, true, err)) < 0)
                         return r;
@@ -326,16 +337,21 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         }
         if ((r = child_join_namespaces(a, false, err)) < 0)
                 return r;
+        t_maps = now_ms();
         _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
         if (bundlefd < 0)
                 return bundlefd;
-        if ((r = rootfs_setup(s, bundlefd, st, err)) < 0 || (r = child_set_hostname(s, err)) < 0 ||
+        r = rootfs_setup(s, bundlefd, st, err);
+        t_rootfs = now_ms();
+        if (r < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
                 return r;
         /* Before capabilities go: without no_new_privs, restricting needs CAP_SYS_ADMIN in the namespace. */
+        double t_other = now_ms();
         if ((r = landlock_apply_spec(s, a->landlock, ret_landlock_abi, err)) < 0)
                 return r;
+        t_landlock = now_ms();
         if (a->seccomp && !s->process.no_new_privileges && (r = seccomp_program_load(a->seccomp)) < 0)
                 return herror_sys(err, -r, "load the seccomp filter");
         const char *step = NULL;
@@ -354,6 +370,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
             (r = child_find_executable(&s->process, exe, exe_size, err)) < 0 ||
             (r = child_prepare_fds(a->opts->preserve_fds, err)) < 0)
                 return r;
+        t_end = now_ms();
+        snprintf(timing, timing_size, "wait for maps %.2f ms, rootfs and mounts %.2f ms, hostname/sysctl/terminal/rlimits %.2f ms, "
+                 "landlock %.2f ms, credentials/caps/exec lookup %.2f ms", t_maps - t0, t_rootfs - t_maps, t_other - t_rootfs,
+                 t_landlock - t_other, t_end - t_landlock);
         return 0;
 }
 
@@ -366,10 +386,11 @@ static _noreturn_ void child_main(struct child_args *a)
         reset_signals();
         if (a->opts->die_with_parent)
                 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (child_setup(a, &st, exe, sizeof exe, &landlock_abi, &err) < 0)
+        struct sync_msg ready = { .type = SYNC_READY };
+        if (child_setup(a, &st, exe, sizeof exe, &landlock_abi, ready.msg, sizeof ready.msg, &err) < 0)
                 child_fail(a->syncfd, &err);
         rootfs_state_release(&st);
-        struct sync_msg ready = { .type = SYNC_READY, .errnum = landlock_abi };
+        ready.errnum = landlock_abi;
         if (write(a->syncfd, &ready, sizeof ready) != sizeof ready)
                 _exit(EXIT_FAILURE);
         close(a->syncfd);
@@ -462,6 +483,8 @@ static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct
         while (n < 0 && errno == EINTR);
         if (n == sizeof m && m.type == SYNC_READY) {
                 *ret_landlock_abi = m.errnum;
+                m.msg[sizeof m.msg - 1] = 0;
+                log_debug("timing: init: %s", m.msg);
                 return 0;
         }
         if (n == sizeof m && m.type == SYNC_ERROR) {
@@ -488,6 +511,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
         int sv[2] = { -1, -1 }, pidfd = -1, r;
         pid_t pid = -1;
+        double t0 = now_ms();
         if (!o->bundle_path || o->bundle_path[0] != '/')
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
@@ -496,6 +520,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
                 return r;
         a.seccomp = s->seccomp ? &prog : NULL;
+        double t_seccomp = now_ms();
         if ((r = open_namespaces(s, &a, err)) < 0)
                 goto out;
         if (s->namespaces[NS_USER].path && (a.new_ns_flags & CLONE_NEWPID)) {
@@ -524,7 +549,11 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 child_main(&a);
         }
         closep(&sv[1]);
+        double t_clone = now_ms();
         r = parent_sync(pid, sv[0], s, &plan, &ret->landlock_abi, err);
+        log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
+                  cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
+                  now_ms() - t_clone);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
