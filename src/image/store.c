@@ -165,8 +165,10 @@ void store_unlock(struct image_store *s)
 {
         if (s->lock_depth == 0)
                 return;
-        if (--s->lock_depth == 0)
-                closep(&s->lockfd); /* closing the last fd drops the flock */
+        if (--s->lock_depth == 0) {
+                close(s->lockfd); /* closing the last fd drops the flock */
+                s->lockfd = -1;
+        }
 }
 
 /* ---- blobs ---- */

@@ -1,0 +1,450 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+#include "image/rootfs.h"
+#include "image/store.h"
+#include "image-helpers.h"
+
+struct fx {
+        char *base;        /* BASE/store, BASE/layout */
+        char store_path[512];
+        char layout_path[512];
+        int layoutfd;
+        struct image_store s;
+};
+
+static int setup(void **state)
+{
+        struct fx *f = calloc(1, sizeof *f);
+        f->base = th_mkdtemp("store");
+        snprintf(f->store_path, sizeof f->store_path, "%s/store", f->base);
+        snprintf(f->layout_path, sizeof f->layout_path, "%s/layout", f->base);
+        assert_int_equal(mkdir(f->layout_path, 0755), 0);
+        f->layoutfd = open(f->layout_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        th_put_file_at(f->layoutfd, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+        f->s = (struct image_store) IMAGE_STORE_INIT;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (store_open(f->store_path, &f->s, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fx *f = *state;
+        store_close(&f->s);
+        close(f->layoutfd);
+        th_rm_rf(f->base);
+        free(f->base);
+        free(f);
+        return 0;
+}
+
+/* Layers given as tar entries; config diff_ids computed (or one made wrong on purpose); index.json
+ * with the manifest under ref. */
+struct layer_spec {
+        const struct tent *e;
+        size_t n;
+        int filter;
+};
+
+static void make_layout(struct fx *f, const struct layer_spec *layers, size_t n, const char *ref, bool bad_diff_id,
+                        struct digest *ret_manifest)
+{
+        char lay[4096] = "", ids[4096] = "";
+        struct oci_platform host;
+        oci_platform_host(&host);
+        for (size_t i = 0; i < n; i++) {
+                struct digest diff, blob;
+                uint64_t size;
+                int fd = th_layer(layers[i].e, layers[i].n, layers[i].filter, &diff);
+                th_put_blob_fd(f->layoutfd, fd, &blob, &size);
+                close(fd);
+                if (bad_diff_id && i == n - 1)
+                        assert_int_equal(digest_buffer("wrong", 5, &diff, NULL), 0);
+                char bs[DIGEST_STRING_MAX], dsb[DIGEST_STRING_MAX];
+                const char *mt = layers[i].filter == TH_GZIP ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                                 : layers[i].filter == TH_ZSTD ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                                               : "application/vnd.oci.image.layer.v1.tar";
+                snprintf(lay + strlen(lay), sizeof lay - strlen(lay), "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%llu}",
+                         i ? "," : "", mt, digest_to_string(&blob, bs), (unsigned long long) size);
+                snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s\"%s\"", i ? "," : "", digest_to_string(&diff, dsb));
+        }
+        char *config = NULL, *manifest = NULL, *index = NULL;
+        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
+                             host.architecture, ids) > 0);
+        struct digest cd, md;
+        th_put_blob(f->layoutfd, config, strlen(config), &cd);
+        char cs[DIGEST_STRING_MAX], ms[DIGEST_STRING_MAX];
+        assert_true(asprintf(&manifest, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+                                        "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
+                             OCI_MEDIA_TYPE_MANIFEST, OCI_MEDIA_TYPE_CONFIG, digest_to_string(&cd, cs), strlen(config), lay) > 0);
+        th_put_blob(f->layoutfd, manifest, strlen(manifest), &md);
+        assert_true(asprintf(&index, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,"
+                                     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"%s\"}}]}",
+                             OCI_MEDIA_TYPE_MANIFEST, digest_to_string(&md, ms), strlen(manifest), ref) > 0);
+        th_put_file_at(f->layoutfd, "index.json", index);
+        free(config), free(manifest), free(index);
+        if (ret_manifest)
+                *ret_manifest = md;
+}
+
+static size_t count_entries(const char *dir, const char *prefix)
+{
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
+/* ---- tests ---- */
+
+static void opens_and_creates_layout(void **state)
+{
+        struct fx *f = *state;
+        struct stat st;
+        assert_int_equal(stat(f->store_path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        char p[1024];
+        snprintf(p, sizeof p, "%s/blobs/sha256", f->store_path);
+        assert_int_equal(stat(p, &st), 0);
+        snprintf(p, sizeof p, "%s/rootfs", f->store_path);
+        assert_int_equal(stat(p, &st), 0);
+        /* a loose existing root is tightened */
+        store_close(&f->s);
+        assert_int_equal(chmod(f->store_path, 0755), 0);
+        assert_int_equal(store_open(f->store_path, &f->s, NULL), 0);
+        assert_int_equal(stat(f->store_path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        struct image_store other = IMAGE_STORE_INIT;
+        assert_int_equal(store_open("relative/path", &other, NULL), -EINVAL);
+}
+
+static void default_paths(void **state)
+{
+        char *p = NULL;
+        setenv("HUTCH_STORAGE", "/srv/hutch-store", 1);
+        assert_int_equal(store_default_path(&p, NULL), 0);
+        assert_string_equal(p, "/srv/hutch-store");
+        free(p);
+        setenv("HUTCH_STORAGE", "relative", 1);
+        assert_int_equal(store_default_path(&p, NULL), -EINVAL);
+        unsetenv("HUTCH_STORAGE");
+        /* the per-user defaults, checked in a child running as nobody when we are root */
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (geteuid() == 0) {
+                        assert_int_equal(store_default_path(&p, NULL), 0);
+                        if (!streq(p, "/var/lib/hutch"))
+                                _exit(10);
+                        free(p);
+                        if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                                _exit(11);
+                }
+                setenv("XDG_DATA_HOME", "/xdg/data", 1);
+                if (store_default_path(&p, NULL) < 0 || !streq(p, "/xdg/data/hutch"))
+                        _exit(12);
+                free(p);
+                setenv("XDG_DATA_HOME", "not/absolute", 1);
+                setenv("HOME", "/home/someone", 1);
+                if (store_default_path(&p, NULL) < 0 || !streq(p, "/home/someone/.local/share/hutch"))
+                        _exit(13);
+                free(p);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void stores_blobs_verified(void **state)
+{
+        struct fx *f = *state;
+        const char *data = "hello blob";
+        struct digest d, other;
+        assert_int_equal(digest_buffer(data, strlen(data), &d, NULL), 0);
+        assert_int_equal(digest_buffer("x", 1, &other, NULL), 0);
+        int fd = th_memfd();
+        assert_int_equal(write_all(fd, data, strlen(data)), 0);
+        /* wrong digest, short, long: nothing stored, no temp file left */
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        lseek(fd, 0, SEEK_SET);
+        assert_int_equal(store_put_blob_fd(&f->s, fd, &other, strlen(data), &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "digest did not match"));
+        lseek(fd, 0, SEEK_SET);
+        assert_int_equal(store_put_blob_fd(&f->s, fd, &d, strlen(data) + 1, &err), -EBADMSG);
+        lseek(fd, 0, SEEK_SET);
+        assert_int_equal(store_put_blob_fd(&f->s, fd, &d, strlen(data) - 1, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "larger than"));
+        assert_false(store_has_blob(&f->s, &d));
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/blobs/sha256", f->store_path);
+        assert_int_equal(count_entries(dir, ""), 2); /* "." and ".." */
+        lseek(fd, 0, SEEK_SET);
+        assert_int_equal(store_put_blob_fd(&f->s, fd, &d, strlen(data), &err), 0);
+        close(fd);
+        assert_true(store_has_blob(&f->s, &d));
+        char *back = NULL;
+        size_t len;
+        assert_int_equal(store_read_blob(&f->s, &d, 100, &back, &len, NULL), 0);
+        assert_int_equal(len, strlen(data));
+        assert_memory_equal(back, data, len);
+        free(back);
+        /* tampering is noticed on read */
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s", dir, d.hex);
+        th_write_file(dir, d.hex, "hello blub");
+        assert_int_equal(store_read_blob(&f->s, &d, 100, &back, &len, &err), -EBADMSG);
+        assert_int_equal(store_put_blob_data(&f->s, "abc", 3, &other, NULL), -EBADMSG);
+        assert_int_equal(store_open_blob(&f->s, &other, NULL, &err), -ENOENT);
+}
+
+static void manages_refs(void **state)
+{
+        struct fx *f = *state;
+        struct digest a, b, got;
+        assert_int_equal(digest_buffer("a", 1, &a, NULL), 0);
+        assert_int_equal(digest_buffer("b", 1, &b, NULL), 0);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(store_ref_get(&f->s, "busybox", &got, &err), -ENOENT);
+        assert_int_equal(store_ref_set(&f->s, "docker.io/library/busybox:latest", &a, NULL), 0);
+        assert_int_equal(store_ref_set(&f->s, "alpine", &b, NULL), 0);
+        assert_int_equal(store_ref_set(&f->s, "alpine", &a, NULL), 0); /* replaced */
+        assert_int_equal(store_ref_get(&f->s, "alpine", &got, NULL), 0);
+        assert_true(digest_equal(&got, &a));
+        struct store_ref *refs;
+        size_t n;
+        assert_int_equal(store_ref_list(&f->s, &refs, &n, NULL), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(refs[0].name, "alpine");
+        assert_string_equal(refs[1].name, "docker.io/library/busybox:latest");
+        store_ref_list_free(refs, n);
+        assert_int_equal(store_ref_remove(&f->s, "alpine", NULL), 0);
+        assert_int_equal(store_ref_remove(&f->s, "alpine", NULL), -ENOENT);
+        const char *bad[] = { "", "-x", "/abs", "a b", "a\nb", "sha256:abc", "x\"y" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (store_ref_set(&f->s, bad[i], &a, NULL) != -EINVAL)
+                        fail_msg("ref name \"%s\" accepted", bad[i]);
+        char longname[300];
+        memset(longname, 'a', sizeof longname - 1);
+        longname[sizeof longname - 1] = 0;
+        assert_int_equal(store_ref_set(&f->s, longname, &a, NULL), -EINVAL);
+        /* resolve: by name, by digest (must be present) */
+        assert_int_equal(store_resolve(&f->s, "docker.io/library/busybox:latest", &got, NULL), 0);
+        char ds[DIGEST_STRING_MAX];
+        assert_int_equal(store_resolve(&f->s, digest_to_string(&a, ds), &got, NULL), -ENOENT);
+        assert_int_equal(store_resolve(&f->s, "sha256:../x", &got, NULL), -EINVAL);
+        /* a corrupt refs.json is an error, not an empty store */
+        int rfd = open(f->store_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        th_put_file_at(rfd, "refs.json", "{\"refs\":{\"x\":\"sha256:../../etc\"}}");
+        close(rfd);
+        assert_int_equal(store_ref_get(&f->s, "x", &got, &err), -EINVAL);
+}
+
+static void concurrent_ref_writers(void **state)
+{
+        struct fx *f = *state;
+        enum { WRITERS = 6, EACH = 15 };
+        for (int w = 0; w < WRITERS; w++) {
+                pid_t pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        struct image_store s = IMAGE_STORE_INIT;
+                        if (store_open(f->store_path, &s, NULL) < 0)
+                                _exit(1);
+                        for (int i = 0; i < EACH; i++) {
+                                char name[32];
+                                struct digest d;
+                                snprintf(name, sizeof name, "w%d-%d", w, i);
+                                digest_buffer(name, strlen(name), &d, NULL);
+                                if (store_ref_set(&s, name, &d, NULL) < 0)
+                                        _exit(2);
+                        }
+                        store_close(&s);
+                        _exit(0);
+                }
+        }
+        for (int w = 0; w < WRITERS; w++) {
+                int status;
+                assert_true(wait(&status) > 0);
+                assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        struct store_ref *refs;
+        size_t n;
+        assert_int_equal(store_ref_list(&f->s, &refs, &n, NULL), 0);
+        assert_int_equal(n, WRITERS * EACH); /* no lost update */
+        store_ref_list_free(refs, n);
+}
+
+static const struct tent base_layer[] = {
+        { 'd', "etc", NULL, 0755 }, { 'f', "etc/os-release", "ID=test\n" }, { 'f', "data/gone", "g" },
+        { 'f', "data/sub/old", "o" },
+};
+static const struct tent top_layer[] = {
+        { 'f', "data/.wh.gone", "" }, { 'f', "data/sub/.wh..wh..opq", "" }, { 'f', "data/sub/new", "n" },
+};
+
+static void imports_and_unpacks(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec layers[] = { { base_layer, ELEMENTSOF(base_layer), TH_GZIP },
+                                             { top_layer, ELEMENTSOF(top_layer), TH_ZSTD } };
+        struct digest md;
+        make_layout(f, layers, 2, "v1", false, &md);
+        struct store_import imp;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (store_import_oci(&f->s, f->layoutfd, "v1", NULL, "test:v1", &imp, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_true(digest_equal(&imp.manifest, &md));
+        assert_string_equal(imp.ref_name, "v1");
+        assert_int_equal(imp.n_layers, 2);
+        store_import_done(&imp);
+        struct digest got;
+        assert_int_equal(store_resolve(&f->s, "test:v1", &got, NULL), 0);
+        assert_true(digest_equal(&got, &md));
+        /* the layout can go away: the store has everything */
+        th_rm_rf(f->layout_path);
+        int fd = -1;
+        bool created = false;
+        if (rootfs_ensure(&f->s, &md, NULL, &fd, &created, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_true(created);
+        char *s = NULL;
+        assert_int_equal(read_file_at(fd, "etc/os-release", 100, &s, NULL, NULL), 0);
+        assert_string_equal(s, "ID=test\n");
+        free(s);
+        assert_int_equal(read_file_at(fd, "data/sub/new", 100, &s, NULL, NULL), 0);
+        free(s);
+        struct stat st1, st2;
+        assert_int_equal(fstatat(fd, "data/gone", &st1, AT_SYMLINK_NOFOLLOW), -1);
+        assert_int_equal(fstatat(fd, "data/sub/old", &st1, AT_SYMLINK_NOFOLLOW), -1);
+        assert_int_equal(fstat(fd, &st1), 0);
+        close(fd);
+        /* a second call finds it */
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &fd, &created, NULL), 0);
+        assert_false(created);
+        assert_int_equal(fstat(fd, &st2), 0);
+        assert_int_equal(st1.st_ino, st2.st_ino);
+        close(fd);
+        char dir[1024], *path = NULL;
+        snprintf(dir, sizeof dir, "%s/rootfs", f->store_path);
+        assert_int_equal(count_entries(dir, md.hex), 1); /* no temp dir left */
+        assert_int_equal(rootfs_path(&f->s, &md, &path, NULL), 0);
+        assert_int_equal(stat(path, &st2), 0);
+        assert_int_equal(rootfs_remove(&f->s, &md, NULL), 0);
+        assert_int_equal(stat(path, &st2), -1);
+        free(path);
+}
+
+static void import_refuses_tampered_layer(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec layers[] = { { base_layer, ELEMENTSOF(base_layer), TH_GZIP } };
+        struct digest md;
+        make_layout(f, layers, 1, "v1", false, &md);
+        /* flip one byte of the layer blob, same size */
+        struct oci_image img = { 0 };
+        assert_int_equal(oci_layout_resolve(f->layoutfd, NULL, NULL, &img, NULL), 0);
+        char p[128];
+        snprintf(p, sizeof p, "blobs/sha256/%s", img.manifest.layers[0].digest.hex);
+        struct digest layer = img.manifest.layers[0].digest;
+        oci_image_done(&img);
+        int fd = openat(f->layoutfd, p, O_RDWR | O_CLOEXEC);
+        assert_true(fd >= 0);
+        char ch;
+        assert_int_equal(pread(fd, &ch, 1, 20), 1);
+        ch ^= 1;
+        assert_int_equal(pwrite(fd, &ch, 1, 20), 1);
+        close(fd);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, NULL, NULL, "bad", NULL, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "digest did not match"));
+        assert_false(store_has_blob(&f->s, &layer));
+        assert_false(store_has_blob(&f->s, &md));
+        struct digest got;
+        assert_int_equal(store_ref_get(&f->s, "bad", &got, NULL), -ENOENT);
+        /* grown by a byte: the size check catches it before hashing */
+        fd = openat(f->layoutfd, p, O_WRONLY | O_APPEND | O_CLOEXEC);
+        assert_int_equal(write(fd, "x", 1), 1);
+        close(fd);
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, NULL, NULL, "bad", NULL, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "size"));
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, NULL, NULL, "bad name", NULL, &err), -EINVAL);
+}
+
+static void rootfs_discarded_on_bad_diff_id(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec layers[] = { { base_layer, ELEMENTSOF(base_layer), TH_GZIP },
+                                             { top_layer, ELEMENTSOF(top_layer), TH_NONE } };
+        struct digest md;
+        make_layout(f, layers, 2, "v1", true, &md);
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, NULL, NULL, "x", NULL, NULL), 0);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int fd = -1;
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &fd, NULL, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "layer 1"));
+        assert_non_null(strstr(herror_msg(&err), "diff_id"));
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/rootfs", f->store_path);
+        assert_int_equal(count_entries(dir, md.hex), 0); /* neither the rootfs nor a temp dir */
+        /* a stale temp dir from a dead process is cleaned up by the next attempt */
+        char stale[1200];
+        snprintf(stale, sizeof stale, "%s/%s.tmp-deadbeef", dir, md.hex);
+        assert_int_equal(mkdir(stale, 0700), 0);
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &fd, NULL, &err), -EBADMSG);
+        assert_int_equal(count_entries(dir, md.hex), 0);
+}
+
+static void lock_nests(void **state)
+{
+        struct fx *f = *state;
+        assert_int_equal(store_lock(&f->s, NULL), 0);
+        assert_int_equal(store_lock(&f->s, NULL), 0);
+        int fd = f->s.lockfd;
+        store_unlock(&f->s);
+        assert_int_equal(f->s.lockfd, fd);
+        /* another open file description cannot take it */
+        char p[1024];
+        snprintf(p, sizeof p, "%s/lock", f->store_path);
+        int other = open(p, O_RDWR | O_CLOEXEC);
+        assert_true(other >= 0);
+        assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
+        store_unlock(&f->s);
+        assert_int_equal(f->s.lockfd, -1);
+        assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+        close(other);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                T(opens_and_creates_layout),
+                cmocka_unit_test(default_paths),
+                T(stores_blobs_verified),
+                T(manages_refs),
+                T(concurrent_ref_writers),
+                T(imports_and_unpacks),
+                T(import_refuses_tampered_layer),
+                T(rootfs_discarded_on_bad_diff_id),
+                T(lock_nests),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
