@@ -229,3 +229,32 @@ multi_range_maps() {
         run run_bundle
         [ "$status" -ne 0 ] && [[ "$output" == *io.github.hutch.landlock* ]] || fail "$output"
 }
+
+@test "landlock unavailable (forced): the container runs with a hint; required refuses" {
+        make_bundle "$B" /payload id
+        run "$HUTCH_PAYLOAD" deny landlock -- "$HUTCH_RUNTIME" --log-level info --root "$STATE" run --bundle "$B" ll1
+        [ "$status" -eq 0 ] || fail "$output"
+        [[ "$output" == *"landlock is not available"* ]] || fail "no hint: $output"
+        update_config "$B" '.annotations["io.github.hutch.landlock"] = "required"'
+        run "$HUTCH_PAYLOAD" deny landlock -- "$HUTCH_RUNTIME" --root "$STATE" run --bundle "$B" ll2
+        [ "$status" -ne 0 ] && [[ "$output" == *"landlock is required"* ]] || fail "$output"
+        requires landlock
+        run run_bundle
+        [ "$status" -eq 0 ] || fail "required, with the kernel offering it: $output"
+}
+
+@test "openat2 unavailable (forced): the resolver's fallback keeps mount destinations inside the rootfs" {
+        make_bundle "$B" /bin/ls -d /x
+        local outside="$BATS_TEST_TMPDIR/outside"
+        mkdir "$outside"
+        ln -s ../../../../../../../../.. "$B/rootfs/up"
+        update_config "$B" '.mounts += [{"destination":"/up/x","type":"tmpfs","source":"tmpfs"}]'
+        run "$HUTCH_PAYLOAD" deny openat2 -- "$HUTCH_RUNTIME" --root "$STATE" run --bundle "$B" fb1
+        [ "$status" -eq 0 ] && [ "$output" = /x ] || fail "clamped symlink without openat2: $output"
+        [ -d "$B/rootfs/x" ] && [ ! -e /x ] || fail "the mount target was not created inside the rootfs"
+        ln -s "$outside" "$B/rootfs/evil"
+        update_config "$B" '.mounts += [{"destination":"/evil/sub","type":"tmpfs","source":"tmpfs"}]'
+        run "$HUTCH_PAYLOAD" deny openat2 -- "$HUTCH_RUNTIME" --root "$STATE" run --bundle "$B" fb2
+        [ "$status" -ne 0 ] || fail "dangling absolute symlink accepted without openat2: $output"
+        [ -z "$(ls -A "$outside")" ] || fail "something was created outside: $(ls -A "$outside")"
+}

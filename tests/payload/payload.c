@@ -12,10 +12,14 @@
  * as root on a host without any sandbox changes nothing. Keep it that way when adding probes. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -25,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/quota.h>
 #include <sys/stat.h>
@@ -752,6 +757,42 @@ static int act_syscall(const char *name)
         return 2;
 }
 
+/* deny GROUP[,GROUP] -- CMD...: exec CMD with the named syscalls answering ENOSYS, the way crun's
+ * tests force the fallbacks (no_openat2.c): a kernel without them, for the launcher under test. Groups:
+ * landlock (create_ruleset, add_rule, restrict_self), openat2. Raw BPF: the payload is static, without
+ * libseccomp. */
+static int act_deny(const char *groups, char **cmd)
+{
+        long nrs[8];
+        size_t n = 0;
+        if (strstr(groups, "landlock")) {
+                nrs[n++] = SYS_landlock_create_ruleset;
+                nrs[n++] = SYS_landlock_add_rule;
+                nrs[n++] = SYS_landlock_restrict_self;
+        }
+        if (strstr(groups, "openat2"))
+                nrs[n++] = SYS_openat2;
+        if (n == 0) {
+                fprintf(stderr, "payload: deny: unknown group list '%s'\n", groups);
+                return 2;
+        }
+        struct sock_filter f[16];
+        size_t k = 0;
+        f[k++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+        for (size_t i = 0; i < n; i++)
+                f[k++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned) nrs[i], (unsigned char) (n - i), 0);
+        f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+        struct sock_fprog prog = { .len = (unsigned short) k, .filter = f };
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+                fprintf(stderr, "payload: deny: %s\n", strerror(errno));
+                return 1;
+        }
+        execvp(cmd[0], cmd);
+        fprintf(stderr, "payload: deny: exec %s: %s\n", cmd[0], strerror(errno));
+        return 127;
+}
+
 int main(int argc, char **argv)
 {
         /* Line-buffered even into a pipe, so a test reading the output sees each result at once. */
@@ -792,5 +833,7 @@ int main(int argc, char **argv)
                 return act_landlock_abi();
         if (strcmp(a, "syscall") == 0 && n == 1)
                 return act_syscall(argv[2]);
+        if (strcmp(a, "deny") == 0 && n >= 3 && strcmp(argv[3], "--") == 0)
+                return act_deny(argv[2], argv + 4);
         return usage();
 }
