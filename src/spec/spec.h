@@ -172,6 +172,10 @@ struct spec {
 int spec_parse(const char *data, size_t len, const char *source, struct spec **ret, struct herror *err);
 int spec_load(int bundle_dirfd, const char *name, struct spec **ret, struct herror *err);
 int spec_parse_seccomp(void *json_obj, const char *jpath, struct spec_seccomp **ret, struct herror *err);
+/* A seccomp profile file, in the OCI form or the Docker / containers-common form (archMap, includes and
+ * excludes on caps, arches, minKernel), evaluated for the capabilities in caps (bit n = capability n)
+ * and this host. */
+int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret, struct herror *err);
 void spec_free(struct spec *s);
 static inline void spec_freep(struct spec **s) { spec_free(*s); }
 #define _cleanup_spec_ _cleanup_(spec_freep)
