@@ -172,14 +172,10 @@ static int docker_to_oci(json_t *in, uint64_t caps, const char *source, json_t *
         return 0;
 }
 
-int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret, struct herror *err)
+static int parse_profile_json(json_t *in, const char *source, uint64_t caps, struct spec_seccomp **ret, struct herror *err)
 {
-        _cleanup_json_ json_t *in = NULL;
-        int r = json_read_file(dirfd, path, PROFILE_MAX_SIZE, &in, err);
-        if (r < 0)
-                return r;
         if (!json_is_object(in))
-                return herror_set(err, EINVAL, "%s: a seccomp profile is a JSON object", path);
+                return herror_set(err, EINVAL, "%s: a seccomp profile is a JSON object", source);
         _cleanup_json_ json_t *oci = NULL;
         bool docker = json_object_get(in, "archMap") || json_object_get(in, "defaultErrno");
         json_t *syscalls = json_object_get(in, "syscalls");
@@ -187,8 +183,9 @@ int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct
         json_t *rule;
         json_array_foreach(syscalls, i, rule)
                 docker = docker || json_object_get(rule, "includes") || json_object_get(rule, "excludes");
+        int r;
         if (docker) {
-                if ((r = docker_to_oci(in, caps, path, &oci, err)) < 0)
+                if ((r = docker_to_oci(in, caps, source, &oci, err)) < 0)
                         return r;
         } else {
                 oci = json_incref(in);
@@ -197,7 +194,22 @@ int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct
         struct spec_seccomp *sc = NULL;
         r = spec_parse_seccomp(oci, "", &sc, err);
         if (r < 0)
-                return herror_wrap(err, "%s", path);
+                return herror_wrap(err, "%s", source);
         *ret = sc;
         return 0;
+}
+
+int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps, struct spec_seccomp **ret,
+                               struct herror *err)
+{
+        _cleanup_json_ json_t *in = NULL;
+        int r = json_parse_limited(data, len, source, PROFILE_MAX_SIZE, JSON_MAX_DEPTH_DEFAULT, &in, err);
+        return r < 0 ? r : parse_profile_json(in, source, caps, ret, err);
+}
+
+int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret, struct herror *err)
+{
+        _cleanup_json_ json_t *in = NULL;
+        int r = json_read_file(dirfd, path, PROFILE_MAX_SIZE, &in, err);
+        return r < 0 ? r : parse_profile_json(in, path, caps, ret, err);
 }

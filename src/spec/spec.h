@@ -176,6 +176,8 @@ int spec_parse_seccomp(void *json_obj, const char *jpath, struct spec_seccomp **
  * excludes on caps, arches, minKernel), evaluated for the capabilities in caps (bit n = capability n)
  * and this host. */
 int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret, struct herror *err);
+int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps, struct spec_seccomp **ret,
+                               struct herror *err);
 void spec_free(struct spec *s);
 static inline void spec_freep(struct spec **s) { spec_free(*s); }
 #define _cleanup_spec_ _cleanup_(spec_freep)
