@@ -111,7 +111,7 @@ tree_listing() {
         [ "$(stat -c %a "$out/bin/su")" = 4755 ]
         [ "$(stat -c %i "$out/data/keep")" = "$(stat -c %i "$out/data/keep-hard")" ]
         [ "$(readlink "$out/bin/ls")" = /bin/busybox ]
-        ! find "$out" -name '.wh.*' | grep -q .
+        [ -z "$(find "$out" -name '.wh.*')" ]
 }
 
 @test "the store keeps verified blobs and a ref; the rootfs cache unpacks once" {
