@@ -19,6 +19,12 @@ int kernel_landlock_abi(void)
         return abi < 0 ? 0 : (int) abi;
 }
 
+int kernel_landlock_errno(void)
+{
+        long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+        return abi < 0 ? errno : 0;
+}
+
 bool kernel_has_openat2(void)
 {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };

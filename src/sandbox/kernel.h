@@ -16,5 +16,8 @@ struct kernel_features {
 
 void kernel_probe(struct kernel_features *ret);
 int kernel_landlock_abi(void);
+/* 0 when Landlock is usable, else why not: ENOSYS = not built into this kernel, EOPNOTSUPP = built but
+ * not enabled at boot (missing from lsm=). */
+int kernel_landlock_errno(void);
 bool kernel_has_openat2(void);
 bool kernel_can_unshare_userns(void);
