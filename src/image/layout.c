@@ -351,10 +351,10 @@ int oci_manifest_parse(const char *data, size_t len, const char *source, struct 
         }
         /* A config we cannot parse means an artifact (signature, SBOM, ...) rather than a runnable
          * image: config.md says to treat it as opaque, so such a manifest is refused here. */
-        r = parse_descriptor(c, path, true, &m.config, err);
+        r = parse_descriptor(c, path, false, &m.config, err);
         if (r == 0 && m.config.kind != OCI_KIND_CONFIG)
                 r = herror_set(err, EOPNOTSUPP, "%s.mediaType: \"%.128s\" is not an image config: not a runnable image",
-                               path, m.config.media_type);
+                               path, m.config.media_type ? m.config.media_type : "(none)");
         if (r < 0)
                 goto fail;
         json_t *l = json_object_get(root, "layers");

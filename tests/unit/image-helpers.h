@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ static _th_unused_ int th_memfd(void)
 
 static _th_unused_ int th_build_tar(const struct tent *ents, size_t n)
 {
+        /* Names are UTF-8, as Go's archive/tar writes them into pax headers; the reader is then used
+         * in the "C" locale the tests (and the sandboxed unpacker) run in. */
+        assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
         int fd = th_memfd();
         struct archive *a = archive_write_new();
         assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
@@ -83,6 +87,7 @@ static _th_unused_ int th_build_tar(const struct tent *ents, size_t n)
         assert_int_equal(archive_write_close(a), ARCHIVE_OK);
         archive_write_free(a);
         assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        assert_non_null(setlocale(LC_CTYPE, "C"));
         return fd;
 }
 

@@ -177,6 +177,7 @@ static const struct tent basic_tree[] = {
         { 'p', "fifo", NULL, 0640 },
         { 'd', "ro", NULL, 0555 },
         { 'f', "ro/inside", "x", 0444 },
+        { 'f', "\xc3\xbcnicode/\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb \x01", "utf8" },
 };
 
 static void unpacks_tree(struct fixture *fx, int filter)
@@ -187,12 +188,13 @@ static void unpacks_tree(struct fixture *fx, int filter)
         if (r < 0)
                 fail_msg("unpack failed: %s", herror_msg(&err));
         assert_int_equal(st.entries, ELEMENTSOF(basic_tree));
-        assert_int_equal(st.files, 4);
+        assert_int_equal(st.files, 5);
         assert_int_equal(st.symlinks, 3);
         assert_int_equal(st.hardlinks, 1);
         assert_int_equal(st.fifos, 1);
         assert_content(fx, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
         assert_content(fx, "deep/er/file", "implicit parents");
+        assert_content(fx, "\xc3\xbcnicode/\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb \x01", "utf8");
         struct stat s1, s2;
         assert_true(exists_rel(fx, "bin/busybox", &s1));
         assert_int_equal(s1.st_mode & 07777, 04755); /* setuid kept (podman/umoci do the same) */
