@@ -364,7 +364,7 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((r = lsm_apply_exec_labels(&s->process, err)) < 0)
+        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
                 return r;
         if ((r = child_chdir(&s->process, st->rootfd, err)) < 0 ||
             (r = child_find_executable(&s->process, exe, exe_size, err)) < 0 ||
@@ -742,8 +742,11 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
                 umask((mode_t) p->umask);
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((r = lsm_apply_exec_labels(p, err)) < 0)
-                return r;
+        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
+                _cleanup_close_ int procfd = rootfs_private_proc(err);
+                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
+                        return procfd < 0 ? procfd : r;
+        }
         if ((r = child_chdir(p, rootfd, err)) < 0 || (r = child_find_executable(p, exe, exe_size, err)) < 0)
                 return r;
         return child_prepare_fds(a->opts->preserve_fds, err);

@@ -373,7 +373,7 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, struct rootfs_state *st
                 if ((r = readonly_path(st->rootfd, s->readonly_paths[i], err)) < 0)
                         return herror_wrap(err, ".linux.readonlyPaths[%zu]", i);
         if (s->namespaces[NS_PID].enabled) {
-                int pfd = fs_mount_detached("proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, "a private /proc", err);
+                int pfd = rootfs_private_proc(err);
                 if (pfd < 0)
                         return pfd;
                 st->procfd = pfd;
@@ -407,6 +407,11 @@ int rootfs_apply_sysctl(const struct spec *s, const struct rootfs_state *st, str
                         return herror_sys(err, errno, ".linux.sysctl.%s: write", s->sysctl[i].key);
         }
         return 0;
+}
+
+int rootfs_private_proc(struct herror *err)
+{
+        return fs_mount_detached("proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, "a private /proc", err);
 }
 
 void rootfs_state_release(struct rootfs_state *st)

@@ -22,3 +22,6 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, struct rootfs_state *st
 /* Write linux.sysctl through the private procfs (never through a path the container controls). */
 int rootfs_apply_sysctl(const struct spec *s, const struct rootfs_state *st, struct herror *err);
 void rootfs_state_release(struct rootfs_state *st);
+/* A new procfs instance of the caller's pid namespace, mounted detached: a /proc the container cannot
+ * reach or replace. */
+int rootfs_private_proc(struct herror *err);
