@@ -3,6 +3,10 @@
  *   image-tool import LAYOUT[:REF] STORE [NAME]   verify + copy one image; prints the manifest digest.
  *                                                 The ref recorded is NAME, else REF, else the entry's
  *                                                 org.opencontainers.image.ref.name (none if absent).
+ *   image-tool import-oci-archive FILE[:REF] STORE [NAME]      the same from an oci-archive tar
+ *   image-tool import-docker-archive FILE[:TAG] STORE [NAME]   from `docker save` output (TAG: a RepoTag
+ *                                                 or @N; the ref recorded defaults to TAG, else the
+ *                                                 image's first RepoTag)
  *   image-tool unpack STORE NAME|DIGEST DIR       apply every layer, in order, to DIR (created; must not
  *                                                 exist); prints per-layer counts to stderr
  *   image-tool rootfs STORE NAME|DIGEST           the cached rootfs: prints "created PATH" or "cached PATH"
@@ -27,6 +31,8 @@ static uint64_t max_ratio;
 static int usage(void)
 {
         fprintf(stderr, "usage: image-tool [--platform OS/ARCH[/VARIANT]] [--max-ratio N] import LAYOUT[:REF] STORE [NAME]\n"
+                        "       image-tool import-oci-archive FILE[:REF] STORE [NAME]\n"
+                        "       image-tool import-docker-archive FILE[:TAG] STORE [NAME]\n"
                         "       image-tool unpack STORE NAME|DIGEST DIR\n"
                         "       image-tool rootfs STORE NAME|DIGEST\n");
         return 2;
@@ -38,7 +44,9 @@ static int fail(const struct herror *err)
         return 1;
 }
 
-static int cmd_import(char **argv, int argc)
+enum source { SOURCE_LAYOUT, SOURCE_OCI_ARCHIVE, SOURCE_DOCKER_ARCHIVE };
+
+static int cmd_import(char **argv, int argc, enum source source)
 {
         if (argc < 2 || argc > 3)
                 return usage();
@@ -50,7 +58,7 @@ static int cmd_import(char **argv, int argc)
         if (ref)
                 *ref++ = 0;
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        _cleanup_close_ int lfd = open(layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int lfd = open(layout, O_RDONLY | O_CLOEXEC | (source == SOURCE_LAYOUT ? O_DIRECTORY : 0));
         if (lfd < 0) {
                 herror_sys(&err, errno, "%s", layout);
                 return fail(&err);
@@ -59,7 +67,11 @@ static int cmd_import(char **argv, int argc)
         if (store_open(argv[1], &s, &err) < 0)
                 return fail(&err);
         struct store_import imp;
-        int r = store_import_oci(&s, lfd, ref && *ref ? ref : NULL, have_platform ? &platform : NULL, NULL, &imp, &err);
+        const char *want = ref && *ref ? ref : NULL;
+        const struct oci_platform *p = have_platform ? &platform : NULL;
+        int r = source == SOURCE_LAYOUT        ? store_import_oci(&s, lfd, want, p, NULL, &imp, &err)
+                : source == SOURCE_OCI_ARCHIVE ? store_import_oci_archive(&s, lfd, want, p, NULL, &imp, &err)
+                                               : store_import_docker_archive(&s, lfd, want, NULL, &imp, &err);
         if (r == 0) {
                 const char *name = argc == 3 ? argv[2] : ref && *ref ? ref : imp.ref_name;
                 if (name)
@@ -180,7 +192,11 @@ int main(int argc, char **argv)
         char **rest = argv + i + 1;
         int n = argc - i - 1;
         if (streq(cmd, "import"))
-                return cmd_import(rest, n);
+                return cmd_import(rest, n, SOURCE_LAYOUT);
+        if (streq(cmd, "import-oci-archive"))
+                return cmd_import(rest, n, SOURCE_OCI_ARCHIVE);
+        if (streq(cmd, "import-docker-archive"))
+                return cmd_import(rest, n, SOURCE_DOCKER_ARCHIVE);
         if (streq(cmd, "unpack"))
                 return cmd_unpack(rest, n);
         if (streq(cmd, "rootfs"))

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "image/store.h"
+#include "image/unpack.h"
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/safepath.h"
@@ -622,5 +623,296 @@ int store_import_oci(struct image_store *s, int layoutfd, const char *ref, const
         }
 out:
         oci_image_done(&img);
+        return r;
+}
+
+/* ---- archives ---- */
+
+struct extracted {
+        int tmpdirfd;   /* <root>/tmp */
+        int fd;         /* the extracted tree */
+        char name[32];  /* its name in tmp/ */
+};
+
+static void extracted_done(struct extracted *x)
+{
+        closep(&x->fd);
+        if (x->tmpdirfd >= 0 && x->name[0])
+                (void) image_remove_tree_at(x->tmpdirfd, x->name, NULL);
+        closep(&x->tmpdirfd);
+        *x = (struct extracted) { .tmpdirfd = -1, .fd = -1 };
+}
+
+/* The archive is untrusted like a layer, so it is extracted exactly like one (without ownership). */
+static int extract_archive(struct image_store *s, int archivefd, struct extracted *x, struct herror *err)
+{
+        *x = (struct extracted) { .tmpdirfd = -1, .fd = -1 };
+        if (mkdirat(s->rootfd, "tmp", 0700) < 0 && errno != EEXIST)
+                return herror_sys(err, errno, "image store %s: create tmp", s->path);
+        x->tmpdirfd = safe_openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        if (x->tmpdirfd < 0)
+                return x->tmpdirfd;
+        for (int attempt = 0; attempt < 100 && !x->name[0]; attempt++) {
+                uint32_t rnd;
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        rnd = (uint32_t) getpid() ^ (uint32_t) attempt;
+                snprintf(x->name, sizeof x->name, "import-%08x", rnd);
+                if (mkdirat(x->tmpdirfd, x->name, 0700) < 0) {
+                        int e = errno;
+                        x->name[0] = 0;
+                        if (e != EEXIST) {
+                                extracted_done(x);
+                                return herror_sys(err, e, "image store %s: create a temporary directory", s->path);
+                        }
+                }
+        }
+        x->fd = openat(x->tmpdirfd, x->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (x->fd < 0) {
+                int e = errno;
+                extracted_done(x);
+                return herror_sys(err, e, "image store %s: open the temporary directory", s->path);
+        }
+        struct unpack_options o;
+        unpack_options_init(&o);
+        o.chown = false;
+        int r = unpack_layer(archivefd, x->fd, &o, NULL, err);
+        if (r < 0) {
+                herror_wrap(err, "archive");
+                extracted_done(x);
+        }
+        return r;
+}
+
+int store_import_oci_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                             const char *name, struct store_import *ret, struct herror *err)
+{
+        struct extracted x;
+        int r = extract_archive(s, archivefd, &x, err);
+        if (r < 0)
+                return r;
+        r = store_import_oci(s, x.fd, ref, platform, name, ret, err);
+        extracted_done(&x);
+        return r;
+}
+
+/* A path from manifest.json: relative, no "..", a sane length. */
+static int docker_path_check(const char *what, const char *p, struct herror *err)
+{
+        if (!p || !p[0] || strlen(p) >= PATH_MAX)
+                return herror_set(err, EINVAL, "manifest.json: %s: empty or too long path", what);
+        if (p[0] == '/')
+                return herror_set(err, EPERM, "manifest.json: %s \"%.200s\" is absolute; refused", what, p);
+        for (const char *c = p; *c;) {
+                size_t len = strcspn(c, "/");
+                if (len == 2 && c[0] == '.' && c[1] == '.')
+                        return herror_set(err, EPERM, "manifest.json: %s \"%.200s\" contains \"..\"; refused", what, p);
+                c += len;
+                while (*c == '/')
+                        c++;
+        }
+        return 0;
+}
+
+/* Open a member of the extracted archive: symlinks are followed only inside it (EXDEV when one leads
+ * out), and it must be a regular file. */
+static int docker_open_member(int dirfd, const char *what, const char *path, uint64_t *ret_size, struct herror *err)
+{
+        int r = docker_path_check(what, path, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = safe_openat(dirfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, SAFE_BENEATH, err);
+        if (fd < 0) {
+                herror_wrap(err, "docker-archive %s", what);
+                return fd;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return herror_sys(err, errno, "docker-archive %s %s: stat", what, path);
+        if (!S_ISREG(st.st_mode))
+                return herror_set(err, EINVAL, "docker-archive %s %.200s: not a regular file", what, path);
+        if (ret_size)
+                *ret_size = (uint64_t) st.st_size;
+        return TAKE_FD(fd);
+}
+
+static int docker_select(json_t *root, const char *ref, json_t **ret, char **ret_tag, struct herror *err)
+{
+        if (!json_is_array(root) || json_array_size(root) == 0)
+                return herror_set(err, EINVAL, "manifest.json: expected a non-empty array");
+        size_t n = json_array_size(root), pos;
+        json_t *found = NULL;
+        const char *tag = NULL;
+        if (!ref) {
+                if (n != 1)
+                        return herror_set(err, EINVAL, "manifest.json lists %zu images; name one (ARCHIVE:TAG or :@N)", n);
+                found = json_array_get(root, 0);
+        } else if (ref[0] == '@' && ref[1] && strspn(ref + 1, "0123456789") == strlen(ref + 1) && strlen(ref) < 10) {
+                pos = strtoul(ref + 1, NULL, 10);
+                if (pos >= n)
+                        return herror_set(err, ENOENT, "manifest.json has no image %s (%zu images)", ref, n);
+                found = json_array_get(root, pos);
+        } else
+                for (size_t i = 0; i < n && !found; i++) {
+                        json_t *tags = json_is_object(json_array_get(root, i)) ? json_object_get(json_array_get(root, i), "RepoTags")
+                                                                              : NULL;
+                        for (size_t k = 0; json_is_array(tags) && k < json_array_size(tags) && !found; k++) {
+                                const char *t = json_string_value(json_array_get(tags, k));
+                                if (t && streq(t, ref))
+                                        found = json_array_get(root, i);
+                        }
+                }
+        if (!found)
+                return herror_set(err, ENOENT, "manifest.json: no image tagged \"%.255s\"", ref);
+        if (!json_is_object(found))
+                return herror_set(err, EINVAL, "manifest.json: an entry is not an object");
+        json_t *tags = json_object_get(found, "RepoTags");
+        if (json_is_array(tags) && json_array_size(tags) > 0)
+                tag = json_string_value(json_array_get(tags, 0));
+        if (tag && !(*ret_tag = strdup(tag)))
+                return herror_set(err, ENOMEM, "out of memory");
+        *ret = found;
+        return 0;
+}
+
+static enum layer_compression sniff_compression(int fd)
+{
+        unsigned char m[4] = { 0 };
+        ssize_t n = pread(fd, m, sizeof m, 0);
+        if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+                return LAYER_COMPRESSION_GZIP;
+        if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+                return LAYER_COMPRESSION_ZSTD;
+        return LAYER_COMPRESSION_NONE;
+}
+
+static const char *const layer_media_types[] = {
+        [LAYER_COMPRESSION_NONE] = "application/vnd.oci.image.layer.v1.tar",
+        [LAYER_COMPRESSION_GZIP] = "application/vnd.oci.image.layer.v1.tar+gzip",
+        [LAYER_COMPRESSION_ZSTD] = "application/vnd.oci.image.layer.v1.tar+zstd",
+};
+
+static json_t *descriptor_json(const char *media_type, const struct digest *d, uint64_t size)
+{
+        char ds[DIGEST_STRING_MAX];
+        return json_pack("{s:s,s:s,s:I}", "mediaType", media_type, "digest", digest_to_string(d, ds), "size",
+                         (json_int_t) size);
+}
+
+/* Hash one layer, check an uncompressed one against its diff_id, copy it in; append its descriptor. */
+static int docker_import_layer(struct image_store *s, int dirfd, const char *path, size_t i,
+                               const struct digest *diff_id, json_t *layers, struct herror *err)
+{
+        char what[32], a[DIGEST_STRING_MAX], b[DIGEST_STRING_MAX];
+        snprintf(what, sizeof what, "layer %zu", i);
+        uint64_t size;
+        _cleanup_close_ int fd = docker_open_member(dirfd, what, path, &size, err);
+        if (fd < 0)
+                return fd;
+        enum layer_compression comp = sniff_compression(fd);
+        struct digest d;
+        int r = digest_fd(fd, path, UINT64_MAX, &d, &size, err);
+        if (r < 0)
+                return r;
+        if (comp == LAYER_COMPRESSION_NONE && !digest_equal(&d, diff_id))
+                return herror_set(err, EBADMSG, "docker-archive %s (%.200s): digest %s is not the config's diff_id %s", what,
+                                  path, digest_to_string(&d, a), digest_to_string(diff_id, b));
+        if (lseek(fd, 0, SEEK_SET) != 0)
+                return herror_sys(err, errno, "docker-archive %s: seek", what);
+        r = store_put_blob_fd(s, fd, &d, size, err);
+        if (r < 0)
+                return r;
+        json_t *desc = descriptor_json(layer_media_types[comp], &d, size);
+        if (!desc || json_array_append_new(layers, desc) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        return 0;
+}
+
+static int docker_import_item(struct image_store *s, int dirfd, json_t *item, struct store_import *imp,
+                              struct herror *err)
+{
+        json_t *cfg = json_object_get(item, "Config"), *lays = json_object_get(item, "Layers");
+        if (!json_is_string(cfg) || !json_is_array(lays) || json_array_size(lays) > OCI_MAX_LAYERS)
+                return herror_set(err, EINVAL, "manifest.json: an image needs \"Config\" (a string) and \"Layers\" (an array)");
+        _cleanup_close_ int cfd = docker_open_member(dirfd, "config", json_string_value(cfg), NULL, err);
+        if (cfd < 0)
+                return cfd;
+        _cleanup_free_ char *cdata = NULL;
+        size_t clen = 0;
+        struct digest cd;
+        struct oci_config config = { 0 };
+        int r = read_fd_limited(cfd, json_string_value(cfg), OCI_DOCUMENT_MAX_SIZE, &cdata, &clen, err);
+        if (r == 0)
+                r = digest_buffer(cdata, clen, &cd, err);
+        if (r == 0)
+                r = oci_config_parse(cdata, clen, json_string_value(cfg), &config, err);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *layers = json_array();
+        if (!layers)
+                r = herror_set(err, ENOMEM, "out of memory");
+        else if (config.n_diff_ids != json_array_size(lays))
+                r = herror_set(err, EBADMSG, "docker-archive: %zu rootfs.diff_ids for %zu layers", config.n_diff_ids,
+                               json_array_size(lays));
+        for (size_t i = 0; r == 0 && i < json_array_size(lays); i++)
+                r = docker_import_layer(s, dirfd, json_string_value(json_array_get(lays, i)), i, &config.diff_ids[i],
+                                        layers, err);
+        struct oci_platform host, have = { 0 };
+        oci_platform_host(&host);
+        if (r == 0) {
+                snprintf(have.os, sizeof have.os, "%s", config.os);
+                snprintf(have.architecture, sizeof have.architecture, "%s", config.architecture);
+                imp->platform_mismatch = !oci_platform_matches(&have, &host);
+                imp->n_layers = config.n_diff_ids;
+        }
+        oci_config_done(&config);
+        if (r < 0)
+                return r;
+        /* The manifest is made here (as docker >= 25 does at save time); its digest names the image. */
+        _cleanup_json_ json_t *m = json_pack("{s:i,s:s,s:o,s:O}", "schemaVersion", 2, "mediaType", OCI_MEDIA_TYPE_MANIFEST,
+                                             "config", descriptor_json(OCI_MEDIA_TYPE_CONFIG, &cd, clen), "layers", layers);
+        _cleanup_free_ char *mtext = m ? json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        if (!mtext)
+                return herror_set(err, ENOMEM, "out of memory");
+        struct digest md;
+        if ((r = digest_buffer(mtext, strlen(mtext), &md, err)) < 0 ||
+            (r = store_put_blob_data(s, cdata, clen, &cd, err)) < 0 ||
+            (r = store_put_blob_data(s, mtext, strlen(mtext), &md, err)) < 0)
+                return r;
+        imp->manifest = md;
+        imp->selected = md;
+        return 0;
+}
+
+int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const char *name,
+                                struct store_import *ret, struct herror *err)
+{
+        if (name) {
+                int r = store_ref_validate(name, err);
+                if (r < 0)
+                        return r;
+        }
+        struct extracted x;
+        int r = extract_archive(s, archivefd, &x, err);
+        if (r < 0)
+                return r;
+        struct store_import imp = { 0 };
+        _cleanup_json_ json_t *root = NULL;
+        json_t *item = NULL;
+        r = json_read_file(x.fd, "manifest.json", OCI_DOCUMENT_MAX_SIZE, &root, err);
+        if (r < 0)
+                herror_wrap(err, "not a docker-archive");
+        if (r == 0)
+                r = docker_select(root, ref, &item, &imp.ref_name, err);
+        if (r == 0 && (r = store_lock(s, err)) == 0) {
+                r = docker_import_item(s, x.fd, item, &imp, err);
+                if (r == 0 && name)
+                        r = store_ref_set(s, name, &imp.manifest, err);
+                store_unlock(s);
+        }
+        extracted_done(&x);
+        if (r < 0 || !ret)
+                store_import_done(&imp);
+        else
+                *ret = imp;
         return r;
 }

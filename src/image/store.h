@@ -86,3 +86,17 @@ int store_read_image(struct image_store *s, const struct digest *manifest, struc
 int store_import_oci(struct image_store *s, int layoutfd, const char *ref, const struct oci_platform *platform,
                      const char *name, struct store_import *ret, struct herror *err);
 void store_import_done(struct store_import *imp);
+
+/* An oci-archive (a tar, possibly gzip- or zstd-compressed, of an OCI layout): extracted with
+ * unpack_layer() (normalised paths, no symlink followed, limits) into <root>/tmp/import-XXXXXXXX,
+ * imported as above, then removed. */
+int store_import_oci_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                             const char *name, struct store_import *ret, struct herror *err);
+/* `docker save` output: manifest.json (FORMATS.md 2) picks the image: ref NULL (exactly one), "@N", or
+ * one of its RepoTags. Paths in manifest.json must be relative without ".."; a symlink among them (older
+ * docker and containers/image write layer.tar symlinks) is followed only inside the archive. The config
+ * blob is hashed here; uncompressed layers must hash to the config's diff_ids, compressed ones are
+ * checked when unpacked. The OCI manifest is generated locally, so a docker-archive can never carry a
+ * registry manifest digest (nor a signature over one): treat it as unsigned. */
+int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const char *name,
+                                struct store_import *ret, struct herror *err);

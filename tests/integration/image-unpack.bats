@@ -165,3 +165,48 @@ tree_listing() {
         [ "$status" -eq 1 ]
         [[ "$output" == *'sha256:../../../../etc/passwd'* ]] || fail "unexpected message: $output"
 }
+
+teardown() {
+        if [ -n "${PM_LAYOUT:-}" ]; then
+                rm -rf "$PM_LAYOUT"
+        fi
+}
+
+# podman as a second producer: it re-exports the umoci image as docker-archive (docker save format:
+# legacy <id>/layer.tar symlinks, uncompressed layers) and as oci-archive.
+pm() {
+        podman --root "$BATS_TEST_TMPDIR/pm/storage" --runroot "$BATS_TEST_TMPDIR/pm/run" --storage-driver vfs \
+                --cgroup-manager cgroupfs --events-backend file "$@"
+}
+
+@test "podman's docker-archive and oci-archive import to the same tree as umoci unpack" {
+        requires rootless podman subuid newuidmap
+        local store=$BATS_TEST_TMPDIR/store ref=$BATS_TEST_TMPDIR/ref
+        # podman names the pulled image after the layout path, which must be lowercase
+        PM_LAYOUT=/tmp/hutch-image-unpack-$$-$BATS_TEST_NUMBER
+        rm -rf "$PM_LAYOUT"
+        cp -r "$IMG_DIR/oci" "$PM_LAYOUT"
+        pm pull -q "oci:$PM_LAYOUT:test" >/dev/null
+        pm tag "$(pm images -q | head -1)" hutch/test:v1
+        pm save -q --format docker-archive -o "$BATS_TEST_TMPDIR/d.tar" hutch/test:v1
+        pm save -q --format oci-archive -o "$BATS_TEST_TMPDIR/o.tar" hutch/test:v1
+        pm unshare rm -rf "$BATS_TEST_TMPDIR/pm"
+        rm -rf "$PM_LAYOUT"
+        umoci unpack --rootless --image "$IMG_DIR/oci:test" "$ref" >/dev/null
+        tree_listing "$ref/rootfs" >"$BATS_TEST_TMPDIR/umoci.list"
+        run "$HUTCH_IMAGE_TOOL" import-docker-archive "$BATS_TEST_TMPDIR/d.tar" "$store"
+        [ "$status" -eq 0 ] || fail "docker-archive import: $output"
+        run "$HUTCH_IMAGE_TOOL" import-oci-archive "$BATS_TEST_TMPDIR/o.tar" "$store" from-oci
+        [ "$status" -eq 0 ] || fail "oci-archive import: $output"
+        grep -q '"localhost/hutch/test:v1"' "$store/refs.json" || fail "refs.json: $(cat "$store/refs.json")"
+        local name dir
+        for name in localhost/hutch/test:v1 from-oci; do
+                dir=$BATS_TEST_TMPDIR/out-${name//[:\/]/_}
+                run "$HUTCH_IMAGE_TOOL" unpack "$store" "$name" "$dir"
+                [ "$status" -eq 0 ] || fail "unpack $name: $output"
+                tree_listing "$dir" >"$dir.list"
+                diff -u "$BATS_TEST_TMPDIR/umoci.list" "$dir.list" || fail "$name: trees differ (- umoci, + hutch)"
+        done
+        # the extraction directory is gone
+        [ -z "$(ls -A "$store/tmp")" ]
+}

@@ -431,6 +431,191 @@ static void lock_nests(void **state)
         close(other);
 }
 
+static int open_archive(struct fx *f, const char *dir, const char *flags)
+{
+        char cmd[2048], out[1024];
+        snprintf(out, sizeof out, "%s/archive.tar", f->base);
+        snprintf(cmd, sizeof cmd, "tar %s -C '%s' -f '%s' . 2>/dev/null", flags, dir, out);
+        assert_int_equal(system(cmd), 0);
+        int fd = open(out, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        return fd;
+}
+
+static void assert_tmp_empty(struct fx *f)
+{
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/tmp", f->store_path);
+        assert_int_equal(count_entries(dir, "import-"), 0);
+}
+
+static void imports_oci_archives(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec layers[] = { { base_layer, ELEMENTSOF(base_layer), TH_GZIP },
+                                             { top_layer, ELEMENTSOF(top_layer), TH_NONE } };
+        struct digest md, got;
+        make_layout(f, layers, 2, "v1", false, &md);
+        const char *flags[] = { "-c", "-cz" };
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++) {
+                int fd = open_archive(f, f->layout_path, flags[i]);
+                struct store_import imp;
+                _cleanup_herror_ struct herror err = HERROR_INIT;
+                if (store_import_oci_archive(&f->s, fd, "v1", NULL, "arch", &imp, &err) < 0)
+                        fail_msg("%s", herror_msg(&err));
+                close(fd);
+                assert_true(digest_equal(&imp.manifest, &md));
+                store_import_done(&imp);
+                assert_tmp_empty(f);
+        }
+        assert_int_equal(store_ref_get(&f->s, "arch", &got, NULL), 0);
+        assert_true(digest_equal(&got, &md));
+        int rfd;
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &rfd, NULL, NULL), 0);
+        struct stat st;
+        assert_int_equal(fstatat(rfd, "data/sub/new", &st, 0), 0);
+        close(rfd);
+        /* an archive that is not a layout, and one with a hostile entry */
+        char junk[1024];
+        snprintf(junk, sizeof junk, "%s/junk", f->base);
+        assert_int_equal(mkdir(junk, 0755), 0);
+        th_write_file(junk, "hello", "x");
+        int fd = open_archive(f, junk, "-c");
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(store_import_oci_archive(&f->s, fd, NULL, NULL, NULL, NULL, &err), -ENOENT);
+        assert_non_null(strstr(herror_msg(&err), "oci-layout"));
+        close(fd);
+        const struct tent evil[] = { { 'f', "../outside", "x" } };
+        fd = th_layer(evil, 1, TH_NONE, NULL);
+        assert_int_equal(store_import_oci_archive(&f->s, fd, NULL, NULL, NULL, NULL, &err), -EPERM);
+        assert_non_null(strstr(herror_msg(&err), "archive"));
+        close(fd);
+        assert_tmp_empty(f);
+}
+
+/* A docker save tree in dir: config, layers (the first as a legacy <id>/layer.tar symlink), and a
+ * manifest.json whose Layers/Config can be overridden. */
+static void make_docker_dir(struct fx *f, const char *dir, const char *layers_json, bool bad_diff_id)
+{
+        assert_int_equal(mkdir(dir, 0755), 0);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct digest d1, d2;
+        int l1 = th_layer(base_layer, ELEMENTSOF(base_layer), TH_NONE, &d1);
+        int l2 = th_layer(top_layer, ELEMENTSOF(top_layer), TH_GZIP, &d2);
+        size_t len;
+        char *data = th_fd_contents(l1, &len);
+        char name[128];
+        snprintf(name, sizeof name, "%s.tar", d1.hex);
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_int_equal(write_all(fd, data, len), 0);
+        close(fd);
+        free(data);
+        assert_int_equal(mkdirat(dfd, "legacy", 0755), 0);
+        char target[200];
+        snprintf(target, sizeof target, "../%s", name);
+        assert_int_equal(symlinkat(target, dfd, "legacy/layer.tar"), 0);
+        data = th_fd_contents(l2, &len);
+        fd = openat(dfd, "top.tar.gz", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_int_equal(write_all(fd, data, len), 0);
+        close(fd);
+        free(data);
+        close(l1);
+        close(l2);
+        if (bad_diff_id)
+                assert_int_equal(digest_buffer("x", 1, &d1, NULL), 0);
+        struct oci_platform host;
+        oci_platform_host(&host);
+        char *config = NULL, ds1[DIGEST_STRING_MAX], ds2[DIGEST_STRING_MAX];
+        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
+                                      "\"diff_ids\":[\"%s\",\"%s\"]}}",
+                             host.architecture, digest_to_string(&d1, ds1), digest_to_string(&d2, ds2)) > 0);
+        th_put_file_at(dfd, "config.json", config);
+        free(config);
+        char *manifest = NULL;
+        assert_true(asprintf(&manifest, "[{\"Config\":\"config.json\",\"RepoTags\":[\"test:v1\",\"other:tag\"],\"Layers\":%s}]",
+                             layers_json ? layers_json : "[\"legacy/layer.tar\",\"top.tar.gz\"]") > 0);
+        th_put_file_at(dfd, "manifest.json", manifest);
+        free(manifest);
+        close(dfd);
+}
+
+static void imports_docker_archives(void **state)
+{
+        struct fx *f = *state;
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/docker", f->base);
+        make_docker_dir(f, dir, NULL, false);
+        int fd = open_archive(f, dir, "-c");
+        struct store_import imp;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (store_import_docker_archive(&f->s, fd, "other:tag", "dock", &imp, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        close(fd);
+        assert_string_equal(imp.ref_name, "test:v1");
+        assert_int_equal(imp.n_layers, 2);
+        assert_false(imp.platform_mismatch);
+        struct digest md = imp.manifest, got;
+        store_import_done(&imp);
+        assert_tmp_empty(f);
+        assert_int_equal(store_ref_get(&f->s, "dock", &got, NULL), 0);
+        assert_true(digest_equal(&got, &md));
+        int rfd;
+        if (rootfs_ensure(&f->s, &md, NULL, &rfd, NULL, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        struct stat st;
+        assert_int_equal(fstatat(rfd, "etc/os-release", &st, 0), 0);
+        assert_int_equal(fstatat(rfd, "data/sub/new", &st, 0), 0);
+        assert_int_equal(fstatat(rfd, "data/gone", &st, 0), -1);
+        close(rfd);
+        fd = open_archive(f, dir, "-c");
+        assert_int_equal(store_import_docker_archive(&f->s, fd, "nope:tag", NULL, NULL, &err), -ENOENT);
+        close(fd);
+}
+
+static void refuses_hostile_docker_archives(void **state)
+{
+        struct fx *f = *state;
+        static const struct {
+                const char *layers;
+                int err;
+                const char *msg;
+        } cases[] = {
+                { "[\"../../etc/passwd\",\"top.tar.gz\"]", EPERM, "\"..\"" },
+                { "[\"/etc/passwd\",\"top.tar.gz\"]", EPERM, "absolute" },
+                { "[\"abs-link\",\"top.tar.gz\"]", EXDEV, "leaves the root" },
+                { "[\"rel-link\",\"top.tar.gz\"]", EXDEV, "leaves the root" },
+                { "[\"legacy\",\"top.tar.gz\"]", EINVAL, "not a regular file" },
+                { "[\"top.tar.gz\"]", EBADMSG, "diff_ids" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char dir[1024];
+                snprintf(dir, sizeof dir, "%s/docker%zu", f->base, i);
+                make_docker_dir(f, dir, cases[i].layers, false);
+                char p[1100];
+                snprintf(p, sizeof p, "%s/abs-link", dir);
+                assert_int_equal(symlink("/etc/passwd", p), 0);
+                snprintf(p, sizeof p, "%s/rel-link", dir);
+                assert_int_equal(symlink("../../../../../../../../etc/passwd", p), 0);
+                int fd = open_archive(f, dir, "-c");
+                _cleanup_herror_ struct herror err = HERROR_INIT;
+                int r = store_import_docker_archive(&f->s, fd, NULL, "x", NULL, &err);
+                close(fd);
+                if (r != -cases[i].err || !strstr(herror_msg(&err), cases[i].msg))
+                        fail_msg("case %zu: %d %s", i, r, herror_msg(&err));
+                assert_tmp_empty(f);
+        }
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/docker-bad-diff", f->base);
+        make_docker_dir(f, dir, NULL, true);
+        int fd = open_archive(f, dir, "-c");
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(store_import_docker_archive(&f->s, fd, NULL, "x", NULL, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "diff_id"));
+        close(fd);
+        struct digest got;
+        assert_int_equal(store_ref_get(&f->s, "x", &got, NULL), -ENOENT);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -445,6 +630,9 @@ int main(void)
                 T(import_refuses_tampered_layer),
                 T(rootfs_discarded_on_bad_diff_id),
                 T(lock_nests),
+                T(imports_oci_archives),
+                T(imports_docker_archives),
+                T(refuses_hostile_docker_archives),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
