@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -643,7 +644,29 @@ static void extracted_done(struct extracted *x)
         *x = (struct extracted) { .tmpdirfd = -1, .fd = -1 };
 }
 
-/* The archive is untrusted like a layer, so it is extracted exactly like one (without ownership). */
+/* Called with the writers' lock held: any import-* left in tmp/ belongs to a process that died. */
+static int remove_stale_imports(int tmpdirfd, struct herror *err)
+{
+        int dup_fd = fcntl(tmpdirfd, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return herror_sys(err, errno, "image store: dup");
+        _cleanup_closedir_ DIR *d = fdopendir(dup_fd);
+        if (!d) {
+                close(dup_fd);
+                return herror_sys(err, errno, "image store: opendir tmp");
+        }
+        struct dirent *de;
+        while ((errno = 0, de = readdir(d)))
+                if (strncmp(de->d_name, "import-", 7) == 0) {
+                        int r = image_remove_tree_at(tmpdirfd, de->d_name, err);
+                        if (r < 0)
+                                return r;
+                }
+        return errno ? herror_sys(err, errno, "image store: readdir tmp") : 0;
+}
+
+/* The archive is untrusted like a layer, so it is extracted exactly like one (without ownership).
+ * The caller holds the writers' lock. */
 static int extract_archive(struct image_store *s, int archivefd, struct extracted *x, struct herror *err)
 {
         *x = (struct extracted) { .tmpdirfd = -1, .fd = -1 };
@@ -652,6 +675,11 @@ static int extract_archive(struct image_store *s, int archivefd, struct extracte
         x->tmpdirfd = safe_openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
         if (x->tmpdirfd < 0)
                 return x->tmpdirfd;
+        int r0 = remove_stale_imports(x->tmpdirfd, err);
+        if (r0 < 0) {
+                extracted_done(x);
+                return r0;
+        }
         for (int attempt = 0; attempt < 100 && !x->name[0]; attempt++) {
                 uint32_t rnd;
                 if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
@@ -687,11 +715,15 @@ int store_import_oci_archive(struct image_store *s, int archivefd, const char *r
                              const char *name, struct store_import *ret, struct herror *err)
 {
         struct extracted x;
-        int r = extract_archive(s, archivefd, &x, err);
+        int r = store_lock(s, err);
         if (r < 0)
                 return r;
-        r = store_import_oci(s, x.fd, ref, platform, name, ret, err);
-        extracted_done(&x);
+        r = extract_archive(s, archivefd, &x, err);
+        if (r == 0) {
+                r = store_import_oci(s, x.fd, ref, platform, name, ret, err);
+                extracted_done(&x);
+        }
+        store_unlock(s);
         return r;
 }
 
@@ -892,9 +924,14 @@ int store_import_docker_archive(struct image_store *s, int archivefd, const char
                         return r;
         }
         struct extracted x;
-        int r = extract_archive(s, archivefd, &x, err);
+        int r = store_lock(s, err);
         if (r < 0)
                 return r;
+        r = extract_archive(s, archivefd, &x, err);
+        if (r < 0) {
+                store_unlock(s);
+                return r;
+        }
         struct store_import imp = { 0 };
         _cleanup_json_ json_t *root = NULL;
         json_t *item = NULL;
@@ -903,13 +940,12 @@ int store_import_docker_archive(struct image_store *s, int archivefd, const char
                 herror_wrap(err, "not a docker-archive");
         if (r == 0)
                 r = docker_select(root, ref, &item, &imp.ref_name, err);
-        if (r == 0 && (r = store_lock(s, err)) == 0) {
+        if (r == 0)
                 r = docker_import_item(s, x.fd, item, &imp, err);
-                if (r == 0 && name)
-                        r = store_ref_set(s, name, &imp.manifest, err);
-                store_unlock(s);
-        }
+        if (r == 0 && name)
+                r = store_ref_set(s, name, &imp.manifest, err);
         extracted_done(&x);
+        store_unlock(s);
         if (r < 0 || !ret)
                 store_import_done(&imp);
         else
