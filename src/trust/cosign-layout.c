@@ -1,0 +1,131 @@
+/* Signature artifacts in an OCI layout; see cosign-layout.h. */
+#include <string.h>
+
+#include "image/layout.h"
+#include "trust/cosign-layout.h"
+#include "trust/reference.h"
+#include "util/json.h"
+
+struct sig_list {
+        struct sigstore_signature *v;
+        size_t n;
+};
+
+static void sig_list_done(struct sig_list *l)
+{
+        sigstore_signatures_free(l->v, l->n);
+        *l = (struct sig_list) { 0 };
+}
+
+/* One layer of a signature manifest: its payload (digest and size checked) and annotation. */
+static int read_signature_layer(int layoutfd, json_t *layer, const char *origin, struct sig_list *out,
+                                struct herror *err)
+{
+        json_t *mt = json_object_get(layer, "mediaType");
+        if (!json_is_string(mt) || !streq(json_string_value(mt), SIGSTORE_PAYLOAD_MEDIA_TYPE))
+                return 0; /* not a signature: containers/image skips such layers too */
+        if (out->n >= COSIGN_MAX_SIGNATURES)
+                return herror_set(err, E2BIG, "%s: more than %d signatures", origin, COSIGN_MAX_SIGNATURES);
+        json_t *dg = json_object_get(layer, "digest");
+        json_t *sz = json_object_get(layer, "size");
+        struct oci_descriptor d = { 0 };
+        if (!json_is_string(dg) || digest_parse(json_string_value(dg), &d.digest, err) < 0)
+                return herror_set(err, EBADMSG, "%s: layer without a valid sha256 digest", origin);
+        if (!json_is_integer(sz) || json_integer_value(sz) < 0)
+                return herror_set(err, EBADMSG, "%s: layer without a valid size", origin);
+        d.size = (uint64_t) json_integer_value(sz);
+        if (d.size > SIGSTORE_PAYLOAD_MAX)
+                return herror_set(err, EFBIG, "%s: payload of %llu bytes is over the limit of %u", origin,
+                                  (unsigned long long) d.size, SIGSTORE_PAYLOAD_MAX);
+        json_t *ann = json_object_get(layer, "annotations");
+        json_t *sig = json_is_object(ann) ? json_object_get(ann, SIGSTORE_SIGNATURE_ANNOTATION) : NULL;
+        if (sig && !json_is_string(sig))
+                return herror_set(err, EBADMSG, "%s: annotation %s is not a string", origin,
+                                  SIGSTORE_SIGNATURE_ANNOTATION);
+
+        struct sigstore_signature s = { 0 };
+        int r = oci_layout_read_blob(layoutfd, &d, SIGSTORE_PAYLOAD_MAX, &s.payload, &s.payload_len, err);
+        if (r < 0)
+                return herror_wrap(err, "%s", origin);
+        s.signature_b64 = sig ? strdup(json_string_value(sig)) : NULL;
+        s.origin = strdup(origin);
+        struct sigstore_signature *nv = realloc(out->v, (out->n + 1) * sizeof *nv);
+        if (!s.origin || (sig && !s.signature_b64) || !nv) {
+                if (nv)
+                        out->v = nv;
+                sigstore_signature_done(&s);
+                return -ENOMEM;
+        }
+        out->v = nv;
+        out->v[out->n++] = s;
+        return 0;
+}
+
+static int read_signature_manifest(int layoutfd, const struct oci_descriptor *d, const char *tag,
+                                   struct sig_list *out, struct herror *err)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r = oci_layout_read_blob(layoutfd, d, OCI_DOCUMENT_MAX_SIZE, &data, &len, err);
+        if (r < 0)
+                return herror_wrap(err, "signature artifact %s", tag);
+        _cleanup_json_ json_t *j = NULL;
+        r = json_parse_limited(data, len, tag, OCI_DOCUMENT_MAX_SIZE, JSON_MAX_DEPTH_DEFAULT, &j, err);
+        if (r < 0)
+                return r;
+        json_t *layers = json_is_object(j) ? json_object_get(j, "layers") : NULL;
+        if (!json_is_array(layers))
+                return herror_set(err, EBADMSG, "signature artifact %s: manifest has no layers array", tag);
+        for (size_t i = 0; i < json_array_size(layers); i++) {
+                json_t *layer = json_array_get(layers, i);
+                if (!json_is_object(layer))
+                        return herror_set(err, EBADMSG, "signature artifact %s: layer %zu is not an object", tag, i);
+                char origin[128];
+                snprintf(origin, sizeof origin, "%s layer %zu", tag, i);
+                r = read_signature_layer(layoutfd, layer, origin, out, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cosign_layout_find_signatures(int layoutfd, const char *manifest_digest, struct sigstore_signature **ret,
+                                  size_t *ret_n, struct herror *err)
+{
+        struct digest md;
+        int r = digest_parse(manifest_digest, &md, err);
+        if (r < 0)
+                return r;
+        char tag[sizeof "sha256-" + DIGEST_HEX_LEN + sizeof ".sig"];
+        snprintf(tag, sizeof tag, "sha256-%s.sig", md.hex);
+
+        struct oci_index idx = { 0 };
+        r = oci_layout_read_index(layoutfd, &idx, err);
+        if (r < 0)
+                return r;
+        struct sig_list out = { 0 };
+        for (size_t i = 0; i < idx.n_manifests && r >= 0; i++) {
+                const struct oci_descriptor *d = &idx.manifests[i];
+                if (!d->ref_name || !streq(d->ref_name, tag))
+                        continue;
+                if (d->kind != OCI_KIND_MANIFEST) {
+                        r = herror_set(err, EBADMSG, "index.json: %s is not an image manifest", tag);
+                        break;
+                }
+                /* The same artifact listed twice would count its signatures twice. */
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = idx.manifests[k].ref_name && streq(idx.manifests[k].ref_name, tag) &&
+                               digest_equal(&idx.manifests[k].digest, &d->digest);
+                if (!seen)
+                        r = read_signature_manifest(layoutfd, d, tag, &out, err);
+        }
+        oci_index_done(&idx);
+        if (r < 0) {
+                sig_list_done(&out);
+                return r;
+        }
+        *ret = out.v;
+        *ret_n = out.n;
+        return 0;
+}

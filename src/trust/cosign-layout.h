@@ -1,0 +1,22 @@
+/* Where cosign/skopeo signatures sit in an OCI layout (FORMATS.md 3.3, 3.4): `skopeo copy` of a
+ * registry's "sha256-<hex>.sig" tag into a layout leaves an index.json entry with that ref.name, pointing
+ * at an OCI manifest whose layers of media type application/vnd.dev.cosign.simplesigning.v1+json are the
+ * signed payloads, each with its base64 signature in the annotation dev.cosignproject.cosign/signature.
+ * index.json is not authenticated, and neither is this lookup: each blob is checked against its
+ * descriptor's digest and size, and each signature binds the manifest digest it names, which
+ * sigstore_verify() compares. Layouts written by `cosign save` (entries annotated kind=.../sigs instead of
+ * a ref.name) and OCI 1.1 referrers are not searched. */
+#pragma once
+
+#include <stddef.h>
+
+#include "trust/sigstore.h"
+#include "util/error.h"
+
+#define COSIGN_MAX_SIGNATURES 64
+
+/* All signatures found for manifest_digest ("sha256:<hex>") in the layout at layoutfd: 0 with *ret_n = 0
+ * when there are none. Unreadable or inconsistent signature artifacts are errors (the caller rejects).
+ * Free with sigstore_signatures_free(*ret, *ret_n). */
+int cosign_layout_find_signatures(int layoutfd, const char *manifest_digest, struct sigstore_signature **ret,
+                                  size_t *ret_n, struct herror *err);
