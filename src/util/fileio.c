@@ -51,8 +51,12 @@ int read_fd_limited(int fd, const char *name, size_t max_size, char **ret, size_
                 return herror_set(err, EINVAL, "%s: not a regular file", name);
         if ((uint64_t) st.st_size > max_size)
                 return herror_set(err, EFBIG, "%s: larger than the limit of %zu bytes", name, max_size);
-        /* The size can change under us: read up to the limit + 1 and judge by what arrived. */
+        /* The size can change under us: read up to the limit + 1 and judge by what arrived. procfs and
+         * sysfs report size 0 and answer a read at a later offset with nothing, so ask for at least a page
+         * in the first read. */
         size_t cap = (size_t) st.st_size + 1, len = 0;
+        if (cap < 4096)
+                cap = max_size + 1 < 4096 ? max_size + 1 : 4096;
         _cleanup_free_ char *buf = malloc(cap + 1);
         if (!buf)
                 return herror_set(err, ENOMEM, "%s: out of memory", name);
