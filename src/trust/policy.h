@@ -88,7 +88,9 @@ const char *policy_transport_name(enum policy_transport t); /* "docker", "oci" *
 struct policy_image {
         enum policy_transport transport;
         /* DOCKER: the name the image is known by, with exactly one of tag and digest (ref_parse() gives
-         * that). OCI: ignored (an OCI layout has no docker reference). */
+         * that). A digest here is not compared with manifest_digest (it may name the image index of a
+         * multi-platform image): the caller resolves the reference and must only pass a manifest the
+         * reference names. OCI: ignored (an OCI layout has no docker reference). */
         const struct image_ref *ref;
         /* OCI: absolute, canonical (realpath) path of the layout directory. DOCKER: ignored. */
         const char *layout_path;
