@@ -1,4 +1,4 @@
-/* Shared by test-sigstore.c and test-policy.c: the vectors directory (skipped when absent, unless
+/* Shared by test-sigstore.c and test-policy.c: the vectors directory (tests left out when absent, unless
  * HUTCH_MUST_WORK=1), and signing with keys made by OpenSSL in the test itself. Include after cmocka.h. */
 #pragma once
 
@@ -14,17 +14,29 @@
 #include "trust/keys.h"
 #include "util/fileio.h"
 
+/* Whether the tests that read the shared vectors run: they need HUTCH_VECTORS/README.md, and with
+ * HUTCH_MUST_WORK=1 (CI) they run anyway and fail. (Not cmocka's skip(): it prints "not ok # SKIP",
+ * which meson's TAP reader counts as a failure; main() leaves those tests out instead.) */
+static inline bool vectors_present(void)
+{
+        const char *v = getenv("HUTCH_VECTORS");
+        const char *must = getenv("HUTCH_MUST_WORK");
+        char probe[4096];
+        snprintf(probe, sizeof probe, "%s/README.md", v ? v : "");
+        if ((v && access(probe, R_OK) == 0) || (must && streq(must, "1")))
+                return true;
+        fprintf(stderr, "# test vectors missing at %s (HUTCH_VECTORS): tests that need them are left out\n",
+                v ? v : "(unset)");
+        return false;
+}
+
 static inline const char *vectors_dir(void)
 {
         const char *v = getenv("HUTCH_VECTORS");
         char probe[4096];
         snprintf(probe, sizeof probe, "%s/README.md", v ? v : "");
-        if (!v || access(probe, R_OK) < 0) {
-                const char *must = getenv("HUTCH_MUST_WORK");
-                if (must && streq(must, "1"))
-                        fail_msg("test vectors missing at %s (HUTCH_VECTORS), required in CI", v ? v : "(unset)");
-                skip();
-        }
+        if (!v || access(probe, R_OK) < 0)
+                fail_msg("test vectors missing at %s (HUTCH_VECTORS)", v ? v : "(unset)");
         return v;
 }
 
