@@ -965,7 +965,7 @@ static void file_lookup(void **state)
         policy_free(p);
 
         /* A user file that exists but is broken fails: no falling through to a more permissive one. */
-        _cleanup_free_ char *again = write_tmp("xdg/hutch/policy.json", "{\"default\":[]}");
+        free(write_tmp("xdg/hutch/policy.json", "{\"default\":[]}"));
         assert_true(policy_load(NULL, &p, &err) < 0);
         assert_non_null(strstr(err.msg, user));
 
