@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(j);
 
         static const char *const names[] = { "registry.example/sandbox/tiny:v2", "127.0.0.1:5577/sandbox/tiny:v2",
-                                             "registry.example/sandbox/tiny@" V2_DIGEST, "busybox" };
+                                             ("registry.example/sandbox/tiny@" V2_DIGEST), "busybox" };
         struct sigstore_signature sig = { .payload = (char *) vector_payload, .payload_len = sizeof vector_payload - 1,
                                           .signature_b64 = (char *) vector_signature, .origin = (char *) "vector" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {

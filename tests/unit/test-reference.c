@@ -198,12 +198,12 @@ static void docker_scope_validation(void **state)
                 "", "docker.io", "docker.io/library", "docker.io/library/busybox", "docker.io/library/busybox:latest",
                 "docker.io/openshift", "*.temporary-project.example.com", "*.com", "127.0.0.1:5577",
                 "127.0.0.1:5577/sandbox/tiny:evil", "hostname:5000/myns/official", "localhost", "localhost/x",
-                "registry.example/sandbox/tiny@sha256:" HEX64, "[::1]:5000/x",
+                ("registry.example/sandbox/tiny@sha256:" HEX64), "[::1]:5000/x",
         };
         static const char *const bad[] = {
                 "alpine", "library/alpine", "docker.io/alpine:latest", "*.", "*", "*.example.com:5000",
                 "*example.com", "example*.*.com", "index.docker.io/library/x", "docker.io//x", "docker.io/X",
-                "docker.io/library/busybox:latest@sha256:" HEX64, "docker.io/library/busybox:", "docker.io/",
+                ("docker.io/library/busybox:latest@sha256:" HEX64), "docker.io/library/busybox:", "docker.io/",
                 "myregistry", "https://docker.io/x",
         };
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
@@ -223,7 +223,7 @@ static void remap_prefixes(void **state)
 {
         static const char *const good[] = { "private-mirror:5000/vendor-mirror", "vendor.example.com", "docker.io",
                                             "docker.io/library", "docker.io/library/busybox", "localhost:5000" };
-        static const char *const bad[] = { "", "docker.io/library/busybox:latest", "x/y@sha256:" HEX64, "a//b",
+        static const char *const bad[] = { "", "docker.io/library/busybox:latest", ("x/y@sha256:" HEX64), "a//b",
                                            "docker.io/", "*.example.com" };
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
                 assert_int_equal(ref_validate_remap_prefix(good[i], NULL), 0);
