@@ -104,22 +104,39 @@ int runtime_cmd_state(int argc, char **argv)
         return 0;
 }
 
+/* Options of kill and delete: one boolean flag and --help. Returns 1 after printing help, -1 on a bad
+ * option (reported), 0 otherwise with *ret_flag set. */
+static int flag_args(const char *cmd, const char *usage, const char *name, int short_opt, int argc, char **argv,
+                     bool *ret_flag)
+{
+        const struct option opts[] = { { name, no_argument, NULL, short_opt }, { "help", no_argument, NULL, 'h' }, {} };
+        char shorts[] = { (char) short_opt, 'h', 0 };
+        int c;
+        *ret_flag = false;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+                if (c == short_opt)
+                        *ret_flag = true;
+                else if (c == 'h') {
+                        fputs(usage, stdout);
+                        return 1;
+                } else {
+                        cli_bad_option(cmd, argc, argv);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 int runtime_cmd_kill(int argc, char **argv)
 {
-        static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, {} };
-        bool all = false;
-        int c;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
-                if (c == 'a')
-                        all = true;
-                else if (c == 'h') {
-                        printf("Usage: hutch-runtime kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a name with or "
-                               "without SIG, or a number) to the container's init, or with --all to all its processes.\n");
-                        return 0;
-                } else
-                        return cli_bad_option("hutch-runtime kill", argc, argv), 1;
-        }
+        bool all;
+        int p = flag_args("hutch-runtime kill",
+                          "Usage: hutch-runtime kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a name with or without "
+                          "SIG, or a number) to the container's init, or with --all to all its processes.\n",
+                          "all", 'a', argc, argv, &all);
+        if (p)
+                return p > 0 ? 0 : 1;
         if (argc - optind < 1 || argc - optind > 2)
                 return cli_usage_error("hutch-runtime kill", "needs an ID and optionally a signal"), 1;
         int sig = argc - optind == 2 ? runtime_parse_signal(argv[optind + 1]) : SIGTERM;
@@ -155,19 +172,12 @@ static int kill_and_wait(const struct container_state *st, struct herror *err)
 
 int runtime_cmd_delete(int argc, char **argv)
 {
-        static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, {} };
-        bool force = false;
-        int c;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
-                if (c == 'f')
-                        force = true;
-                else if (c == 'h') {
-                        printf("Usage: hutch-runtime delete [--force] ID\n\nRemove a stopped container; --force kills it first.\n");
-                        return 0;
-                } else
-                        return cli_bad_option("hutch-runtime delete", argc, argv), 1;
-        }
+        bool force;
+        int p = flag_args("hutch-runtime delete",
+                          "Usage: hutch-runtime delete [--force] ID\n\nRemove a stopped or created container; --force kills a "
+                          "running one first.\n", "force", 'f', argc, argv, &force);
+        if (p)
+                return p > 0 ? 0 : 1;
         if (argc - optind != 1)
                 return cli_usage_error("hutch-runtime delete", "needs exactly one container ID"), 1;
         _cleanup_herror_ struct herror err = HERROR_INIT;

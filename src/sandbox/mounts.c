@@ -259,15 +259,27 @@ static int setup_dev(const struct spec *s, int rootfd, struct herror *err)
         return 0;
 }
 
-static int mask_path(int rootfd, int devnullfd, const char *path, struct herror *err)
+/* Masked and read-only paths name what may not exist in this image: absent is fine, 0 with *ret_fd -1. */
+static int open_if_present(int rootfd, const char *path, int *ret_fd, struct herror *err)
 {
-        _cleanup_close_ int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, err);
+        int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, err);
+        *ret_fd = -1;
         if (fd == -ENOENT || fd == -ENOTDIR) {
                 herror_clear(err);
                 return 0;
         }
         if (fd < 0)
                 return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+static int mask_path(int rootfd, int devnullfd, const char *path, struct herror *err)
+{
+        _cleanup_close_ int fd = -1;
+        int r = open_if_present(rootfd, path, &fd, err);
+        if (r < 0 || fd < 0)
+                return r;
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return herror_sys(err, errno, "stat %s", path);
@@ -283,17 +295,14 @@ static int mask_path(int rootfd, int devnullfd, const char *path, struct herror 
 
 static int readonly_path(int rootfd, const char *path, struct herror *err)
 {
-        _cleanup_close_ int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, err);
-        if (fd == -ENOENT || fd == -ENOTDIR) {
-                herror_clear(err);
-                return 0;
-        }
-        if (fd < 0)
-                return fd;
+        _cleanup_close_ int fd = -1;
+        int r = open_if_present(rootfd, path, &fd, err);
+        if (r < 0 || fd < 0)
+                return r;
         _cleanup_close_ int mfd = bind_tree(fd, "", true, path, err);
         if (mfd < 0)
                 return mfd;
-        int r = set_attrs(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true, path, err);
+        r = set_attrs(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true, path, err);
         return r < 0 ? r : attach(mfd, fd, path, err);
 }
 
