@@ -13,8 +13,11 @@ with tempfile.TemporaryDirectory(prefix='hutch-fuzz-') as tmp:
     shutil.copytree(corpus, work)
     artifacts = os.path.join(tmp, 'artifacts') + '/'
     os.mkdir(artifacts)
+    # UBSan only reports and carries on unless told to halt, and libFuzzer only saves what kills the run.
+    env = dict(os.environ)
+    env.setdefault('UBSAN_OPTIONS', 'halt_on_error=1:print_stacktrace=1')
     r = subprocess.run([fuzzer, work, '-max_total_time=' + seconds, '-artifact_prefix=' + artifacts,
-                        '-max_len=65536', '-print_final_stats=1'], stderr=subprocess.PIPE, text=True)
+                        '-max_len=65536', '-print_final_stats=1'], stderr=subprocess.PIPE, text=True, env=env)
     tail = r.stderr.strip().splitlines()[-12:]
     print('\n'.join(tail))
     found = os.listdir(artifacts)

@@ -5,10 +5,8 @@
 #include "util/fileio.h"
 #include "util/json.h"
 
-#define JSON_MAX_STRING (64u * 1024)
-#define JSON_MAX_ARRAY 65536
-
-/* Nesting depth outside strings, honouring escapes. */
+/* Nesting depth outside strings, honouring escapes. Runs before jansson, whose recursive descent would
+ * otherwise follow a megabyte of '[' down the stack; a closer without an opener is left to jansson. */
 static int scan_depth(const char *data, size_t len, unsigned max_depth)
 {
         unsigned depth = 0;
@@ -36,9 +34,13 @@ static int scan_depth(const char *data, size_t len, unsigned max_depth)
 int json_parse_limited(const char *data, size_t len, const char *source, size_t max_size, unsigned max_depth,
                        json_t **ret, struct herror *err)
 {
+        if (!source)
+                source = "<input>";
+        if (!data && len == 0)
+                data = ""; /* jansson calls a NULL buffer "wrong arguments" and gives no position */
         if (len > max_size)
                 return herror_set(err, EFBIG, "%s: larger than the limit of %zu bytes", source, max_size);
-        if (memchr(data, 0, len))
+        if (len > 0 && memchr(data, 0, len))
                 return herror_set(err, EINVAL, "%s: contains a NUL byte", source);
         if (scan_depth(data, len, max_depth) < 0)
                 return herror_set(err, EINVAL, "%s: nested deeper than %u levels", source, max_depth);
@@ -148,8 +150,8 @@ int json_dispatch_string(const char *jpath, json_t *v, void *dst, struct herror 
         const char *s = json_string_value(v);
         if (strlen(s) != len)
                 return herror_set(err, EINVAL, "%s: contains a NUL byte", jpath);
-        if (len > JSON_MAX_STRING)
-                return herror_set(err, EINVAL, "%s: longer than %u bytes", jpath, JSON_MAX_STRING);
+        if (len > JSON_STRING_MAX)
+                return herror_set(err, E2BIG, "%s: longer than %u bytes", jpath, JSON_STRING_MAX);
         char *copy = strdup(s);
         if (!copy)
                 return herror_set(err, ENOMEM, "%s: out of memory", jpath);
@@ -167,13 +169,15 @@ int json_dispatch_bool(const char *jpath, json_t *v, void *dst, struct herror *e
         return 0;
 }
 
-static int integer_in_range(const char *jpath, json_t *v, long long min, long long max, long long *ret, struct herror *err)
+static int integer_in_range(const char *jpath, json_t *v, long long min, long long max, long long *ret,
+                            struct herror *err)
 {
         if (!json_is_integer(v))
                 return herror_set(err, EINVAL, "%s: expected an integer", jpath);
         json_int_t i = json_integer_value(v);
         if (i < min || i > max)
-                return herror_set(err, ERANGE, "%s: %lld is out of range (%lld to %lld)", jpath, (long long) i, min, max);
+                return herror_set(err, ERANGE, "%s: %lld is out of range (%lld to %lld)", jpath, (long long) i,
+                                  min, max);
         *ret = i;
         return 0;
 }
@@ -220,8 +224,8 @@ int json_dispatch_strv(const char *jpath, json_t *v, void *dst, struct herror *e
         if (!json_is_array(v))
                 return herror_set(err, EINVAL, "%s: expected an array of strings", jpath);
         size_t n = json_array_size(v);
-        if (n > JSON_MAX_ARRAY)
-                return herror_set(err, E2BIG, "%s: more than %u entries", jpath, JSON_MAX_ARRAY);
+        if (n > JSON_STRV_MAX)
+                return herror_set(err, E2BIG, "%s: more than %u entries", jpath, JSON_STRV_MAX);
         _cleanup_strv_ char **strv = calloc(n + 1, sizeof *strv);
         if (!strv)
                 return herror_set(err, ENOMEM, "%s: out of memory", jpath);
