@@ -10,6 +10,7 @@
 
 #include "image/rootfs.h"
 #include "image/store.h"
+#include "image/store-sigs.h"
 #include "image-helpers.h"
 
 struct fx {
@@ -622,6 +623,60 @@ static void refuses_hostile_docker_archives(void **state)
         assert_int_equal(store_ref_get(&f->s, "x", &got, NULL), -ENOENT);
 }
 
+static void keeps_signatures(void **state)
+{
+        struct fx *f = *state;
+        struct digest m;
+        assert_int_equal(digest_buffer("manifest", 8, &m, NULL), 0);
+        struct store_signature *got = NULL;
+        size_t n = 99;
+        assert_int_equal(store_sigs_list(&f->s, &m, &got, &n, NULL), 0);
+        assert_int_equal(n, 0);
+        store_signatures_free(got, n);
+
+        struct store_signature in[] = {
+                { .payload = (char *) "{\"a\":1}", .payload_len = 7, .signature_b64 = (char *) "c2ln", .origin = (char *) "test" },
+                { .payload = (char *) "{\"b\":2}", .payload_len = 7, .signature_b64 = (char *) "c2lnMg==" },
+        };
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (store_sigs_add(&f->s, &m, in, 2, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        /* the same signature again is not a second one */
+        assert_int_equal(store_sigs_add(&f->s, &m, in, 1, NULL), 0);
+        assert_int_equal(store_sigs_list(&f->s, &m, &got, &n, NULL), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(got[0].payload_len, 7);
+        assert_memory_equal(got[0].payload, "{\"a\":1}", 7);
+        assert_string_equal(got[0].signature_b64, "c2ln");
+        assert_string_equal(got[0].origin, "test");
+        assert_null(got[1].origin);
+        store_signatures_free(got, n);
+
+        struct digest *pd = NULL;
+        size_t npd = 0;
+        assert_int_equal(store_sigs_payload_digests(&f->s, &pd, &npd, NULL), 0);
+        assert_int_equal(npd, 2);
+        free(pd);
+
+        /* a payload blob changed on disk is an error, never a different signature */
+        char p[1024];
+        struct digest d0;
+        assert_int_equal(digest_buffer("{\"a\":1}", 7, &d0, NULL), 0);
+        snprintf(p, sizeof p, "%s/blobs/sha256/%s", f->store_path, d0.hex);
+        assert_int_equal(chmod(p, 0600), 0);
+        FILE *fp = fopen(p, "w");
+        assert_non_null(fp);
+        fputs("{\"a\":2}", fp);
+        fclose(fp);
+        herror_clear(&err);
+        assert_true(store_sigs_list(&f->s, &m, &got, &n, &err) < 0);
+
+        assert_int_equal(store_sigs_remove(&f->s, &m, NULL), 0);
+        assert_int_equal(store_sigs_list(&f->s, &m, &got, &n, NULL), 0);
+        assert_int_equal(n, 0);
+        store_signatures_free(got, n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -639,6 +694,7 @@ int main(void)
                 T(imports_oci_archives),
                 T(imports_docker_archives),
                 T(refuses_hostile_docker_archives),
+                T(keeps_signatures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
