@@ -13,7 +13,7 @@
 #include "util/error.h"
 
 #define STORE_SIGS_MAX 64                  /* per image, as COSIGN_MAX_SIGNATURES */
-#define STORE_SIG_PAYLOAD_MAX (64u << 10)  /* cosign payloads are a few hundred bytes */
+#define STORE_SIG_PAYLOAD_MAX (256u << 10) /* as SIGSTORE_PAYLOAD_MAX; cosign writes a few hundred bytes */
 #define STORE_SIG_B64_MAX (16u << 10)      /* an RSA-8192 signature is 1.4 KiB of base64 */
 
 struct store_signature {

@@ -89,6 +89,7 @@ struct transport {
 
 struct policy {
         char *source;
+        char sha256[DIGEST_STRING_MAX]; /* of the exact bytes parsed, for audit records */
         struct requirement_list def;
         struct transport *transports;
         size_t n_transports;
@@ -143,6 +144,11 @@ void policy_free(struct policy *p)
         free(p->transports);
         free(p->source);
         free(p);
+}
+
+const char *policy_sha256(const struct policy *p)
+{
+        return p->sha256;
 }
 
 const char *policy_source(const struct policy *p)
@@ -787,6 +793,9 @@ int policy_parse(const char *data, size_t len, const char *source, struct policy
         p->source = strdup(source);
         if (!p->source)
                 r = -ENOMEM;
+        struct digest d;
+        if (r >= 0 && (r = digest_buffer(data, len, &d, err)) >= 0)
+                digest_to_string(&d, p->sha256);
         if (r >= 0)
                 r = json_dispatch(j, "", top_fields, &top, JD_REJECT_UNKNOWN, err);
         if (r >= 0)

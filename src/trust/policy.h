@@ -76,6 +76,8 @@ static inline void policy_freep(struct policy **p) { policy_free(*p); }
 #define _cleanup_policy_ _cleanup_(policy_freep)
 /* The file the policy came from, or POLICY_BUILTIN_SOURCE. */
 const char *policy_source(const struct policy *p);
+/* "sha256:<hex>" of the bytes the policy was parsed from (the built-in one too). */
+const char *policy_sha256(const struct policy *p);
 
 enum policy_transport {
         POLICY_TRANSPORT_DOCKER,

@@ -1,0 +1,129 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/image-trust.h"
+#include "image/store-sigs.h"
+#include "util/cleanup.h"
+
+void image_target_done(struct image_target *t)
+{
+        free(t->name);
+        ref_done(&t->ref);
+        *t = (struct image_target) { 0 };
+}
+
+/* The one name a stored manifest is known by. */
+static int name_of_digest(struct image_store *s, const struct digest *d, char **ret, struct herror *err)
+{
+        struct store_ref *refs = NULL;
+        size_t n = 0, found = 0;
+        int r = store_ref_list(s, &refs, &n, err);
+        if (r < 0)
+                return r;
+        const char *name = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (digest_equal(&refs[i].digest, d)) {
+                        name = refs[i].name;
+                        found++;
+                }
+        }
+        char ds[DIGEST_STRING_MAX];
+        digest_to_string(d, ds);
+        if (found != 1)
+                r = herror_set(err, found ? EINVAL : ENOENT,
+                               "image %s has %s: name it by reference, the trust policy matches names", ds,
+                               found ? "several names" : "no name");
+        else if (!(*ret = strdup(name)))
+                r = herror_set(err, ENOMEM, "out of memory");
+        store_ref_list_free(refs, n);
+        return r;
+}
+
+int image_target_resolve(struct image_store *s, const char *user_name, struct image_target *ret, struct herror *err)
+{
+        struct image_target t = { 0 };
+        int r;
+        if (strncmp(user_name, "sha256:", 7) == 0) {
+                if ((r = store_resolve(s, user_name, &t.manifest, err)) < 0 ||
+                    (r = name_of_digest(s, &t.manifest, &t.name, err)) < 0)
+                        goto fail;
+                if ((r = ref_parse(t.name, &t.ref, err)) < 0)
+                        goto fail;
+        } else {
+                if ((r = ref_parse(user_name, &t.ref, err)) < 0)
+                        goto fail;
+                if (!(t.name = ref_format_full(&t.ref))) {
+                        r = herror_set(err, ENOMEM, "out of memory");
+                        goto fail;
+                }
+                r = store_ref_get(s, t.name, &t.manifest, err);
+                if (r == -ENOENT)
+                        herror_set(err, ENOENT, "image %s is not in the store %s (load it with 'hutch load')",
+                                   t.name, s->path);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = t;
+        return 0;
+fail:
+        image_target_done(&t);
+        return r;
+}
+
+void image_trust_done(struct image_trust *t)
+{
+        policy_verdict_done(&t->verdict);
+        free(t->policy_source);
+        *t = (struct image_trust) { 0 };
+}
+
+/* A decision made before the policy could speak: always a rejection. */
+static int reject(struct image_trust *ret, const struct herror *why)
+{
+        ret->verdict = (struct policy_verdict) { .accepted = false, .requirement_index = -1 };
+        ret->verdict.reason = strdup(herror_msg(why));
+        return ret->verdict.reason ? 0 : -ENOMEM;
+}
+
+int image_trust_evaluate(struct image_store *s, const struct image_target *t, const char *policy_path,
+                         struct image_trust *ret, struct herror *err)
+{
+        *ret = (struct image_trust) { 0 };
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        _cleanup_policy_ struct policy *p = NULL;
+        if (policy_load(policy_path, &p, &why) < 0)
+                return reject(ret, &why);
+        if (!(ret->policy_source = strdup(policy_source(p))))
+                return herror_set(err, ENOMEM, "out of memory");
+        snprintf(ret->policy_sha256, sizeof ret->policy_sha256, "%s", policy_sha256(p));
+
+        struct store_signature *stored = NULL;
+        size_t n = 0;
+        if (store_sigs_list(s, &t->manifest, &stored, &n, &why) < 0)
+                return reject(ret, &why);
+        ret->n_signatures = n;
+        /* Same fields, borrowed: sigstore_signature's owner rules allow pointing at our memory. */
+        struct sigstore_signature *sigs = calloc(n ? n : 1, sizeof *sigs);
+        if (!sigs) {
+                store_signatures_free(stored, n);
+                return herror_set(err, ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++)
+                sigs[i] = (struct sigstore_signature) { .payload = stored[i].payload,
+                                                        .payload_len = stored[i].payload_len,
+                                                        .signature_b64 = stored[i].signature_b64,
+                                                        .origin = stored[i].origin };
+        char ds[DIGEST_STRING_MAX];
+        struct policy_image img = {
+                .transport = POLICY_TRANSPORT_DOCKER,
+                .ref = &t->ref,
+                .manifest_digest = digest_to_string(&t->manifest, ds),
+                .signatures = sigs,
+                .n_signatures = n,
+        };
+        int r = policy_evaluate(p, &img, &ret->verdict, err);
+        free(sigs);
+        store_signatures_free(stored, n);
+        return r;
+}
