@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "sandbox/landlock.h"
+#include "sandbox/mounts.h"
 #include "spec/spec.h"
 #include "util/error.h"
 
@@ -25,6 +26,7 @@ struct sandbox_opts {
         const char *container_id;     /* for messages */
         bool die_with_parent;         /* PDEATHSIG: the container dies with the launcher (run, not create) */
         enum landlock_mode landlock;  /* default (0): best effort; the spec's annotation overrides */
+        const struct rootfs_overlay *overlay; /* NULL: root.path is bind-mounted (the runtime CLI) */
 };
 
 struct sandbox {

@@ -3,6 +3,7 @@
  * sysctl, terminal, rlimits, (seccomp when no_new_privs is off), credentials and capabilities,
  * no_new_privs, cwd, descriptors, start gate, (seccomp when no_new_privs is on), execve. */
 #include <fcntl.h>
+#include <net/if.h>
 #include <grp.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
@@ -321,6 +322,22 @@ static int child_reopen_bundle(const struct sandbox_opts *o, struct herror *err)
         return fd;
 }
 
+/* A new network namespace starts with lo down; podman's --network none brings it up, and programs
+ * that talk to themselves over 127.0.0.1 expect it. */
+static int child_loopback_up(struct herror *err)
+{
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return herror_sys(err, errno, "socket for the loopback interface");
+        struct ifreq ifr = { .ifr_name = "lo" };
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return herror_sys(err, errno, "read the flags of lo");
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return herror_sys(err, errno, "bring lo up");
+        return 0;
+}
+
 static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, int *ret_landlock_abi,
                        char *timing, size_t timing_size, struct herror *err)
 {
@@ -341,7 +358,9 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
         if (bundlefd < 0)
                 return bundlefd;
-        r = rootfs_setup(s, bundlefd, st, err);
+        if (a->new_ns_flags & CLONE_NEWNET && (r = child_loopback_up(err)) < 0)
+                return r;
+        r = rootfs_setup(s, bundlefd, a->opts->overlay, st, err);
         t_rootfs = now_ms();
         if (r < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||

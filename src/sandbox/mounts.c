@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -340,6 +341,73 @@ static int bind_rootfs(int dirfd, struct herror *err)
         return mfd;
 }
 
+/* overlayfs splits lowerdir on ':' and takes '\\' as an escape. */
+static int overlay_escape(const char *path, char *buf, size_t size, struct herror *err)
+{
+        size_t j = 0;
+        for (size_t i = 0; path[i]; i++) {
+                if (j + 3 > size)
+                        return herror_set(err, ENAMETOOLONG, "overlay layer path %s is too long", path);
+                if (path[i] == ':' || path[i] == '\\')
+                        buf[j++] = '\\';
+                buf[j++] = path[i];
+        }
+        buf[j] = 0;
+        return 0;
+}
+
+static int overlay_mount(const struct rootfs_overlay *ov, const char *top, struct herror *err)
+{
+        char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
+        int r = overlay_escape(ov->lower, lower, sizeof lower, err);
+        if (r < 0)
+                return r;
+        if (snprintf(upper, sizeof upper, "%s/upper", top) >= (int) sizeof upper ||
+            snprintf(work, sizeof work, "%s/work", top) >= (int) sizeof work)
+                return herror_set(err, ENAMETOOLONG, "the container directory %s is too long", top);
+        _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return herror_sys(err, errno, "fsopen overlay (native overlayfs needs Linux 5.11 in a user namespace)");
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+            (ov->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0))
+                return fs_error(fsfd, errno, "the overlay rootfs", "configure", err);
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return fs_error(fsfd, errno, "the overlay rootfs", "create", err);
+        int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+        if (mfd < 0)
+                return fs_error(fsfd, errno, "the overlay rootfs", "mount", err);
+        return mfd;
+}
+
+/* The tmpfs goes on root.path (in this mount namespace only), the overlay on its "merged". */
+static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_overlay *ov, struct herror *err)
+{
+        if (s->root_path[0] != '/')
+                return herror_set(err, EINVAL, ".root.path: an overlay rootfs needs an absolute path");
+        char data[64] = "mode=0700";
+        if (ov->tmpfs_size)
+                snprintf(data, sizeof data, "mode=0700,size=%llu", (unsigned long long) ov->tmpfs_size);
+        _cleanup_close_ int tmp = fs_mount_detached("tmpfs", "tmpfs", data, MS_NOSUID | MS_NODEV, "the container's writable layer", err);
+        if (tmp < 0)
+                return tmp;
+        if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0700) < 0 || mkdirat(tmp, "merged", 0755) < 0)
+                return herror_sys(err, errno, "create the overlay directories");
+        int r = attach(tmp, dirfd, s->root_path, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int mfd = overlay_mount(ov, s->root_path, err);
+        if (mfd < 0)
+                return mfd;
+        _cleanup_close_ int merged = openat(tmp, "merged", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (merged < 0)
+                return herror_sys(err, errno, "open the overlay mount point");
+        if ((r = attach(mfd, merged, "the overlay rootfs", err)) < 0)
+                return r;
+        return TAKE_FD(mfd);
+}
+
 static int pivot_into(int rootfd, struct herror *err)
 {
         if (fchdir(rootfd) < 0)
@@ -355,7 +423,8 @@ static int pivot_into(int rootfd, struct herror *err)
         return 0;
 }
 
-int rootfs_setup(const struct spec *s, int bundle_dirfd, struct rootfs_state *st, struct herror *err)
+int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_overlay *ov, struct rootfs_state *st,
+                 struct herror *err)
 {
         unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_REC | MS_PRIVATE);
         if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
@@ -366,7 +435,7 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, struct rootfs_state *st
         _cleanup_close_ int dirfd = open_rootfs(s, bundle_dirfd, err);
         if (dirfd < 0)
                 return dirfd;
-        st->rootfd = bind_rootfs(dirfd, err);
+        st->rootfd = ov ? overlay_rootfs(s, dirfd, ov, err) : bind_rootfs(dirfd, err);
         if (st->rootfd < 0)
                 return st->rootfd;
         int r;

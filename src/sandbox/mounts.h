@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "spec/spec.h"
 #include "util/error.h"
@@ -16,9 +17,21 @@ struct rootfs_state {
 
 #define ROOTFS_STATE_INIT { .rootfd = -1, .devnullfd = -1, .procfd = -1 }
 
-/* Everything up to and including pivot_root: propagation, rootfs bind, mounts, /dev, masked and
- * read-only paths, read-only root. */
-int rootfs_setup(const struct spec *s, int bundle_dirfd, struct rootfs_state *st, struct herror *err);
+/* An ephemeral container root (hutch run): the image's cached rootfs as the read-only lower layer of an
+ * overlayfs whose upper and work directories live on a tmpfs mounted inside the container's own mount
+ * namespace, on root.path (an empty directory). Whatever the container writes exists only in that
+ * namespace: when its last process ends the kernel frees it, so nothing is left on disk even when
+ * hutch itself is killed, and the shared image cache is never written. */
+struct rootfs_overlay {
+        const char *lower;      /* absolute path of the image's rootfs cache */
+        uint64_t tmpfs_size;    /* bytes; 0 = the kernel's default (half of RAM) */
+        bool userxattr;         /* in a user namespace: overlay keeps its metadata in user.* xattrs */
+};
+
+/* Everything up to and including pivot_root: propagation, rootfs (bind, or overlay when ov is not
+ * NULL), mounts, /dev, masked and read-only paths, read-only root. */
+int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_overlay *ov, struct rootfs_state *st,
+                 struct herror *err);
 /* Write linux.sysctl through the private procfs (never through a path the container controls). */
 int rootfs_apply_sysctl(const struct spec *s, const struct rootfs_state *st, struct herror *err);
 void rootfs_state_release(struct rootfs_state *st);
