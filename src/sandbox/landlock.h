@@ -17,7 +17,7 @@ enum landlock_mode {
         _LANDLOCK_MODE_INVALID = -EINVAL,
 };
 
-#define LANDLOCK_ANNOTATION "io.github.hutch.landlock"
+#define LANDLOCK_ANNOTATION SPEC_ANNOTATION_LANDLOCK
 
 int landlock_mode_from_string(const char *s);
 /* The mode asked for by the spec's annotation (off|default|required), else fallback. */

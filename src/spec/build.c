@@ -1,4 +1,9 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/capability.h>
 
 #include "spec/build.h"
 #include "util/json.h"
@@ -88,4 +93,254 @@ int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct
                 return herror_set(err, ENOMEM, "build the default spec");
         *ret = spec;
         return 0;
+}
+
+/* ---- hutch run ---- */
+
+static json_t *strv_json(char *const *v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && v && v[i]; i++)
+                if (json_array_append_new(a, json_string(v[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+/* "net_raw", "NET_RAW", "cap_net_raw" -> "CAP_NET_RAW" */
+static int cap_canonical(const char *opt, const char *name, char *buf, size_t size, struct herror *err)
+{
+        size_t n = strlen(name);
+        bool prefixed = n > 4 && strncasecmp(name, "cap_", 4) == 0;
+        if (n == 0 || n + 5 > size)
+                return herror_set(err, EINVAL, "%s: bad capability name \"%.64s\"", opt, name);
+        snprintf(buf, size, "%s%s", prefixed ? "" : "CAP_", name);
+        for (char *p = buf; *p; p++) {
+                if (!isalnum((unsigned char) *p) && *p != '_')
+                        return herror_set(err, EINVAL, "%s: bad capability name \"%.64s\"", opt, name);
+                *p = (char) toupper((unsigned char) *p);
+        }
+        return 0;
+}
+
+static bool is_all(const char *s)
+{
+        return strcasecmp(s, "all") == 0;
+}
+
+static int caps_json(const struct spec_run_options *o, json_t **ret, struct herror *err)
+{
+        _cleanup_json_ json_t *set = json_array();
+        bool drop_all = false;
+        for (size_t i = 0; o->cap_drop && o->cap_drop[i]; i++)
+                drop_all |= is_all(o->cap_drop[i]);
+        for (size_t i = 0; !drop_all && i < ELEMENTSOF(default_caps); i++)
+                json_array_append_new(set, json_string(default_caps[i]));
+        for (size_t i = 0; o->cap_add && o->cap_add[i]; i++) {
+                char name[64];
+                if (is_all(o->cap_add[i])) {
+                        for (int c = 0; c <= (int) cap_max_bits() - 1 && c < 64; c++) {
+                                char *n = cap_to_name(c);
+                                if (!n)
+                                        return herror_set(err, ENOMEM, "out of memory");
+                                int r = cap_canonical("--cap-add", n, name, sizeof name, err);
+                                cap_free(n);
+                                if (r < 0)
+                                        return r;
+                                json_array_append_new(set, json_string(name));
+                        }
+                        continue;
+                }
+                int r = cap_canonical("--cap-add", o->cap_add[i], name, sizeof name, err);
+                if (r < 0)
+                        return r;
+                json_array_append_new(set, json_string(name));
+        }
+        for (size_t i = 0; !drop_all && o->cap_drop && o->cap_drop[i]; i++) {
+                char name[64];
+                int r = cap_canonical("--cap-drop", o->cap_drop[i], name, sizeof name, err);
+                if (r < 0)
+                        return r;
+                size_t j;
+                json_t *v;
+                json_array_foreach(set, j, v) {
+                        if (streq(json_string_value(v), name)) {
+                                json_array_remove(set, j);
+                                j--;
+                        }
+                }
+        }
+        *ret = json_pack("{s:O,s:O,s:O,s:[],s:[]}", "bounding", set, "effective", set, "permitted", set,
+                         "inheritable", "ambient");
+        return *ret ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
+static int ulimit_json(const char *u, json_t **ret, struct herror *err)
+{
+        const char *eq = strchr(u, '=');
+        char type[32] = "RLIMIT_";
+        if (!eq || eq == u || (size_t) (eq - u) + 8 > sizeof type)
+                return herror_set(err, EINVAL, "--ulimit %s: expected NAME=SOFT[:HARD]", u);
+        for (const char *p = u; p < eq; p++)
+                type[7 + (p - u)] = (char) toupper((unsigned char) *p);
+        char *end;
+        errno = 0;
+        long long soft = strtoll(eq + 1, &end, 10), hard = soft;
+        if (errno || end == eq + 1 || (*end && *end != ':') || soft < 0)
+                return herror_set(err, EINVAL, "--ulimit %s: bad soft limit", u);
+        if (*end == ':') {
+                const char *h = end + 1;
+                hard = strtoll(h, &end, 10);
+                if (errno || end == h || *end || hard < 0)
+                        return herror_set(err, EINVAL, "--ulimit %s: bad hard limit", u);
+        }
+        /* podman's -1 ("unlimited") is refused above: a JSON integer cannot carry RLIM_INFINITY. */
+        *ret = json_pack("{s:s,s:I,s:I}", "type", type, "soft", (json_int_t) soft, "hard", (json_int_t) hard);
+        return *ret ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
+static json_t *mount_json(const struct spec_run_mount *m)
+{
+        json_t *opts = json_array();
+        bool bind = streq(m->type, "bind");
+        if (bind)
+                json_array_append_new(opts, json_string("rbind"));
+        json_array_append_new(opts, json_string(m->readonly ? "ro" : "rw"));
+        json_array_append_new(opts, json_string("nosuid"));
+        json_array_append_new(opts, json_string("nodev"));
+        if (!bind && !(m->options && strstr(m->options, "mode=")))
+                json_array_append_new(opts, json_string("mode=1777"));
+        _cleanup_free_ char *copy = m->options ? strdup(m->options) : NULL;
+        char *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+                json_array_append_new(opts, json_string(t));
+        return json_pack("{s:s,s:s,s:s,s:o}", "destination", m->destination, "type", bind ? "bind" : "tmpfs", "source",
+                         bind ? m->source : "tmpfs", "options", opts);
+}
+
+static json_t *idmaps_json(const struct spec_run_idmap *m, size_t n)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                json_array_append_new(a, json_pack("{s:I,s:I,s:I}", "containerID", (json_int_t) m[i].container_id,
+                                                   "hostID", (json_int_t) m[i].host_id, "size", (json_int_t) m[i].size));
+        return a;
+}
+
+static int run_process(json_t *proc, const struct spec_run_options *o, struct herror *err)
+{
+        json_t *gids = json_array();
+        for (size_t i = 0; gids && i < o->n_additional_gids; i++)
+                json_array_append_new(gids, json_integer(o->additional_gids[i]));
+        _cleanup_json_ json_t *caps = NULL;
+        int r = caps_json(o, &caps, err);
+        if (r < 0) {
+                json_decref(gids);
+                return r;
+        }
+        json_t *rl = json_array();
+        for (size_t i = 0; o->ulimits && o->ulimits[i]; i++) {
+                json_t *u = NULL;
+                if ((r = ulimit_json(o->ulimits[i], &u, err)) < 0) {
+                        json_decref(rl);
+                        json_decref(gids);
+                        return r;
+                }
+                json_array_append_new(rl, u);
+        }
+        if (json_object_set_new(proc, "args", strv_json(o->args)) < 0 || json_object_set_new(proc, "env", strv_json(o->env)) < 0 ||
+            json_object_set_new(proc, "cwd", json_string(o->cwd ? o->cwd : "/")) < 0 ||
+            json_object_set_new(proc, "terminal", json_boolean(o->terminal)) < 0 ||
+            json_object_set_new(proc, "user", json_pack("{s:I,s:I,s:o}", "uid", (json_int_t) o->uid, "gid",
+                                                        (json_int_t) o->gid, "additionalGids", gids)) < 0 ||
+            json_object_set(proc, "capabilities", caps) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        /* podman's ulimits replace the defaults of the same type only */
+        json_t *def = json_object_get(proc, "rlimits");
+        size_t i;
+        json_t *d;
+        json_array_foreach(def, i, d) {
+                bool replaced = false;
+                size_t j;
+                json_t *u;
+                json_array_foreach(rl, j, u)
+                        replaced |= json_equal(json_object_get(u, "type"), json_object_get(d, "type"));
+                if (!replaced)
+                        json_array_append(rl, d);
+        }
+        json_object_set_new(proc, "rlimits", rl);
+        if (o->apparmor_profile)
+                json_object_set_new(proc, "apparmorProfile", json_string(o->apparmor_profile));
+        if (o->selinux_label)
+                json_object_set_new(proc, "selinuxLabel", json_string(o->selinux_label));
+        return 0;
+}
+
+static int run_linux(json_t *lx, const struct spec_run_options *o, struct herror *err)
+{
+        if (o->rootless) {
+                json_object_set_new(lx, "uidMappings", idmaps_json(o->uid_map, o->n_uid_map));
+                json_object_set_new(lx, "gidMappings", idmaps_json(o->gid_map, o->n_gid_map));
+        }
+        if (o->network_host) {
+                json_t *ns = json_object_get(lx, "namespaces");
+                size_t i;
+                json_t *n;
+                json_array_foreach(ns, i, n) {
+                        if (streq(json_string_value(json_object_get(n, "type")), "network")) {
+                                json_array_remove(ns, i);
+                                break;
+                        }
+                }
+        }
+        if (o->pids_limit || o->memory_limit) {
+                json_t *res = json_object();
+                if (o->pids_limit)
+                        json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t) o->pids_limit));
+                if (o->memory_limit)
+                        json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) o->memory_limit));
+                json_object_set_new(lx, "resources", res);
+        }
+        (void) err;
+        return 0;
+}
+
+static int run_mounts(json_t *spec, const struct spec_run_options *o, struct herror *err)
+{
+        json_t *mounts = json_object_get(spec, "mounts");
+        static const char *const ro_tmpfs[] = { "/tmp", "/var/tmp", "/run" };
+        for (size_t i = 0; o->root_readonly && o->read_only_tmpfs && i < ELEMENTSOF(ro_tmpfs); i++) {
+                struct spec_run_mount m = { .type = "tmpfs", .destination = ro_tmpfs[i] };
+                json_array_append_new(mounts, mount_json(&m));
+        }
+        for (size_t i = 0; i < o->n_mounts; i++) {
+                const struct spec_run_mount *m = &o->mounts[i];
+                if (!streq(m->type, "bind") && !streq(m->type, "tmpfs"))
+                        return herror_set(err, EINVAL, "mount type %s is not supported (bind or tmpfs)", m->type);
+                json_t *j = mount_json(m);
+                if (!j || json_array_append_new(mounts, j) < 0)
+                        return herror_set(err, ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+int spec_build_run(const struct spec_run_options *o, struct spec **ret, struct herror *err)
+{
+        _cleanup_json_ json_t *spec = NULL;
+        int r = spec_build_default(o->rootless, o->uid, o->gid, &spec, err);
+        if (r < 0)
+                return r;
+        json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", o->root_path, "readonly", o->root_readonly));
+        if (o->hostname)
+                json_object_set_new(spec, "hostname", json_string(o->hostname));
+        if (o->landlock)
+                json_object_set_new(spec, "annotations", json_pack("{s:s}", SPEC_ANNOTATION_LANDLOCK, o->landlock));
+        if ((r = run_process(json_object_get(spec, "process"), o, err)) < 0 ||
+            (r = run_linux(json_object_get(spec, "linux"), o, err)) < 0 || (r = run_mounts(spec, o, err)) < 0)
+                return r;
+        _cleanup_free_ char *text = json_dumps(spec, JSON_COMPACT);
+        if (!text)
+                return herror_set(err, ENOMEM, "out of memory");
+        return spec_parse(text, strlen(text), "hutch run", ret, err);
 }

@@ -4,8 +4,10 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "spec/spec.h"
 #include "util/error.h"
 
 extern const char spec_default_seccomp_json[];
@@ -15,3 +17,45 @@ extern const unsigned long spec_default_seccomp_json_len;
  * capabilities with empty inheritable and ambient sets, no_new_privs, a read-only root, masked and
  * read-only paths, and hutch's default seccomp profile. rootless maps 0 to uid/gid (single ID). */
 int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct herror *err);
+
+/* What `hutch run` asks for, already decided by the CLI (image config merged with the options). */
+struct spec_run_mount {
+        const char *type;         /* "bind" or "tmpfs" */
+        const char *source;       /* bind: absolute host path */
+        const char *destination;  /* absolute path inside */
+        bool readonly;
+        const char *options;      /* more comma-separated options ("size=64m,mode=1777"), or NULL */
+};
+
+struct spec_run_idmap {
+        uint32_t container_id, host_id, size;
+};
+
+struct spec_run_options {
+        bool rootless;
+        const char *root_path;
+        bool root_readonly;
+        bool read_only_tmpfs;               /* with root_readonly: tmpfs on /tmp, /var/tmp, /run */
+        char *const *args;                  /* NULL-terminated */
+        char *const *env;                   /* NULL-terminated */
+        const char *cwd;
+        uint32_t uid, gid;
+        const uint32_t *additional_gids;
+        size_t n_additional_gids;
+        bool terminal;
+        const char *hostname;
+        bool network_host;                  /* else a network namespace of its own with only lo */
+        const struct spec_run_idmap *uid_map, *gid_map; /* rootless: required */
+        size_t n_uid_map, n_gid_map;
+        char *const *cap_add;               /* names with or without CAP_, any case; "all" */
+        char *const *cap_drop;
+        const struct spec_run_mount *mounts;
+        size_t n_mounts;
+        char *const *ulimits;               /* "nofile=1024[:2048]" as podman takes them */
+        const char *apparmor_profile, *selinux_label, *landlock; /* NULL = default */
+        int64_t pids_limit, memory_limit;   /* 0 = none; refused by spec_validate without cgroup support */
+};
+
+/* The default spec with o applied, parsed into the typed form (seccomp: the default profile; callers
+ * may replace spec->seccomp). Bad names (capabilities, ulimits) are errors naming the option. */
+int spec_build_run(const struct spec_run_options *o, struct spec **ret, struct herror *err);

@@ -13,6 +13,8 @@
 #define SPEC_MAX_IDMAPS 340            /* the kernel's uid_map limit */
 #define SPEC_MAX_SECCOMP_RULES 4096
 #define SPEC_MAX_ARGS 9000             /* bubblewrap's MAX_ARGS */
+/* off | default | required: how hard Landlock confinement is asked for (sandbox/landlock.h) */
+#define SPEC_ANNOTATION_LANDLOCK "io.github.hutch.landlock"
 
 enum spec_cap_set { CAPSET_BOUNDING, CAPSET_EFFECTIVE, CAPSET_INHERITABLE, CAPSET_PERMITTED, CAPSET_AMBIENT, _CAPSET_MAX };
 

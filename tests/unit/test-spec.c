@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <linux/capability.h>
 
+#include "spec/build.h"
 #include "spec/spec.h"
 
 #define BASE_PROCESS "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}"
@@ -216,6 +217,121 @@ static void validation_rules(void **state)
                         "ambient");
 }
 
+static const struct spec_run_idmap run_map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
+
+static struct spec_run_options run_opts(char *const *args, char *const *env)
+{
+        return (struct spec_run_options) {
+                .rootless = true, .root_path = "/store/containers/x", .args = args, .env = env, .cwd = "/work",
+                .uid = 1000, .gid = 1000, .uid_map = run_map, .n_uid_map = 2, .gid_map = run_map, .n_gid_map = 2,
+        };
+}
+
+static bool has_mount(const struct spec *s, const char *dst, const char *type, bool ro)
+{
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (streq(s->mounts[i].destination, dst) && streq(s->mounts[i].type, type) &&
+                    ((s->mounts[i].flags & MS_RDONLY) != 0) == ro)
+                        return true;
+        return false;
+}
+
+static void builds_run_spec(void **state)
+{
+        (void) state;
+        char *args[] = { "/bin/sh", "-c", "true", NULL }, *env[] = { "PATH=/bin", "A=b", NULL };
+        char *drop[] = { "all", NULL }, *add[] = { "net_raw", "CAP_KILL", NULL }, *ul[] = { "nofile=100:200", NULL };
+        struct spec_run_mount m[] = {
+                { .type = "bind", .source = "/srv/data", .destination = "/data", .readonly = true },
+                { .type = "tmpfs", .destination = "/scratch", .options = "size=1m" },
+        };
+        struct spec_run_options o = run_opts(args, env);
+        o.cap_drop = drop;
+        o.cap_add = add;
+        o.ulimits = ul;
+        o.mounts = m;
+        o.n_mounts = 2;
+        o.root_readonly = o.read_only_tmpfs = true;
+        o.network_host = true;
+        o.hostname = "box";
+        o.landlock = "required";
+        struct spec *s = NULL;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (spec_build_run(&o, &s, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_string_equal(s->process.args[2], "true");
+        assert_string_equal(s->process.env[1], "A=b");
+        assert_string_equal(s->process.cwd, "/work");
+        assert_int_equal(s->process.uid, 1000);
+        assert_true(s->process.no_new_privileges);
+        assert_int_equal(s->process.caps[CAPSET_BOUNDING], (1ull << CAP_NET_RAW) | (1ull << CAP_KILL));
+        assert_int_equal(s->process.caps[CAPSET_AMBIENT], 0);
+        assert_true(has_mount(s, "/data", "bind", true));
+        assert_true(has_mount(s, "/scratch", "tmpfs", false));
+        assert_true(has_mount(s, "/tmp", "tmpfs", false));
+        assert_true(has_mount(s, "/run", "tmpfs", false));
+        assert_true(s->root_readonly);
+        assert_false(s->namespaces[NS_NET].enabled);
+        assert_true(s->namespaces[NS_USER].enabled);
+        assert_int_equal(s->n_uid_mappings, 2);
+        assert_int_equal(s->uid_mappings[1].host_id, 100000);
+        bool nofile = false;
+        for (size_t i = 0; i < s->process.n_rlimits; i++)
+                if (s->process.rlimits[i].resource == RLIMIT_NOFILE)
+                        nofile = s->process.rlimits[i].soft == 100 && s->process.rlimits[i].hard == 200;
+        assert_true(nofile);
+        assert_non_null(s->seccomp);
+        assert_string_equal(s->hostname, "box");
+        assert_string_equal(s->annotations[0].value, "required");
+        if (spec_validate(s, true, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        spec_free(s);
+
+        /* the default: podman's capabilities, its own network namespace */
+        o = run_opts(args, env);
+        assert_int_equal(spec_build_run(&o, &s, NULL), 0);
+        assert_true(s->namespaces[NS_NET].enabled);
+        assert_true(s->process.caps[CAPSET_BOUNDING] & (1ull << CAP_CHOWN));
+        assert_false(s->process.caps[CAPSET_BOUNDING] & (1ull << CAP_NET_RAW));
+        spec_free(s);
+}
+
+static void run_spec_rejects_bad_options(void **state)
+{
+        (void) state;
+        char *args[] = { "sh", NULL }, *env[] = { NULL };
+        char *badcap[] = { "NOT_A_CAP", NULL }, *weird[] = { "net raw", NULL }, *badul[] = { "nofile", NULL };
+        char *neg[] = { "nofile=-1", NULL }, *unk[] = { "bogus=1", NULL };
+        struct {
+                char **add, **ul;
+                const char *msg;
+        } cases[] = {
+                { badcap, NULL, "unknown capability" }, { weird, NULL, "--cap-add" },
+                { NULL, badul, "--ulimit nofile" }, { NULL, neg, "--ulimit nofile=-1" }, { NULL, unk, "RLIMIT_BOGUS" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct spec_run_options o = run_opts(args, env);
+                o.cap_add = cases[i].add;
+                o.ulimits = cases[i].ul;
+                struct spec *s = NULL;
+                _cleanup_herror_ struct herror err = HERROR_INIT;
+                if (spec_build_run(&o, &s, &err) == 0) {
+                        spec_free(s);
+                        fail_msg("case %zu built", i);
+                }
+                assert_contains(herror_msg(&err), cases[i].msg);
+        }
+        /* a memory limit is built but refused by validation: no cgroup is applied */
+        struct spec_run_options o = run_opts(args, env);
+        o.memory_limit = 1 << 20;
+        struct spec *s = NULL;
+        assert_int_equal(spec_build_run(&o, &s, NULL), 0);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_true(spec_validate(s, true, &err) < 0);
+        assert_contains(herror_msg(&err), ".linux.resources");
+        spec_free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -224,6 +340,8 @@ int main(void)
                 cmocka_unit_test(rejects_wrong_types_with_path),
                 cmocka_unit_test(rejects_unsupported_features),
                 cmocka_unit_test(validation_rules),
+                cmocka_unit_test(builds_run_spec),
+                cmocka_unit_test(run_spec_rejects_bad_options),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
