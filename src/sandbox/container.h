@@ -34,6 +34,9 @@ struct sandbox {
         int pidfd;                    /* owned; -1 after close */
         unsigned long long start_time; /* field 22 of /proc/PID/stat: tells this process from a reused pid */
         int landlock_abi;             /* the Landlock ABI the init applied, 0 = none */
+        bool exec_failed;             /* set also when sandbox_create fails: everything was ready but the
+                                       * command cannot be run (err->errnum ENOENT: not found, else not
+                                       * executable), so a launcher can exit 127/126 as podman does */
 };
 
 #define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0 }

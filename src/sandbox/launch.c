@@ -33,7 +33,7 @@
 #include "util/log.h"
 #include "util/safepath.h"
 
-enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR };
+enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR, SYNC_EXEC_ERROR };
 
 /* Monotonic milliseconds, for the per-phase breakdown behind --log-level=debug. */
 static double now_ms(void)
@@ -59,14 +59,20 @@ struct child_args {
         int gatefd;                  /* exec.fifo opened for reading, or -1 */
         int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
         int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
+        bool exec_failed;            /* child side: setup failed only because the command cannot be run */
 };
 
-static _noreturn_ void child_fail(int syncfd, const struct herror *err)
+static _noreturn_ void child_fail_as(int syncfd, enum sync_type type, const struct herror *err)
 {
-        struct sync_msg m = { .type = SYNC_ERROR, .errnum = err->errnum ? err->errnum : EINVAL };
+        struct sync_msg m = { .type = type, .errnum = err->errnum ? err->errnum : EINVAL };
         snprintf(m.msg, sizeof m.msg, "%s", herror_msg(err));
         (void) !write(syncfd, &m, sizeof m);
         _exit(EXIT_FAILURE);
+}
+
+static _noreturn_ void child_fail(int syncfd, const struct herror *err)
+{
+        child_fail_as(syncfd, SYNC_ERROR, err);
 }
 
 static int child_wait_maps(int syncfd, struct herror *err)
@@ -385,9 +391,13 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 return herror_sys(err, errno, "set no_new_privs");
         if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
                 return r;
-        if ((r = child_chdir(&s->process, st->rootfd, err)) < 0 ||
-            (r = child_find_executable(&s->process, exe, exe_size, err)) < 0 ||
-            (r = child_prepare_fds(a->opts->preserve_fds, err)) < 0)
+        if ((r = child_chdir(&s->process, st->rootfd, err)) < 0)
+                return r;
+        if ((r = child_find_executable(&s->process, exe, exe_size, err)) < 0) {
+                a->exec_failed = true;
+                return r;
+        }
+        if ((r = child_prepare_fds(a->opts->preserve_fds, err)) < 0)
                 return r;
         t_end = now_ms();
         snprintf(timing, timing_size, "wait for maps %.2f ms, rootfs and mounts %.2f ms, hostname/sysctl/terminal/rlimits %.2f ms, "
@@ -407,7 +417,7 @@ static _noreturn_ void child_main(struct child_args *a)
                 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         struct sync_msg ready = { .type = SYNC_READY };
         if (child_setup(a, &st, exe, sizeof exe, &landlock_abi, ready.msg, sizeof ready.msg, &err) < 0)
-                child_fail(a->syncfd, &err);
+                child_fail_as(a->syncfd, a->exec_failed ? SYNC_EXEC_ERROR : SYNC_ERROR, &err);
         rootfs_state_release(&st);
         ready.errnum = landlock_abi;
         if (write(a->syncfd, &ready, sizeof ready) != sizeof ready)
@@ -485,7 +495,7 @@ static int create_gate(int state_dirfd, struct herror *err)
 }
 
 static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct idmap_plan *plan, int *ret_landlock_abi,
-                       struct herror *err)
+                       bool *ret_exec_failed, struct herror *err)
 {
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path) {
                 int r = idmap_write(pid, s, plan, err);
@@ -506,8 +516,9 @@ static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct
                 log_debug("timing: init: %s", m.msg);
                 return 0;
         }
-        if (n == sizeof m && m.type == SYNC_ERROR) {
+        if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
                 m.msg[sizeof m.msg - 1] = 0;
+                *ret_exec_failed = m.type == SYNC_EXEC_ERROR;
                 return herror_set(err, m.errnum, "%s", m.msg);
         }
         return herror_set(err, EPIPE, "the container init exited during setup");
@@ -569,7 +580,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         }
         closep(&sv[1]);
         double t_clone = now_ms();
-        r = parent_sync(pid, sv[0], s, &plan, &ret->landlock_abi, err);
+        ret->exec_failed = false;
+        r = parent_sync(pid, sv[0], s, &plan, &ret->landlock_abi, &ret->exec_failed, err);
         log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                   cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                   now_ms() - t_clone);
