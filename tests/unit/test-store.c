@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 
+#include "image/config.h"
 #include "image/rootfs.h"
 #include "image/store.h"
 #include "image/store-sigs.h"
@@ -80,7 +81,8 @@ static void make_layout(struct fx *f, const struct layer_spec *layers, size_t n,
                 snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s\"%s\"", i ? "," : "", digest_to_string(&diff, dsb));
         }
         char *config = NULL, *manifest = NULL, *index = NULL;
-        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
+        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/true\"],"
+                                      "\"WorkingDir\":\"/w\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
                              host.architecture, ids) > 0);
         struct digest cd, md;
         th_put_blob(f->layoutfd, config, strlen(config), &cd);
@@ -318,6 +320,14 @@ static void imports_and_unpacks(void **state)
         struct digest got;
         assert_int_equal(store_resolve(&f->s, "test:v1", &got, NULL), 0);
         assert_true(digest_equal(&got, &md));
+        struct image_run_config rc;
+        if (store_read_run_config(&f->s, &md, &rc, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_string_equal(rc.cmd[0], "/bin/true");
+        assert_null(rc.cmd[1]);
+        assert_string_equal(rc.working_dir, "/w");
+        assert_null(rc.entrypoint);
+        image_run_config_done(&rc);
         /* the layout can go away: the store has everything */
         th_rm_rf(f->layout_path);
         int fd = -1;
