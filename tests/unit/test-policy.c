@@ -84,6 +84,11 @@ static struct policy *parse_ok(const char *json)
         struct policy *p = NULL;
         if (policy_parse(json, strlen(json), "test.json", &p, &err) < 0)
                 fail_msg("%s: %s", json, herror_msg(&err));
+        /* the hash audit records carry is of exactly these bytes */
+        struct digest d;
+        char ds[DIGEST_STRING_MAX];
+        assert_int_equal(digest_buffer(json, strlen(json), &d, NULL), 0);
+        assert_string_equal(policy_sha256(p), digest_to_string(&d, ds));
         return p;
 }
 
