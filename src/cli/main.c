@@ -8,6 +8,8 @@
 
 static const struct cli_command commands[] = {
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
+        { "key", "generate a key pair for signing images", cmd_key },
+        { "sign", "sign a stored image (cosign-compatible), or attach a signature", cmd_sign },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
