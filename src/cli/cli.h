@@ -27,4 +27,6 @@ int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int runtime_main(int argc, char **argv);

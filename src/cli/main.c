@@ -10,6 +10,8 @@ static const struct cli_command commands[] = {
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
         { "key", "generate a key pair for signing images", cmd_key },
         { "sign", "sign a stored image (cosign-compatible), or attach a signature", cmd_sign },
+        { "trust", "show and edit the image trust policy", cmd_trust },
+        { "verify", "decide whether a stored image may run under the trust policy", cmd_verify },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
