@@ -210,15 +210,14 @@ static int edit_begin(const char *explicit, struct edit *e, struct herror *err)
         if (slash == e->path)
                 snprintf(dir, sizeof dir, "/");
         if (!explicit) {
-                /* $XDG_CONFIG_HOME/hutch or ~/.config/hutch, and ~/.config itself. */
+                /* $XDG_CONFIG_HOME/hutch or ~/.config/hutch, and $XDG_CONFIG_HOME or ~/.config itself. */
                 char parent[PATH_MAX];
                 snprintf(parent, sizeof parent, "%s", dir);
                 char *ps = strrchr(parent, '/');
                 if (ps && ps != parent) {
                         *ps = 0;
-                        if (!secure_getenv("XDG_CONFIG_HOME") || secure_getenv("XDG_CONFIG_HOME")[0] != '/')
-                                if ((r = mkdir_own(parent, err)) < 0)
-                                        return r;
+                        if ((r = mkdir_own(parent, err)) < 0)
+                                return r;
                 }
                 if ((r = mkdir_own(dir, err)) < 0)
                         return r;
