@@ -29,17 +29,35 @@ static int verify_usage(void)
         return 0;
 }
 
+/* What each requirement of the scope said, in policy order. */
+static json_t *requirements_json(const struct policy_verdict *v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < v->n_requirements; i++) {
+                const struct policy_requirement_result *q = &v->requirements[i];
+                json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s?, s:s?}", "index", (json_int_t) i, "type", q->type,
+                                      "accepted", q->accepted, "reason", q->reason, "key_id", q->key_id,
+                                      "signed_identity", q->signed_reference);
+                if (!o || json_array_append_new(a, o) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 static int print_json(const struct image_target *t, const struct image_trust *tr)
 {
         const struct policy_verdict *v = &tr->verdict;
         char ds[DIGEST_STRING_MAX];
-        _cleanup_json_ json_t *o = json_pack(
-                "{s:s, s:s, s:b, s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:{s:s?, s:s?}, s:I}",
+        json_t *reqs = requirements_json(v);
+        _cleanup_json_ json_t *o = !reqs ? NULL : json_pack(
+                "{s:s, s:s, s:b, s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:I}",
                 "image", t->name, "manifest_digest", digest_to_string(&t->manifest, ds), "accepted", v->accepted,
                 "verdict", v->accepted ? "accepted" : "rejected", "transport", v->transport, "scope", v->scope,
                 "reason", v->reason, "requirement_index", v->requirement_index, "key_id", v->key_id,
-                "signed_identity", v->signed_reference, "policy", "source", tr->policy_source, "sha256",
-                tr->policy_sha256[0] ? tr->policy_sha256 : NULL, "signatures", (json_int_t) tr->n_signatures);
+                "signed_identity", v->signed_reference, "requirements", reqs, "policy", "source", tr->policy_source,
+                "sha256", tr->policy_sha256[0] ? tr->policy_sha256 : NULL, "signatures", (json_int_t) tr->n_signatures);
         _cleanup_free_ char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (!text) {
                 log_error("out of memory");
@@ -57,6 +75,9 @@ static void print_text(const struct image_target *t, const struct image_trust *t
         printf("  transport:  %s\n", v->transport ?: "(none: the global default applies)");
         printf("  scope:      %s\n", v->scope ? (v->scope[0] ? v->scope : "\"\" (the transport's default)") : "-");
         printf("  reason:     %s\n", v->reason ?: "-");
+        for (size_t i = 0; i < v->n_requirements; i++)
+                printf("  requirement %zu (%s): %s: %s\n", i, v->requirements[i].type,
+                       v->requirements[i].accepted ? "accepted" : "rejected", v->requirements[i].reason);
         printf("  key:        %s\n", v->key_id ?: "-");
         printf("  identity:   %s\n", v->signed_reference ?: "-");
         if (tr->policy_source)

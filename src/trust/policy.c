@@ -175,6 +175,12 @@ void policy_verdict_done(struct policy_verdict *v)
         free(v->reason);
         free(v->key_id);
         free(v->signed_reference);
+        for (size_t i = 0; i < v->n_requirements; i++) {
+                free(v->requirements[i].reason);
+                free(v->requirements[i].key_id);
+                free(v->requirements[i].signed_reference);
+        }
+        free(v->requirements);
         *v = (struct policy_verdict) { 0 };
 }
 
@@ -1308,25 +1314,54 @@ static int evaluate(const struct policy *p, const struct policy_image *img, stru
                 return -ENOMEM;
         const struct requirement_list *list = s ? &s->reqs : &p->def;
         v->requirement_index = -1;
+        if (list->n == 0) /* policy_parse() refuses empty lists; never accept on none */
+                return reject_early(v, where, "no requirements");
+        v->requirements = calloc(list->n, sizeof *v->requirements);
+        if (!v->requirements)
+                return -ENOMEM;
+        int first_rejected = -1;
         for (size_t i = 0; i < list->n; i++) {
                 _cleanup_(req_result_done) struct req_result res = { 0 };
                 r = eval_requirement(&list->v[i], img, &res);
                 if (r < 0)
                         return r;
-                const char *tname = req_type_names[list->v[i].type];
+                struct policy_requirement_result *out = &v->requirements[v->n_requirements++];
+                out->type = req_type_names[list->v[i].type];
+                out->accepted = res.accepted;
                 if (!res.accepted) {
-                        v->accepted = false;
-                        v->requirement_index = (int) i;
-                        free(v->key_id);
-                        free(v->signed_reference);
-                        v->key_id = v->signed_reference = NULL;
-                        return asprintf(&v->reason, "rejected by %s, requirement %zu (%s): %s", where, i, tname,
-                                        res.reason) < 0 ? (v->reason = NULL, -ENOMEM) : 0;
+                        out->reason = TAKE_PTR(res.reason);
+                        if (first_rejected < 0)
+                                first_rejected = (int) i;
+                } else if (res.key_id) {
+                        char q[84];
+                        if (asprintf(&out->reason, "signed by key %s as \"%s\"", res.key_id,
+                                     trust_quote(res.signed_reference, q)) < 0) {
+                                out->reason = NULL;
+                                return -ENOMEM;
+                        }
+                        out->key_id = TAKE_PTR(res.key_id);
+                        out->signed_reference = TAKE_PTR(res.signed_reference);
+                } else {
+                        out->reason = strdup("accepts any image");
                 }
-                if (res.key_id && !v->key_id) {
+                if (!out->reason)
+                        return -ENOMEM;
+        }
+        if (first_rejected >= 0) {
+                const struct policy_requirement_result *rej = &v->requirements[first_rejected];
+                v->accepted = false;
+                v->requirement_index = first_rejected;
+                return asprintf(&v->reason, "rejected by %s, requirement %d (%s): %s", where, first_rejected,
+                                rej->type, rej->reason) < 0 ? (v->reason = NULL, -ENOMEM) : 0;
+        }
+        for (size_t i = 0; i < v->n_requirements; i++) {
+                if (v->requirements[i].key_id) {
                         v->requirement_index = (int) i;
-                        v->key_id = TAKE_PTR(res.key_id);
-                        v->signed_reference = TAKE_PTR(res.signed_reference);
+                        v->key_id = strdup(v->requirements[i].key_id);
+                        v->signed_reference = strdup(v->requirements[i].signed_reference);
+                        if (!v->key_id || !v->signed_reference)
+                                return -ENOMEM;
+                        break;
                 }
         }
         v->accepted = true;
@@ -1342,6 +1377,13 @@ static int evaluate(const struct policy *p, const struct policy_image *img, stru
         return 0;
 }
 
+static void printable(char *s)
+{
+        for (char *c = s; c && *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        *c = '?';
+}
+
 int policy_evaluate(const struct policy *p, const struct policy_image *img, struct policy_verdict *ret,
                     struct herror *err)
 {
@@ -1353,10 +1395,10 @@ int policy_evaluate(const struct policy *p, const struct policy_image *img, stru
                 policy_verdict_done(&v);
                 return herror_set(err, -r, "evaluating the image policy failed");
         }
-        /* One line, printable: parts of the reason come from signatures and JSON error texts. */
-        for (char *c = v.reason; c && *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                        *c = '?';
+        /* One line, printable: parts of the reasons come from signatures and JSON error texts. */
+        printable(v.reason);
+        for (size_t i = 0; i < v.n_requirements; i++)
+                printable(v.requirements[i].reason);
         *ret = v;
         return 0;
 }

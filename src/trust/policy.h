@@ -108,6 +108,17 @@ struct policy_image {
         size_t n_signatures;
 };
 
+/* What one requirement of the selected list said. Every requirement is evaluated, also after one has
+ * rejected (containers/image stops at the first rejection; the overall verdict is the same), so that a
+ * user can see what each one would need. */
+struct policy_requirement_result {
+        const char *type;       /* the requirement's "type" as in the policy file (static string) */
+        bool accepted;
+        char *reason;           /* one line, printable: what it said */
+        char *key_id;           /* accepted by signature: "sha256:<hex>" of the key's SPKI DER; else NULL */
+        char *signed_reference; /* accepted by signature: the identity the signature names; else NULL */
+};
+
 struct policy_verdict {
         bool accepted;
         char *transport;        /* the transport section used, or NULL when the global "default" applied */
@@ -118,6 +129,11 @@ struct policy_verdict {
                                  * when none was involved */
         char *key_id;           /* accepted by signature: "sha256:<hex>" of the key's SPKI DER; else NULL */
         char *signed_reference; /* accepted by signature: the identity the signature names; else NULL */
+        /* One result per requirement of the list that applied, in policy order; none (NULL, 0) when the
+         * image was rejected before the lookup (invalid input). The verdict is accepted exactly when
+         * n_requirements > 0 and every result is accepted. */
+        struct policy_requirement_result *requirements;
+        size_t n_requirements;
 };
 void policy_verdict_done(struct policy_verdict *v);
 

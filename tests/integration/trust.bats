@@ -266,6 +266,39 @@ der_to_p1363() {
         grep -q '"signatures": 1' <<<"$output"
 }
 
+@test "verify reports what each requirement of the scope said, in text and JSON" {
+        requires python3
+        import v2 "$TINY:v2" >/dev/null
+        attach_vector "$TINY:v2"
+        local id
+        id=sha256:$(openssl pkey -pubin -in "$KEY" -outform DER | sha256sum | cut -d' ' -f1)
+        printf '{"default":[{"type":"reject"}],"transports":{"docker":{"%s":[{"type":"sigstoreSigned","keyPath":"%s"},{"type":"insecureAcceptAnything"},{"type":"sigstoreSigned","keyPath":"%s"}]}}}\n' \
+                "$TINY" "$KEY" "$V/keys/other-p256.pub" >p.json
+        expect_reject p.json "$TINY:v2" "requirement 2 \(sigstoreSigned\)"
+        grep -qF "requirement 0 (sigstoreSigned): accepted: signed by key $id as \"$TINY:v2\"" <<<"$output" || fail "$output"
+        grep -qF "requirement 1 (insecureAcceptAnything): accepted" <<<"$output" || fail "$output"
+        grep -Eq "requirement 2 \(sigstoreSigned\): rejected: .*does not verify" <<<"$output" || fail "$output"
+        run --separate-stderr "$HUTCH" verify --storage "$STORE" --policy p.json --format json "$TINY:v2"
+        [ "$status" -eq 1 ] || fail "status $status: $output"
+        printf '%s' "$output" >verdict.json
+        python3 - "$id" "$TINY:v2" <<'EOF' || fail "$output"
+import json, sys
+d = json.load(open("verdict.json"))
+r = d["requirements"]
+assert d["accepted"] is False and d["requirement_index"] == 2, d
+assert [x["type"] for x in r] == ["sigstoreSigned", "insecureAcceptAnything", "sigstoreSigned"], r
+assert [x["accepted"] for x in r] == [True, True, False], r
+assert r[0]["key_id"] == sys.argv[1] and r[0]["signed_identity"] == sys.argv[2], r
+assert r[2]["key_id"] is None and "does not verify" in r[2]["reason"], r
+EOF
+        # with the failing requirement removed the same image is accepted, by the key of requirement 0
+        printf '{"default":[{"type":"reject"}],"transports":{"docker":{"%s":[{"type":"insecureAcceptAnything"},{"type":"sigstoreSigned","keyPath":"%s"}]}}}\n' \
+                "$TINY" "$KEY" >p2.json
+        expect_accept p2.json "$TINY:v2"
+        grep -qF "key:        $id" <<<"$output" || fail "$output"
+        grep -qF "requirement 1 (sigstoreSigned): accepted" <<<"$output" || fail "$output"
+}
+
 # ---- signature forms ----------------------------------------------------------------------------
 
 @test "ECDSA signatures are accepted in DER and in raw r||s (IEEE P1363) form" {

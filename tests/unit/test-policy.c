@@ -572,6 +572,16 @@ static void generated_signatures(void **state)
         eval_made(json, only_ec, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_true(v.accepted);
         assert_int_equal(v.requirement_index, 1);
+        /* what each requirement said */
+        assert_int_equal(v.n_requirements, 2);
+        assert_string_equal(v.requirements[0].type, "insecureAcceptAnything");
+        assert_true(v.requirements[0].accepted);
+        assert_null(v.requirements[0].key_id);
+        assert_string_equal(v.requirements[1].type, "sigstoreSigned");
+        assert_true(v.requirements[1].accepted);
+        assert_string_equal(v.requirements[1].key_id, ec_id);
+        assert_string_equal(v.requirements[1].signed_reference, "example.com/app:1");
+        assert_non_null(strstr(v.requirements[1].reason, ec_id));
         policy_verdict_done(&v);
         free(json);
         assert_true(asprintf(&json, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
@@ -580,6 +590,30 @@ static void generated_signatures(void **state)
         assert_false(v.accepted);
         assert_int_equal(v.requirement_index, 1);
         assert_null(v.key_id);
+        /* the signature requirement still reports its key; the verdict does not (it was rejected) */
+        assert_int_equal(v.n_requirements, 2);
+        assert_true(v.requirements[0].accepted);
+        assert_string_equal(v.requirements[0].key_id, ec_id);
+        assert_false(v.requirements[1].accepted);
+        assert_string_equal(v.requirements[1].type, "reject");
+        expect_reason(&v, v.requirements[1].reason);
+        policy_verdict_done(&v);
+        free(json);
+        /* every requirement is evaluated, also after the first rejection; the verdict names the first */
+        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"reject\"},"
+                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
+                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}", kd_ec, kd_ed) > 0);
+        eval_made(json, only_ec, 1, "example.com/app:1", V2_DIGEST, &v);
+        assert_false(v.accepted);
+        assert_int_equal(v.requirement_index, 0);
+        expect_reason(&v, "requirement 0 (reject)");
+        assert_int_equal(v.n_requirements, 3);
+        assert_false(v.requirements[0].accepted);
+        assert_true(v.requirements[1].accepted);
+        assert_string_equal(v.requirements[1].key_id, ec_id);
+        assert_false(v.requirements[2].accepted);
+        assert_null(v.requirements[2].key_id);
+        assert_non_null(strstr(v.requirements[2].reason, "verification failed"));
         policy_verdict_done(&v);
         free(json);
         /* two signature requirements (two signers) */
