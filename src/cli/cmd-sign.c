@@ -135,13 +135,14 @@ static int sign_with_key(struct image_store *store, const struct image_target *t
         _cleanup_free_ char *b64 = base64_encode(sig, sig_len);
         if (!b64)
                 return herror_set(err, ENOMEM, "out of memory");
-        struct store_signature s = { .payload = payload, .payload_len = payload_len, .signature_b64 = b64,
-                                     .origin = (char *) SIGN_ORIGIN };
-        if ((r = store_sigs_add(store, &t->manifest, &s, 1, err)) < 0)
-                return r;
+        /* The files first: a command that fails has not changed the store. */
         if (o->output_signature && (r = write_output(o->output_signature, sig, sig_len, err)) < 0)
                 return r;
         if (o->output_payload && (r = write_output(o->output_payload, payload, payload_len, err)) < 0)
+                return r;
+        struct store_signature s = { .payload = payload, .payload_len = payload_len, .signature_b64 = b64,
+                                     .origin = (char *) SIGN_ORIGIN };
+        if ((r = store_sigs_add(store, &t->manifest, &s, 1, err)) < 0)
                 return r;
         printf("Signed %s (%s) as %s with %s key %s\n", t->name, ds, identity ?: t->name,
                trust_key_type_name(trust_key_type(pub)), trust_key_id(pub));

@@ -19,6 +19,17 @@
 #define KEY_SCRYPT_R 8
 #define KEY_SCRYPT_P 1
 
+struct der_buf {
+        unsigned char *p;
+        long len;
+};
+
+static void der_wipep(struct der_buf *b)
+{
+        if (b->p && b->len > 0)
+                OPENSSL_cleanse(b->p, (size_t) b->len);
+}
+
 struct trust_signer {
         EVP_PKEY *pkey;
         enum trust_key_type type;
@@ -136,6 +147,8 @@ int trust_signer_from_pem(const void *pem, size_t len, const char *source, const
                                       &der, &der_len, err);
         if (r < 0)
                 return r;
+        /* The DER body of an unencrypted key is the key: wipe it when done. */
+        _cleanup_(der_wipep) struct der_buf wipe = { der, der_len };
         bool encrypted = streq(name, "ENCRYPTED PRIVATE KEY");
         if (strstr(name, "COSIGN") || strstr(name, "SIGSTORE"))
                 return herror_set(err, EOPNOTSUPP,

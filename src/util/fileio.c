@@ -137,10 +137,12 @@ static int atomic_put_at(int dirfd, const char *name, const void *data, size_t l
                 r = -errno;
         if (r == 0 && !replace && renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0) {
                 r = -errno;
-                /* A file system without RENAME_NOREPLACE: a hard link fails just as atomically on EEXIST. */
-                if (r == -EINVAL)
+                /* A file system without RENAME_NOREPLACE: a hard link fails just as atomically on EEXIST.
+                 * The temporary name goes either way (only here: after a rename it names nothing of ours). */
+                if (r == -EINVAL) {
                         r = linkat(dirfd, tmp, dirfd, name, 0) < 0 ? -errno : 0;
-                unlinkat(dirfd, tmp, 0);
+                        unlinkat(dirfd, tmp, 0);
+                }
         }
         if (r < 0) {
                 unlinkat(dirfd, tmp, 0);

@@ -186,6 +186,12 @@ der_to_p1363() {
         # a wrong passphrase signs nothing
         HUTCH_KEY_PASSWORD=nope run "$HUTCH" sign --key k.key --storage "$STORE" "$TINY:v1"
         [ "$status" -eq 125 ] && grep -q "wrong passphrase" <<<"$output" || fail "status $status: $output"
+        # an output file that cannot be written fails the command before the store changes
+        import v2 "$TINY:v2" >/dev/null
+        HUTCH_KEY_PASSWORD=pw run "$HUTCH" sign --key k.key --storage "$STORE" --output-signature nodir/sig.der "$TINY:v2"
+        [ "$status" -eq 125 ] && grep -q "nodir/sig.der" <<<"$output" || fail "status $status: $output"
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/k.pub"
+        expect_reject p.json "$TINY:v2" "no signature exists"
 }
 
 @test "sign --identity: the payload names that reference; matchRepoDigestOrExact then rejects, exactReference accepts" {
