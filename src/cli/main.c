@@ -8,6 +8,7 @@
 
 static const struct cli_command commands[] = {
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
+        { "load", "import an image from an OCI layout, an oci-archive or a docker-archive", cmd_load },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
