@@ -1,6 +1,8 @@
 /* Helpers shared by the image commands (load, images, inspect, tag, rmi, save, prune). */
 #pragma once
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "image/store.h"
 #include "util/error.h"
@@ -27,3 +29,21 @@ int image_cli_resolve(struct image_store *s, const char *user, struct digest *re
 
 /* Human sizes: "12.3 MB" (SI units, as podman prints). buf of at least 16 bytes. */
 const char *image_cli_format_size(uint64_t bytes, char *buf, size_t size);
+
+/* Every name that points at manifest, sorted (NULL-terminated strv, possibly empty). */
+int image_cli_names_of(struct image_store *s, const struct digest *manifest, char ***ret, struct herror *err);
+
+/* What images and inspect show of one stored image: manifest and config read and verified
+ * (store_read_image), the raw documents kept as JSON for the fields hutch does not model. */
+struct image_info {
+        struct digest manifest;
+        struct oci_manifest m;
+        struct oci_config c;
+        json_t *manifest_json;
+        json_t *config_json;
+        uint64_t manifest_size;
+        uint64_t size;           /* config + layers as stored (compressed) */
+        const char *created;     /* config "created", borrowed from config_json; NULL if absent */
+};
+int image_cli_info(struct image_store *s, const struct digest *manifest, struct image_info *ret, struct herror *err);
+void image_info_done(struct image_info *info);
