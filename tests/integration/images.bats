@@ -339,6 +339,10 @@ make_docker_archive() {
         [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ] || fail "$output"
         diff <(jq -S '.signatures | map(del(.origin))' "$STORE/sigs/${TINY_V2#sha256:}.json") \
                 <(jq -S '.signatures | map(del(.origin))' "$s2/sigs/${TINY_V2#sha256:}.json")
+        # umoci reads the saved layout (another consumer than hutch)
+        mkdir "$BATS_TEST_TMPDIR/x"
+        tar -C "$BATS_TEST_TMPDIR/x" -xf "$out"
+        umoci stat --image "$BATS_TEST_TMPDIR/x:registry.example/sandbox/tiny:v2" >/dev/null || fail "umoci cannot read the saved layout"
         # an unsigned image: no artifact, same digest
         run hs save -o "$bbout" busybox
         [ "$status" -eq 0 ] || fail "save busybox: $output"
