@@ -8,6 +8,13 @@
 
 static const struct cli_command commands[] = {
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
+        { "images", "list the named images in the store", cmd_images },
+        { "inspect", "show an image's digest, config, layers, history and kept signatures", cmd_inspect },
+        { "load", "import an image from an OCI layout, an oci-archive or a docker-archive", cmd_load },
+        { "prune", "remove blobs, rootfs caches and leftovers no named image needs", cmd_prune },
+        { "rmi", "remove image names (and the caches of images left without one)", cmd_rmi },
+        { "save", "write an image and its signatures as an oci-archive", cmd_save },
+        { "tag", "give a stored image another name", cmd_tag },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
