@@ -32,4 +32,8 @@ int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_save(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int runtime_main(int argc, char **argv);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "trust/internal.h"
 #include "trust/keys.h"
 #include "trust/reference.h"
 #include "util/fileio.h"
@@ -20,21 +21,6 @@ struct trust_key {
         char id[TRUST_KEY_ID_SIZE];
         char *source;
 };
-
-static void bio_freep(BIO **b)
-{
-        BIO_free(*b);
-}
-
-static void pkey_freep(EVP_PKEY **k)
-{
-        EVP_PKEY_free(*k);
-}
-
-static void openssl_freep(void *p)
-{
-        OPENSSL_free(*(void **) p);
-}
 
 void trust_key_free(struct trust_key *k)
 {
@@ -150,12 +136,11 @@ static int fingerprint(EVP_PKEY *pkey, char id[static TRUST_KEY_ID_SIZE])
         return 0;
 }
 
-/* The single PEM block of the input: its label and DER body. */
-static int read_single_pem(const void *pem, size_t len, const char *source, char **ret_name,
-                           unsigned char **ret_der, long *ret_der_len, struct herror *err)
+int trust_pem_read_single(const void *pem, size_t len, size_t max, const char *source, const char *expected,
+                          char **ret_name, unsigned char **ret_der, long *ret_der_len, struct herror *err)
 {
-        if (len > TRUST_KEY_FILE_MAX)
-                return herror_set(err, EFBIG, "%s: larger than %u bytes", source, TRUST_KEY_FILE_MAX);
+        if (len > max)
+                return herror_set(err, EFBIG, "%s: larger than %zu bytes", source, max);
         _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(pem, (int) len);
         if (!bio)
                 return -ENOMEM;
@@ -168,8 +153,8 @@ static int read_single_pem(const void *pem, size_t len, const char *source, char
                 unsigned long e = ERR_peek_last_error();
                 ERR_clear_error();
                 if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
-                        return herror_set(err, EINVAL, "%s: no PEM block (expected -----BEGIN PUBLIC KEY-----)",
-                                          source);
+                        return herror_set(err, EINVAL, "%s: no PEM block (expected -----BEGIN %s-----)",
+                                          source, expected);
                 return herror_set(err, EINVAL, "%s: malformed PEM block", source);
         }
         if (header && header[0])
@@ -200,7 +185,7 @@ int trust_key_from_pem(const void *pem, size_t len, const char *source, struct t
         _cleanup_(openssl_freep) char *name = NULL;
         _cleanup_(openssl_freep) unsigned char *der = NULL;
         long der_len = 0;
-        int r = read_single_pem(pem, len, source, &name, &der, &der_len, err);
+        int r = trust_pem_read_single(pem, len, TRUST_KEY_FILE_MAX, source, "PUBLIC KEY", &name, &der, &der_len, err);
         if (r < 0)
                 return r;
         if (!streq(name, "PUBLIC KEY")) {

@@ -810,6 +810,12 @@ int policy_parse(const char *data, size_t len, const char *source, struct policy
         return 0;
 }
 
+void policy_builtin_text(const char **ret, size_t *ret_len)
+{
+        *ret = hutch_default_policy_json;
+        *ret_len = hutch_default_policy_json_len;
+}
+
 int policy_load_builtin(struct policy **ret, struct herror *err)
 {
         return policy_parse(hutch_default_policy_json, hutch_default_policy_json_len, POLICY_BUILTIN_SOURCE, ret,
@@ -846,7 +852,7 @@ static int path_exists(const char *path, struct herror *err)
         return herror_sys(err, errno, "%s: cannot check for a policy file", path);
 }
 
-static int user_policy_path(char **ret)
+int policy_user_path(char **ret)
 {
         const char *xdg = secure_getenv("XDG_CONFIG_HOME");
         const char *home = secure_getenv("HOME");
@@ -868,7 +874,7 @@ int policy_locate(const char *explicit_path, char **ret_path, struct herror *err
                 return 0;
         }
         _cleanup_free_ char *user = NULL;
-        int r = user_policy_path(&user);
+        int r = policy_user_path(&user);
         if (r < 0)
                 return r;
         if (user) {

@@ -67,6 +67,11 @@ int policy_parse(const char *data, size_t len, const char *source, struct policy
 int policy_load_builtin(struct policy **ret, struct herror *err);
 /* Read and parse a policy file (a regular file of at most POLICY_FILE_MAX bytes). */
 int policy_load_file(const char *path, struct policy **ret, struct herror *err);
+/* The bytes of the built-in default (policy/default.json), for editors starting from it. */
+void policy_builtin_text(const char **ret, size_t *ret_len);
+/* The user's policy file: $XDG_CONFIG_HOME/hutch/policy.json (XDG_CONFIG_HOME only if absolute), else
+ * $HOME/.config/hutch/policy.json; *ret NULL when neither variable is usable. -ENOMEM only. */
+int policy_user_path(char **ret);
 /* The file policy_load() reads: *ret_path is malloc'd, or NULL for the built-in default. */
 int policy_locate(const char *explicit_path, char **ret_path, struct herror *err);
 /* policy_locate() then policy_load_file() or policy_load_builtin(). */

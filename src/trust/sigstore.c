@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image/digest.h"
+#include "trust/internal.h"
 #include "trust/reference.h"
 #include "trust/sigstore.h"
 #include "util/json.h"
@@ -102,11 +103,6 @@ int base64_decode_strict(const char *s, size_t len, unsigned char **ret, size_t 
 }
 
 /* ---- signatures ---- */
-
-static void md_ctx_freep(EVP_MD_CTX **c)
-{
-        EVP_MD_CTX_free(*c);
-}
 
 static void ecdsa_sig_freep(ECDSA_SIG **s)
 {

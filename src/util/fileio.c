@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,7 +119,8 @@ static int open_temp(int dirfd, const char *name, mode_t mode, char *ret_name, s
         return -EEXIST;
 }
 
-int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err)
+static int atomic_put_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool replace,
+                         struct herror *err)
 {
         if (strchr(name, '/'))
                 return herror_set(err, EINVAL, "%s: atomic writes take a plain file name", name);
@@ -131,14 +133,33 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, m
                 r = -errno;
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+        if (r == 0 && replace && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
+        if (r == 0 && !replace && renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                /* A file system without RENAME_NOREPLACE: a hard link fails just as atomically on EEXIST. */
+                if (r == -EINVAL)
+                        r = linkat(dirfd, tmp, dirfd, name, 0) < 0 ? -errno : 0;
+                unlinkat(dirfd, tmp, 0);
+        }
         if (r < 0) {
                 unlinkat(dirfd, tmp, 0);
+                if (r == -EEXIST)
+                        return herror_set(err, EEXIST, "%s: already exists (not overwritten)", name);
                 return herror_sys(err, -r, "%s: write", name);
         }
         r = fsync_dir_at(dirfd, ".");
         if (r < 0)
                 return herror_sys(err, -r, "%s: sync the directory", name);
         return 0;
+}
+
+int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err)
+{
+        return atomic_put_at(dirfd, name, data, len, mode, true, err);
+}
+
+int atomic_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err)
+{
+        return atomic_put_at(dirfd, name, data, len, mode, false, err);
 }

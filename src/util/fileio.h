@@ -14,6 +14,9 @@ int read_fd_limited(int fd, const char *name_for_errors, size_t max_size, char *
 /* Write a temp file ".NAME.XXXXXX" beside NAME, fsync it, rename it over NAME, fsync the directory.
  * On failure the temp file is removed and NAME is untouched. */
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err);
+/* The same, but NAME must not exist (renameat2 RENAME_NOREPLACE, else linkat): EEXIST with
+ * "NAME: already exists (not overwritten)", and NAME is never replaced, even by a racing writer. */
+int atomic_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err);
 int fsync_dir_at(int dirfd, const char *path);
 int write_all(int fd, const void *buf, size_t len);
 /* Bytes read (fewer than len only at EOF) or -errno. */

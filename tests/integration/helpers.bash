@@ -110,6 +110,8 @@ _hutch_feature_podman() { _hutch_need_command podman podman; }
 _hutch_feature_runc() { _hutch_need_command runc runc; }
 _hutch_feature_umoci() { _hutch_need_command umoci umoci; }
 _hutch_feature_jq() { _hutch_need_command jq jq; }
+_hutch_feature_openssl() { _hutch_need_command openssl openssl; }
+_hutch_feature_xxd() { _hutch_need_command xxd xxd; }
 _hutch_feature_tty() { _hutch_need_command tmux tmux; }
 
 _hutch_feature_busybox() {

@@ -69,6 +69,26 @@ static void failed_rename_leaves_nothing(void **state)
         assert_int_equal(entries(), 1); /* only d itself */
 }
 
+static void atomic_create_never_replaces(void **state)
+{
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(atomic_create_at(dfd, "k", "first", 5, 0644, &err), 0);
+        struct stat st;
+        assert_int_equal(fstatat(dfd, "k", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0644); /* exact, whatever the umask */
+        assert_int_equal(atomic_create_at(dfd, "k", "second", 6, 0600, &err), -EEXIST);
+        assert_non_null(strstr(herror_msg(&err), "k: already exists"));
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        assert_int_equal(read_file_at(dfd, "k", 100, &data, &len, &err), 0);
+        assert_string_equal(data, "first");
+        /* A dangling symlink is an existing name too: never followed, never replaced. */
+        assert_int_equal(symlinkat("nowhere", dfd, "link"), 0);
+        assert_int_equal(atomic_create_at(dfd, "link", "x", 1, 0600, &err), -EEXIST);
+        assert_int_equal(fstatat(dfd, "nowhere", &st, 0), -1);
+        assert_int_equal(entries(), 2); /* k and link, no temp file left */
+}
+
 static void read_limits(void **state)
 {
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -101,6 +121,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(atomic_write_then_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(failed_rename_leaves_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(atomic_create_never_replaces, setup, teardown),
                 cmocka_unit_test_setup_teardown(read_limits, setup, teardown),
                 cmocka_unit_test_setup_teardown(plain_names_only, setup, teardown),
         };

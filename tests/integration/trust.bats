@@ -1,0 +1,607 @@
+#!/usr/bin/env bats
+# hutch key / sign / verify / trust (issue 5) against signatures hutch did not make: the skopeo-made
+# vectors in $HUTCH_VECTORS (../shared/vectors, staged by run-bats) and signatures made here with the
+# openssl CLI. Images go into a per-test store with the test driver $HUTCH_IMAGE_TOOL
+# (tests/image-tool.c) under registry-style names; signatures are attached with
+# `hutch sign --signature/--payload`. Every test uses its own store, policy files and XDG_CONFIG_HOME.
+# shellcheck shell=bash
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+V2_DIGEST=sha256:43d4055be4be7a0f4a4651189c6225ce2009280c855f0694c00290d51c253946
+EVIL_DIGEST=sha256:ec2bb9d891c201bff6cda995de5e42d081c761a9f8b7ec3fd4d893009647be74
+TINY=registry.example/sandbox/tiny
+
+setup() {
+        requires openssl xxd
+        if [ ! -r "${HUTCH_VECTORS:-}/README.md" ]; then
+                if hutch_must_work; then
+                        fail "required in CI: the test vectors are not readable at HUTCH_VECTORS=${HUTCH_VECTORS:-}"
+                        return 1
+                fi
+                skip "the test vectors are not readable at HUTCH_VECTORS=${HUTCH_VECTORS:-(unset)}"
+        fi
+        if [ ! -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                if hutch_must_work; then
+                        fail "required in CI: HUTCH_IMAGE_TOOL=${HUTCH_IMAGE_TOOL:-} is not executable by $(id -un)"
+                        return 1
+                fi
+                skip "HUTCH_IMAGE_TOOL=${HUTCH_IMAGE_TOOL:-} is not executable by $(id -un)"
+        fi
+        V=$HUTCH_VECTORS
+        KEY=$V/keys/sigstore-p256.pub
+        STORE=$BATS_TEST_TMPDIR/store
+        export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
+        unset HUTCH_KEY_PASSWORD HUTCH_STORAGE
+        cd "$BATS_TEST_TMPDIR"
+}
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+# import TAG NAME: the layout's image TAG (v1, v2, evil) stored as NAME; prints the manifest digest.
+import() {
+        "$HUTCH_IMAGE_TOOL" import "$V/oci/tiny-signed:$1" "$STORE" "$2"
+}
+
+# attach NAME SIGNATURE PAYLOAD
+attach() {
+        run "$HUTCH" sign --storage "$STORE" --signature "$2" --payload "$3" "$1"
+        [ "$status" -eq 0 ] || fail "attaching $2 to $1: $output"
+}
+
+# The skopeo-made signature of v2 (which names v2's digest and identity registry.example/sandbox/tiny:v2).
+attach_vector() {
+        attach "$1" "$V/sigstore/tiny-v2.sig.b64" "$V/sigstore/tiny-v2.payload.json"
+}
+
+# expect_accept POLICY IMAGE
+expect_accept() {
+        run --separate-stderr "$HUTCH" verify --storage "$STORE" --policy "$1" "$2"
+        [ "$status" -eq 0 ] || fail "$2 under $(basename "$1"): expected accepted, got status $status: $output $stderr"
+        grep -q ": accepted$" <<<"$output" || fail "no 'accepted' line: $output"
+}
+
+# expect_reject POLICY IMAGE [PATTERN]: exit 1, and exactly one line on stderr, naming the image and matching
+# PATTERN (grep -E).
+expect_reject() {
+        run --separate-stderr "$HUTCH" verify --storage "$STORE" --policy "$1" "$2"
+        [ "$status" -eq 1 ] || fail "$2 under $(basename "$1"): expected rejected (1), got status $status: $output $stderr"
+        grep -q ": REJECTED$" <<<"$output" || fail "no 'REJECTED' line: $output"
+        [ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "expected one line on stderr, got: $stderr"
+        grep -qF "$2" <<<"$stderr" || fail "the message does not name $2: $stderr"
+        if [ -n "${3:-}" ]; then
+                grep -Eq -- "$3" <<<"$stderr" || fail "message does not match /$3/: $stderr"
+        fi
+}
+
+# sigstore_policy FILE KEYFILE [SIGNED-IDENTITY-JSON [SCOPE]]: reject by default; SCOPE (default: the
+# docker transport's "") needs a signature by KEYFILE.
+sigstore_policy() {
+        local ident=${3:+,\"signedIdentity\":$3}
+        printf '{"default":[{"type":"reject"}],"transports":{"docker":{"%s":[{"type":"sigstoreSigned","keyPath":"%s"%s}]}}}\n' \
+                "${4:-}" "$2" "$ident" >"$1"
+}
+
+# A P-256 key pair made by openssl: ec.key (SEC1 PEM), ec.pub.
+openssl_key() {
+        openssl ecparam -name prime256v1 -genkey -noout -out ec.key 2>/dev/null
+        openssl ec -in ec.key -pubout -out ec.pub 2>/dev/null
+}
+
+# openssl_sign PAYLOAD SIG: ECDSA SHA-256 DER with ec.key.
+openssl_sign() {
+        openssl dgst -sha256 -sign ec.key -out "$2" "$1"
+}
+
+# payload IDENTITY DIGEST: the simple-signing payload as cosign writes it.
+payload() {
+        printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
+                "$1" "$2"
+}
+
+# der_to_p1363 DER OUT: ECDSA-Sig-Value -> r||s, 32 bytes each.
+der_to_p1363() {
+        local ints
+        ints=$(openssl asn1parse -inform DER -in "$1" | awk -F: '/INTEGER/ { print $NF }')
+        local r s
+        r=$(sed -n 1p <<<"$ints") s=$(sed -n 2p <<<"$ints")
+        printf '%64s%64s' "$r" "$s" | tr ' ' 0 | xxd -r -p >"$2"
+        [ "$(stat -c %s "$2")" -eq 64 ] || fail "P1363 conversion gave $(stat -c %s "$2") bytes"
+}
+
+# ---- hutch key generate -------------------------------------------------------------------------
+
+@test "key generate: encrypted PKCS#8 0600 + SubjectPublicKeyInfo 0644, the passphrase decrypts it" {
+        HUTCH_KEY_PASSWORD=s3cret run "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/k"
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(stat -c %a k.key)" = 600 ] || fail "k.key mode $(stat -c %a k.key)"
+        [ "$(stat -c %a k.pub)" = 644 ] || fail "k.pub mode $(stat -c %a k.pub)"
+        head -1 k.key | grep -qx -- "-----BEGIN ENCRYPTED PRIVATE KEY-----" || fail "$(head -1 k.key)"
+        head -1 k.pub | grep -qx -- "-----BEGIN PUBLIC KEY-----"
+        openssl pkey -in k.key -passin pass:s3cret -noout
+        ! openssl pkey -in k.key -passin pass:wrong -noout 2>/dev/null || fail "a wrong passphrase decrypted the key"
+        # the public half is the private key's, and it is a P-256 key
+        [ "$(openssl pkey -in k.key -passin pass:s3cret -pubout)" = "$(cat k.pub)" ]
+        openssl pkey -pubin -in k.pub -text -noout | grep -q "prime256v1"
+        grep -q "$(openssl pkey -pubin -in k.pub -outform DER | sha256sum | cut -d' ' -f1)" <<<"$output" ||
+                fail "the fingerprint printed is not sha256 of the SPKI DER: $output"
+}
+
+@test "key generate: never overwrites, refuses an empty passphrase, --no-password warns, no tty fails clearly" {
+        HUTCH_KEY_PASSWORD=one "$HUTCH" key generate --output-key-prefix k >/dev/null
+        local before
+        before=$(sha256sum k.key k.pub)
+        HUTCH_KEY_PASSWORD=two run "$HUTCH" key generate --output-key-prefix k
+        [ "$status" -eq 125 ] || fail "status $status: $output"
+        grep -q "k.key: already exists" <<<"$output" || fail "$output"
+        [ "$(sha256sum k.key k.pub)" = "$before" ] || fail "existing key files changed"
+        # only k.pub exists: still refused, and no k2.key is left behind
+        cp k.pub k2.pub
+        HUTCH_KEY_PASSWORD=two run "$HUTCH" key generate --output-key-prefix k2
+        [ "$status" -eq 125 ] && [ ! -e k2.key ] || fail "status $status, k2.key exists: $output"
+
+        HUTCH_KEY_PASSWORD= run "$HUTCH" key generate --output-key-prefix e
+        [ "$status" -eq 125 ] || fail "status $status: $output"
+        grep -q "refusing an empty passphrase" <<<"$output" || fail "$output"
+        [ ! -e e.key ] && [ ! -e e.pub ]
+
+        run --separate-stderr "$HUTCH" key generate --output-key-prefix n --no-password
+        [ "$status" -eq 0 ] || fail "$stderr"
+        grep -q "NOT encrypted" <<<"$stderr" || fail "no warning: $stderr"
+        head -1 n.key | grep -qx -- "-----BEGIN PRIVATE KEY-----"
+        [ "$(stat -c %a n.key)" = 600 ]
+
+        # no HUTCH_KEY_PASSWORD and no terminal (setsid: no controlling tty)
+        run setsid -w "$HUTCH" key generate --output-key-prefix t </dev/null
+        [ "$status" -eq 125 ] || fail "status $status: $output"
+        grep -q "HUTCH_KEY_PASSWORD" <<<"$output" || fail "$output"
+        [ ! -e t.key ]
+}
+
+# ---- hutch sign ---------------------------------------------------------------------------------
+
+@test "sign: a hutch signature verifies with 'openssl dgst -verify' alone, and under a policy naming the key" {
+        import v1 "$TINY:v1" >/dev/null
+        local digest
+        digest=$(import v1 "$TINY:v1")
+        HUTCH_KEY_PASSWORD=pw "$HUTCH" key generate --output-key-prefix k >/dev/null
+        HUTCH_KEY_PASSWORD=pw run "$HUTCH" sign --key k.key --storage "$STORE" --output-signature sig.der \
+                --output-payload payload.json "$TINY:v1"
+        [ "$status" -eq 0 ] || fail "$output"
+        run openssl dgst -sha256 -verify k.pub -signature sig.der payload.json
+        [ "$output" = "Verified OK" ] || fail "$output"
+        # the payload is the cosign simple-signing format, byte for byte as Go's json.Marshal writes it
+        [ "$(cat payload.json)" = "{\"critical\":{\"identity\":{\"docker-reference\":\"$TINY:v1\"},\"image\":{\"docker-manifest-digest\":\"$digest\"},\"type\":\"cosign container image signature\"},\"optional\":{\"creator\":\"hutch $("$HUTCH" version | head -1 | awk '{print $3}')\"}}" ] ||
+                fail "payload: $(cat payload.json)"
+        # a flipped payload byte does not verify with openssl either (the check above can fail)
+        sed 's/tiny:v1/tiny:v9/' payload.json >tampered.json
+        ! openssl dgst -sha256 -verify k.pub -signature sig.der tampered.json >/dev/null
+        # the signature was kept in the store: verify accepts the image under a policy naming k.pub
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/k.pub"
+        expect_accept p.json "$TINY:v1"
+        grep -q "identity:   $TINY:v1" <<<"$output" || fail "$output"
+        grep -q "key:        sha256:$(openssl pkey -pubin -in k.pub -outform DER | sha256sum | cut -d' ' -f1)" <<<"$output" ||
+                fail "$output"
+        # a wrong passphrase signs nothing
+        HUTCH_KEY_PASSWORD=nope run "$HUTCH" sign --key k.key --storage "$STORE" "$TINY:v1"
+        [ "$status" -eq 125 ] && grep -q "wrong passphrase" <<<"$output" || fail "status $status: $output"
+}
+
+@test "sign --identity: the payload names that reference; matchRepoDigestOrExact then rejects, exactReference accepts" {
+        import v1 "$TINY:v1" >/dev/null
+        HUTCH_KEY_PASSWORD=pw "$HUTCH" key generate --output-key-prefix k >/dev/null
+        HUTCH_KEY_PASSWORD=pw run "$HUTCH" sign --key k.key --storage "$STORE" --identity registry.example/other/app:1 \
+                --output-payload payload.json "$TINY:v1"
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q '"docker-reference":"registry.example/other/app:1"' payload.json
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/k.pub"
+        expect_reject p.json "$TINY:v1" "identity \"registry.example/other/app:1\" is not accepted by signedIdentity matchRepoDigestOrExact"
+        sigstore_policy p2.json "$BATS_TEST_TMPDIR/k.pub" '{"type":"exactReference","dockerReference":"registry.example/other/app:1"}'
+        expect_accept p2.json "$TINY:v1"
+}
+
+# ---- the vectors' verdict table -----------------------------------------------------------------
+
+# README.md in the vectors: images loaded as registry.example/sandbox/tiny:TAG. The reg-* policies were
+# written for the registry copy at 127.0.0.1:5577 (and the launcher-oci-* ones for the "oci" transport of
+# the layout); hutch evaluates stored images in the "docker" transport under the name they are stored
+# under, so the scopes are rewritten to that name: 127.0.0.1:5577 -> registry.example, "oci" -> "docker".
+@test "verdict table of the vectors (images stored as registry.example/sandbox/tiny:{v1,v2,evil})" {
+        local t
+        for t in v1 v2 evil; do
+                import "$t" "$TINY:$t" >/dev/null
+        done
+        # the signature artifact in the layout signs v2, and was re-attached to evil
+        attach_vector "$TINY:v2"
+        attach_vector "$TINY:evil"
+        local p
+        for p in "$V"/policies/*.json; do
+                sed -e 's/127\.0\.0\.1:5577/registry.example/g' -e 's/"oci":/"docker":/' "$p" >"$(basename "$p")"
+        done
+        for p in reg-tiny-exactrepository launcher-oci-exactrepository reg-tiny-exactreference; do
+                expect_accept "$p.json" "$TINY:v2"
+                expect_reject "$p.json" "$TINY:v1" "A signature was required, but no signature exists"
+                expect_reject "$p.json" "$TINY:evil" "signed for manifest $V2_DIGEST, but the image's manifest is $EVIL_DIGEST"
+        done
+        for t in v1 v2 evil; do
+                expect_reject reg-reject-all.json "$TINY:$t" "rejects every image"
+                expect_accept reg-accept-anything.json "$TINY:$t"
+                expect_accept launcher-oci-insecure.json "$TINY:$t"
+        done
+        expect_accept reg-scope-specific-reject-wins.json "$TINY:v2"
+        expect_reject reg-scope-specific-reject-wins.json "$TINY:evil" "transports.docker\[\"$TINY:evil\"\]"
+}
+
+@test "verdict table with the shipped reg-* policies verbatim, images named as in the registry they were measured on" {
+        local reg=127.0.0.1:5577/sandbox/tiny t
+        for t in v1 v2 evil; do
+                import "$t" "$reg:$t" >/dev/null
+        done
+        attach_vector "$reg:v2"
+        attach_vector "$reg:evil"
+        local P=$V/policies
+        expect_accept "$P/reg-tiny-exactrepository.json" "$reg:v2"
+        expect_accept "$P/reg-tiny-exactreference.json" "$reg:v2"
+        for t in v1 evil; do
+                expect_reject "$P/reg-tiny-exactrepository.json" "$reg:$t"
+                expect_reject "$P/reg-tiny-exactreference.json" "$reg:$t"
+        done
+        for t in v1 v2 evil; do
+                expect_reject "$P/reg-reject-all.json" "$reg:$t"
+                expect_accept "$P/reg-accept-anything.json" "$reg:$t"
+                # the launcher-oci-* policies only trust the "oci" transport: a stored image is in "docker"
+                expect_reject "$P/launcher-oci-insecure.json" "$reg:$t" "rejected by default"
+        done
+        expect_accept "$P/reg-scope-specific-reject-wins.json" "$reg:v2"
+        expect_reject "$P/reg-scope-specific-reject-wins.json" "$reg:evil"
+        # --format json carries the same verdict
+        run "$HUTCH" verify --storage "$STORE" --policy "$P/reg-tiny-exactreference.json" --format json "$reg:v2"
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q '"accepted": true' <<<"$output"
+        grep -q '"scope": "127.0.0.1:5577/sandbox"' <<<"$output"
+        grep -q '"signed_identity": "registry.example/sandbox/tiny:v2"' <<<"$output"
+        grep -q "\"key_id\": \"sha256:$(openssl pkey -pubin -in "$KEY" -outform DER | sha256sum | cut -d' ' -f1)\"" <<<"$output"
+        grep -q "\"sha256\": \"sha256:$(sha256sum "$P/reg-tiny-exactreference.json" | cut -d' ' -f1)\"" <<<"$output"
+        grep -q '"signatures": 1' <<<"$output"
+}
+
+# ---- signature forms ----------------------------------------------------------------------------
+
+@test "ECDSA signatures are accepted in DER and in raw r||s (IEEE P1363) form" {
+        import v2 "$TINY:v2" >/dev/null
+        sigstore_policy p.json "$KEY"
+        # DER bytes (not base64): attach encodes them
+        attach "$TINY:v2" "$V/sigstore/tiny-v2.sig.der" "$V/sigstore/tiny-v2.payload.json"
+        expect_accept p.json "$TINY:v2"
+        # the same signature as r||s, in a fresh store
+        rm -rf "$STORE"
+        import v2 "$TINY:v2" >/dev/null
+        der_to_p1363 "$V/sigstore/tiny-v2.sig.der" sig.p1363
+        attach "$TINY:v2" sig.p1363 "$V/sigstore/tiny-v2.payload.json"
+        expect_accept p.json "$TINY:v2"
+        # and r||s with s altered does not verify
+        rm -rf "$STORE"
+        import v2 "$TINY:v2" >/dev/null
+        { head -c 63 sig.p1363; printf '\001'; } >bad.p1363
+        cmp -s bad.p1363 sig.p1363 && { head -c 63 sig.p1363; printf '\002'; } >bad.p1363
+        attach "$TINY:v2" bad.p1363 "$V/sigstore/tiny-v2.payload.json"
+        expect_reject p.json "$TINY:v2" "does not verify"
+}
+
+@test "a signature made with the openssl CLI over a payload written here verifies" {
+        local digest
+        digest=$(import v1 "$TINY:v1")
+        openssl_key
+        payload "$TINY:v1" "$digest" >payload.json
+        openssl_sign payload.json sig.der
+        openssl base64 -A -in sig.der >sig.b64
+        attach "$TINY:v1" sig.b64 payload.json
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub"
+        expect_accept p.json "$TINY:v1"
+        # the vector key did not sign it
+        sigstore_policy other.json "$KEY"
+        expect_reject other.json "$TINY:v1" "does not verify"
+}
+
+# ---- rejections ---------------------------------------------------------------------------------
+
+@test "rejected: unsigned image, wrong key, key of another type, signature over another digest, tampered payload" {
+        import v1 "$TINY:v1" >/dev/null
+        import v2 "$TINY:v2" >/dev/null
+        import evil "$TINY:evil" >/dev/null
+        attach_vector "$TINY:v2"
+        attach_vector "$TINY:evil"
+        sigstore_policy p.json "$KEY"
+        expect_reject p.json "$TINY:v1" "A signature was required, but no signature exists"
+        sigstore_policy wrong.json "$V/keys/other-p256.pub"
+        expect_reject wrong.json "$TINY:v2" "does not verify"
+        openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null
+        openssl pkey -in ed.key -pubout -out ed.pub
+        sigstore_policy ed.json "$BATS_TEST_TMPDIR/ed.pub"
+        expect_reject ed.json "$TINY:v2" "Ed25519"
+        openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null
+        openssl pkey -in rsa.key -pubout -out rsa.pub
+        sigstore_policy rsa.json "$BATS_TEST_TMPDIR/rsa.pub"
+        expect_reject rsa.json "$TINY:v2" "RSA"
+        expect_reject p.json "$TINY:evil" "signed for manifest $V2_DIGEST"
+        # tampered payload: one byte changed, the signature kept
+        rm -rf "$STORE"
+        import v2 "$TINY:v2" >/dev/null
+        sed 's/tiny:v2/tiny:v3/' "$V/sigstore/tiny-v2.payload.json" >tampered.json
+        ! cmp -s tampered.json "$V/sigstore/tiny-v2.payload.json"
+        attach "$TINY:v2" "$V/sigstore/tiny-v2.sig.b64" tampered.json
+        expect_reject p.json "$TINY:v2" "does not verify"
+}
+
+@test "rejected although validly signed: duplicate keys, unknown critical members, trailing data in the payload" {
+        local digest
+        digest=$(import v1 "$TINY:v1")
+        openssl_key
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub"
+        local good bad name
+        good=$(payload "$TINY:v1" "$digest")
+        declare -A bads=(
+                [dup]="${good%\}},\"optional\":null}"
+                [dupdigest]="{\"critical\":{\"identity\":{\"docker-reference\":\"$TINY:v1\"},\"image\":{\"docker-manifest-digest\":\"$V2_DIGEST\",\"docker-manifest-digest\":\"$digest\"},\"type\":\"cosign container image signature\"},\"optional\":null}"
+                [unknown]="{\"critical\":{\"identity\":{\"docker-reference\":\"$TINY:v1\"},\"image\":{\"docker-manifest-digest\":\"$digest\"},\"type\":\"cosign container image signature\",\"extra\":true},\"optional\":null}"
+                [trailing]="$good{}"
+        )
+        for name in dup dupdigest unknown trailing; do
+                rm -rf "$STORE"
+                import v1 "$TINY:v1" >/dev/null
+                bad=${bads[$name]}
+                printf '%s' "$bad" >"$name.json"
+                openssl_sign "$name.json" "$name.sig"
+                openssl dgst -sha256 -verify ec.pub -signature "$name.sig" "$name.json" >/dev/null
+                attach "$TINY:v1" "$name.sig" "$name.json"
+                case $name in
+                dup*) expect_reject p.json "$TINY:v1" "payload: line 1 column [0-9]+: duplicate object key" ;;
+                unknown) expect_reject p.json "$TINY:v1" "payload: .critical.extra: unknown property" ;;
+                *) expect_reject p.json "$TINY:v1" "payload: line 1 column [0-9]+: end of file expected" ;;
+                esac
+        done
+        # the same key and image with the good payload is accepted (so the rejections above are the payloads')
+        rm -rf "$STORE"
+        import v1 "$TINY:v1" >/dev/null
+        printf '%s' "$good" >good.json
+        openssl_sign good.json good.sig
+        attach "$TINY:v1" good.sig good.json
+        expect_accept p.json "$TINY:v1"
+}
+
+@test "rejected: non-canonical or truncated base64, non-canonical or truncated DER" {
+        sigstore_policy p.json "$KEY"
+        local b64
+        b64=$(cat "$V/sigstore/tiny-v2.sig.b64")
+        # 71 bytes of the DER signature: base64 with one '=' whose last symbol's unused bits are then set
+        head -c 71 "$V/sigstore/tiny-v2.sig.der" | openssl base64 -A >c71.b64
+        local s last
+        s=$(cat c71.b64)
+        last=${s:94:1}
+        local alphabet=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
+        local idx=${alphabet%%"$last"*}
+        printf '%s%s=' "${s:0:94}" "${alphabet:$(( (${#idx} | 3) )):1}" >noncanon.b64
+        [ "$(cat noncanon.b64)" != "$s" ] || fail "the non-canonical form equals the canonical one"
+        printf '%s' "${b64:0:95}" >trunc.b64          # not a multiple of 4
+        printf '%s====' "$b64" >pad.b64              # padding where none belongs
+        printf '%s' "${b64:0:40}=${b64:41}" >mid.b64  # padding in the middle
+        local f
+        for f in noncanon trunc pad mid; do
+                rm -rf "$STORE"
+                import v2 "$TINY:v2" >/dev/null
+                attach "$TINY:v2" "$f.b64" "$V/sigstore/tiny-v2.payload.json"
+                expect_reject p.json "$TINY:v2" "base64"
+        done
+        # DER: truncated by one byte; long-form length (30 81 46 ...), which a canonical decoder refuses
+        head -c 71 "$V/sigstore/tiny-v2.sig.der" >trunc.der
+        { printf '\x30\x81'; tail -c +2 "$V/sigstore/tiny-v2.sig.der"; } >long.der
+        [ "$(stat -c %s long.der)" -eq 73 ]
+        for f in trunc long; do
+                rm -rf "$STORE"
+                import v2 "$TINY:v2" >/dev/null
+                attach "$TINY:v2" "$f.der" "$V/sigstore/tiny-v2.payload.json"
+                expect_reject p.json "$TINY:v2" "neither DER nor raw r\|\|s"
+        done
+}
+
+@test "rejected: identity mismatch for each signedIdentity type (each also accepting its matching case)" {
+        import v2 "$TINY:v2" >/dev/null
+        import v2 "$TINY:v3" >/dev/null
+        import v2 registry.example/sandbox/other:v2 >/dev/null
+        import v2 mirror.example/sandbox/tiny:v2 >/dev/null
+        import v2 mirror.example/sandbox/tiny:v3 >/dev/null
+        attach_vector "$TINY:v2" # one manifest: every name above shares the signature
+        sigstore_policy default.json "$KEY"
+        expect_accept default.json "$TINY:v2"
+        expect_reject default.json "$TINY:v3" "not accepted by signedIdentity matchRepoDigestOrExact"
+        expect_reject default.json registry.example/sandbox/other:v2 "not accepted by signedIdentity matchRepoDigestOrExact"
+        sigstore_policy exact.json "$KEY" '{"type":"matchExact"}'
+        expect_accept exact.json "$TINY:v2"
+        expect_reject exact.json "$TINY:v3" "not accepted by signedIdentity matchExact"
+        sigstore_policy repo.json "$KEY" '{"type":"matchRepository"}'
+        expect_accept repo.json "$TINY:v3"
+        expect_reject repo.json registry.example/sandbox/other:v2 "not accepted by signedIdentity matchRepository"
+        sigstore_policy ref.json "$KEY" "{\"type\":\"exactReference\",\"dockerReference\":\"$TINY:v2\"}"
+        expect_accept ref.json registry.example/sandbox/other:v2
+        sigstore_policy ref3.json "$KEY" "{\"type\":\"exactReference\",\"dockerReference\":\"$TINY:v3\"}"
+        expect_reject ref3.json "$TINY:v3" "not accepted by signedIdentity exactReference"
+        sigstore_policy erepo.json "$KEY" "{\"type\":\"exactRepository\",\"dockerRepository\":\"$TINY\"}"
+        expect_accept erepo.json registry.example/sandbox/other:v2
+        sigstore_policy erepo2.json "$KEY" '{"type":"exactRepository","dockerRepository":"registry.example/sandbox/nope"}'
+        expect_reject erepo2.json "$TINY:v2" "not accepted by signedIdentity exactRepository"
+        sigstore_policy remap.json "$KEY" '{"type":"remapIdentity","prefix":"mirror.example/sandbox","signedPrefix":"registry.example/sandbox"}'
+        expect_accept remap.json mirror.example/sandbox/tiny:v2
+        expect_reject remap.json mirror.example/sandbox/tiny:v3 "not accepted by signedIdentity remapIdentity"
+}
+
+@test "rejected: missing, unreadable or invalid policy file, each naming the file" {
+        import v2 "$TINY:v2" >/dev/null
+        attach_vector "$TINY:v2"
+        expect_reject "$BATS_TEST_TMPDIR/none.json" "$TINY:v2" "none.json"
+        printf '{"default":[{"type":"insecureAcceptAnything"}]' >trunc.json
+        expect_reject trunc.json "$TINY:v2" "trunc.json"
+        printf '{"default":[{"type":"insecureAcceptAnything"}],"unknown":1}\n' >unknown.json
+        expect_reject unknown.json "$TINY:v2" "unknown.json"
+        printf '{"default":[{"type":"insecureAcceptAnything"}],"default":[{"type":"reject"}]}\n' >dup.json
+        expect_reject dup.json "$TINY:v2" "dup.json"
+        printf '{"default":[]}\n' >empty.json
+        expect_reject empty.json "$TINY:v2" "empty.json"
+        mkdir dir.json
+        expect_reject dir.json "$TINY:v2" "dir.json"
+        # a keyPath that does not exist
+        sigstore_policy nokey.json "$BATS_TEST_TMPDIR/missing.pub"
+        expect_reject nokey.json "$TINY:v2" "missing.pub"
+        if [ "$(id -u)" != 0 ]; then
+                printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >unreadable.json
+                chmod 000 unreadable.json
+                expect_reject unreadable.json "$TINY:v2" "unreadable.json.*(Permission denied)"
+        fi
+        # an invalid user policy is not skipped in favour of a more permissive one
+        mkdir -p "$XDG_CONFIG_HOME/hutch"
+        printf 'not json' >"$XDG_CONFIG_HOME/hutch/policy.json"
+        run --separate-stderr "$HUTCH" verify --storage "$STORE" "$TINY:v2"
+        [ "$status" -eq 1 ] && grep -q "$XDG_CONFIG_HOME/hutch/policy.json" <<<"$stderr" || fail "status $status: $stderr"
+}
+
+@test "verify: usage and store errors exit 125" {
+        run "$HUTCH" verify --storage "$STORE"
+        [ "$status" -eq 125 ]
+        run "$HUTCH" verify --storage "$STORE" --format yaml "$TINY:v2"
+        [ "$status" -eq 125 ]
+        run "$HUTCH" verify --storage "$STORE" "$TINY:v2"
+        [ "$status" -eq 125 ] && grep -q "not in the store" <<<"$output" || fail "status $status: $output"
+}
+
+# ---- scopes -------------------------------------------------------------------------------------
+
+# containers-policy.json(5), "Policy Requirements": scopes of the docker transport, most specific first:
+# a full reference, the repository, each namespace, the registry host[:port], then *.domain wildcards;
+# only the first match is used, never merged with broader scopes.
+@test "the most specific scope wins (containers-policy.json(5) scope forms)" {
+        cat >scopes.json <<'EOF'
+{
+    "default": [{"type": "reject"}],
+    "transports": {
+        "docker": {
+            "": [{"type": "reject"}],
+            "hostname:5000": [{"type": "reject"}],
+            "hostname:5000/namespace": [{"type": "insecureAcceptAnything"}],
+            "hostname:5000/namespace/repo": [{"type": "reject"}],
+            "hostname:5000/namespace/repo:trusted": [{"type": "insecureAcceptAnything"}],
+            "docker.io/openshift": [{"type": "insecureAcceptAnything"}],
+            "*.access.redhat.com": [{"type": "insecureAcceptAnything"}],
+            "*.redhat.com": [{"type": "reject"}],
+            "registry.access.redhat.com/private": [{"type": "reject"}]
+        }
+    }
+}
+EOF
+        # NAME (as a user types it; stored under its normalised form) SCOPE VERDICT
+        local name stored scope verdict
+        while read -r name scope verdict; do
+                stored=$name
+                case $name in
+                openshift/*) stored=docker.io/$name ;;
+                busybox:*) stored=docker.io/library/$name ;;
+                *) ;;
+                esac
+                import v1 "$stored" >/dev/null
+                run "$HUTCH" verify --storage "$STORE" --policy scopes.json "$name"
+                grep -qF "scope:      $scope" <<<"$output" || fail "$name: expected scope $scope: $output"
+                if [ "$verdict" = accept ]; then
+                        [ "$status" -eq 0 ] || fail "$name: $output"
+                else
+                        [ "$status" -eq 1 ] || fail "$name: $output"
+                fi
+        done <<'EOF'
+hostname:5000/namespace/repo:trusted hostname:5000/namespace/repo:trusted accept
+hostname:5000/namespace/repo:latest hostname:5000/namespace/repo reject
+hostname:5000/namespace/other:1 hostname:5000/namespace accept
+hostname:5000/namespace/sub/deeper:1 hostname:5000/namespace accept
+hostname:5000/elsewhere:1 hostname:5000 reject
+docker.io/openshift/origin:v3 docker.io/openshift accept
+openshift/origin:v4 docker.io/openshift accept
+registry.access.redhat.com/ubi9:latest *.access.redhat.com accept
+registry.access.redhat.com/private/x:1 registry.access.redhat.com/private reject
+cdn.redhat.com/x:1 *.redhat.com reject
+busybox:latest "" reject
+EOF
+}
+
+# ---- trust show / set / reset -------------------------------------------------------------------
+
+@test "trust set/show/reset round trip edits the user's policy, and verify applies it" {
+        import v1 "$TINY:v1" >/dev/null
+        import v2 "$TINY:v2" >/dev/null
+        attach_vector "$TINY:v2"
+        local user_policy=$XDG_CONFIG_HOME/hutch/policy.json
+        # no file yet: the built-in default, which rejects everything
+        run "$HUTCH" trust show
+        [ "$status" -eq 0 ] && grep -q "built-in default policy" <<<"$output" || fail "$output"
+        expect_reject_default() { run "$HUTCH" verify --storage "$STORE" "$1"; [ "$status" -eq 1 ] || fail "$1: $output"; }
+        expect_reject_default "$TINY:v2"
+
+        cp "$KEY" key.pub
+        run "$HUTCH" trust set --type sigstoreSigned --pubkeysfile key.pub registry.example/sandbox
+        [ "$status" -eq 0 ] || fail "$output"
+        [ -f "$user_policy" ]
+        grep -q "\"$BATS_TEST_TMPDIR/key.pub\"" "$user_policy" || fail "key path not absolute: $(cat "$user_policy")"
+        grep -q '"keyPaths"' "$user_policy"
+        run "$HUTCH" trust show
+        grep -Eq "^docker +registry.example/sandbox +sigstoreSigned +$BATS_TEST_TMPDIR/key.pub" <<<"$output" || fail "$output"
+        run "$HUTCH" trust show --format json
+        grep -q "\"policy\": \"$user_policy\"" <<<"$output" || fail "$output"
+
+        run "$HUTCH" verify --storage "$STORE" "$TINY:v2"
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q "scope:      registry.example/sandbox" <<<"$output"
+        grep -q "policy:     $user_policy (sha256:$(sha256sum "$user_policy" | cut -d' ' -f1))" <<<"$output" || fail "$output"
+        expect_reject_default "$TINY:v1"
+
+        run "$HUTCH" trust set --type accept "$TINY:v1"
+        [ "$status" -eq 0 ] || fail "$output"
+        run "$HUTCH" verify --storage "$STORE" "$TINY:v1"
+        [ "$status" -eq 0 ] || fail "$output"
+
+        run "$HUTCH" trust set --type accept default
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q insecureAcceptAnything <<<"$(jq -c .default "$user_policy" 2>/dev/null || cat "$user_policy")"
+
+        run "$HUTCH" trust reset registry.example/sandbox
+        [ "$status" -eq 0 ] || fail "$output"
+        run "$HUTCH" trust reset registry.example/sandbox
+        [ "$status" -eq 125 ] && grep -q "no docker scope" <<<"$output" || fail "status $status: $output"
+        run "$HUTCH" trust reset default
+        [ "$status" -eq 0 ] || fail "$output"
+        expect_reject_default "$TINY:v2"  # back to the default: reject
+        run "$HUTCH" trust reset "$TINY:v1"
+        [ "$status" -eq 0 ]
+        expect_reject_default "$TINY:v1"
+        # every file written is a valid policy (verify parsed it above); no temp files are left
+        [ "$(find "$XDG_CONFIG_HOME/hutch" -mindepth 1 | wc -l)" -eq 1 ] || fail "$(ls -la "$XDG_CONFIG_HOME/hutch")"
+}
+
+@test "trust set: bad scopes, types and keys are refused and the policy file is left as it was" {
+        run "$HUTCH" trust set --policy "$BATS_TEST_TMPDIR/p.json" --type reject registry.example
+        [ "$status" -eq 0 ] || fail "$output"
+        local before
+        before=$(sha256sum p.json)
+        run "$HUTCH" trust set --policy p.json --type accept busybox
+        [ "$status" -eq 125 ] && grep -q "never matches" <<<"$output" || fail "$output"
+        run "$HUTCH" trust set --policy p.json --type sigstoreSigned registry.example
+        [ "$status" -eq 125 ] && grep -q "pubkeysfile" <<<"$output" || fail "$output"
+        run "$HUTCH" trust set --policy p.json --type signedBy registry.example
+        [ "$status" -eq 125 ] || fail "$output"
+        HUTCH_KEY_PASSWORD=pw "$HUTCH" key generate --output-key-prefix k >/dev/null
+        run "$HUTCH" trust set --policy p.json --type sigstoreSigned --pubkeysfile k.key registry.example
+        [ "$status" -eq 125 ] && grep -q "private key" <<<"$output" || fail "$output"
+        run "$HUTCH" trust set --policy p.json --type sigstoreSigned --pubkeysfile nowhere.pub registry.example
+        [ "$status" -eq 125 ] && grep -q "nowhere.pub" <<<"$output" || fail "$output"
+        [ "$(sha256sum p.json)" = "$before" ] || fail "p.json changed"
+        # an invalid file is not edited
+        printf '{"default": []}' >bad.json
+        run "$HUTCH" trust set --policy bad.json --type accept default
+        [ "$status" -eq 125 ] && grep -q "bad.json" <<<"$output" || fail "$output"
+        [ "$(cat bad.json)" = '{"default": []}' ]
+}
