@@ -25,4 +25,6 @@ int cli_bad_option(const char *cmd, int argc, char **argv);
 
 int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int runtime_main(int argc, char **argv);

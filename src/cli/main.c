@@ -7,7 +7,9 @@
 #include "util/log.h"
 
 static const struct cli_command commands[] = {
+        { "audit", "verify and show the audit log", cmd_audit },
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
+        { "events", "print container events from the audit log (--follow to stream)", cmd_events },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
