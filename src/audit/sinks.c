@@ -33,6 +33,11 @@ struct buf {
         bool oom;
 };
 
+static void buf_done(struct buf *b)
+{
+        free(b->data);
+}
+
 static void buf_add(struct buf *b, const void *p, size_t n)
 {
         if (b->oom)
@@ -152,14 +157,13 @@ int audit_journald_send(const char *socket_path, const struct audit_record *rec,
         strcpy(sa.sun_path, socket_path);
         char msg[1024], prio = rec->event == AUDIT_EVENT_REFUSAL ? '4' : '6';
         summary(rec, body, msg, sizeof msg);
-        struct buf b = { 0 };
+        _cleanup_(buf_done) struct buf b = { 0 };
         field(&b, "MESSAGE", msg, strlen(msg));
         field(&b, "MESSAGE_ID", message_ids[rec->event], 32);
         field(&b, "PRIORITY", &prio, 1);
         field(&b, "SYSLOG_IDENTIFIER", "hutch", 5);
         field(&b, "SYSLOG_FACILITY", "10", 2);    /* authpriv */
         json_fields(&b, "HUTCH", body, true);
-        _cleanup_free_ char *data = b.data;
         if (b.oom)
                 return herror_set(err, ENOMEM, "out of memory");
         _cleanup_close_ int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
