@@ -36,4 +36,6 @@ int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int runtime_main(int argc, char **argv);

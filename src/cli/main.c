@@ -7,7 +7,9 @@
 #include "util/log.h"
 
 static const struct cli_command commands[] = {
+        { "audit", "verify and show the audit log", cmd_audit },
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
+        { "events", "print container events from the audit log (--follow to stream)", cmd_events },
         { "images", "list the named images in the store", cmd_images },
         { "inspect", "show an image's digest, config, layers, history and kept signatures", cmd_inspect },
         { "key", "generate a key pair for signing images", cmd_key },
