@@ -452,7 +452,13 @@ static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum au
         char digest[DIGEST_STRING_MAX];
         rec.image_digest = digest_to_string(&c->target.manifest, digest);
         rec.pid = sb->pid;
-        rec.landlock = c->o.landlock ? c->o.landlock : "default";
+        char landlock[48];
+        const char *mode = c->o.landlock && !streq(c->o.landlock, "default") ? c->o.landlock : "best-effort";
+        if (streq(mode, "off"))
+                snprintf(landlock, sizeof landlock, "off");
+        else
+                snprintf(landlock, sizeof landlock, "%s abi %d", mode, sb->landlock_abi);
+        rec.landlock = landlock;
         rec.apparmor_profile = c->o.apparmor;
         rec.selinux_label = c->o.selinux_label;
         const char *caps[64], *ns[_NS_TYPE_MAX];
@@ -535,6 +541,8 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
                 sandbox_release(&sb);
                 return refuse(c, aerr.errnum ? &aerr : err);
         }
+        /* the container's own run time, as the end record and the report give it */
+        clock_gettime(CLOCK_MONOTONIC, &c->t_start);
         struct termios saved;
         int raw = c->o.tty ? run_raw_mode(&saved) : 0;
         int stop = c->o.stop_signal ? c->o.stop_signal : c->config.stop_signal ? runtime_parse_signal(c->config.stop_signal) : SIGTERM;

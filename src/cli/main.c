@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
         { "load", "import an image from an OCI layout, an oci-archive or a docker-archive", cmd_load },
         { "prune", "remove blobs, rootfs caches and leftovers no named image needs", cmd_prune },
         { "rmi", "remove image names (and the caches of images left without one)", cmd_rmi },
+        { "run", "run a command in a new container from a signed image", cmd_run },
         { "save", "write an image and its signatures as an oci-archive", cmd_save },
         { "sign", "sign a stored image (cosign-compatible), or attach a signature", cmd_sign },
         { "tag", "give a stored image another name", cmd_tag },

@@ -49,7 +49,7 @@ hbg() {
 @test "exit codes: the command's, 125, 126, 127, 128+signal" {
         run hrun "$IMG" sh -c 'exit 3'
         [ "$status" -eq 3 ] || fail "exit 3: $status $output"
-        run hrun "$IMG" /no/such/command
+        run -127 hrun "$IMG" /no/such/command
         [ "$status" -eq 127 ] || fail "not found: $status $output"
         run hrun "$IMG" /etc/passwd
         [ "$status" -eq 126 ] || fail "not executable: $status $output"
@@ -274,4 +274,57 @@ hbg() {
         for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.1; done
         tmux -S "$sock" kill-server || true
         [ "$(cat "$out")" = EXIT=5 ] || fail "exit: $(cat "$out")"
+}
+
+@test "audit: start and end records name the user, the image digest and the verdict; a refusal is recorded" {
+        local log="$BATS_TEST_TMPDIR/audit.log"
+        run hrun --audit-log "$log" --name job1 "$IMG" sh -c 'exit 6'
+        [ "$status" -eq 6 ]
+        run jq -sc '[.[] | {event, uid: .user.uid, name: .user.name, entry, image: .image.ref, digest: .image.digest, verdict: .trust.verdict, exit: .exit.status, cname: .container.name}]' "$log"
+        [[ "$output" == *'"event":"start","uid":'"$(id -u)"',"name":"'"$(id -un)"'","entry":"run","image":"'"$IMG"'"'* ]] || fail "$output"
+        [[ "$output" == *'"event":"end"'*'"exit":6,"cname":"job1"'* ]] || fail "$output"
+        [ "$(jq -r 'select(.event=="start") | .image.digest' "$log")" = "$(jq -r 'select(.event=="end") | .image.digest' "$log")" ]
+        [[ "$(jq -r 'select(.event=="start") | .image.digest' "$log")" == sha256:* ]]
+        run "$HUTCH" audit verify "$log"
+        [ "$status" -eq 0 ] || fail "verify: $output"
+
+        echo '{"default":[{"type":"reject"}]}' >"$BATS_TEST_TMPDIR/reject.json"
+        run "$HUTCH" run --storage "$S" --policy "$BATS_TEST_TMPDIR/reject.json" --audit-log "$log" "$IMG" true
+        [ "$status" -eq 125 ]
+        [ "$(jq -r 'select(.event=="refusal") | .trust.verdict' "$log")" = rejected ] || fail "$(tail -1 "$log")"
+        [[ "$(jq -r 'select(.event=="refusal") | .reason' "$log")" == *"rejected by the trust policy"* ]]
+        run "$HUTCH" run --storage "$S" --policy "$POLICY" --audit-log "$log" -v relative:/x "$IMG" true
+        [ "$status" -eq 125 ]
+        [[ "$(tail -1 "$log" | jq -r '.event + " " + .reason')" == "refusal "*"named volumes"* ]] || fail "$(tail -1 "$log")"
+        run "$HUTCH" audit verify "$log"
+        [ "$status" -eq 0 ] || fail "verify: $output"
+}
+
+@test "--audit required: a log that cannot be written stops the run before the command" {
+        mkdir "$BATS_TEST_TMPDIR/ro" && chmod 0500 "$BATS_TEST_TMPDIR/ro"
+        run hrun --audit required --audit-log "$BATS_TEST_TMPDIR/ro/sub/audit.log" "$IMG" touch /tmp/ran
+        [ "$status" -eq 125 ] || fail "$status $output"
+        run hrun --audit best-effort --audit-log "$BATS_TEST_TMPDIR/ro/sub/audit.log" "$IMG" echo ran
+        [ "$status" -eq 0 ] && [[ "$output" == *ran* ]] || fail "best-effort: $status $output"
+}
+
+@test "a signed image runs under a sigstoreSigned policy; the same bytes under another name do not" {
+        export HUTCH_KEY_PASSWORD=test-pass
+        "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/k" >/dev/null
+        "$HUTCH" sign --storage "$S" --key "$BATS_TEST_TMPDIR/k.key" "$IMG" >/dev/null
+        "$HUTCH" tag --storage "$S" "$IMG" localhost/other:latest
+        local pol="$BATS_TEST_TMPDIR/signed.json"
+        jq -n --arg k "$BATS_TEST_TMPDIR/k.pub" '{default: [{type: "reject"}], transports: {docker: {"localhost/busybox": [{type: "sigstoreSigned", keyPath: $k}]}}}' >"$pol"
+        local log="$BATS_TEST_TMPDIR/audit.log"
+        run "$HUTCH" run --storage "$S" --policy "$pol" --audit-log "$log" "$IMG" echo signed-ok
+        [ "$status" -eq 0 ] && [ "$output" = signed-ok ] || fail "$status $output"
+        [[ "$(jq -r 'select(.event=="start") | .trust.key_id' "$log")" == sha256:* ]] || fail "$(head -1 "$log")"
+        run "$HUTCH" run --storage "$S" --policy "$pol" localhost/busybox true
+        [ "$status" -eq 0 ] || fail "$output"
+        run "$HUTCH" run --storage "$S" --policy "$pol" localhost/other:latest true
+        [ "$status" -eq 125 ] && [[ "$output" == *rejected* ]] || fail "other name: $status $output"
+        # a key dropped from the policy stops the very next run: nothing is cached
+        jq -n '{default: [{type: "reject"}]}' >"$pol"
+        run "$HUTCH" run --storage "$S" --policy "$pol" "$IMG" true
+        [ "$status" -eq 125 ] || fail "$status $output"
 }
