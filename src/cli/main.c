@@ -7,9 +7,19 @@
 #include "util/log.h"
 
 static const struct cli_command commands[] = {
+        { "audit", "verify and show the audit log", cmd_audit },
         { "doctor", "check that this machine and user can run rootless containers", cmd_doctor },
+        { "events", "print container events from the audit log (--follow to stream)", cmd_events },
+        { "images", "list the named images in the store", cmd_images },
+        { "inspect", "show an image's digest, config, layers, history and kept signatures", cmd_inspect },
         { "key", "generate a key pair for signing images", cmd_key },
+        { "load", "import an image from an OCI layout, an oci-archive or a docker-archive", cmd_load },
+        { "prune", "remove blobs, rootfs caches and leftovers no named image needs", cmd_prune },
+        { "rmi", "remove image names (and the caches of images left without one)", cmd_rmi },
+        { "run", "run a command in a new container from a signed image", cmd_run },
+        { "save", "write an image and its signatures as an oci-archive", cmd_save },
         { "sign", "sign a stored image (cosign-compatible), or attach a signature", cmd_sign },
+        { "tag", "give a stored image another name", cmd_tag },
         { "trust", "show and edit the image trust policy", cmd_trust },
         { "verify", "decide whether a stored image may run under the trust policy", cmd_verify },
         { "version", "print version, compiled-in features and kernel support", cmd_version },

@@ -237,6 +237,7 @@ int runtime_cmd_create(int argc, char **argv)
         struct container_state st = { 0 };
         if (runtime_create_container(argv[optind], &o, true, false, &rootfd, &dirfd, &st, NULL, &err) < 0) {
                 log_error("%s", herror_msg(&err));
+                runtime_audit_refusal(argv[optind], o.bundle ? o.bundle : ".", &err);
                 return 1;
         }
         container_state_clear(&st);

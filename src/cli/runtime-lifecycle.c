@@ -80,7 +80,7 @@ int runtime_cmd_start(int argc, char **argv)
         int r = 0;
         if (st != STATUS_CREATED)
                 r = herror_set(&err, EINVAL, "cannot start a container that is %s", runtime_status_name(st));
-        else
+        else if ((r = runtime_audit_start(&o.st, &err)) == 0)
                 r = sandbox_start(o.dirfd, &err);
         opened_close(&o);
         return r < 0 ? fail(&err) : 0;
@@ -205,6 +205,8 @@ int runtime_cmd_delete(int argc, char **argv)
                 r = kill_and_wait(&o.st, &err);
         if (r == 0)
                 r = runtime_remove_container(o.rootfd, argv[optind], &err);
+        if (r == 0 && st != STATUS_CREATED)
+                r = runtime_audit_end(&o.st, NULL, -1, &err);
         opened_close(&o);
         return r < 0 ? fail(&err) : 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -78,6 +79,18 @@ int runtime_cmd_run(int argc, char **argv)
         /* Detached: gated like create, then opened; attached: no gate, the init runs at once. */
         if (runtime_create_container(id, &o, o.detach, !o.detach, &rootfd, &dirfd, &st, &pidfd, &err) < 0) {
                 log_error("%s", herror_msg(&err));
+                runtime_audit_refusal(id, o.bundle ? o.bundle : ".", &err);
+                return 1;
+        }
+        int64_t started = runtime_audit_now_ns();
+        /* attached, the process already runs: a start that required audit cannot record is stopped at once */
+        if (runtime_audit_start(&st, &err) < 0) {
+                log_error("%s", herror_msg(&err));
+                sandbox_kill(st.pid, st.start_time, SIGKILL, false, NULL);
+                if (pidfd >= 0)
+                        waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
+                runtime_remove_container(rootfd, id, NULL);
+                container_state_clear(&st);
                 return 1;
         }
         if (o.detach) {
@@ -90,12 +103,18 @@ int runtime_cmd_run(int argc, char **argv)
                 return 0;
         }
         runtime_wait_forwarding(pidfd, &mask);
+        /* peek (WNOWAIT) for the record: sandbox_wait reaps and keeps only the shell-style status */
+        siginfo_t exited = { 0 };
+        if (waitid((idtype_t) P_PIDFD, (id_t) pidfd, &exited, WEXITED | WNOWAIT) < 0)
+                exited.si_pid = 0;
         struct sandbox sb = { .pid = st.pid, .pidfd = TAKE_FD(pidfd), .start_time = st.start_time };
         int status = 1;
         if (sandbox_wait(&sb, &status, &err) < 0) {
                 log_error("%s", herror_msg(&err));
                 status = 1;
         }
+        if (runtime_audit_end(&st, &exited, runtime_audit_now_ns() - started, &err) < 0)
+                log_error("%s", herror_msg(&err));
         sandbox_release(&sb);
         if (!o.keep)
                 runtime_remove_container(rootfd, id, NULL);

@@ -39,13 +39,16 @@ static void runtime_usage(FILE *out)
                      "  --debug                 same as --log-level debug\n"
                      "  --systemd-cgroup        accepted for compatibility; cgroupfs is used\n"
                      "  --rootless true|false|auto  accepted for compatibility\n"
+                     "  --audit MODE            required, best-effort or off (default: hutch.conf, else best-effort)\n"
+                     "  --audit-log FILE        the audit log (default: hutch.conf, else $XDG_STATE_HOME/hutch/audit.log)\n"
                      "  -h, --help              show this help\n"
                      "  -v, --version           show the version\n");
 }
 
 int runtime_main(int argc, char **argv)
 {
-        enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CGROUP_MANAGER };
+        enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CGROUP_MANAGER,
+               OPT_AUDIT, OPT_AUDIT_LOG };
         static const struct option opts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "log", required_argument, NULL, OPT_LOG },
@@ -55,6 +58,8 @@ int runtime_main(int argc, char **argv)
                 { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
                 { "rootless", required_argument, NULL, OPT_ROOTLESS },
                 { "cgroup-manager", required_argument, NULL, OPT_CGROUP_MANAGER },
+                { "audit", required_argument, NULL, OPT_AUDIT },
+                { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'v' },
                 {},
@@ -96,6 +101,12 @@ int runtime_main(int argc, char **argv)
                         break;
                 case OPT_ROOTLESS:
                 case OPT_CGROUP_MANAGER:
+                        break;
+                case OPT_AUDIT:
+                        runtime_globals.audit_mode = optarg;
+                        break;
+                case OPT_AUDIT_LOG:
+                        runtime_globals.audit_log = optarg;
                         break;
                 case 'h':
                         runtime_usage(stdout);

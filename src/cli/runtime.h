@@ -1,7 +1,9 @@
 /* hutch-runtime: the OCI runtime CLI face. State lives in one directory per container under --root. */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -9,6 +11,8 @@
 struct runtime_globals {
         const char *root;
         bool systemd_cgroup;
+        const char *audit_mode;       /* --audit MODE; NULL = hutch.conf */
+        const char *audit_log;        /* --audit-log FILE */
 };
 extern struct runtime_globals runtime_globals;
 
@@ -45,6 +49,12 @@ int runtime_remove_container(int rootfd, const char *id, struct herror *err);
 char *runtime_state_json(const struct container_state *s, enum container_status st, int dirfd);
 int runtime_parse_signal(const char *s);
 void runtime_now_rfc3339(char *buf, size_t size);
+
+/* runtime-audit.c: records of this face. start/end return < 0 only when audit is required and failed. */
+int runtime_audit_start(const struct container_state *st, struct herror *err);
+void runtime_audit_refusal(const char *id, const char *bundle, const struct herror *why);
+int runtime_audit_end(const struct container_state *st, const siginfo_t *exit_info, int64_t duration_ns, struct herror *err);
+int64_t runtime_audit_now_ns(void);
 
 int runtime_cmd_create(int argc, char **argv);
 int runtime_cmd_start(int argc, char **argv);

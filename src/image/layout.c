@@ -572,6 +572,20 @@ static bool parse_position(const char *ref, size_t *ret)
         return true;
 }
 
+/* "sha256-<hex>.sig" (and .att, .sbom): the tags cosign and skopeo give signature and attestation
+ * artifacts of an image (FORMATS.md 3.4). They are manifests, but not images anyone means to run, so a
+ * layout holding one image and its signature still "holds exactly one image". */
+static bool is_cosign_artifact_tag(const char *name)
+{
+        if (!name || strncmp(name, "sha256-", 7) != 0 || strlen(name) < 7 + DIGEST_HEX_LEN)
+                return false;
+        for (size_t i = 7; i < 7 + DIGEST_HEX_LEN; i++)
+                if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+                        return false;
+        const char *ext = name + 7 + DIGEST_HEX_LEN;
+        return streq(ext, ".sig") || streq(ext, ".att") || streq(ext, ".sbom");
+}
+
 static int select_top(const struct oci_index *idx, const char *ref, const struct oci_descriptor **ret,
                       struct herror *err)
 {
@@ -590,6 +604,8 @@ static int select_top(const struct oci_index *idx, const char *ref, const struct
                 const struct oci_descriptor *d = &idx->manifests[i];
                 if (!is_image_entry(d))
                         continue; /* unknown media types MUST NOT cause an error (image-layout.md) */
+                if (!ref && is_cosign_artifact_tag(d->ref_name))
+                        continue;
                 n_images++;
                 if (ref && !(d->ref_name && streq(d->ref_name, ref)))
                         continue;

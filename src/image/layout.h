@@ -123,7 +123,8 @@ int oci_layout_open_blob(int layoutfd, const struct digest *d, uint64_t expected
 int oci_layout_read_blob(int layoutfd, const struct oci_descriptor *d, size_t max_size, char **ret,
                          size_t *ret_len, struct herror *err);
 /* Pick an image and verify index -> manifest -> config. ref: NULL (index.json must list exactly one
- * image), a ref.name, or "@N" (the Nth index.json entry, from 0). platform: NULL = the host; used for
+ * image, not counting entries whose ref.name is a cosign artifact tag "sha256-<hex>.sig|.att|.sbom"),
+ * a ref.name, or "@N" (the Nth index.json entry, from 0). platform: NULL = the host; used for
  * image indexes (first matching entry wins) and to set platform_mismatch. Then checks the config's
  * rootfs.diff_ids count against the layers. */
 int oci_layout_resolve(int layoutfd, const char *ref, const struct oci_platform *platform, struct oci_image *ret,

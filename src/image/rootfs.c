@@ -193,7 +193,17 @@ int rootfs_remove(struct image_store *s, const struct digest *manifest, struct h
         int r = store_lock(s, err);
         if (r < 0)
                 return r;
-        r = image_remove_tree_at(dirfd, manifest->hex, err);
+        /* Out of sight first, in one rename: removal killed halfway must not leave a partial tree under
+         * the name rootfs_ensure() takes as complete. The temp name is one remove_stale() clears. */
+        char tmp[DIGEST_HEX_LEN + 32];
+        uint32_t rnd;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                rnd = (uint32_t) getpid();
+        snprintf(tmp, sizeof tmp, "%s" TMP_SUFFIX "rm-%08x", manifest->hex, rnd);
+        if (renameat(dirfd, manifest->hex, dirfd, tmp) < 0)
+                r = errno == ENOENT ? 0 : herror_sys(err, errno, "rootfs: rename %s away", manifest->hex);
+        else
+                r = image_remove_tree_at(dirfd, tmp, err);
         store_unlock(s);
         return r;
 }

@@ -299,6 +299,8 @@ static int put_blob(struct image_store *s, blob_source_fn src, void *userdata, c
                         break;
                 if ((r = write_all(fd, buf, (size_t) n)) < 0)
                         r = herror_sys(err, -r, "image store %s: write blob %s", s->path, ds);
+                if (r == 0 && s->progress)
+                        s->progress(d, h.bytes, size, s->progress_userdata);
         }
         if (r == 0 && h.bytes != size)
                 r = herror_set(err, EBADMSG, "blob %s: %llu bytes, the descriptor says %llu", ds,
@@ -569,6 +571,7 @@ fail:
 void store_import_done(struct store_import *imp)
 {
         free(imp->ref_name);
+        strv_free(imp->repo_tags);
         *imp = (struct store_import) { 0 };
 }
 
@@ -708,6 +711,18 @@ static int extract_archive(struct image_store *s, int archivefd, struct extracte
                 herror_wrap(err, "archive");
                 extracted_done(x);
         }
+        return r;
+}
+
+/* Take the writers' lock and extract; on failure the lock is released again. */
+static int lock_and_extract(struct image_store *s, int archivefd, struct extracted *x, struct herror *err)
+{
+        int r = store_lock(s, err);
+        if (r < 0)
+                return r;
+        r = extract_archive(s, archivefd, x, err);
+        if (r < 0)
+                store_unlock(s);
         return r;
 }
 
@@ -924,14 +939,9 @@ int store_import_docker_archive(struct image_store *s, int archivefd, const char
                         return r;
         }
         struct extracted x;
-        int r = store_lock(s, err);
+        int r = lock_and_extract(s, archivefd, &x, err);
         if (r < 0)
                 return r;
-        r = extract_archive(s, archivefd, &x, err);
-        if (r < 0) {
-                store_unlock(s);
-                return r;
-        }
         struct store_import imp = { 0 };
         _cleanup_json_ json_t *root = NULL;
         json_t *item = NULL;
@@ -950,5 +960,121 @@ int store_import_docker_archive(struct image_store *s, int archivefd, const char
                 store_import_done(&imp);
         else
                 *ret = imp;
+        return r;
+}
+
+/* RepoTags of a manifest.json item: strings only, at most OCI_MAX_LAYERS of them (NULL when none). */
+static int docker_repo_tags(json_t *item, char ***ret, struct herror *err)
+{
+        json_t *tags = json_object_get(item, "RepoTags");
+        *ret = NULL;
+        if (!tags || json_is_null(tags))
+                return 0;
+        if (!json_is_array(tags) || json_array_size(tags) > OCI_MAX_LAYERS)
+                return herror_set(err, EINVAL, "manifest.json: \"RepoTags\" must be an array of at most %d strings",
+                                  OCI_MAX_LAYERS);
+        size_t n = json_array_size(tags);
+        if (n == 0)
+                return 0;
+        char **v = calloc(n + 1, sizeof *v);
+        if (!v)
+                return herror_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                const char *t = json_string_value(json_array_get(tags, i));
+                if (!t || strlen(t) > STORE_REF_MAX_LEN) {
+                        strv_free(v);
+                        return herror_set(err, EINVAL, "manifest.json: RepoTags[%zu]: not a string of at most %d bytes",
+                                          i, STORE_REF_MAX_LEN);
+                }
+                if (!(v[i] = strdup(t))) {
+                        strv_free(v);
+                        return herror_set(err, ENOMEM, "out of memory");
+                }
+        }
+        *ret = v;
+        return 0;
+}
+
+void store_imports_free(struct store_import *imps, size_t n)
+{
+        for (size_t i = 0; imps && i < n; i++)
+                store_import_done(&imps[i]);
+        free(imps);
+}
+
+static int import_extracted_docker(struct image_store *s, int dirfd, const char *ref, struct store_import **ret,
+                                   size_t *ret_n, struct herror *err)
+{
+        _cleanup_json_ json_t *root = NULL;
+        int r = json_read_file(dirfd, "manifest.json", OCI_DOCUMENT_MAX_SIZE, &root, err);
+        if (r < 0)
+                return herror_wrap(err, "docker-archive");
+        json_t *one = NULL;
+        _cleanup_free_ char *tag = NULL;
+        if (ref && (r = docker_select(root, ref, &one, &tag, err)) < 0)
+                return r;
+        if (!ref && (!json_is_array(root) || json_array_size(root) == 0))
+                return herror_set(err, EINVAL, "manifest.json: expected a non-empty array");
+        size_t n = one ? 1 : json_array_size(root);
+        if (n > OCI_MAX_LAYERS)
+                return herror_set(err, E2BIG, "manifest.json: more than %d images", OCI_MAX_LAYERS);
+        struct store_import *imps = calloc(n, sizeof *imps);
+        if (!imps)
+                return herror_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                json_t *item = one ? one : json_array_get(root, i);
+                if (!json_is_object(item)) {
+                        r = herror_set(err, EINVAL, "manifest.json: entry %zu is not an object", i);
+                        break;
+                }
+                r = docker_repo_tags(item, &imps[i].repo_tags, err);
+                if (r == 0)
+                        r = docker_import_item(s, dirfd, item, &imps[i], err);
+                if (r < 0 && n > 1)
+                        herror_wrap(err, "image %zu", i);
+        }
+        if (r < 0) {
+                store_imports_free(imps, n);
+                return r;
+        }
+        *ret = imps;
+        *ret_n = n;
+        return 0;
+}
+
+int store_import_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                         store_layout_fn layout_cb, void *userdata, enum store_archive_kind *ret_kind,
+                         struct store_import **ret, size_t *ret_n, struct herror *err)
+{
+        struct extracted x;
+        int r = lock_and_extract(s, archivefd, &x, err);
+        if (r < 0)
+                return r;
+        struct stat st;
+        enum store_archive_kind kind = fstatat(x.fd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0
+                                               ? STORE_ARCHIVE_DOCKER
+                                               : STORE_ARCHIVE_OCI;
+        if (kind == STORE_ARCHIVE_DOCKER)
+                r = import_extracted_docker(s, x.fd, ref, ret, ret_n, err);
+        else if (fstatat(x.fd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+                 fstatat(x.fd, "index.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                r = herror_set(err, EINVAL, "neither an oci-archive (no oci-layout, no index.json) nor a docker-archive "
+                                            "(no manifest.json)");
+        else {
+                struct store_import *imp = calloc(1, sizeof *imp);
+                r = imp ? store_import_oci(s, x.fd, ref, platform, NULL, imp, err) : herror_set(err, ENOMEM, "out of memory");
+                if (r == 0 && layout_cb)
+                        r = layout_cb(x.fd, imp, userdata, err);
+                if (r < 0)
+                        store_imports_free(imp, imp ? 1 : 0);
+                else {
+                        *ret = imp;
+                        *ret_n = 1;
+                }
+        }
+        extracted_done(&x);
+        store_unlock(s);
+        if (r == 0 && ret_kind)
+                *ret_kind = kind;
         return r;
 }

@@ -18,11 +18,16 @@
 #include "image/layout.h"
 #include "util/error.h"
 
+/* Called while a blob is copied into the store: bytes copied so far of total (the declared size). */
+typedef void (*store_progress_fn)(const struct digest *blob, uint64_t done, uint64_t total, void *userdata);
+
 struct image_store {
         int rootfd;         /* O_DIRECTORY fd of the root */
         int lockfd;         /* <root>/lock while held, else -1 */
         unsigned lock_depth;
         char *path;
+        store_progress_fn progress; /* NULL: none; set by the caller after store_open() */
+        void *progress_userdata;
 };
 
 #define IMAGE_STORE_INIT { .rootfd = -1, .lockfd = -1 }
@@ -40,6 +45,7 @@ struct store_import {
         char *ref_name;           /* that entry's org.opencontainers.image.ref.name, or NULL */
         bool platform_mismatch;   /* the image's config names another platform than was asked for */
         size_t n_layers;
+        char **repo_tags;         /* docker-archive: the image's RepoTags as written (NULL-terminated), or NULL */
 };
 
 int store_default_path(char **ret, struct herror *err);
@@ -92,6 +98,30 @@ void store_import_done(struct store_import *imp);
  * imported as above, then removed. */
 int store_import_oci_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
                              const char *name, struct store_import *ret, struct herror *err);
+enum store_archive_kind {
+        STORE_ARCHIVE_OCI,      /* oci-archive: a tar of an OCI layout */
+        STORE_ARCHIVE_DOCKER,   /* docker-archive: manifest.json at the top (FORMATS.md 2) */
+        _STORE_ARCHIVE_KIND_MAX,
+        _STORE_ARCHIVE_KIND_INVALID = -EINVAL,
+};
+
+/* For an oci-archive: called with the extracted layout (an O_DIRECTORY fd) once the image's blobs are
+ * stored and before the layout is removed, under the writers' lock, so that the caller can take what
+ * else the layout holds (signatures: image/ does not interpret them). A negative return fails the
+ * import with that error. */
+typedef int (*store_layout_fn)(int layoutfd, const struct store_import *imp, void *userdata, struct herror *err);
+
+/* Any archive, told apart by content after one extraction: a top-level manifest.json makes it a
+ * docker-archive (Docker >= 25 archives are also OCI layouts, but only manifest.json carries their
+ * RepoTags, and their OCI manifest is generated at save time anyway), else it must be an OCI layout.
+ * ref: as for store_import_oci_archive (one image) or store_import_docker_archive, except that NULL on a
+ * docker-archive imports every image it lists. No name is set here: the caller names the images (after
+ * it stored their signatures). *ret is an array of *ret_n imports, freed by store_imports_free(). */
+int store_import_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                         store_layout_fn layout_cb, void *userdata, enum store_archive_kind *ret_kind,
+                         struct store_import **ret, size_t *ret_n, struct herror *err);
+void store_imports_free(struct store_import *imps, size_t n);
+
 /* `docker save` output: manifest.json (FORMATS.md 2) picks the image: ref NULL (exactly one), "@N", or
  * one of its RepoTags. Paths in manifest.json must be relative without ".."; a symlink among them (older
  * docker and containers/image write layer.tar symlinks) is followed only inside the archive. The config

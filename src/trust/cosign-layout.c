@@ -1,4 +1,6 @@
 /* Signature artifacts in an OCI layout; see cosign-layout.h. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "image/layout.h"
@@ -127,5 +129,54 @@ int cosign_layout_find_signatures(int layoutfd, const char *manifest_digest, str
         }
         *ret = out.v;
         *ret_n = out.n;
+        return 0;
+}
+
+int cosign_signature_artifact(const char *manifest_digest, const struct sigstore_signature *sigs, size_t n,
+                              char **ret_manifest, char **ret_config, char **ret_tag, struct herror *err)
+{
+        struct digest md;
+        int r = digest_parse(manifest_digest, &md, err);
+        if (r < 0)
+                return r;
+        if (n > COSIGN_MAX_SIGNATURES)
+                return herror_set(err, E2BIG, "more than %d signatures", COSIGN_MAX_SIGNATURES);
+        _cleanup_json_ json_t *layers = json_array(), *diff_ids = json_array();
+        if (!layers || !diff_ids)
+                return herror_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                if (!sigs[i].signature_b64)
+                        continue;
+                struct digest pd;
+                char ds[DIGEST_STRING_MAX];
+                if ((r = digest_buffer(sigs[i].payload, sigs[i].payload_len, &pd, err)) < 0)
+                        return r;
+                digest_to_string(&pd, ds);
+                json_t *l = json_pack("{s:s,s:s,s:I,s:{s:s}}", "mediaType", SIGSTORE_PAYLOAD_MEDIA_TYPE, "digest", ds,
+                                      "size", (json_int_t) sigs[i].payload_len, "annotations", SIGSTORE_SIGNATURE_ANNOTATION,
+                                      sigs[i].signature_b64);
+                if (!l || json_array_append_new(layers, l) < 0 || json_array_append_new(diff_ids, json_string(ds)) < 0)
+                        return herror_set(err, ENOMEM, "out of memory");
+        }
+        /* The config cosign writes: empty platform, the payload digests as diff_ids. */
+        _cleanup_json_ json_t *config = json_pack("{s:s,s:s,s:{},s:{s:s,s:O}}", "architecture", "", "os", "", "config",
+                                                  "rootfs", "type", "layers", "diff_ids", diff_ids);
+        _cleanup_free_ char *ctext = config ? json_dumps(config, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (!ctext)
+                return herror_set(err, ENOMEM, "out of memory");
+        struct digest cd;
+        char cds[DIGEST_STRING_MAX];
+        if ((r = digest_buffer(ctext, strlen(ctext), &cd, err)) < 0)
+                return r;
+        _cleanup_json_ json_t *m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:O}", "schemaVersion", 2, "mediaType",
+                                             OCI_MEDIA_TYPE_MANIFEST, "config", "mediaType", OCI_MEDIA_TYPE_CONFIG, "digest",
+                                             digest_to_string(&cd, cds), "size", (json_int_t) strlen(ctext), "layers", layers);
+        _cleanup_free_ char *mtext = m ? json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        _cleanup_free_ char *tag = NULL;
+        if (!mtext || asprintf(&tag, "sha256-%s.sig", md.hex) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        *ret_manifest = TAKE_PTR(mtext);
+        *ret_config = TAKE_PTR(ctext);
+        *ret_tag = TAKE_PTR(tag);
         return 0;
 }

@@ -20,3 +20,11 @@
  * Free with sigstore_signatures_free(*ret, *ret_n). */
 int cosign_layout_find_signatures(int layoutfd, const char *manifest_digest, struct sigstore_signature **ret,
                                   size_t *ret_n, struct herror *err);
+
+/* The other direction, for `hutch save`: the signature artifact cosign and skopeo would attach, so that
+ * a layout written with it carries the signatures (index.json entry ref.name = the returned tag,
+ * "sha256-<hex>.sig"). ret_manifest and ret_config are the exact bytes of the artifact's manifest and
+ * config blobs (the payloads are blobs too: the caller writes sigs[i].payload as well). Signatures
+ * without a signature_b64 are skipped. All three strings are malloc'd. */
+int cosign_signature_artifact(const char *manifest_digest, const struct sigstore_signature *sigs, size_t n,
+                              char **ret_manifest, char **ret_config, char **ret_tag, struct herror *err);

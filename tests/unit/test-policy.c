@@ -206,6 +206,35 @@ static void layout_signatures(void **state)
         vimage_done(&evil);
 }
 
+/* hutch save writes the artifact back: from the kept signature, the same bytes skopeo stored. */
+static void signature_artifact_roundtrip(void **state)
+{
+        struct vimage v2 = { 0 };
+        load_image("v2", &v2);
+        _cleanup_free_ char *manifest = NULL, *config = NULL, *tag = NULL;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (cosign_signature_artifact(v2.digest, v2.sigs, v2.n_sigs, &manifest, &config, &tag, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_string_equal(tag, SIG_TAG);
+        struct digest md;
+        char ds[DIGEST_STRING_MAX];
+        assert_int_equal(digest_buffer(manifest, strlen(manifest), &md, NULL), 0);
+        assert_string_equal(digest_to_string(&md, ds),
+                            "sha256:496858a8271d21406c266791d27727445d4c754cbb5b693a86fe19fdd77ee16c");
+        size_t clen;
+        _cleanup_free_ char *want = vector_file("oci/tiny-signed/blobs/sha256/"
+                                                "2cb328f0ceb17c2e2c4800e8ad33b7be8cea4e7594f2b32cc242aeb343e620c7", &clen);
+        assert_int_equal(strlen(config), clen);
+        assert_memory_equal(config, want, clen);
+        /* a digest that is not one is refused; a signature without its base64 is left out */
+        _cleanup_free_ char *m2 = NULL, *c2 = NULL, *t2 = NULL;
+        assert_int_equal(cosign_signature_artifact("sha256:../x", v2.sigs, 1, &m2, &c2, &t2, NULL), -EINVAL);
+        struct sigstore_signature none = { .payload = v2.sigs[0].payload, .payload_len = v2.sigs[0].payload_len };
+        assert_int_equal(cosign_signature_artifact(v2.digest, &none, 1, &m2, &c2, &t2, NULL), 0);
+        assert_null(strstr(m2, "simplesigning"));
+        vimage_done(&v2);
+}
+
 static void readme_verdicts(void **state)
 {
         _cleanup_free_ char *key_id = vector_key_id();
@@ -1043,6 +1072,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(layout_signatures),
+                cmocka_unit_test(signature_artifact_roundtrip),
                 cmocka_unit_test(readme_verdicts),
                 cmocka_unit_test(registry_example_name),
                 cmocka_unit_test(identities),

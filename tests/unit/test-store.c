@@ -10,6 +10,8 @@
 
 #include "image/config.h"
 #include "image/rootfs.h"
+#include "image/save.h"
+#include "image/store-gc.h"
 #include "image/store.h"
 #include "image/store-sigs.h"
 #include "image-helpers.h"
@@ -687,6 +689,228 @@ static void keeps_signatures(void **state)
         store_signatures_free(got, n);
 }
 
+
+struct cb_seen {
+        int calls;
+        bool had_index;
+        int fail_with;
+};
+
+static int layout_seen(int layoutfd, const struct store_import *imp, void *userdata, struct herror *err)
+{
+        struct cb_seen *seen = userdata;
+        struct stat st;
+        seen->calls++;
+        seen->had_index = fstatat(layoutfd, "index.json", &st, 0) == 0 && imp->n_layers == 2;
+        return seen->fail_with ? herror_set(err, seen->fail_with, "callback refused") : 0;
+}
+
+static void imports_any_archive(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec layers[] = { { base_layer, ELEMENTSOF(base_layer), TH_GZIP },
+                                             { top_layer, ELEMENTSOF(top_layer), TH_NONE } };
+        struct digest md;
+        make_layout(f, layers, 2, "v1", false, &md);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        struct store_import *imps = NULL;
+        size_t n = 0;
+        enum store_archive_kind kind = _STORE_ARCHIVE_KIND_INVALID;
+        struct cb_seen seen = { 0 };
+        /* an oci-archive: one image, the callback sees the extracted layout before it goes */
+        int fd = open_archive(f, f->layout_path, "-cz");
+        if (store_import_archive(&f->s, fd, NULL, NULL, layout_seen, &seen, &kind, &imps, &n, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        close(fd);
+        assert_int_equal(kind, STORE_ARCHIVE_OCI);
+        assert_int_equal(n, 1);
+        assert_true(digest_equal(&imps[0].manifest, &md));
+        assert_int_equal(seen.calls, 1);
+        assert_true(seen.had_index);
+        store_imports_free(imps, n);
+        struct digest got;
+        assert_int_equal(store_ref_get(&f->s, "v1", &got, NULL), -ENOENT); /* names are the caller's */
+        assert_tmp_empty(f);
+        /* a failing callback fails the import, and still cleans up */
+        seen = (struct cb_seen) { .fail_with = EBADMSG };
+        fd = open_archive(f, f->layout_path, "-c");
+        assert_int_equal(store_import_archive(&f->s, fd, NULL, NULL, layout_seen, &seen, &kind, &imps, &n, &err), -EBADMSG);
+        close(fd);
+        assert_tmp_empty(f);
+
+        /* a docker-archive with two images: both imported, each with its RepoTags */
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/docker", f->base);
+        make_docker_dir(f, dir, NULL, false);
+        th_write_file(dir, "manifest.json",
+                      "[{\"Config\":\"config.json\",\"RepoTags\":[\"a:1\",\"b:2\"],\"Layers\":[\"legacy/layer.tar\",\"top.tar.gz\"]},"
+                      "{\"Config\":\"config.json\",\"RepoTags\":null,\"Layers\":[\"legacy/layer.tar\",\"top.tar.gz\"]}]");
+        seen = (struct cb_seen) { 0 };
+        fd = open_archive(f, dir, "-c");
+        herror_clear(&err);
+        if (store_import_archive(&f->s, fd, NULL, NULL, layout_seen, &seen, &kind, &imps, &n, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        close(fd);
+        assert_int_equal(kind, STORE_ARCHIVE_DOCKER);
+        assert_int_equal(seen.calls, 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(imps[0].repo_tags[0], "a:1");
+        assert_string_equal(imps[0].repo_tags[1], "b:2");
+        assert_null(imps[0].repo_tags[2]);
+        assert_null(imps[1].repo_tags);
+        assert_true(digest_equal(&imps[0].manifest, &imps[1].manifest));
+        store_imports_free(imps, n);
+        /* one picked by RepoTag */
+        fd = open_archive(f, dir, "-c");
+        assert_int_equal(store_import_archive(&f->s, fd, "b:2", NULL, NULL, NULL, &kind, &imps, &n, &err), 0);
+        close(fd);
+        assert_int_equal(n, 1);
+        store_imports_free(imps, n);
+        /* neither kind */
+        char junk[1024];
+        snprintf(junk, sizeof junk, "%s/junk", f->base);
+        assert_int_equal(mkdir(junk, 0755), 0);
+        th_write_file(junk, "hello", "x");
+        fd = open_archive(f, junk, "-c");
+        assert_int_equal(store_import_archive(&f->s, fd, NULL, NULL, NULL, NULL, &kind, &imps, &n, &err), -EINVAL);
+        assert_non_null(strstr(herror_msg(&err), "docker-archive"));
+        close(fd);
+        assert_tmp_empty(f);
+}
+
+static bool blob_exists(struct fx *f, const struct digest *d)
+{
+        return store_has_blob(&f->s, d);
+}
+
+static void prunes_what_no_name_needs(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec one[] = { { base_layer, ELEMENTSOF(base_layer), TH_NONE } };
+        const struct layer_spec two[] = { { top_layer, ELEMENTSOF(top_layer), TH_GZIP } };
+        struct digest keep, drop;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        make_layout(f, one, 1, "keep", false, &keep);
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, "keep", NULL, "keep", NULL, &err), 0);
+        make_layout(f, two, 1, "drop", false, &drop);
+        struct store_import imp;
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, "drop", NULL, NULL, &imp, &err), 0);
+        struct digest drop_layer = { 0 }, keep_layer = { 0 };
+        struct oci_manifest m = { 0 };
+        struct oci_config c = { 0 };
+        assert_int_equal(store_read_image(&f->s, &drop, &m, &c, NULL), 0);
+        drop_layer = m.layers[0].digest;
+        oci_manifest_done(&m), oci_config_done(&c);
+        assert_int_equal(store_read_image(&f->s, &keep, &m, &c, NULL), 0);
+        keep_layer = m.layers[0].digest;
+        oci_manifest_done(&m), oci_config_done(&c);
+        store_import_done(&imp);
+        struct store_signature ks = { .payload = (char *) "{\"k\":1}", .payload_len = 7, .signature_b64 = (char *) "aw==" };
+        struct store_signature ds_ = { .payload = (char *) "{\"d\":1}", .payload_len = 7, .signature_b64 = (char *) "ZA==" };
+        assert_int_equal(store_sigs_add(&f->s, &keep, &ks, 1, NULL), 0);
+        assert_int_equal(store_sigs_add(&f->s, &drop, &ds_, 1, NULL), 0);
+        struct digest kp, dp;
+        assert_int_equal(digest_buffer(ks.payload, 7, &kp, NULL), 0);
+        assert_int_equal(digest_buffer(ds_.payload, 7, &dp, NULL), 0);
+        int rfd;
+        assert_int_equal(rootfs_ensure(&f->s, &drop, NULL, &rfd, NULL, NULL), 0);
+        close(rfd);
+        char p[1024];
+        snprintf(p, sizeof p, "%s/blobs/sha256/.tmp-%s-0badf00d", f->store_path, drop.hex);
+        assert_int_equal(close(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)), 0);
+        snprintf(p, sizeof p, "%s/rootfs/%s.tmp-deadbeef", f->store_path, keep.hex);
+        assert_int_equal(mkdir(p, 0700), 0);
+
+        struct store_prune_stats st;
+        assert_int_equal(store_prune(&f->s, true, &st, &err), 0);
+        assert_int_equal(st.blobs_removed, 4); /* drop's manifest, config, layer, signature payload */
+        assert_int_equal(st.rootfs_removed, 1);
+        assert_int_equal(st.sigs_removed, 1);
+        assert_int_equal(st.leftovers_removed, 2);
+        assert_true(blob_exists(f, &drop) && blob_exists(f, &dp)); /* a dry run removes nothing */
+
+        if (store_prune(&f->s, false, &st, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_int_equal(st.blobs_removed, 4);
+        assert_false(blob_exists(f, &drop) || blob_exists(f, &drop_layer) || blob_exists(f, &dp));
+        assert_true(blob_exists(f, &keep) && blob_exists(f, &keep_layer) && blob_exists(f, &kp));
+        snprintf(p, sizeof p, "%s/blobs/sha256", f->store_path);
+        assert_int_equal(count_entries(p, ".tmp-"), 0);
+        snprintf(p, sizeof p, "%s/rootfs", f->store_path);
+        assert_int_equal(count_entries(p, ""), 2); /* . and .. */
+        struct store_signature *sigs = NULL;
+        size_t n = 0;
+        assert_int_equal(store_sigs_list(&f->s, &keep, &sigs, &n, NULL), 0);
+        assert_int_equal(n, 1);
+        store_signatures_free(sigs, n);
+        assert_int_equal(store_sigs_list(&f->s, &drop, &sigs, &n, NULL), 0);
+        assert_int_equal(n, 0);
+        store_signatures_free(sigs, n);
+        /* nothing more to do */
+        assert_int_equal(store_prune(&f->s, false, &st, NULL), 0);
+        assert_int_equal(st.blobs_removed + st.rootfs_removed + st.sigs_removed + st.leftovers_removed, 0);
+        /* a named image that cannot be read stops the prune before anything goes */
+        assert_int_equal(store_ref_set(&f->s, "broken", &drop, NULL), 0);
+        assert_true(store_prune(&f->s, false, &st, &err) < 0);
+        assert_true(blob_exists(f, &keep));
+        assert_int_equal(f->s.lock_depth, 0);
+}
+
+static void saves_archives(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec layers[] = { { base_layer, ELEMENTSOF(base_layer), TH_GZIP },
+                                             { top_layer, ELEMENTSOF(top_layer), TH_NONE } };
+        struct digest md;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        make_layout(f, layers, 2, "v1", false, &md);
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, "v1", NULL, "v1", NULL, &err), 0);
+        /* an extra artifact manifest whose "layers" are not image layers, saved beside the image */
+        static const char cfg[] = "{}";
+        struct digest cd;
+        assert_int_equal(digest_buffer(cfg, 2, &cd, NULL), 0);
+        char extra_manifest[512], cs[DIGEST_STRING_MAX];
+        snprintf(extra_manifest, sizeof extra_manifest,
+                 "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x/y\",\"digest\":\"%s\",\"size\":2},\"layers\":[]}",
+                 digest_to_string(&cd, cs));
+        struct save_blob extra[] = { { cfg, 2 }, { extra_manifest, strlen(extra_manifest) } };
+        struct save_entry entries[2] = { { .manifest = md, .ref_name = "example.com/x:1" }, { .ref_name = "art" } };
+        assert_int_equal(digest_buffer(extra_manifest, strlen(extra_manifest), &entries[1].manifest, NULL), 0);
+        int out = th_memfd();
+        if (store_save_oci_archive(&f->s, entries, 2, extra, 2, out, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        /* read back into another store: same manifest digest, and the artifact is in the layout */
+        assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+        struct image_store s2 = IMAGE_STORE_INIT;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/store2", f->base);
+        assert_int_equal(store_open(p, &s2, NULL), 0);
+        struct store_import imp;
+        if (store_import_oci_archive(&s2, out, "example.com/x:1", NULL, NULL, &imp, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_true(digest_equal(&imp.manifest, &md));
+        store_import_done(&imp);
+        assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+        assert_int_equal(store_import_oci_archive(&s2, out, "art", NULL, NULL, &imp, &err), -EOPNOTSUPP); /* not runnable */
+        store_close(&s2);
+        close(out);
+        /* a blob changed on disk is not exported */
+        struct oci_manifest m = { 0 };
+        struct oci_config c = { 0 };
+        assert_int_equal(store_read_image(&f->s, &md, &m, &c, NULL), 0);
+        snprintf(p, sizeof p, "%s/blobs/sha256/%s", f->store_path, m.layers[1].digest.hex);
+        oci_manifest_done(&m), oci_config_done(&c);
+        assert_int_equal(chmod(p, 0600), 0);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        assert_int_equal(pwrite(fd, "X", 1, 600), 1);
+        close(fd);
+        out = th_memfd();
+        herror_clear(&err);
+        assert_int_equal(store_save_oci_archive(&f->s, entries, 1, NULL, 0, out, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "does not match its digest"));
+        close(out);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -705,6 +929,9 @@ int main(void)
                 T(imports_docker_archives),
                 T(refuses_hostile_docker_archives),
                 T(keeps_signatures),
+                T(imports_any_archive),
+                T(prunes_what_no_name_needs),
+                T(saves_archives),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

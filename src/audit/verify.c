@@ -1,0 +1,176 @@
+/* hutch audit verify's engine: walk the series of files line by line in constant memory and stop at the
+ * first record that does not follow from the one before it. Each finding names the file and line and
+ * says which kind of tampering it points to. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audit/audit-internal.h"
+
+struct walk {
+        const struct audit_keys *keys;
+        struct audit_verify_result *res;
+        const char *path;
+        uint64_t lineno;
+        bool started;
+        uint64_t seq;                        /* of the previous record */
+        char hash[AUDIT_HASH_HEX + 1];       /* of the previous line */
+        char prev_where[4200];               /* "FILE:LINE" of the previous record */
+};
+
+static int bad(struct walk *w, struct herror *err, const char *fmt, ...) _printf_(3, 4);
+static int bad(struct walk *w, struct herror *err, const char *fmt, ...)
+{
+        char why[8192];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof why, fmt, ap);
+        va_end(ap);
+        return herror_set(err, EBADMSG, "%s:%llu: %s", w->path, (unsigned long long) w->lineno, why);
+}
+
+static int check_seq(struct walk *w, int64_t seq, struct herror *err)
+{
+        if (!w->started) {
+                if (seq != 1)
+                        return bad(w, err, "the log starts at seq %lld: records 1 to %lld are missing (removed from the "
+                                   "start, or older rotated files were not given)", (long long) seq, (long long) seq - 1);
+                return 0;
+        }
+        if ((uint64_t) seq == w->seq + 1)
+                return 0;
+        if ((uint64_t) seq > w->seq + 1)
+                return bad(w, err, "seq %lld follows seq %llu (%s): %llu record(s) missing before this one",
+                           (long long) seq, (unsigned long long) w->seq, w->prev_where,
+                           (unsigned long long) ((uint64_t) seq - w->seq - 1));
+        return bad(w, err, "seq %lld follows seq %llu (%s): records reordered, repeated or spliced from another log",
+                   (long long) seq, (unsigned long long) w->seq, w->prev_where);
+}
+
+static int check_prev(struct walk *w, const char *prev, struct herror *err)
+{
+        const char *want = w->started ? w->hash : audit_zero_hash;
+        if (streq(prev, want))
+                return 0;
+        if (!w->started)
+                return bad(w, err, "the first record's prev is not all zeros: the start of the log is missing");
+        return bad(w, err, "prev is not the sha256 of the record before it (%s): that record was changed, or this one "
+                   "was taken from another log", w->prev_where);
+}
+
+static int check_seal(struct walk *w, const char *line, size_t len, struct herror *err)
+{
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        int r = audit_check_seal(w->keys, line, len, &e);
+        if (r == 2)
+                w->res->unsigned_records++;
+        if (r == 0 && (w->keys->hmac_key || w->keys->sign_key))
+                return bad(w, err, "carries no %s, but a key was given: the record was added or rewritten without the key",
+                           w->keys->hmac_key ? "HMAC" : "signature");
+        if (r < 0)
+                return bad(w, err, "%s", herror_msg(&e));
+        return 0;
+}
+
+static int check_line(struct walk *w, const char *line, size_t len, struct herror *err)
+{
+        if (len > AUDIT_RECORD_MAX)
+                return bad(w, err, "longer than %u bytes: not a record", AUDIT_RECORD_MAX);
+        json_error_t je;
+        _cleanup_json_ json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(o))
+                return bad(w, err, "not a JSON record (%s): the line was changed or cut", o ? "not an object" : je.text);
+        json_t *v = json_object_get(o, "v"), *seq = json_object_get(o, "seq"), *prev = json_object_get(o, "prev");
+        if (!json_is_integer(v) || json_integer_value(v) != AUDIT_SCHEMA_VERSION)
+                return bad(w, err, "schema version is not %d", AUDIT_SCHEMA_VERSION);
+        if (!json_is_integer(seq) || json_integer_value(seq) < 1 || !json_is_string(prev))
+                return bad(w, err, "no seq or prev: not a chained record");
+        int r = check_seq(w, json_integer_value(seq), err);
+        if (r == 0)
+                r = check_prev(w, json_string_value(prev), err);
+        if (r == 0)
+                r = check_seal(w, line, len, err);
+        if (r < 0)
+                return r;
+        if (!w->started)
+                w->res->first_seq = (uint64_t) json_integer_value(seq);
+        w->started = true;
+        w->seq = (uint64_t) json_integer_value(seq);
+        audit_sha256_hex(line, len, w->hash);
+        snprintf(w->prev_where, sizeof w->prev_where, "%s:%llu", w->path, (unsigned long long) w->lineno);
+        w->res->records++;
+        return 0;
+}
+
+static int walk_file(struct walk *w, const char *path, struct herror *err)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return herror_sys(err, errno, "%s", path);
+        w->path = path;
+        w->lineno = 0;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, f)) > 0) {
+                w->lineno++;
+                if (line[n - 1] != '\n')
+                        return bad(w, err, "the last record is cut off (no newline): the file was truncated or a write "
+                                   "did not finish");
+                int r = check_line(w, line, (size_t) n - 1, err);
+                if (r < 0)
+                        return r;
+        }
+        if (ferror(f))
+                return herror_sys(err, errno ? errno : EIO, "%s: read", path);
+        w->res->files++;
+        return 0;
+}
+
+int audit_verify(const char *const *paths, size_t n_paths, const struct audit_verify_opts *o,
+                 struct audit_verify_result *ret, struct herror *err)
+{
+        struct audit_keys keys;
+        int r = audit_keys_load(&keys, o ? o->hmac_key_path : NULL, o ? o->pubkey_path : NULL, true, err);
+        if (r < 0)
+                return r;
+        struct audit_verify_result res = { 0 };
+        struct walk w = { .keys = &keys, .res = &res };
+        for (size_t i = 0; i < n_paths && r == 0; i++)
+                r = walk_file(&w, paths[i], err);
+        res.last_seq = w.seq;
+        memcpy(res.last_hash, w.started ? w.hash : audit_zero_hash, sizeof res.last_hash);
+        res.macs_checked = r == 0 && (keys.hmac_key || keys.sign_key) && res.records > 0;
+        audit_keys_done(&keys);
+        *ret = res;
+        return r;
+}
+
+int audit_log_series(const char *path, char ***ret_paths, size_t *ret_n, struct herror *err)
+{
+        size_t n = 0;
+        struct stat st;
+        for (;; n++) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s.%zu", path, n + 1) < 0)
+                        return herror_set(err, ENOMEM, "out of memory");
+                if (stat(p, &st) < 0)
+                        break;
+        }
+        char **v = calloc(n + 2, sizeof *v);
+        if (!v)
+                return herror_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                if (asprintf(&v[i], "%s.%zu", path, n - i) < 0) {
+                        v[i] = NULL;
+                        strv_free(v);
+                        return herror_set(err, ENOMEM, "out of memory");
+                }
+        if (!(v[n] = strdup(path))) {
+                strv_free(v);
+                return herror_set(err, ENOMEM, "out of memory");
+        }
+        *ret_paths = v;
+        *ret_n = n + 1;
+        return 0;
+}

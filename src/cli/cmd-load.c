@@ -1,0 +1,376 @@
+/* hutch load: import an image from an OCI image layout directory, an oci-archive (tar, tar.gz, tar.zst)
+ * or a docker-archive (`docker save` / `podman save`) into the store, verifying every blob, keeping
+ * the cosign signatures an OCI layout carries for it, and naming it by its normalised reference. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/image-common.h"
+#include "image/store-sigs.h"
+#include "trust/cosign-layout.h"
+#include "trust/reference.h"
+#include "util/log.h"
+
+/* Blobs smaller than this are copied without a progress line. */
+#define PROGRESS_MIN_SIZE (4u << 20)
+#define PROGRESS_INTERVAL_NS 100000000ull
+
+struct load {
+        struct image_store store;
+        const char *path;
+        bool quiet;
+        bool tty;              /* stderr is a terminal: draw the progress line */
+        bool line_drawn;       /* a progress line is on the screen */
+        uint64_t last_draw_ns;
+        /* per image, from keep_signatures() */
+        size_t sigs_kept;
+        size_t sigs_without_signature;
+};
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+static void progress_clear(struct load *l)
+{
+        if (l->line_drawn) {
+                fputs("\r\033[K", stderr);
+                fflush(stderr);
+                l->line_drawn = false;
+        }
+}
+
+/* One line, rewritten in place: "Copying blob 1a2b3c4d5e6f  12.3 MB / 104 MB  11%". */
+static void progress(const struct digest *blob, uint64_t done, uint64_t total, void *userdata)
+{
+        struct load *l = userdata;
+        if (total < PROGRESS_MIN_SIZE)
+                return;
+        uint64_t t = now_ns();
+        if (done < total && l->line_drawn && t - l->last_draw_ns < PROGRESS_INTERVAL_NS)
+                return;
+        l->last_draw_ns = t;
+        char a[16], b[16];
+        fprintf(stderr, "\r\033[KCopying blob %.12s  %s / %s  %3u%%", blob->hex, image_cli_format_size(done, a, sizeof a),
+                image_cli_format_size(total, b, sizeof b), (unsigned) (total ? done * 100 / total : 100));
+        fflush(stderr);
+        l->line_drawn = true;
+}
+
+/* store_layout_fn: the cosign signatures the layout holds for the imported manifest, kept beside it.
+ * Artifacts that cannot be read fail the load (cosign-layout.h); a layer without a signature
+ * annotation is no signature at all and is skipped. */
+static int keep_signatures(int layoutfd, const struct store_import *imp, void *userdata, struct herror *err)
+{
+        struct load *l = userdata;
+        char ds[DIGEST_STRING_MAX];
+        struct sigstore_signature *found = NULL;
+        size_t n = 0;
+        l->sigs_kept = l->sigs_without_signature = 0;
+        int r = cosign_layout_find_signatures(layoutfd, digest_to_string(&imp->manifest, ds), &found, &n, err);
+        if (r < 0)
+                return herror_wrap(err, "signatures for %s", ds);
+        struct store_signature *keep = calloc(n ? n : 1, sizeof *keep);
+        if (!keep) {
+                sigstore_signatures_free(found, n);
+                return herror_set(err, ENOMEM, "out of memory");
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!found[i].signature_b64) {
+                        l->sigs_without_signature++;
+                        continue;
+                }
+                /* Borrowed: same fields, the store copies what it keeps. */
+                keep[k++] = (struct store_signature) { .payload = found[i].payload,
+                                                       .payload_len = found[i].payload_len,
+                                                       .signature_b64 = found[i].signature_b64,
+                                                       .origin = found[i].origin };
+        }
+        if (k)
+                r = store_sigs_add(&l->store, &imp->manifest, keep, k, err);
+        free(keep);
+        sigstore_signatures_free(found, n);
+        if (r < 0)
+                return r;
+        l->sigs_kept = k;
+        return 0;
+}
+
+/* The names one imported image gets (normalised, NULL-terminated, possibly empty). */
+static int names_for(struct load *l, const struct store_import *imp, enum store_archive_kind kind, const char *name_opt,
+                     char ***ret, struct herror *err)
+{
+        _cleanup_strv_ char **names = NULL;
+        size_t n = 0, max = imp->repo_tags ? 0 : 1;
+        for (char **t = imp->repo_tags; t && *t; t++)
+                max++;
+        if (!(names = calloc(max + 2, sizeof *names)))
+                return herror_set(err, ENOMEM, "out of memory");
+        char ds[DIGEST_STRING_MAX];
+        digest_to_string(&imp->manifest, ds);
+        if (name_opt) {
+                if (!(names[n++] = strdup(name_opt)))
+                        return herror_set(err, ENOMEM, "out of memory");
+        } else if (kind == STORE_ARCHIVE_DOCKER) {
+                for (char **t = imp->repo_tags; t && *t; t++) {
+                        _cleanup_herror_ struct herror why = HERROR_INIT;
+                        char *full = NULL;
+                        if (image_cli_normalise_name(*t, &full, &why) < 0) {
+                                char q[84];
+                                log_warn("%s: RepoTag \"%s\" is not a valid name, ignored: %s", l->path, trust_quote(*t, q),
+                                         herror_msg(&why));
+                                continue;
+                        }
+                        names[n++] = full;
+                }
+                if (n == 0)
+                        log_warn("%s: image %s has no RepoTags: stored by digest only; name it with 'hutch tag %s NAME' "
+                                 "(or load it with --name) before 'hutch run' can use it",
+                                 l->path, ds, ds);
+        } else if (image_cli_is_registry_name(imp->ref_name)) {
+                int r = image_cli_normalise_name(imp->ref_name, &names[n], err);
+                if (r < 0)
+                        return r;
+                n++;
+        } else {
+                char q[84];
+                if (imp->ref_name)
+                        log_warn("%s: the image's ref.name \"%s\" is a tag, not a name: stored by digest only; name it "
+                                 "with 'hutch tag %s NAME' (or load it with --name) before 'hutch run' can use it",
+                                 l->path, trust_quote(imp->ref_name, q), ds);
+                else
+                        log_warn("%s: the image has no name: stored by digest only; name it with 'hutch tag %s NAME' "
+                                 "(or load it with --name) before 'hutch run' can use it",
+                                 l->path, ds);
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+static int load_usage(void)
+{
+        printf("Usage: hutch load [OPTIONS] PATH[:REF]\n\n"
+               "Import an image into the store from an OCI image layout directory, an oci-archive\n"
+               "(tar, tar.gz or tar.zst of a layout) or a docker-archive ('docker save', 'podman save').\n"
+               "Every blob is checked against its digest and size; cosign signatures found in an OCI\n"
+               "layout for the image are kept beside it. REF picks a layout entry (its ref.name, or @N)\n"
+               "or a docker-archive RepoTag; without it a layout must hold one image, and every image\n"
+               "of a docker-archive is loaded. When PATH as given does not exist, it is split at the\n"
+               "last ':' that leaves an existing PATH.\n\n"
+               "Names are stored normalised (alpine -> docker.io/library/alpine:latest): --name, else the\n"
+               "layout entry's ref.name when it is a full name with a registry, else the docker-archive's\n"
+               "RepoTags. An image without a name is stored by digest only (see 'hutch tag').\n\n"
+               "Options:\n"
+               "  --name REF               store the image under this name\n"
+               "  --platform OS/ARCH[/VAR] pick this platform from a multi-platform image (default: the host)\n"
+               "  --storage DIR            the image store (default: $HUTCH_STORAGE, else the user's store)\n"
+               "  -q, --quiet              no progress line and no summary on stderr\n"
+               "  -h, --help               show this help\n\n"
+               "Prints 'Loaded image: NAME' for each name given (or 'Loaded image: sha256:DIGEST' for an image\n"
+               "without a name), then 'Manifest digest: sha256:DIGEST' for each image.\n");
+        return 0;
+}
+
+int cmd_load(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "name", required_argument, NULL, 'n' },
+                { "platform", required_argument, NULL, 'p' },
+                { "storage", required_argument, NULL, 's' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *name_arg = NULL, *storage = NULL;
+        struct oci_platform platform;
+        bool have_platform = false;
+        struct load l = { .store = IMAGE_STORE_INIT };
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int c;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'n':
+                        name_arg = optarg;
+                        break;
+                case 'p':
+                        if (oci_platform_parse(optarg, &platform, &err) < 0)
+                                return cli_usage_error("hutch load", "--platform: %s", herror_msg(&err));
+                        have_platform = true;
+                        break;
+                case 's':
+                        storage = optarg;
+                        break;
+                case 'q':
+                        l.quiet = true;
+                        break;
+                case 'h':
+                        return load_usage();
+                default:
+                        return cli_bad_option("hutch load", argc, argv);
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage_error("hutch load", "needs exactly one PATH[:REF]");
+        _cleanup_free_ char *name = NULL;
+        if (name_arg && image_cli_normalise_name(name_arg, &name, &err) < 0)
+                return cli_usage_error("hutch load", "--name: %s", herror_msg(&err));
+
+        /* PATH[:REF]: the whole argument when it exists, else split at the last ':'. */
+        _cleanup_free_ char *path = strdup(argv[optind]);
+        if (!path)
+                return cli_fail(&(struct herror) { ENOMEM, (char *) "out of memory" });
+        char *ref = NULL;
+        struct stat st;
+        if (stat(path, &st) < 0) {
+                /* From the last ':' backwards, the first split whose PATH exists: a docker-archive's
+                 * RepoTag has a ':' of its own (FILE:busybox:latest). */
+                for (char *colon = strrchr(path, ':'); colon && colon != path;) {
+                        *colon = 0;
+                        if (stat(path, &st) == 0) {
+                                ref = colon[1] ? colon + 1 : NULL;
+                                break;
+                        }
+                        char *prev = colon;
+                        *colon = ':';
+                        colon = NULL;
+                        for (char *p = prev - 1; p > path; p--)
+                                if (*p == ':') {
+                                        colon = p;
+                                        break;
+                                }
+                }
+        }
+        l.path = path;
+        /* The path the user chose is theirs to name; what is inside it is untrusted and read only
+         * through the layout reader and the archive extractor. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                herror_sys(&err, errno, "%s", path);
+                return cli_fail(&err);
+        }
+        if (fstat(fd, &st) < 0) {
+                herror_sys(&err, errno, "%s: stat", path);
+                return cli_fail(&err);
+        }
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+                herror_set(&err, EINVAL, "%s: neither a directory (OCI layout) nor a regular file (archive)", path);
+                return cli_fail(&err);
+        }
+        if (S_ISREG(st.st_mode)) {
+                int flags = fcntl(fd, F_GETFL);
+                if (flags >= 0)
+                        (void) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        }
+
+        if (image_cli_open_store(storage, &l.store, &err) < 0)
+                return cli_fail(&err);
+        l.tty = !l.quiet && isatty(STDERR_FILENO);
+        if (l.tty) {
+                l.store.progress = progress;
+                l.store.progress_userdata = &l;
+        }
+
+        struct store_import *imps = NULL;
+        size_t n = 0;
+        enum store_archive_kind kind = STORE_ARCHIVE_OCI;
+        const struct oci_platform *want = have_platform ? &platform : NULL;
+        int r = store_lock(&l.store, &err);
+        if (r == 0 && S_ISDIR(st.st_mode)) {
+                struct stat s2;
+                if (fstatat(fd, "oci-layout", &s2, AT_SYMLINK_NOFOLLOW) < 0 &&
+                    fstatat(fd, "manifest.json", &s2, AT_SYMLINK_NOFOLLOW) == 0)
+                        r = herror_set(&err, EOPNOTSUPP,
+                                       "a docker-archive must be loaded as the tar file 'docker save' wrote, not unpacked");
+                else if (!(imps = calloc(1, sizeof *imps)))
+                        r = herror_set(&err, ENOMEM, "out of memory");
+                else if ((r = store_import_oci(&l.store, fd, ref, want, NULL, imps, &err)) == 0) {
+                        n = 1;
+                        r = keep_signatures(fd, imps, &l, &err);
+                }
+        } else if (r == 0)
+                r = store_import_archive(&l.store, fd, ref, want, keep_signatures, &l, &kind, &imps, &n, &err);
+        progress_clear(&l);
+        if (r == 0 && name && n != 1)
+                r = herror_set(&err, EINVAL, "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
+
+        /* Names last: a name never points at an image whose blobs or signatures are not all stored. */
+        _cleanup_strv_ char **printed = NULL;
+        size_t n_printed = 0;
+        if (r == 0 && !(printed = calloc(1, sizeof *printed)))
+                r = herror_set(&err, ENOMEM, "out of memory");
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                _cleanup_strv_ char **names = NULL;
+                bool named_elsewhere = false; /* the same image listed again with RepoTags */
+                for (size_t j = 0; !name && !imps[i].repo_tags && j < n; j++)
+                        named_elsewhere |= j != i && imps[j].repo_tags && digest_equal(&imps[j].manifest, &imps[i].manifest);
+                if (named_elsewhere)
+                        continue;
+                r = names_for(&l, &imps[i], kind, name, &names, &err);
+                for (size_t k = 0; r == 0 && names[k]; k++) {
+                        r = store_ref_set(&l.store, names[k], &imps[i].manifest, &err);
+                        char *line = NULL;
+                        if (r == 0 && asprintf(&line, "Loaded image: %s", names[k]) < 0)
+                                r = herror_set(&err, ENOMEM, "out of memory");
+                        char **grown = r == 0 ? realloc(printed, (n_printed + 2) * sizeof *printed) : NULL;
+                        if (r == 0 && !grown) {
+                                free(line);
+                                r = herror_set(&err, ENOMEM, "out of memory");
+                        } else if (r == 0) {
+                                printed = grown;
+                                printed[n_printed++] = line;
+                                printed[n_printed] = NULL;
+                        }
+                }
+                if (r == 0 && !names[0]) {
+                        char ds[DIGEST_STRING_MAX], *line = NULL;
+                        char **grown = realloc(printed, (n_printed + 2) * sizeof *printed);
+                        if (!grown || asprintf(&line, "Loaded image: %s", digest_to_string(&imps[i].manifest, ds)) < 0) {
+                                if (grown)
+                                        printed = grown;
+                                r = herror_set(&err, ENOMEM, "out of memory");
+                        } else {
+                                printed = grown;
+                                printed[n_printed++] = line;
+                                printed[n_printed] = NULL;
+                        }
+                }
+                if (r == 0 && imps[i].platform_mismatch)
+                        log_warn("%s: image %s is built for another platform than %s", path,
+                                 digest_to_string(&imps[i].manifest, (char[DIGEST_STRING_MAX]) {}),
+                                 have_platform ? "the one asked for" : "this machine");
+        }
+        store_unlock(&l.store);
+        if (r < 0) {
+                store_imports_free(imps, n);
+                store_close(&l.store);
+                herror_wrap(&err, "%s", path);
+                return cli_fail(&err);
+        }
+        for (size_t i = 0; i < n_printed; i++)
+                printf("%s\n", printed[i]);
+        for (size_t i = 0; i < n; i++) {
+                char ds[DIGEST_STRING_MAX];
+                bool seen = false;
+                for (size_t j = 0; j < i; j++)
+                        seen |= digest_equal(&imps[j].manifest, &imps[i].manifest);
+                if (!seen)
+                        printf("Manifest digest: %s\n", digest_to_string(&imps[i].manifest, ds));
+        }
+        if (!l.quiet && kind == STORE_ARCHIVE_OCI && n == 1)
+                fprintf(stderr, "Signatures kept: %zu%s\n", l.sigs_kept,
+                        l.sigs_without_signature ? " (and signature layers without a signature skipped)" : "");
+        store_imports_free(imps, n);
+        store_close(&l.store);
+        return 0;
+}

@@ -1,0 +1,608 @@
+/* hutch run: image -> trust -> spec -> sandbox -> audit, in this process. The container is our child
+ * (no daemon, no conmon, no second hutch); its writable layer lives in its own mount namespace. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "cli/cli.h"
+#include "cli/image-trust.h"
+#include "cli/run-config.h"
+#include "cli/run-io.h"
+#include "cli/run-report.h"
+#include "cli/run.h"
+#include "cli/runtime.h"
+#include "image/config.h"
+#include "image/rootfs.h"
+#include "sandbox/container.h"
+#include "sandbox/subid.h"
+#include "spec/build.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#define CONTAINERS_DIR "containers"
+#define MAX_MAPPED_RANGES 32
+
+/* Everything one run decides and holds, freed by run_ctx_done(). */
+struct run_ctx {
+        struct run_options o;
+        struct image_store store;
+        struct image_target target;
+        struct image_trust trust;
+        bool trust_done;
+        struct image_run_config config;
+        int cachefd;
+        char *cache_path;
+        struct run_process proc;
+        struct run_mount *mounts;
+        size_t n_mounts;
+        struct spec_run_idmap uid_map[MAX_MAPPED_RANGES + 2], gid_map[MAX_MAPPED_RANGES + 2];
+        size_t n_uid_map, n_gid_map;
+        struct spec *spec;
+        char *seccomp_name;
+        char seccomp_sha256[DIGEST_STRING_MAX];
+        char id[33];
+        char *dir_path;       /* <store>/containers/<id>: root.path, covered by a tmpfs inside */
+        int dirfd;            /* flock()ed while we live, so a later run can tell it is not stale */
+        struct audit *audit;
+        struct timespec t_start;
+};
+
+static void run_ctx_done(struct run_ctx *c)
+{
+        if (c->dirfd >= 0) {
+                /* Empty on the host: the tmpfs and overlay only ever existed in the container's namespace. */
+                if (c->dir_path && rmdir(c->dir_path) < 0 && errno != ENOENT)
+                        log_warn("remove %s: %s", c->dir_path, strerror(errno));
+                close(c->dirfd);
+        }
+        free(c->dir_path);
+        spec_free(c->spec);
+        free(c->seccomp_name);
+        run_mounts_free(c->mounts, c->n_mounts);
+        run_process_done(&c->proc);
+        closep(&c->cachefd);
+        free(c->cache_path);
+        image_run_config_done(&c->config);
+        if (c->trust_done)
+                image_trust_done(&c->trust);
+        image_target_done(&c->target);
+        store_close(&c->store);
+        audit_close(c->audit);
+        run_options_done(&c->o);
+}
+
+/* ---- audit ---- */
+
+static const char *verdict_name(const struct run_ctx *c)
+{
+        return !c->trust_done ? "not-evaluated" : c->trust.verdict.accepted ? "accepted" : "rejected";
+}
+
+static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum audit_event ev)
+{
+        *rec = (struct audit_record) {
+                .event = ev,
+                .entry = "run",
+                .container_id = c->id[0] ? c->id : NULL,
+                .container_name = c->o.name,
+                .image_ref = c->target.name ? c->target.name : c->o.image,
+                .trust_verdict = verdict_name(c),
+                .duration_ns = -1,
+        };
+        char *const *argv = c->spec ? c->spec->process.args : c->proc.args;
+        size_t n = 0;
+        while (argv && argv[n])
+                n++;
+        rec->argv = (const char *const *) argv;
+        rec->n_argv = n;
+        if (c->trust_done) {
+                rec->trust_transport = c->trust.verdict.transport;
+                rec->trust_scope = c->trust.verdict.scope;
+                rec->trust_key_id = c->trust.verdict.key_id;
+                rec->trust_signed_reference = c->trust.verdict.signed_reference;
+                rec->trust_reason = c->trust.verdict.reason;
+                rec->policy_path = c->trust.policy_source;
+                rec->policy_sha256 = c->trust.policy_sha256[0] ? c->trust.policy_sha256 : NULL;
+        }
+        rec->uid_map = (const struct audit_idmap *) c->uid_map;
+        rec->n_uid_map = c->n_uid_map;
+        rec->gid_map = (const struct audit_idmap *) c->gid_map;
+        rec->n_gid_map = c->n_gid_map;
+        rec->seccomp_profile = c->seccomp_name;
+        rec->seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL;
+}
+
+/* A refusal is recorded before the error is printed; in required mode an unwritable audit log is one
+ * more reason, never a reason to go on. */
+static int refuse(struct run_ctx *c, const struct herror *why)
+{
+        log_error("%s", herror_msg(why));
+        if (c->audit) {
+                struct audit_record rec;
+                audit_fill(c, &rec, AUDIT_EVENT_REFUSAL);
+                char digest[DIGEST_STRING_MAX];
+                if (c->target.name)
+                        rec.image_digest = digest_to_string(&c->target.manifest, digest);
+                rec.reason = herror_msg(why);
+                _cleanup_herror_ struct herror aerr = HERROR_INIT;
+                if (audit_emit(c->audit, &rec, &aerr) < 0)
+                        log_error("audit: %s", herror_msg(&aerr));
+        }
+        return EXIT_HUTCH_ERROR;
+}
+
+static int open_audit(struct run_ctx *c, struct herror *err)
+{
+        struct audit_config *cfg = NULL;
+        int r = audit_config_load(NULL, &cfg, err);
+        for (size_t i = 0; r == 0 && c->o.audit_settings && c->o.audit_settings[i]; i++) {
+                char *kv = c->o.audit_settings[i], *eq = strchr(kv, '=');
+                *eq = 0;
+                r = audit_config_set(cfg, kv, eq + 1, err);
+                *eq = '=';
+        }
+        if (r == 0)
+                r = audit_open(cfg, &c->audit, err);
+        audit_config_free(cfg);
+        return r;
+}
+
+/* ---- image, trust, rootfs ---- */
+
+static void layer_started(size_t index, size_t count, const struct oci_descriptor *layer, void *userdata)
+{
+        (void) userdata;
+        fprintf(stderr, "\rUnpacking layer %zu/%zu (%.1f MB)\033[K", index + 1, count, (double) layer->size / 1e6);
+        if (index + 1 == count)
+                fputc('\n', stderr);
+}
+
+static int prepare_image(struct run_ctx *c, struct herror *err)
+{
+        int r = store_open(c->o.storage, &c->store, err);
+        if (r < 0 || (r = image_target_resolve(&c->store, c->o.image, &c->target, err)) < 0)
+                return r;
+        /* Before anything of the image is unpacked or parsed beyond its manifest: the policy decides. */
+        if ((r = image_trust_evaluate(&c->store, &c->target, c->o.policy, &c->trust, err)) < 0)
+                return r;
+        c->trust_done = true;
+        if (!c->trust.verdict.accepted)
+                return herror_set(err, EPERM, "image %s rejected by the trust policy %s: %s", c->target.name,
+                                  c->trust.policy_source ? c->trust.policy_source : "(none)", c->trust.verdict.reason);
+        log_info("image %s accepted: %s", c->target.name, c->trust.verdict.reason);
+        if ((r = store_read_run_config(&c->store, &c->target.manifest, &c->config, err)) < 0)
+                return r;
+        struct rootfs_options ro;
+        rootfs_options_init(&ro);
+        if (!c->o.quiet && isatty(STDERR_FILENO))
+                ro.layer_started = layer_started;
+        if ((r = rootfs_ensure(&c->store, &c->target.manifest, &ro, &c->cachefd, NULL, err)) < 0)
+                return r;
+        return rootfs_path(&c->store, &c->target.manifest, &c->cache_path, err);
+}
+
+/* ---- identity ---- */
+
+static size_t map_push(struct spec_run_idmap *m, size_t n, uint32_t cid, uint32_t hid, uint32_t size)
+{
+        if (size && n < MAX_MAPPED_RANGES + 2)
+                m[n++] = (struct spec_run_idmap) { .container_id = cid, .host_id = hid, .size = size };
+        return n;
+}
+
+/* The user's own id at `self` inside, subordinate ids everywhere else from 0 up, in file order. */
+static size_t build_map(struct spec_run_idmap *m, uint32_t own, uint32_t self, const struct subid_ranges *sub)
+{
+        size_t n = map_push(m, 0, self, own, 1);
+        uint32_t next = 0;
+        for (size_t i = 0; i < sub->n && i < MAX_MAPPED_RANGES; i++) {
+                uint32_t start = sub->v[i].start, count = sub->v[i].count;
+                if (next < self && next + (uint64_t) count > self) {
+                        uint32_t before = self - next;
+                        n = map_push(m, n, next, start, before);
+                        start += before;
+                        count -= before;
+                        next = self + 1;
+                } else if (next == self) {
+                        next++;
+                }
+                n = map_push(m, n, next, start, count);
+                next += count;
+        }
+        return n;
+}
+
+static int prepare_idmaps(struct run_ctx *c, struct herror *err)
+{
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        if (uid == 0)
+                return 0; /* real root: no user namespace, as podman as root */
+        struct passwd *pw = getpwuid(uid);
+        struct subid_ranges su = { 0 }, sg = { 0 };
+        int r = subid_load(false, pw ? pw->pw_name : NULL, uid, &su, err);
+        if (r == 0)
+                r = subid_load(true, pw ? pw->pw_name : NULL, uid, &sg, err);
+        if (r < 0) {
+                subid_ranges_free(&su);
+                subid_ranges_free(&sg);
+                return r;
+        }
+        bool keep = c->o.userns == RUN_USERNS_KEEP_ID;
+        if (su.n == 0 || sg.n == 0)
+                log_warn("no subordinate IDs for %s in %s/%s: only your own IDs are mapped, so the image's other "
+                            "users and groups cannot be used (see 'hutch doctor')", pw ? pw->pw_name : "you",
+                            subid_path(false), subid_path(true));
+        c->n_uid_map = build_map(c->uid_map, uid, keep ? uid : 0, sg.n ? &su : &(struct subid_ranges) { 0 });
+        c->n_gid_map = build_map(c->gid_map, gid, keep ? gid : 0, su.n ? &sg : &(struct subid_ranges) { 0 });
+        subid_ranges_free(&su);
+        subid_ranges_free(&sg);
+        return 0;
+}
+
+static int prepare_process(struct run_ctx *c, struct herror *err)
+{
+        const struct image_run_config *ic = &c->config;
+        const char *user = c->o.user;
+        _cleanup_free_ char *keep_user = NULL;
+        if (!user && c->o.userns == RUN_USERNS_KEEP_ID) {
+                if (asprintf(&keep_user, "%u:%u", (unsigned) getuid(), (unsigned) getgid()) < 0)
+                        return herror_set(err, ENOMEM, "out of memory");
+                user = keep_user;
+        }
+        if (!user)
+                user = ic->user;
+        int r = run_resolve_user(c->cachefd, user, &c->proc, err);
+        if (r < 0 ||
+            (r = run_build_args(ic->entrypoint, ic->cmd, c->o.entrypoint, c->o.entrypoint_given, c->o.command,
+                                &c->proc.args, err)) < 0 ||
+            (r = run_build_env(ic->env, &c->o, &c->proc, &c->proc.env, err)) < 0)
+                return r;
+        const char *cwd = c->o.workdir ? c->o.workdir : ic->working_dir && *ic->working_dir ? ic->working_dir : "/";
+        if (cwd[0] != '/')
+                return herror_set(err, EINVAL, "the working directory %s must be absolute", cwd);
+        c->proc.cwd = strdup(cwd);
+        return c->proc.cwd ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
+/* ---- the container's directory ---- */
+
+/* Directories of runs whose hutch is gone (killed with SIGKILL): nobody holds their lock. */
+static void remove_stale(int containersfd)
+{
+        int fd = dup(containersfd);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_close_ int cfd = openat(containersfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cfd >= 0 && flock(cfd, LOCK_EX | LOCK_NB) == 0 && unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
+                        log_debug("removed the directory of a dead run: %s", de->d_name);
+        }
+        closedir(d);
+}
+
+static int make_container_dir(struct run_ctx *c, struct herror *err)
+{
+        unsigned char rnd[16];
+        if (getentropy(rnd, sizeof rnd) < 0)
+                return herror_sys(err, errno, "getentropy");
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+        if (mkdirat(c->store.rootfd, CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
+                return herror_sys(err, errno, "%s/%s", c->store.path, CONTAINERS_DIR);
+        _cleanup_close_ int cfd = openat(c->store.rootfd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0)
+                return herror_sys(err, errno, "%s/%s", c->store.path, CONTAINERS_DIR);
+        remove_stale(cfd);
+        if (mkdirat(cfd, c->id, 0700) < 0)
+                return herror_sys(err, errno, "create %s/%s/%s", c->store.path, CONTAINERS_DIR, c->id);
+        c->dirfd = openat(cfd, c->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0)
+                return herror_sys(err, errno, "open %s/%s/%s", c->store.path, CONTAINERS_DIR, c->id);
+        if (asprintf(&c->dir_path, "%s/%s/%s", c->store.path, CONTAINERS_DIR, c->id) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        return 0;
+}
+
+/* ---- spec ---- */
+
+static int load_seccomp(struct run_ctx *c, struct herror *err)
+{
+        if (c->o.seccomp_unconfined) {
+                spec_seccomp_free(c->spec->seccomp);
+                c->spec->seccomp = NULL;
+                c->seccomp_name = strdup("unconfined");
+                log_warn("--security-opt seccomp=unconfined: no system call filter");
+                return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+        }
+        struct digest d;
+        if (!c->o.seccomp_profile) {
+                c->seccomp_name = strdup("default");
+                int r = digest_buffer(spec_default_seccomp_json, spec_default_seccomp_json_len, &d, err);
+                if (r < 0 || !c->seccomp_name)
+                        return r < 0 ? r : herror_set(err, ENOMEM, "out of memory");
+                digest_to_string(&d, c->seccomp_sha256);
+                return 0;
+        }
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r = read_file_at(AT_FDCWD, c->o.seccomp_profile, SPEC_MAX_CONFIG_SIZE, &data, &len, err);
+        if (r < 0)
+                return herror_wrap(err, "--security-opt seccomp");
+        struct spec_seccomp *sc = NULL;
+        if ((r = spec_parse_seccomp_profile(data, len, c->o.seccomp_profile, c->spec->process.caps[CAPSET_BOUNDING], &sc, err)) < 0)
+                return r;
+        spec_seccomp_free(c->spec->seccomp);
+        c->spec->seccomp = sc;
+        if ((r = digest_buffer(data, len, &d, err)) < 0)
+                return r;
+        digest_to_string(&d, c->seccomp_sha256);
+        c->seccomp_name = strdup(c->o.seccomp_profile);
+        return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
+static int prepare_spec(struct run_ctx *c, struct herror *err)
+{
+        int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ struct spec_run_mount *m = calloc(c->n_mounts + 1, sizeof *m);
+        if (!m)
+                return herror_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < c->n_mounts; i++)
+                m[i] = (struct spec_run_mount) { .type = c->mounts[i].type, .source = c->mounts[i].source,
+                                                 .destination = c->mounts[i].destination,
+                                                 .readonly = c->mounts[i].readonly, .options = c->mounts[i].options };
+        struct spec_run_options so = {
+                .rootless = getuid() != 0,
+                .root_path = c->o.read_only ? c->cache_path : c->dir_path,
+                .root_readonly = c->o.read_only,
+                .read_only_tmpfs = c->o.read_only_tmpfs,
+                .args = c->proc.args,
+                .env = c->proc.env,
+                .cwd = c->proc.cwd,
+                .uid = c->proc.uid,
+                .gid = c->proc.gid,
+                .additional_gids = c->proc.additional_gids,
+                .n_additional_gids = c->proc.n_additional_gids,
+                .terminal = c->o.tty,
+                .hostname = c->o.hostname ? c->o.hostname : c->o.name,
+                .network_host = c->o.network_host,
+                .uid_map = c->uid_map, .n_uid_map = c->n_uid_map,
+                .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
+                .cap_add = c->o.cap_add,
+                .cap_drop = c->o.cap_drop,
+                .mounts = m,
+                .n_mounts = c->n_mounts,
+                .ulimits = c->o.ulimits,
+                .apparmor_profile = c->o.apparmor,
+                .selinux_label = c->o.selinux_label,
+                .landlock = c->o.landlock,
+                .pids_limit = c->o.pids_limit,
+                .memory_limit = c->o.memory,
+        };
+        if (c->o.cpus > 0)
+                return herror_set(err, EOPNOTSUPP, "--cpus needs cgroup v2 delegation, which hutch does not apply yet");
+        if ((r = spec_build_run(&so, &c->spec, err)) < 0 || (r = load_seccomp(c, err)) < 0)
+                return r;
+        return spec_validate(c->spec, so.rootless, err);
+}
+
+/* ---- launch ---- */
+
+static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
+{
+        int sv[2] = { -1, -1 };
+        if (c->o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return herror_sys(err, errno, "socketpair for the terminal");
+        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0 };
+        struct sandbox_opts so = {
+                .bundle_dirfd = c->dirfd,
+                .bundle_path = c->dir_path,
+                .state_dirfd = c->dirfd,
+                .console_socket_fd = sv[1],
+                .container_id = c->id,
+                .die_with_parent = true,
+                .overlay = c->o.read_only ? NULL : &ov,
+        };
+        int r = sandbox_create(c->spec, &so, sb, err);
+        closep(&sv[1]);
+        if (r == 0 && c->o.tty) {
+                *ret_master = run_receive_pty(sv[0], err);
+                if (*ret_master < 0)
+                        r = *ret_master;
+                else
+                        run_copy_winsize(*ret_master);
+        }
+        closep(&sv[0]);
+        if (r < 0 && sb->pidfd >= 0) {
+                sandbox_kill(sb->pid, sb->start_time, SIGKILL, false, NULL);
+                int ignored;
+                sandbox_wait(sb, &ignored, NULL);
+        }
+        return r;
+}
+
+static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum audit_event ev,
+                            const struct run_result *res, struct herror *err)
+{
+        struct audit_record rec;
+        audit_fill(c, &rec, ev);
+        char digest[DIGEST_STRING_MAX];
+        rec.image_digest = digest_to_string(&c->target.manifest, digest);
+        rec.pid = sb->pid;
+        char landlock[48];
+        const char *mode = c->o.landlock && !streq(c->o.landlock, "default") ? c->o.landlock : "best-effort";
+        if (streq(mode, "off"))
+                snprintf(landlock, sizeof landlock, "off");
+        else
+                snprintf(landlock, sizeof landlock, "%s abi %d", mode, sb->landlock_abi);
+        rec.landlock = landlock;
+        rec.apparmor_profile = c->o.apparmor;
+        rec.selinux_label = c->o.selinux_label;
+        const char *caps[64], *ns[_NS_TYPE_MAX];
+        size_t nc = 0, nn = 0;
+        for (int i = 0; i < 64; i++) {
+                if (c->spec->process.caps[CAPSET_BOUNDING] & (1ull << i)) {
+                        const char *name = run_cap_name(i);
+                        if (name)
+                                caps[nc++] = name;
+                }
+        }
+        for (int t = 0; t < _NS_TYPE_MAX; t++)
+                if (c->spec->namespaces[t].enabled)
+                        ns[nn++] = spec_ns_type_to_string(t);
+        rec.caps = caps;
+        rec.n_caps = nc;
+        rec.namespaces = ns;
+        rec.n_namespaces = nn;
+        _cleanup_free_ const char **vols = calloc(c->n_mounts + 1, sizeof *vols);
+        size_t nv = 0;
+        for (size_t i = 0; vols && i < c->n_mounts; i++)
+                if (c->mounts[i].source)
+                        vols[nv++] = c->mounts[i].source;
+        rec.volumes = vols;
+        rec.n_volumes = nv;
+        if (res) {
+                rec.has_exit = true;
+                rec.exit_status = res->status;
+                rec.exit_signal = res->signal;
+                rec.timed_out = res->timed_out;
+                rec.duration_ns = res->wall_ns;
+        }
+        if (audit_emit(c->audit, &rec, err) < 0)
+                log_error("audit: %s", herror_msg(err));
+}
+
+static int64_t elapsed_ns(const struct timespec *t0)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (t.tv_sec - t0->tv_sec) * 1000000000LL + (t.tv_nsec - t0->tv_nsec);
+}
+
+static int write_report(const struct run_ctx *c, const struct run_result *res, int landlock_abi, struct herror *err)
+{
+        char digest[DIGEST_STRING_MAX];
+        const struct policy_verdict *v = &c->trust.verdict;
+        struct run_report rep = {
+                .container_id = c->id, .name = c->o.name, .image = c->target.name,
+                .image_digest = digest_to_string(&c->target.manifest, digest),
+                .verdict = verdict_name(c), .verdict_reason = v->reason, .scope = v->scope, .key_id = v->key_id,
+                .policy = c->trust.policy_source, .policy_sha256 = c->trust.policy_sha256,
+                .spec = c->spec, .seccomp_profile = c->seccomp_name,
+                .seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL,
+                .landlock_abi = landlock_abi, .landlock_mode = c->o.landlock,
+                .uid_map = c->uid_map, .n_uid_map = c->n_uid_map, .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
+                .network_host = c->o.network_host, .read_only = c->o.read_only, .result = res,
+        };
+        return run_write_report(c->o.report, &rep, err);
+}
+
+static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *err)
+{
+        struct sandbox sb = SANDBOX_INIT;
+        _cleanup_close_ int master = -1;
+        int r = start_container(c, &sb, &master, err);
+        if (r < 0 && sb.exec_failed) {
+                refuse(c, err);
+                return err->errnum == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+        }
+        if (r < 0)
+                return refuse(c, err);
+        /* The start record is written before the workload may run: with --audit=required, no record, no run. */
+        _cleanup_herror_ struct herror aerr = HERROR_INIT;
+        audit_start_end(c, &sb, AUDIT_EVENT_START, NULL, &aerr);
+        if (aerr.errnum || (r = sandbox_start(c->dirfd, err)) < 0) {
+                sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
+                int ignored;
+                sandbox_wait(&sb, &ignored, NULL);
+                sandbox_release(&sb);
+                return refuse(c, aerr.errnum ? &aerr : err);
+        }
+        /* the container's own run time, as the end record and the report give it */
+        clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+        struct termios saved;
+        int raw = c->o.tty ? run_raw_mode(&saved) : 0;
+        int stop = c->o.stop_signal ? c->o.stop_signal : c->config.stop_signal ? runtime_parse_signal(c->config.stop_signal) : SIGTERM;
+        struct run_wait w = { .pidfd = sb.pidfd, .pty_master = master, .interactive = c->o.interactive,
+                              .timeout_ms = c->o.timeout_ms, .stop_timeout_ms = c->o.stop_timeout_ms,
+                              .stop_signal = stop > 0 ? stop : SIGTERM };
+        r = run_wait(&w, mask, err);
+        if (raw > 0)
+                run_restore_mode(&saved);
+        struct run_result res = { .timed_out = w.timed_out };
+        int status = EXIT_HUTCH_ERROR;
+        if (r < 0 || sandbox_wait(&sb, &status, err) < 0) {
+                sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
+                sandbox_release(&sb);
+                return refuse(c, err);
+        }
+        res.status = status;
+        res.signal = status > 128 ? status - 128 : 0;
+        res.wall_ns = elapsed_ns(&c->t_start);
+        struct rusage ru;
+        if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+                res.rusage = ru;
+        herror_clear(&aerr);
+        audit_start_end(c, &sb, AUDIT_EVENT_END, &res, &aerr);
+        if (c->o.report && write_report(c, &res, sb.landlock_abi, err) < 0)
+                log_error("%s", herror_msg(err));
+        sandbox_release(&sb);
+        return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+        struct run_ctx c = { .cachefd = -1, .dirfd = -1, .store = IMAGE_STORE_INIT };
+        clock_gettime(CLOCK_MONOTONIC, &c.t_start);
+        int r = run_parse_options(argc, argv, &c.o);
+        if (r != 0) {
+                if (r == 1)
+                        run_usage(stdout);
+                run_options_done(&c.o);
+                return r == 1 ? 0 : EXIT_HUTCH_ERROR;
+        }
+        sigset_t mask;
+        run_block_signals(&mask);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (open_audit(&c, &err) < 0) {
+                r = refuse(&c, &err);
+        } else if (prepare_image(&c, &err) < 0 || prepare_idmaps(&c, &err) < 0 || prepare_process(&c, &err) < 0 ||
+                   make_container_dir(&c, &err) < 0 || prepare_spec(&c, &err) < 0) {
+                r = refuse(&c, &err);
+        } else {
+                /* Without -i the container reads nothing of ours, as with podman. */
+                if (!c.o.interactive) {
+                        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        if (nul >= 0) {
+                                dup2(nul, STDIN_FILENO);
+                                close(nul);
+                        }
+                }
+                r = run_attached(&c, &mask, &err);
+        }
+        run_ctx_done(&c);
+        return r;
+}

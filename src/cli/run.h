@@ -1,0 +1,56 @@
+/* `hutch run`: the launcher users type. cmd-run.c orchestrates (image -> trust -> spec -> sandbox ->
+ * audit); run-options.c reads the command line; run-config.c merges it with the image config;
+ * run-io.c waits for the container, forwarding signals, a terminal and a timeout. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec/build.h"
+#include "util/error.h"
+
+enum run_userns { RUN_USERNS_AUTO, RUN_USERNS_KEEP_ID };
+
+struct run_options {
+        bool rm, interactive, tty, quiet, read_only, read_only_tmpfs, privileged, env_host, network_host;
+        bool no_new_privileges_given;
+        const char *name, *workdir, *user, *hostname, *entrypoint, *policy, *storage, *report;
+        bool entrypoint_given;
+        enum run_userns userns;
+        char **env;                 /* -e, in order */
+        char **env_files;
+        char **volumes;             /* -v SRC:DST[:OPTS] */
+        char **mounts;              /* --mount type=...,... */
+        char **tmpfs;               /* --tmpfs DST[:OPTS] */
+        char **cap_add, **cap_drop;
+        char **ulimits;
+        char **attach;
+        char **audit_settings;      /* "key=value" for audit_config_set */
+        const char *seccomp_profile;/* path, or NULL = default */
+        bool seccomp_unconfined;
+        const char *apparmor, *selinux_label, *landlock;
+        int64_t pids_limit, memory;
+        double cpus;
+        int64_t timeout_ms;         /* 0 = none */
+        int64_t stop_timeout_ms;
+        int stop_signal;            /* 0 = the image's, else SIGTERM */
+        const char *image;
+        char **command;             /* after IMAGE; NULL-terminated, may be empty */
+};
+
+void run_options_done(struct run_options *o);
+/* 0: run; 1: --help was printed; < 0: a usage error was reported (exit 125). */
+int run_parse_options(int argc, char **argv, struct run_options *o);
+void run_usage(FILE *out);
+
+/* A parsed -v / --mount / --tmpfs. */
+struct run_mount {
+        char *type;     /* "bind" | "tmpfs" */
+        char *source;   /* absolute, canonical host path for bind */
+        char *destination;
+        bool readonly;
+        char *options;  /* tmpfs: "size=...,mode=..." */
+};
+void run_mounts_free(struct run_mount *m, size_t n);
+int run_parse_mounts(const struct run_options *o, struct run_mount **ret, size_t *ret_n, struct herror *err);

@@ -1,0 +1,299 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/store-gc.h"
+#include "image/store-sigs.h"
+#include "image/unpack.h"
+#include "util/safepath.h"
+
+struct digest_set {
+        struct digest *v;
+        size_t n;
+};
+
+static int set_add(struct digest_set *set, const struct digest *d, struct herror *err)
+{
+        struct digest *nv = realloc(set->v, (set->n + 1) * sizeof *nv);
+        if (!nv)
+                return herror_set(err, ENOMEM, "out of memory");
+        set->v = nv;
+        set->v[set->n++] = *d;
+        return 0;
+}
+
+static int cmp_digest(const void *a, const void *b)
+{
+        return strcmp(((const struct digest *) a)->hex, ((const struct digest *) b)->hex);
+}
+
+static bool set_has_hex(const struct digest_set *set, const char *hex)
+{
+        struct digest key;
+        snprintf(key.hex, sizeof key.hex, "%s", hex);
+        return set->n && bsearch(&key, set->v, set->n, sizeof *set->v, cmp_digest);
+}
+
+static bool is_hex64(const char *s)
+{
+        if (strlen(s) != DIGEST_HEX_LEN)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+                        return false;
+        return true;
+}
+
+/* Named manifests (sorted, unique) and everything they reference. */
+static int collect_named(struct image_store *s, struct digest_set *named, struct digest_set *keep, struct herror *err)
+{
+        struct store_ref *refs = NULL;
+        size_t n = 0;
+        int r = store_ref_list(s, &refs, &n, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = set_add(named, &refs[i].digest, err);
+        store_ref_list_free(refs, n);
+        if (r < 0)
+                return r;
+        if (named->n)
+                qsort(named->v, named->n, sizeof *named->v, cmp_digest);
+        for (size_t i = 0; r == 0 && i < named->n; i++) {
+                if (i > 0 && digest_equal(&named->v[i], &named->v[i - 1]))
+                        continue;
+                struct oci_manifest m = { 0 };
+                struct oci_config c = { 0 };
+                char ds[DIGEST_STRING_MAX];
+                r = store_read_image(s, &named->v[i], &m, &c, err);
+                if (r < 0) {
+                        herror_wrap(err, "image %s", digest_to_string(&named->v[i], ds));
+                        break;
+                }
+                r = set_add(keep, &named->v[i], err);
+                if (r == 0)
+                        r = set_add(keep, &m.config.digest, err);
+                for (size_t k = 0; r == 0 && k < m.n_layers; k++)
+                        r = set_add(keep, &m.layers[k].digest, err);
+                oci_manifest_done(&m);
+                oci_config_done(&c);
+        }
+        return r;
+}
+
+static DIR *open_dir_at(struct image_store *s, const char *name, struct herror *err)
+{
+        int fd = safe_openat(s->rootfd, name, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        if (fd == -ENOENT) {
+                herror_clear(err);
+                errno = ENOENT;
+                return NULL;
+        }
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int e = errno;
+                close(fd);
+                herror_sys(err, e, "image store %s: %s", s->path, name);
+                errno = e;
+        }
+        return d;
+}
+
+/* Sigs files of manifests without a name. */
+static int prune_sigs(struct image_store *s, const struct digest_set *named, bool dry_run, struct store_prune_stats *st,
+                      struct herror *err)
+{
+        DIR *d = open_dir_at(s, "sigs", err);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        int r = 0;
+        struct dirent *de;
+        while (r == 0 && (errno = 0, de = readdir(d))) {
+                char hex[DIGEST_HEX_LEN + 1];
+                size_t len = strlen(de->d_name);
+                if (len != DIGEST_HEX_LEN + 5 || !streq(de->d_name + DIGEST_HEX_LEN, ".json"))
+                        continue;
+                snprintf(hex, sizeof hex, "%.*s", DIGEST_HEX_LEN, de->d_name);
+                if (!is_hex64(hex) || set_has_hex(named, hex))
+                        continue;
+                struct digest m;
+                snprintf(m.hex, sizeof m.hex, "%s", hex);
+                if (!dry_run)
+                        r = store_sigs_remove(s, &m, err);
+                st->sigs_removed++;
+        }
+        if (r == 0 && errno)
+                r = herror_sys(err, errno, "image store %s: read sigs", s->path);
+        closedir(d);
+        return r;
+}
+
+static int prune_blobs(struct image_store *s, const struct digest_set *keep, bool dry_run, struct store_prune_stats *st,
+                       struct herror *err)
+{
+        DIR *d = open_dir_at(s, "blobs/sha256", err);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        int dfd = dirfd(d), r = 0;
+        struct dirent *de;
+        while (r == 0 && (errno = 0, de = readdir(d))) {
+                bool temp = strncmp(de->d_name, ".tmp-", 5) == 0;
+                if (!temp && (!is_hex64(de->d_name) || set_has_hex(keep, de->d_name)))
+                        continue;
+                struct stat sb;
+                if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+                        continue;
+                if (!dry_run && unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT) {
+                        r = herror_sys(err, errno, "image store %s: remove blob %s", s->path, de->d_name);
+                        break;
+                }
+                if (temp)
+                        st->leftovers_removed++;
+                else {
+                        st->blobs_removed++;
+                        st->bytes_freed += (uint64_t) sb.st_size;
+                }
+        }
+        if (r == 0 && errno)
+                r = herror_sys(err, errno, "image store %s: read blobs", s->path);
+        if (r == 0 && !dry_run && fsync(dfd) < 0)
+                r = herror_sys(err, errno, "image store %s: sync blobs", s->path);
+        closedir(d);
+        return r;
+}
+
+/* A complete rootfs goes out of sight by one rename before it is removed (as rootfs_remove does). */
+static int remove_rootfs_entry(struct image_store *s, int dfd, const char *name, bool complete, struct herror *err)
+{
+        char tmp[DIGEST_HEX_LEN + 32];
+        if (complete) {
+                uint32_t rnd;
+                if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                        rnd = (uint32_t) getpid();
+                snprintf(tmp, sizeof tmp, "%s.tmp-rm-%08x", name, rnd);
+                if (renameat(dfd, name, dfd, tmp) < 0)
+                        return errno == ENOENT ? 0 : herror_sys(err, errno, "image store %s: rootfs/%s: rename", s->path, name);
+                name = tmp;
+        }
+        return image_remove_tree_at(dfd, name, err);
+}
+
+static int prune_rootfs(struct image_store *s, const struct digest_set *named, bool dry_run, struct store_prune_stats *st,
+                        struct herror *err)
+{
+        DIR *d = open_dir_at(s, "rootfs", err);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        int dfd = dirfd(d), r = 0;
+        /* Collect first: renaming while readdir() walks the same directory may show an entry twice. */
+        char **names = NULL;
+        size_t n = 0;
+        bool *complete = NULL;
+        struct dirent *de;
+        while ((errno = 0, de = readdir(d))) {
+                bool whole = is_hex64(de->d_name);
+                bool temp = strlen(de->d_name) > DIGEST_HEX_LEN && strncmp(de->d_name + DIGEST_HEX_LEN, ".tmp-", 5) == 0;
+                if (!temp && !(whole && !set_has_hex(named, de->d_name)))
+                        continue;
+                char **nn = realloc(names, (n + 1) * sizeof *nn);
+                bool *nc = nn ? realloc(complete, (n + 1) * sizeof *nc) : NULL;
+                if (nn)
+                        names = nn;
+                if (nc)
+                        complete = nc;
+                if (!nn || !nc || !(names[n] = strdup(de->d_name))) {
+                        r = herror_set(err, ENOMEM, "out of memory");
+                        break;
+                }
+                complete[n++] = whole;
+        }
+        if (r == 0 && errno)
+                r = herror_sys(err, errno, "image store %s: read rootfs", s->path);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                if (!dry_run)
+                        r = remove_rootfs_entry(s, dfd, names[i], complete[i], err);
+                if (complete[i])
+                        st->rootfs_removed++;
+                else
+                        st->leftovers_removed++;
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        free(complete);
+        closedir(d);
+        return r;
+}
+
+static int prune_tmp(struct image_store *s, bool dry_run, struct store_prune_stats *st, struct herror *err)
+{
+        DIR *d = open_dir_at(s, "tmp", err);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        int r = 0;
+        struct dirent *de;
+        while (r == 0 && (errno = 0, de = readdir(d))) {
+                if (strncmp(de->d_name, "import-", 7) != 0)
+                        continue;
+                if (!dry_run)
+                        r = image_remove_tree_at(dirfd(d), de->d_name, err);
+                st->leftovers_removed++;
+        }
+        if (r == 0 && errno)
+                r = herror_sys(err, errno, "image store %s: read tmp", s->path);
+        closedir(d);
+        return r;
+}
+
+int store_prune(struct image_store *s, bool dry_run, struct store_prune_stats *ret, struct herror *err)
+{
+        struct store_prune_stats st = { 0 };
+        struct digest_set named = { 0 }, keep = { 0 };
+        int r = store_lock(s, err);
+        if (r < 0)
+                return r;
+        r = collect_named(s, &named, &keep, err);
+        /* Signatures of unnamed manifests go first, so that their payloads are not counted as referenced. */
+        if (r == 0)
+                r = prune_sigs(s, &named, dry_run, &st, err);
+        if (r == 0 && !dry_run)
+                r = store_sigs_payload_digests(s, &keep.v, &keep.n, err);
+        if (r == 0 && dry_run) {
+                /* Nothing was removed: count only the payloads of named manifests' signatures. */
+                for (size_t i = 0; r == 0 && i < named.n; i++) {
+                        struct store_signature *sigs = NULL;
+                        size_t ns = 0;
+                        r = store_sigs_list(s, &named.v[i], &sigs, &ns, err);
+                        for (size_t k = 0; r == 0 && k < ns; k++) {
+                                struct digest pd;
+                                r = digest_buffer(sigs[k].payload, sigs[k].payload_len, &pd, err);
+                                if (r == 0)
+                                        r = set_add(&keep, &pd, err);
+                        }
+                        store_signatures_free(sigs, ns);
+                }
+        }
+        if (r == 0 && keep.n)
+                qsort(keep.v, keep.n, sizeof *keep.v, cmp_digest);
+        if (r == 0)
+                r = prune_blobs(s, &keep, dry_run, &st, err);
+        if (r == 0)
+                r = prune_rootfs(s, &named, dry_run, &st, err);
+        if (r == 0)
+                r = prune_tmp(s, dry_run, &st, err);
+        store_unlock(s);
+        free(named.v);
+        free(keep.v);
+        if (r == 0 && ret)
+                *ret = st;
+        return r;
+}

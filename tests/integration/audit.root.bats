@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# The audit trail where root is needed to set the stage: a login uid kept across `su -`, a real
+# systemd-journald (its own namespace instance, so the host's journal is untouched) and the kernel sink.
+load helpers
+
+TEST_USER=hutch-test
+
+setup() {
+        requires root jq
+        getent passwd "$TEST_USER" >/dev/null || skip "user $TEST_USER does not exist (run-bats creates it)"
+        D=$(mktemp -d /tmp/hutch-audit-root.XXXXXX)
+        chown "$TEST_USER:" "$D"
+        chmod 0755 "$D"
+}
+
+teardown() {
+        [ -z "${JOURNALD_PID:-}" ] || { kill "$JOURNALD_PID"; wait "$JOURNALD_PID" || true; }
+        [ -z "${NS:-}" ] || rm -rf "/run/systemd/journal.$NS" /run/log/journal/*."$NS" /var/log/journal/*."$NS"
+        rm -rf "$D"
+}
+
+# A rootless bundle owned by the test user, in $D/b.
+user_bundle() {
+        fixtures
+        as_user "cp -a '$BUSYBOX_ROOTFS' '$D/b.rootfs' && mkdir '$D/b' && mv '$D/b.rootfs' '$D/b/rootfs' && cd '$D/b' && '$HUTCH_RUNTIME' spec --rootless"
+        jq '.process.terminal = false | .process.args = ["/payload", "exit", "0"]' "$D/b/config.json" >"$D/b/c.json"
+        mv "$D/b/c.json" "$D/b/config.json"
+        chown "$TEST_USER:" "$D/b/config.json"
+}
+
+# A login shell of the test user (like an administrator's `su - user -c`), with this test's log.
+as_user() {
+        su - "$TEST_USER" -c "export XDG_STATE_HOME='$D/state' XDG_CONFIG_HOME='$D/config'; $1"
+}
+
+@test "su - from another login: the records keep the original login uid and name the user" {
+        requires userns
+        user_bundle
+        other=$(id -u hutch-nosubid 2>/dev/null || echo 4242)
+        # a login session of $other (what pam_loginuid sets at login), from which root runs su - hutch-test
+        # shellcheck disable=SC2016
+        bash -c 'echo "$1" >/proc/self/loginuid && exec su - "$2" -c "$3"' _ "$other" "$TEST_USER" \
+                "export XDG_STATE_HOME='$D/state'; '$HUTCH_RUNTIME' --root '$D/run' run --bundle '$D/b' lu1" ||
+                fail "the run failed"
+        log="$D/state/hutch/audit.log"
+        [ "$(wc -l <"$log")" -eq 2 ]
+        [ "$(jq -r '.user.loginuid' "$log" | sort -u)" = "$other" ]
+        [ "$(jq -r '.user.name' "$log" | sort -u)" = "$TEST_USER" ]
+        [ "$(jq -r '.user.uid' "$log" | sort -u)" = "$(id -u "$TEST_USER")" ]
+        as_user "'$HUTCH' audit verify"
+}
+
+@test "journald: a real systemd-journald gets the record with _UID and the HUTCH_ fields" {
+        requires userns
+        jd=/lib/systemd/systemd-journald
+        [ -x "$jd" ] || { hutch_must_work && fail "systemd-journald missing (package systemd)"; skip "no systemd-journald"; }
+        NS="hutchtest$$"
+        # a namespace instance: its own sockets in /run/systemd/journal.$NS, its own journal files
+        "$jd" "$NS" >/dev/null 2>&1 3>&- &
+        JOURNALD_PID=$!
+        sock="/run/systemd/journal.$NS/socket"
+        for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+        [ -S "$sock" ] || fail "journald did not create $sock"
+        user_bundle
+        as_user "mkdir -p '$D/config/hutch' && printf 'audit = required\naudit_journald = on\naudit_journald_socket = %s\n' '$sock' >'$D/config/hutch/hutch.conf'"
+        as_user "'$HUTCH_RUNTIME' --root '$D/run' run --bundle '$D/b' jd1" || fail "the run failed"
+        out=""
+        for _ in $(seq 100); do
+                out=$(journalctl --namespace="$NS" -o json MESSAGE_ID=93d0e0e18f2a4e2b9c3ec08a8d67a0e5 2>/dev/null || true)
+                [ -n "$out" ] && break
+                sleep 0.1
+        done
+        [ -n "$out" ] || fail "no start entry in journal namespace $NS"
+        [ "$(echo "$out" | jq -r ._UID)" = "$(id -u "$TEST_USER")" ]
+        [ "$(echo "$out" | jq -r .HUTCH_CONTAINER_ID)" = jd1 ]
+        [ "$(echo "$out" | jq -r .HUTCH_EVENT)" = start ]
+        [ "$(echo "$out" | jq -r .HUTCH_USER_NAME)" = "$TEST_USER" ]
+        [ "$(echo "$out" | jq -r .HUTCH_SEQ)" = 1 ]
+        # the file log's hash is in the journal: an anchor for the file's chain
+        [ "$(echo "$out" | jq -r .HUTCH_HASH)" = "$(sed -n 1p "$D/state/hutch/audit.log" | tr -d '\n' | sha256sum | cut -d' ' -f1)" ]
+        end=$(journalctl --namespace="$NS" -o json MESSAGE_ID=05b3112233c740a49d51600b63740c2a)
+        [ "$(echo "$end" | jq -r '.HUTCH_EXIT_STATUS + " " + .HUTCH_EXIT_SIGNAL + " " + ._UID')" = "0 0 $(id -u "$TEST_USER")" ]
+}
+
+@test "kernel audit: root with CAP_AUDIT_WRITE gets the kernel's acknowledgement; required mode passes" {
+        grep -q '^CapEff:.*' /proc/self/status
+        make_bundle "$D/rb" /payload exit 0
+        export XDG_CONFIG_HOME="$D/rconfig"
+        mkdir -p "$XDG_CONFIG_HOME/hutch"
+        echo 'audit_kernel = on' >"$XDG_CONFIG_HOME/hutch/hutch.conf"
+        run "$HUTCH_RUNTIME" --root "$D/rrun" --audit required --audit-log "$D/root.log" run --bundle "$D/rb" k1
+        if [[ "$output" == *"kernel audit: not possible here"* ]]; then
+                # a kernel without audit, or a container without the initial namespaces: said so, not hidden
+                skip "this kernel/namespace has no audit: $output"
+        fi
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(wc -l <"$D/root.log")" -eq 2 ]
+}

@@ -1,0 +1,519 @@
+#!/usr/bin/env bats
+# The image commands (hutch load, images, inspect, tag, rmi, prune, save) end to end, each test with a
+# store of its own (--storage "$BATS_TEST_TMPDIR/store"; never the user's default store). Inputs: the
+# umoci-built busybox layout ($BUSYBOX_OCI), tars of it, docker-archives and hand-made layouts built
+# here, and the skopeo-made signed vectors ($HUTCH_VECTORS/oci/tiny-signed).
+# shellcheck shell=bash
+
+load helpers
+
+TINY_V1=sha256:572034cadef6bf695708d4bf95d48263544f759360e7f5a53e8d78dc82080232
+TINY_V2=sha256:43d4055be4be7a0f4a4651189c6225ce2009280c855f0694c00290d51c253946
+TINY_EVIL=sha256:ec2bb9d891c201bff6cda995de5e42d081c761a9f8b7ec3fd4d893009647be74
+
+setup() {
+        requires jq
+        fixtures
+        STORE=$BATS_TEST_TMPDIR/store
+}
+
+h() { "$HUTCH" "$@"; }
+hs() { "$HUTCH" "$1" --storage "$STORE" "${@:2}"; }
+
+vectors() {
+        TINY=${HUTCH_VECTORS:-}/oci/tiny-signed
+        if [ ! -f "$TINY/index.json" ]; then
+                if hutch_must_work; then
+                        fail "required in CI: test vectors at HUTCH_VECTORS=${HUTCH_VECTORS:-} (unset?)"
+                        return 1
+                fi
+                skip "no test vectors at HUTCH_VECTORS=${HUTCH_VECTORS:-}"
+        fi
+}
+
+goarch() {
+        case $(uname -m) in
+        x86_64) echo amd64 ;;
+        aarch64) echo arm64 ;;
+        *) uname -m ;;
+        esac
+}
+
+# make_layout DIR REF_NAME TAR...: an OCI layout of uncompressed tar layers, made by hand (so that
+# tests can break any part of it). REF_NAME "" = no ref.name annotation.
+make_layout() {
+        local dir=$1 refname=$2 f d size layers='[]' diffs='[]' cfg man
+        shift 2
+        mkdir -p "$dir/blobs/sha256"
+        printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+        for f in "$@"; do
+                d=$(sha256sum <"$f" | cut -c1-64)
+                size=$(stat -c %s "$f")
+                cp "$f" "$dir/blobs/sha256/$d"
+                layers=$(jq -c --arg d "sha256:$d" --argjson s "$size" \
+                        '. + [{mediaType:"application/vnd.oci.image.layer.v1.tar",digest:$d,size:$s}]' <<<"$layers")
+                diffs=$(jq -c --arg d "sha256:$d" '. + [$d]' <<<"$diffs")
+        done
+        cfg=$(jq -cn --arg a "$(goarch)" --argjson diffs "$diffs" \
+                '{architecture:$a,os:"linux",config:{Cmd:["/bin/sh"],Env:["PATH=/bin"],Labels:{"x.test":"yes"}},
+                  rootfs:{type:"layers",diff_ids:$diffs},history:[{created_by:"make_layout"}]}')
+        printf '%s' "$cfg" >"$dir/cfg.tmp"
+        d=$(sha256sum <"$dir/cfg.tmp" | cut -c1-64)
+        mv "$dir/cfg.tmp" "$dir/blobs/sha256/$d"
+        man=$(jq -cn --arg d "sha256:$d" --argjson s "${#cfg}" --argjson layers "$layers" \
+                '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
+                  config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$d,size:$s},layers:$layers}')
+        printf '%s' "$man" >"$dir/man.tmp"
+        d=$(sha256sum <"$dir/man.tmp" | cut -c1-64)
+        mv "$dir/man.tmp" "$dir/blobs/sha256/$d"
+        jq -cn --arg d "sha256:$d" --argjson s "${#man}" --arg r "$refname" \
+                '{schemaVersion:2,manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s}
+                  + (if $r == "" then {} else {annotations:{"org.opencontainers.image.ref.name":$r}} end)]}' \
+                >"$dir/index.json"
+        echo "sha256:$d"
+}
+
+# The digest `hutch load` printed.
+loaded_digest() { sed -n 's/^Manifest digest: //p' <<<"$1"; }
+
+# Every stored blob hashes to its name: nothing partial is in the store under a blob's name.
+assert_blobs_intact() {
+        local f
+        for f in "$1"/blobs/sha256/*; do
+                [ -e "$f" ] || continue
+                case ${f##*/} in .tmp-*) continue ;; esac
+                [ "$(sha256sum <"$f" | cut -c1-64)" = "${f##*/}" ] || fail "blob ${f##*/} does not hash to its name"
+        done
+}
+
+# One line, exit 125, naming the input: the contract for a refused load.
+assert_refused() { # file what
+        [ "$status" -eq 125 ] || fail "load of $1 ($2): status $status: $output"
+        [ "${#lines[@]}" -eq 1 ] || fail "load of $1 ($2): expected one line, got: $output"
+        [[ "$output" == "hutch: $1"* ]] || fail "load of $1 ($2): the line does not name the file: $output"
+}
+
+@test "load: the umoci-built layout, named by --name, normalised; without a name it is stored by digest only" {
+        run hs load "$BUSYBOX_OCI:latest"
+        [ "$status" -eq 0 ] || fail "load: $output"
+        [[ "$output" == *"ref.name \"latest\" is a tag, not a name"*"hutch tag"* ]] || fail "no warning: $output"
+        local d
+        d=$(loaded_digest "$output")
+        [[ "$d" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "no digest printed: $output"
+        [[ "$output" == *"Loaded image: $d"* ]]
+        [ "$(jq -r '.refs | length' "$STORE/refs.json" 2>/dev/null || echo 0)" = 0 ]
+        run hs images -q
+        [ "$status" -eq 0 ] && [ -z "$output" ]
+
+        run hs load --name busybox "$BUSYBOX_OCI"
+        [ "$status" -eq 0 ] || fail "load --name: $output"
+        [[ "$output" == *"Loaded image: docker.io/library/busybox:latest"* ]] || fail "$output"
+        [ "$(jq -r '.refs["docker.io/library/busybox:latest"]' "$STORE/refs.json")" = "$d" ]
+        # every name form reaches it
+        for n in busybox busybox:latest docker.io/library/busybox "${d#sha256:}" "${d:7:12}" "$d"; do
+                run hs inspect "$n"
+                [ "$status" -eq 0 ] || fail "inspect $n: $output"
+                [ "$(jq -r .Digest <<<"$output")" = "$d" ]
+        done
+        # a layout whose ref.name is a full name keeps it, normalised
+        local l=$BATS_TEST_TMPDIR/named
+        cp -r "$BUSYBOX_OCI" "$l"
+        chmod -R u+w "$l"
+        jq '.manifests[0].annotations["org.opencontainers.image.ref.name"] = "localhost/tools/bb:1.0"' \
+                "$BUSYBOX_OCI/index.json" >"$l/index.json"
+        run hs load "$l"
+        [ "$status" -eq 0 ] || fail "load of a layout with a full ref.name: $output"
+        [[ "$output" == *"Loaded image: localhost/tools/bb:1.0"* ]] || fail "$output"
+        # names that are not references are refused before anything is read
+        run hs load --name 'Bad Name' "$BUSYBOX_OCI"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+        assert_blobs_intact "$STORE"
+}
+
+@test "load: oci-archive as tar, tar.gz and tar.zst give the same image" {
+        local a=$BATS_TEST_TMPDIR/bb d0 d
+        tar -C "$BUSYBOX_OCI" -cf "$a.tar" .
+        gzip -c "$a.tar" >"$a.tar.gz"
+        d0=$(hs load -q --name bb:plain "$BUSYBOX_OCI" | sed -n 's/^Manifest digest: //p')
+        for f in "$a.tar" "$a.tar.gz"; do
+                run hs load -q --name "bb:${f##*.}" "$f"
+                [ "$status" -eq 0 ] || fail "load $f: $output"
+                d=$(loaded_digest "$output")
+                [ "$d" = "$d0" ] || fail "$f: digest $d, the layout's is $d0"
+        done
+        if command -v zstd >/dev/null; then
+                zstd -q -c "$a.tar" >"$a.tar.zst"
+                run hs load -q --name bb:zst "$a.tar.zst"
+                [ "$status" -eq 0 ] || fail "load tar.zst: $output"
+                [ "$(loaded_digest "$output")" = "$d0" ]
+        fi
+        # the extraction directories are gone
+        [ -z "$(ls -A "$STORE/tmp")" ]
+        run hs images --format json
+        [ "$(jq -r '.[0].Names | length' <<<"$output")" -ge 3 ]
+}
+
+# A docker-archive ('docker save' layout) of the busybox tree: two images (two configs), the first with
+# two RepoTags, the second with one; layers are uncompressed tars named by path.
+make_docker_archive() {
+        local out=$1 dir=$BATS_TEST_TMPDIR/da l c1 c2
+        mkdir -p "$dir"
+        tar -C "$BUSYBOX_ROOTFS" -cf "$dir/layer.tar" .
+        l=$(sha256sum <"$dir/layer.tar" | cut -c1-64)
+        for cmd in sh ls; do
+                jq -cn --arg a "$(goarch)" --arg l "sha256:$l" --arg c "/bin/$cmd" \
+                        '{architecture:$a,os:"linux",config:{Cmd:[$c]},rootfs:{type:"layers",diff_ids:[$l]}}' >"$dir/c.json"
+                c=$(sha256sum <"$dir/c.json" | cut -c1-64)
+                mv "$dir/c.json" "$dir/$c.json"
+                if [ "$cmd" = sh ]; then c1=$c; else c2=$c; fi
+        done
+        jq -cn --arg c1 "$c1.json" --arg c2 "$c2.json" \
+                '[{Config:$c1,RepoTags:["busybox:da","localhost/other:1"],Layers:["layer.tar"]},
+                  {Config:$c2,RepoTags:["registry.example/two:latest"],Layers:["layer.tar"]}]' >"$dir/manifest.json"
+        tar -C "$dir" -cf "$out" manifest.json "$c1.json" "$c2.json" layer.tar
+}
+
+@test "load: a docker-archive with two images loads both under all their RepoTags, and unpacks" {
+        local a=$BATS_TEST_TMPDIR/docker.tar
+        make_docker_archive "$a"
+        run hs load "$a"
+        [ "$status" -eq 0 ] || fail "load: $output"
+        for n in docker.io/library/busybox:da localhost/other:1 registry.example/two:latest; do
+                [[ "$output" == *"Loaded image: $n"* ]] || fail "$n not loaded: $output"
+        done
+        [ "$(grep -c '^Manifest digest: ' <<<"$output")" = 2 ]
+        run hs images --format json
+        [ "$(jq length <<<"$output")" = 2 ] || fail "$output"
+        [ "$(jq -r '.[] | select(.Names | index("localhost/other:1")) | .Names | length' <<<"$output")" = 2 ]
+        run hs inspect registry.example/two
+        [ "$(jq -c .Config.Cmd <<<"$output")" = '["/bin/ls"]' ]
+        # one image picked by its RepoTag (which has a ':' of its own), renamed
+        run hs load --name picked "$a:busybox:da"
+        [ "$status" -eq 0 ] || fail "load FILE:TAG: $output"
+        [[ "$output" == *"Loaded image: docker.io/library/picked:latest"* ]]
+        # --name cannot name two images
+        run hs load --name x "$a"
+        [ "$status" -eq 125 ] && [[ "$output" == *"--name names one image"* ]]
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                run "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/other:1
+                [ "$status" -eq 0 ] || fail "unpack: $output"
+                cmp "$BUSYBOX_ROOTFS/bin/busybox" "${output#created }/bin/busybox"
+        fi
+}
+
+@test "load: the signed vectors keep their signatures (v2 its own, evil the re-attached one, v1 none)" {
+        vectors
+        run hs load --name registry.example/sandbox/tiny:v2 "$TINY:v2"
+        [ "$status" -eq 0 ] || fail "load v2: $output"
+        [ "$(loaded_digest "$output")" = "$TINY_V2" ]
+        run hs load --name registry.example/sandbox/tiny:v1 "$TINY:v1"
+        [ "$status" -eq 0 ] || fail "load v1: $output"
+        run hs load --name registry.example/sandbox/tiny:evil "$TINY:evil"
+        [ "$status" -eq 0 ] || fail "load evil: $output"
+        run hs inspect registry.example/sandbox/tiny:v2
+        [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ] || fail "$output"
+        [ "$(jq -r '.Signatures.Origins[0]' <<<"$output")" = "sha256-${TINY_V2#sha256:}.sig layer 0" ]
+        run hs inspect registry.example/sandbox/tiny:v1
+        [ "$(jq -r .Signatures.Count <<<"$output")" = 0 ]
+        [ ! -e "$STORE/sigs/${TINY_V1#sha256:}.json" ]
+        run hs inspect registry.example/sandbox/tiny:evil
+        [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ]
+        # the payload kept is the exact signed bytes
+        local p
+        p=$(jq -r '.signatures[0].payload' "$STORE/sigs/${TINY_V2#sha256:}.json")
+        cmp "$STORE/blobs/sha256/${p#sha256:}" "$HUTCH_VECTORS/sigstore/tiny-v2.payload.json"
+        [ "$(jq -r '.signatures[0].signature' "$STORE/sigs/${TINY_V2#sha256:}.json")" = "$(cat "$HUTCH_VECTORS/sigstore/tiny-v2.sig.b64")" ]
+        # without a ref the layout holds three images (the .sig artifacts do not count)
+        run hs load "$TINY"
+        [ "$status" -eq 125 ] && [[ "$output" == *"more than one image"* ]]
+        run hs inspect --format text registry.example/sandbox/tiny:v2
+        [[ "$output" == *"Signatures:   1"* ]] || fail "$output"
+}
+
+@test "images: table, -q, --digests and --format json" {
+        hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
+        hs tag busybox localhost/bb:2
+        run hs images
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == REPOSITORY*TAG*"IMAGE ID"*CREATED*SIZE ]] || fail "$output"
+        [ "${#lines[@]}" = 3 ]
+        [[ "$output" == *"docker.io/library/busybox"*latest* ]] && [[ "$output" == *"localhost/bb"*" 2 "* ]]
+        run hs images -q
+        [ "${#lines[@]}" = 1 ] && [[ "$output" =~ ^[0-9a-f]{12}$ ]]
+        run hs images --digests
+        [[ "$output" == *DIGEST*sha256:* ]]
+        run hs images --format json
+        [ "$(jq length <<<"$output")" = 1 ]
+        [ "$(jq -r '.[0].Names | sort | join(",")' <<<"$output")" = "docker.io/library/busybox:latest,localhost/bb:2" ]
+        [ "$(jq -r '.[0].Digest' <<<"$output")" = "$(jq -r '.refs["localhost/bb:2"]' "$STORE/refs.json")" ]
+        [ "$(jq -r '.[0].Layers' <<<"$output")" = 1 ]
+        [ "$(jq -r '.[0].Size' <<<"$output")" -gt 1000000 ]
+        run hs images --format yaml
+        [ "$status" -eq 125 ]
+}
+
+@test "inspect: config fields straight from the image, layers with sizes, history" {
+        local l=$BATS_TEST_TMPDIR/l d
+        tar -C "$BUSYBOX_ROOTFS" -cf "$BATS_TEST_TMPDIR/layer.tar" ./bin/busybox
+        d=$(make_layout "$l" "" "$BATS_TEST_TMPDIR/layer.tar")
+        hs load -q --name localhost/made "$l" >/dev/null
+        run hs inspect localhost/made
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(jq -r .Digest <<<"$output")" = "$d" ]
+        [ "$(jq -c .Config <<<"$output")" = '{"Cmd":["/bin/sh"],"Env":["PATH=/bin"],"Labels":{"x.test":"yes"}}' ]
+        [ "$(jq -r '.Layers[0].Size' <<<"$output")" = "$(stat -c %s "$BATS_TEST_TMPDIR/layer.tar")" ]
+        [ "$(jq -r '.History[0].created_by' <<<"$output")" = make_layout ]
+        [ "$(jq -r '.Os + "/" + .Architecture' <<<"$output")" = "linux/$(goarch)" ]
+        run hs inspect localhost/missing
+        [ "$status" -eq 125 ] && [[ "$output" == *"not in the store"* ]]
+}
+
+@test "tag, rmi and prune leave exactly what the named images need" {
+        vectors
+        hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
+        hs load -q --name registry.example/sandbox/tiny:v2 "$TINY:v2" >/dev/null
+        hs load -q "$TINY:v1" >/dev/null 2>&1 # by digest only
+        local bb
+        bb=$(jq -r '.refs["docker.io/library/busybox:latest"]' "$STORE/refs.json")
+        run hs tag "${bb:7:12}" localhost/second
+        [ "$status" -eq 0 ] || fail "tag: $output"
+        [ "$(jq -r '.refs["localhost/second:latest"]' "$STORE/refs.json")" = "$bb" ]
+        # a rootfs cache for busybox, as a run would leave it
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                "$HUTCH_IMAGE_TOOL" rootfs "$STORE" "$bb" >/dev/null
+                [ -d "$STORE/rootfs/${bb#sha256:}" ]
+        fi
+        # by ID with two names: refused without -f
+        run hs rmi "${bb:7:12}"
+        [ "$status" -eq 125 ] && [[ "$output" == *"several names"* ]]
+        run hs rmi localhost/second
+        [ "$status" -eq 0 ] && [ "$output" = "Untagged: localhost/second:latest" ]
+        [ -e "$STORE/blobs/sha256/${bb#sha256:}" ]
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then [ -d "$STORE/rootfs/${bb#sha256:}" ]; fi
+        run hs rmi busybox
+        [ "$status" -eq 0 ] || fail "$output"
+        [[ "$output" == *"Deleted: $bb"* ]]
+        [ ! -e "$STORE/rootfs/${bb#sha256:}" ]
+        run hs rmi busybox
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+        # a stale temp blob and a stale extraction directory, as a killed load leaves them
+        : >"$STORE/blobs/sha256/.tmp-${bb#sha256:}-deadbeef"
+        mkdir -p "$STORE/tmp/import-deadbeef/x"
+        run hs prune
+        [ "$status" -eq 0 ] || fail "prune: $output"
+        # what is left is exactly tiny v2: manifest, config, layers, and its signature's payload
+        local want have m
+        m=$STORE/blobs/sha256/${TINY_V2#sha256:}
+        want=$( (echo "${TINY_V2#sha256:}"
+                jq -r '.config.digest, .layers[].digest' "$m" | cut -c8-
+                jq -r '.signatures[].payload' "$STORE/sigs/${TINY_V2#sha256:}.json" | cut -c8-) | sort -u | tr '\n' ' ')
+        have=$(ls -A "$STORE/blobs/sha256" | sort | tr '\n' ' ')
+        [ "$have" = "$want" ] || fail "left: $have; needed: $want"
+        [ "$(ls "$STORE/sigs")" = "${TINY_V2#sha256:}.json" ]
+        [ -z "$(ls -A "$STORE/tmp")" ]
+        [ -z "$(ls -A "$STORE/rootfs")" ]
+        # and what is left still works
+        run hs inspect registry.example/sandbox/tiny:v2
+        [ "$status" -eq 0 ] && [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ]
+        run hs prune
+        [[ "$output" == "Removed 0 blobs"* ]] || fail "second prune: $output"
+}
+
+@test "save + load round trip keeps the manifest digest and the signatures" {
+        vectors
+        hs load -q --name registry.example/sandbox/tiny:v2 "$TINY:v2" >/dev/null
+        hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
+        local out=$BATS_TEST_TMPDIR/tiny.tar bbout=$BATS_TEST_TMPDIR/bb.tar
+        run hs save -o "$out" registry.example/sandbox/tiny:v2
+        [ "$status" -eq 0 ] || fail "save: $output"
+        [ -f "$out" ] && [ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name '.tiny.tar.*')" ]
+        # the layout inside names the image and carries the cosign artifact
+        tar -xOf "$out" index.json | jq -e --arg s "sha256-${TINY_V2#sha256:}.sig" \
+                '[.manifests[].annotations["org.opencontainers.image.ref.name"]] == ["registry.example/sandbox/tiny:v2", $s]'
+        local s2=$BATS_TEST_TMPDIR/store2
+        run h load --storage "$s2" "$out"
+        [ "$status" -eq 0 ] || fail "load of the saved archive: $output"
+        [[ "$output" == *"Loaded image: registry.example/sandbox/tiny:v2"* ]]
+        [ "$(loaded_digest "$output")" = "$TINY_V2" ]
+        run h inspect --storage "$s2" registry.example/sandbox/tiny:v2
+        [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ] || fail "$output"
+        diff <(jq -S '.signatures | map(del(.origin))' "$STORE/sigs/${TINY_V2#sha256:}.json") \
+                <(jq -S '.signatures | map(del(.origin))' "$s2/sigs/${TINY_V2#sha256:}.json")
+        # umoci reads the saved layout (another consumer than hutch)
+        mkdir "$BATS_TEST_TMPDIR/x"
+        tar -C "$BATS_TEST_TMPDIR/x" -xf "$out"
+        umoci stat --image "$BATS_TEST_TMPDIR/x:registry.example/sandbox/tiny:v2" >/dev/null || fail "umoci cannot read the saved layout"
+        # an unsigned image: no artifact, same digest
+        run hs save -o "$bbout" busybox
+        [ "$status" -eq 0 ] || fail "save busybox: $output"
+        [ "$(tar -xOf "$bbout" index.json | jq '.manifests | length')" = 1 ]
+        run h load --storage "$s2" "$bbout"
+        [ "$(loaded_digest "$output")" = "$(jq -r '.refs["docker.io/library/busybox:latest"]' "$STORE/refs.json")" ]
+        # a corrupt store is not exported: the old file stays as it was
+        local layer
+        layer=$(jq -r '.layers[0].digest' "$STORE/blobs/sha256/$(jq -r '.refs["docker.io/library/busybox:latest"]' "$STORE/refs.json" | cut -c8-)")
+        chmod u+w "$STORE/blobs/sha256/${layer#sha256:}"
+        printf 'X' | dd of="$STORE/blobs/sha256/${layer#sha256:}" bs=1 seek=500 conv=notrunc status=none
+        cp "$bbout" "$BATS_TEST_TMPDIR/before.tar"
+        run hs save -o "$bbout" busybox
+        [ "$status" -eq 125 ] && [[ "$output" == *"does not match its digest"* ]] || fail "$output"
+        cmp "$bbout" "$BATS_TEST_TMPDIR/before.tar"
+        [ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name '.bb.tar.*')" ]
+}
+
+@test "hostile inputs: exit 125, one line naming the file, nothing named" {
+        local l=$BATS_TEST_TMPDIR/l d layer f
+        tar -C "$BUSYBOX_ROOTFS" -cf "$BATS_TEST_TMPDIR/layer.tar" ./etc
+        d=$(make_layout "$l" "" "$BATS_TEST_TMPDIR/layer.tar")
+        layer=$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)
+
+        f=$BATS_TEST_TMPDIR/wrong-digest
+        cp -r "$l" "$f"
+        printf 'X' | dd of="$f/blobs/sha256/$layer" bs=1 seek=700 conv=notrunc status=none
+        run hs load --name x "$f"
+        assert_refused "$f" "a blob with a wrong digest"
+        [[ "$output" == *"digest did not match"* ]]
+
+        f=$BATS_TEST_TMPDIR/dotdot-digest
+        cp -r "$l" "$f"
+        jq '.manifests[0].digest = "sha256:../../../../etc/passwd"' "$l/index.json" >"$f/index.json"
+        run hs load --name x "$f"
+        assert_refused "$f" "sha256:../x in index.json"
+
+        f=$BATS_TEST_TMPDIR/missing-blob
+        cp -r "$l" "$f"
+        rm "$f/blobs/sha256/$layer"
+        run hs load --name x "$f"
+        assert_refused "$f" "a missing blob"
+
+        f=$BATS_TEST_TMPDIR/short-blob
+        cp -r "$l" "$f"
+        truncate -s -10 "$f/blobs/sha256/$layer"
+        run hs load --name x "$f"
+        assert_refused "$f" "a blob shorter than its descriptor"
+
+        # an oci-archive with a ../ member: refused while it is extracted, nothing written outside
+        mkdir -p "$BATS_TEST_TMPDIR/evil"
+        echo evil >"$BATS_TEST_TMPDIR/evil/escape"
+        tar -C "$l" -cf "$BATS_TEST_TMPDIR/dotdot.tar" .
+        tar -C "$BATS_TEST_TMPDIR/evil" -P --transform 's,^escape,../../escape,' -rf "$BATS_TEST_TMPDIR/dotdot.tar" escape 2>/dev/null
+        run hs load --name x "$BATS_TEST_TMPDIR/dotdot.tar"
+        assert_refused "$BATS_TEST_TMPDIR/dotdot.tar" "an archive member with ../"
+        [ ! -e "$STORE/escape" ] && [ ! -e "$STORE/tmp/escape" ] && [ ! -e "$(dirname "$STORE")/escape" ]
+
+        # a layer with a ../ path: loads (digests are right), but never unpacks outside
+        f=$BATS_TEST_TMPDIR/dotdot-layer
+        tar -C "$BATS_TEST_TMPDIR/evil" -P --transform 's,^escape,../escape,' -cf "$BATS_TEST_TMPDIR/evil.tar" escape 2>/dev/null
+        make_layout "$f" "" "$BATS_TEST_TMPDIR/evil.tar" >/dev/null
+        run hs load -q --name localhost/evil "$f"
+        [ "$status" -eq 0 ] || fail "load: $output"
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                run "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/evil:latest
+                [ "$status" -ne 0 ] && [[ "$output" == *'..'* ]] || fail "unpack of a ../ layer: $output"
+                [ ! -e "$STORE/rootfs/escape" ] && [ ! -e "$STORE/escape" ]
+                [ -z "$(ls -A "$STORE/rootfs")" ]
+        fi
+
+        run hs load "$BATS_TEST_TMPDIR/no-such-file"
+        assert_refused "$BATS_TEST_TMPDIR/no-such-file" "a missing file"
+        printf 'not a tar' >"$BATS_TEST_TMPDIR/junk.tar"
+        run hs load "$BATS_TEST_TMPDIR/junk.tar"
+        assert_refused "$BATS_TEST_TMPDIR/junk.tar" "not an archive"
+
+        # none of it named anything
+        [ "$(jq -r '.refs | keys | join(",")' "$STORE/refs.json")" = "localhost/evil:latest" ]
+        assert_blobs_intact "$STORE"
+}
+
+@test "progress: one line rewritten with \\r on a TTY, none with -q or without a TTY" {
+        command -v script >/dev/null || skip "script (util-linux) is not installed"
+        local l=$BATS_TEST_TMPDIR/big
+        head -c $((8 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/rand"
+        tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/big.tar" rand
+        make_layout "$l" "" "$BATS_TEST_TMPDIR/big.tar" >/dev/null
+        script -qec "'$HUTCH' load --storage '$STORE' --name localhost/big '$l'" "$BATS_TEST_TMPDIR/tty.log" >/dev/null
+        grep -q $'\r\e\\[KCopying blob [0-9a-f]\\{12\\} .*100%' "$BATS_TEST_TMPDIR/tty.log" || fail "no progress line: $(cat -v "$BATS_TEST_TMPDIR/tty.log")"
+        # no newline between updates: one line
+        [ "$(grep -c 'Copying blob' "$BATS_TEST_TMPDIR/tty.log")" = 1 ]
+        rm -rf "$STORE"
+        script -qec "'$HUTCH' load -q --storage '$STORE' --name localhost/big '$l'" "$BATS_TEST_TMPDIR/q.log" >/dev/null
+        ! grep -q 'Copying blob' "$BATS_TEST_TMPDIR/q.log"
+        rm -rf "$STORE"
+        run hs load --name localhost/big "$l"
+        [ "$status" -eq 0 ] && [[ "$output" != *"Copying blob"* ]]
+}
+
+@test "kill -9 during load and during unpack: nothing partial is ever used" {
+        local l=$BATS_TEST_TMPDIR/big pid i d
+        head -c $((100 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/rand"
+        tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/big.tar" rand
+        rm "$BATS_TEST_TMPDIR/rand"
+        d=$(make_layout "$l" "" "$BATS_TEST_TMPDIR/big.tar")
+        rm "$BATS_TEST_TMPDIR/big.tar"
+        hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
+        hs load --name localhost/big "$l" >/dev/null 2>&1 &
+        pid=$!
+        # wait until the big blob is being copied, then kill
+        for i in $(seq 1 2000); do
+                compgen -G "$STORE/blobs/sha256/.tmp-*" >/dev/null && break
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.005
+        done
+        kill -9 "$pid" 2>/dev/null || fail "the load finished before it could be killed"
+        wait "$pid" || true
+        compgen -G "$STORE/blobs/sha256/.tmp-*" >/dev/null || fail "killed before the copy started"
+        # the store: the old image listed, the killed one not; no blob under its name is partial
+        run hs images --format json
+        [ "$status" -eq 0 ] || fail "images after kill: $output"
+        [ "$(jq -r '[.[].Names[]] | join(",")' <<<"$output")" = "docker.io/library/busybox:latest" ]
+        assert_blobs_intact "$STORE"
+        [ ! -e "$STORE/blobs/sha256/$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)" ]
+        # a new load completes (the temp file of the killed one is not in its way)
+        run hs load -q --name localhost/big "$l"
+        [ "$status" -eq 0 ] || fail "load after kill: $output"
+        [ "$(loaded_digest "$output")" = "$d" ]
+        assert_blobs_intact "$STORE"
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                # kill the unpack midway too
+                "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest >/dev/null 2>&1 &
+                pid=$!
+                for i in $(seq 1 2000); do
+                        compgen -G "$STORE/rootfs/${d#sha256:}.tmp-*" >/dev/null && break
+                        kill -0 "$pid" 2>/dev/null || break
+                        sleep 0.005
+                done
+                kill -9 "$pid" 2>/dev/null || fail "the unpack finished before it could be killed"
+                wait "$pid" || true
+                [ ! -e "$STORE/rootfs/${d#sha256:}" ] || fail "a killed unpack left a rootfs under the image's name"
+                run "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest
+                [ "$status" -eq 0 ] || fail "unpack after kill: $output"
+                [ "$output" = "created $STORE/rootfs/${d#sha256:}" ]
+                [ "$(stat -c %s "$STORE/rootfs/${d#sha256:}/rand")" = $((100 << 20)) ]
+        fi
+        # prune clears the leftovers and keeps both images
+        run hs prune
+        [ "$status" -eq 0 ] || fail "$output"
+        [ -z "$(find "$STORE" -name '.tmp-*' -o -name '*.tmp-*' -o -name 'import-*')" ]
+        run hs images -q
+        [ "${#lines[@]}" = 2 ]
+}
+
+@test "every image command has --help, and bad usage is one line with exit 125" {
+        local c
+        for c in load images inspect tag rmi prune save; do
+                run h "$c" --help
+                [ "$status" -eq 0 ] && [[ "${lines[0]}" == "Usage: hutch $c"* ]] || fail "$c --help: $output"
+                run h "$c" --no-such-option
+                [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] || fail "$c --no-such-option: $output"
+        done
+        run h save busybox
+        [ "$status" -eq 125 ] && [[ "$output" == *"needs -o FILE"* ]]
+}
+
+@test "HUTCH_STORAGE chooses the store as --storage does" {
+        run env HUTCH_STORAGE="$STORE" "$HUTCH" load -q --name busybox "$BUSYBOX_OCI"
+        [ "$status" -eq 0 ] || fail "$output"
+        [ -f "$STORE/refs.json" ]
+        run env HUTCH_STORAGE="$STORE" "$HUTCH" images -q
+        [ "${#lines[@]}" = 1 ]
+}
