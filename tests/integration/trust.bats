@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # hutch key / sign / verify / trust (issue 5) against signatures hutch did not make: the skopeo-made
 # vectors in $HUTCH_VECTORS (../shared/vectors, staged by run-bats) and signatures made here with the
-# openssl CLI. Images go into a per-test store with the test driver $HUTCH_IMAGE_TOOL
-# (tests/image-tool.c) under registry-style names; signatures are attached with
-# `hutch sign --signature/--payload`. Every test uses its own store, policy files and XDG_CONFIG_HOME.
+# openssl CLI. Images go into a per-test store under registry-style names with `hutch load`, which keeps
+# the cosign signatures the layout holds; tests that need an image with exactly the signatures they
+# make store it with the test driver $HUTCH_IMAGE_TOOL (tests/image-tool.c), which takes none, and
+# attach them with `hutch sign --signature/--payload`. Every test uses its own store, policy files and
+# XDG_CONFIG_HOME.
 # shellcheck shell=bash
 
 load helpers
@@ -39,7 +41,16 @@ setup() {
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-# import TAG NAME: the layout's image TAG (v1, v2, evil) stored as NAME; prints the manifest digest.
+# hload TAG NAME: `hutch load` of the layout's image TAG (v1, v2, evil) as NAME, with the signatures the
+# layout holds for it (v2's, and the same one re-attached to evil); prints the manifest digest.
+hload() {
+        local out
+        out=$("$HUTCH" load -q --storage "$STORE" --name "$2" "$V/oci/tiny-signed:$1") || fail "hutch load $1 as $2: $out"
+        sed -n 's/^Manifest digest: //p' <<<"$out"
+}
+
+# import TAG NAME: the same image stored WITHOUT any signature (the test driver $HUTCH_IMAGE_TOOL), for
+# tests that attach exactly the signatures they make; prints the manifest digest.
 import() {
         "$HUTCH_IMAGE_TOOL" import "$V/oci/tiny-signed:$1" "$STORE" "$2"
 }
@@ -48,11 +59,6 @@ import() {
 attach() {
         run "$HUTCH" sign --storage "$STORE" --signature "$2" --payload "$3" "$1"
         [ "$status" -eq 0 ] || fail "attaching $2 to $1: $output"
-}
-
-# The skopeo-made signature of v2 (which names v2's digest and identity registry.example/sandbox/tiny:v2).
-attach_vector() {
-        attach "$1" "$V/sigstore/tiny-v2.sig.b64" "$V/sigstore/tiny-v2.payload.json"
 }
 
 # expect_accept POLICY IMAGE
@@ -162,9 +168,9 @@ der_to_p1363() {
 # ---- hutch sign ---------------------------------------------------------------------------------
 
 @test "sign: a hutch signature verifies with 'openssl dgst -verify' alone, and under a policy naming the key" {
-        import v1 "$TINY:v1" >/dev/null
+        hload v1 "$TINY:v1" >/dev/null
         local digest
-        digest=$(import v1 "$TINY:v1")
+        digest=$(hload v1 "$TINY:v1")
         HUTCH_KEY_PASSWORD=pw "$HUTCH" key generate --output-key-prefix k >/dev/null
         HUTCH_KEY_PASSWORD=pw run "$HUTCH" sign --key k.key --storage "$STORE" --output-signature sig.der \
                 --output-payload payload.json "$TINY:v1"
@@ -195,7 +201,7 @@ der_to_p1363() {
 }
 
 @test "sign --identity: the payload names that reference; matchRepoDigestOrExact then rejects, exactReference accepts" {
-        import v1 "$TINY:v1" >/dev/null
+        hload v1 "$TINY:v1" >/dev/null
         HUTCH_KEY_PASSWORD=pw "$HUTCH" key generate --output-key-prefix k >/dev/null
         HUTCH_KEY_PASSWORD=pw run "$HUTCH" sign --key k.key --storage "$STORE" --identity registry.example/other/app:1 \
                 --output-payload payload.json "$TINY:v1"
@@ -216,11 +222,9 @@ der_to_p1363() {
 @test "verdict table of the vectors (images stored as registry.example/sandbox/tiny:{v1,v2,evil})" {
         local t
         for t in v1 v2 evil; do
-                import "$t" "$TINY:$t" >/dev/null
+                hload "$t" "$TINY:$t" >/dev/null
         done
-        # the signature artifact in the layout signs v2, and was re-attached to evil
-        attach_vector "$TINY:v2"
-        attach_vector "$TINY:evil"
+        # hutch load kept the layout's signature artifacts: v2's, and the same one re-attached to evil
         local p
         for p in "$V"/policies/*.json; do
                 sed -e 's/127\.0\.0\.1:5577/registry.example/g' -e 's/"oci":/"docker":/' "$p" >"$(basename "$p")"
@@ -233,6 +237,9 @@ der_to_p1363() {
         for t in v1 v2 evil; do
                 expect_reject reg-reject-all.json "$TINY:$t" "rejects every image"
                 expect_accept reg-accept-anything.json "$TINY:$t"
+                local n=1
+                [ "$t" != v1 ] || n=0
+                grep -q "signatures: $n found" <<<"$output" || fail "$t: expected $n signatures kept by hutch load: $output"
                 expect_accept launcher-oci-insecure.json "$TINY:$t"
         done
         expect_accept reg-scope-specific-reject-wins.json "$TINY:v2"
@@ -242,10 +249,8 @@ der_to_p1363() {
 @test "verdict table with the shipped reg-* policies verbatim, images named as in the registry they were measured on" {
         local reg=127.0.0.1:5577/sandbox/tiny t
         for t in v1 v2 evil; do
-                import "$t" "$reg:$t" >/dev/null
+                hload "$t" "$reg:$t" >/dev/null
         done
-        attach_vector "$reg:v2"
-        attach_vector "$reg:evil"
         local P=$V/policies
         expect_accept "$P/reg-tiny-exactrepository.json" "$reg:v2"
         expect_accept "$P/reg-tiny-exactreference.json" "$reg:v2"
@@ -274,8 +279,7 @@ der_to_p1363() {
 
 @test "verify reports what each requirement of the scope said, in text and JSON" {
         requires python3
-        import v2 "$TINY:v2" >/dev/null
-        attach_vector "$TINY:v2"
+        hload v2 "$TINY:v2" >/dev/null
         local id
         id=sha256:$(openssl pkey -pubin -in "$KEY" -outform DER | sha256sum | cut -d' ' -f1)
         printf '{"default":[{"type":"reject"}],"transports":{"docker":{"%s":[{"type":"sigstoreSigned","keyPath":"%s"},{"type":"insecureAcceptAnything"},{"type":"sigstoreSigned","keyPath":"%s"}]}}}\n' \
@@ -330,7 +334,7 @@ EOF
 
 @test "a signature made with the openssl CLI over a payload written here verifies" {
         local digest
-        digest=$(import v1 "$TINY:v1")
+        digest=$(hload v1 "$TINY:v1")
         openssl_key
         payload "$TINY:v1" "$digest" >payload.json
         openssl_sign payload.json sig.der
@@ -346,11 +350,9 @@ EOF
 # ---- rejections ---------------------------------------------------------------------------------
 
 @test "rejected: unsigned image, wrong key, key of another type, signature over another digest, tampered payload" {
-        import v1 "$TINY:v1" >/dev/null
-        import v2 "$TINY:v2" >/dev/null
-        import evil "$TINY:evil" >/dev/null
-        attach_vector "$TINY:v2"
-        attach_vector "$TINY:evil"
+        hload v1 "$TINY:v1" >/dev/null
+        hload v2 "$TINY:v2" >/dev/null
+        hload evil "$TINY:evil" >/dev/null
         sigstore_policy p.json "$KEY"
         expect_reject p.json "$TINY:v1" "A signature was required, but no signature exists"
         sigstore_policy wrong.json "$V/keys/other-p256.pub"
@@ -375,7 +377,7 @@ EOF
 
 @test "rejected although validly signed: duplicate keys, unknown critical members, trailing data in the payload" {
         local digest
-        digest=$(import v1 "$TINY:v1")
+        digest=$(hload v1 "$TINY:v1")
         openssl_key
         sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub"
         local good bad name
@@ -388,7 +390,7 @@ EOF
         )
         for name in dup dupdigest unknown trailing; do
                 rm -rf "$STORE"
-                import v1 "$TINY:v1" >/dev/null
+                hload v1 "$TINY:v1" >/dev/null
                 bad=${bads[$name]}
                 printf '%s' "$bad" >"$name.json"
                 openssl_sign "$name.json" "$name.sig"
@@ -402,7 +404,7 @@ EOF
         done
         # the same key and image with the good payload is accepted (so the rejections above are the payloads')
         rm -rf "$STORE"
-        import v1 "$TINY:v1" >/dev/null
+        hload v1 "$TINY:v1" >/dev/null
         printf '%s' "$good" >good.json
         openssl_sign good.json good.sig
         attach "$TINY:v1" good.sig good.json
@@ -445,12 +447,11 @@ EOF
 }
 
 @test "rejected: identity mismatch for each signedIdentity type (each also accepting its matching case)" {
-        import v2 "$TINY:v2" >/dev/null
-        import v2 "$TINY:v3" >/dev/null
-        import v2 registry.example/sandbox/other:v2 >/dev/null
-        import v2 mirror.example/sandbox/tiny:v2 >/dev/null
-        import v2 mirror.example/sandbox/tiny:v3 >/dev/null
-        attach_vector "$TINY:v2" # one manifest: every name above shares the signature
+        hload v2 "$TINY:v2" >/dev/null
+        hload v2 "$TINY:v3" >/dev/null
+        hload v2 registry.example/sandbox/other:v2 >/dev/null
+        hload v2 mirror.example/sandbox/tiny:v2 >/dev/null
+        hload v2 mirror.example/sandbox/tiny:v3 >/dev/null # one manifest: every name shares v2's signature
         sigstore_policy default.json "$KEY"
         expect_accept default.json "$TINY:v2"
         expect_reject default.json "$TINY:v3" "not accepted by signedIdentity matchRepoDigestOrExact"
@@ -475,8 +476,7 @@ EOF
 }
 
 @test "rejected: missing, unreadable or invalid policy file, each naming the file" {
-        import v2 "$TINY:v2" >/dev/null
-        attach_vector "$TINY:v2"
+        hload v2 "$TINY:v2" >/dev/null
         expect_reject "$BATS_TEST_TMPDIR/none.json" "$TINY:v2" "none.json"
         printf '{"default":[{"type":"insecureAcceptAnything"}]' >trunc.json
         expect_reject trunc.json "$TINY:v2" "trunc.json"
@@ -545,7 +545,7 @@ EOF
                 busybox:*) stored=docker.io/library/$name ;;
                 *) ;;
                 esac
-                import v1 "$stored" >/dev/null
+                hload v1 "$stored" >/dev/null
                 run "$HUTCH" verify --storage "$STORE" --policy scopes.json "$name"
                 grep -qF "scope:      $scope" <<<"$output" || fail "$name: expected scope $scope: $output"
                 if [ "$verdict" = accept ]; then
@@ -571,9 +571,8 @@ EOF
 # ---- trust show / set / reset -------------------------------------------------------------------
 
 @test "trust set/show/reset round trip edits the user's policy, and verify applies it" {
-        import v1 "$TINY:v1" >/dev/null
-        import v2 "$TINY:v2" >/dev/null
-        attach_vector "$TINY:v2"
+        hload v1 "$TINY:v1" >/dev/null
+        hload v2 "$TINY:v2" >/dev/null
         local user_policy=$XDG_CONFIG_HOME/hutch/policy.json
         # no file yet: the built-in default, which rejects everything
         run "$HUTCH" trust show
