@@ -34,7 +34,7 @@ setup() {
         V=$HUTCH_VECTORS
         KEY=$V/keys/sigstore-p256.pub
         STORE=$BATS_TEST_TMPDIR/store
-        export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
+        export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
         unset HUTCH_KEY_PASSWORD HUTCH_STORAGE
         cd "$BATS_TEST_TMPDIR"
 }
@@ -68,9 +68,18 @@ expect_accept() {
         grep -q ": accepted$" <<<"$output" || fail "no 'accepted' line: $output"
 }
 
-# expect_reject POLICY IMAGE [PATTERN]: exit 1, and exactly one line on stderr, naming the image and matching
-# PATTERN (grep -E).
+# expect_reject POLICY IMAGE [PATTERN]: `hutch verify` exits 1 with exactly one line on stderr, naming the
+# image and matching PATTERN (grep -E); and `hutch run` refuses the same image with the same reason, exit
+# 125, before anything of it is unpacked. (verify's stdout stays in $output.)
 expect_reject() {
+        run --separate-stderr "$HUTCH" run --storage "$STORE" --policy "$1" "$2" true
+        [ "$status" -eq 125 ] || fail "$2 under $(basename "$1"): hutch run: expected 125, got status $status: $output $stderr"
+        grep -qF "$2 rejected by the trust policy" <<<"$stderr" || fail "hutch run: $stderr"
+        if [ -n "${3:-}" ]; then
+                grep -Eq -- "$3" <<<"$stderr" || fail "hutch run: message does not match /$3/: $stderr"
+        fi
+        [ -z "$(ls -A "$STORE/rootfs" 2>/dev/null)" ] || fail "hutch run unpacked $2: $(ls -A "$STORE/rootfs")"
+
         run --separate-stderr "$HUTCH" verify --storage "$STORE" --policy "$1" "$2"
         [ "$status" -eq 1 ] || fail "$2 under $(basename "$1"): expected rejected (1), got status $status: $output $stderr"
         grep -q ": REJECTED$" <<<"$output" || fail "no 'REJECTED' line: $output"
