@@ -174,6 +174,69 @@ der_to_p1363() {
         [ ! -e t.key ]
 }
 
+# tty_run OUT CMD...: CMD in a new tmux session (a terminal, as a user has); "EXIT=<status>" goes to OUT.
+tty_run() {
+        local out=$1
+        shift
+        TMUX_SOCK=$BATS_TEST_TMPDIR/tmux.sock
+        rm -f "$out"
+        tmux -S "$TMUX_SOCK" new-session -d -x 120 -y 30 "$(printf '%q ' "$@"); echo EXIT=\$? >$out; sleep 60" 3>&-
+}
+
+wait_pane() {
+        local i
+        for i in $(seq 100); do tmux -S "$TMUX_SOCK" capture-pane -p | grep -q -- "$1" && return 0; sleep 0.1; done
+        fail "pane never showed '$1': $(tmux -S "$TMUX_SOCK" capture-pane -p)"
+}
+
+# wait_exit OUT: sets EXITED (the "EXIT=N" line) and PANE (what the terminal showed), then ends the session.
+wait_exit() {
+        local i
+        for i in $(seq 300); do [ -s "$1" ] && break; sleep 0.1; done
+        PANE=$(tmux -S "$TMUX_SOCK" capture-pane -p)
+        tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+        EXITED=$(cat "$1" 2>/dev/null)
+        [ -n "$PANE" ] || fail "nothing captured from the terminal"
+}
+
+teardown() {
+        [ ! -S "${TMUX_SOCK:-/nonexistent}" ] || tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+}
+
+@test "key generate and sign ask for the passphrase on the terminal: twice, echo off, a mismatch refused" {
+        requires tty
+        tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/k"
+        wait_pane "Enter a passphrase for the private key:"
+        tmux -S "$TMUX_SOCK" send-keys 'tty-s3cret' Enter
+        wait_pane "Enter the passphrase again:"
+        tmux -S "$TMUX_SOCK" send-keys 'tty-s3cret' Enter
+        wait_exit "$BATS_TEST_TMPDIR/exit"
+        [ "$EXITED" = EXIT=0 ] || fail "$EXITED: $PANE"
+        grep -q "Key fingerprint: sha256:" <<<"$PANE" || fail "$PANE"
+        ! grep -q "tty-s3cret" <<<"$PANE" || fail "the passphrase was echoed: $PANE"
+        openssl pkey -in k.key -passin pass:tty-s3cret -noout
+
+        tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/m"
+        wait_pane "Enter a passphrase for the private key:"
+        tmux -S "$TMUX_SOCK" send-keys 'one' Enter
+        wait_pane "Enter the passphrase again:"
+        tmux -S "$TMUX_SOCK" send-keys 'two' Enter
+        wait_exit "$BATS_TEST_TMPDIR/exit"
+        [ "$EXITED" = EXIT=125 ] || fail "$EXITED: $PANE"
+        grep -q "do not match" <<<"$PANE" || fail "$PANE"
+        [ ! -e m.key ] && [ ! -e m.pub ]
+
+        # sign asks once, naming the key file, and the signature verifies under a policy naming k.pub
+        hload v1 "$TINY:v1" >/dev/null
+        tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" sign --key "$BATS_TEST_TMPDIR/k.key" --storage "$STORE" "$TINY:v1"
+        wait_pane "Enter the passphrase for $BATS_TEST_TMPDIR/k.key:"
+        tmux -S "$TMUX_SOCK" send-keys 'tty-s3cret' Enter
+        wait_exit "$BATS_TEST_TMPDIR/exit"
+        [ "$EXITED" = EXIT=0 ] || fail "$EXITED: $PANE"
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/k.pub"
+        expect_accept p.json "$TINY:v1"
+}
+
 # ---- hutch sign ---------------------------------------------------------------------------------
 
 @test "sign: a hutch signature verifies with 'openssl dgst -verify' alone, and under a policy naming the key" {
