@@ -199,29 +199,33 @@ wait_exit() {
         [ -n "$PANE" ] || fail "nothing captured from the terminal"
 }
 
+# tty_answer PROMPT TEXT: once the terminal shows PROMPT, type TEXT and Enter.
+tty_answer() {
+        wait_pane "$1"
+        tmux -S "$TMUX_SOCK" send-keys "$2" Enter
+}
+
+# tty_key_generate PREFIX FIRST SECOND: `hutch key generate` on a terminal, answering its two prompts.
+tty_key_generate() {
+        tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/$1"
+        tty_answer "Enter a passphrase for the private key:" "$2"
+        tty_answer "Enter the passphrase again:" "$3"
+        wait_exit "$BATS_TEST_TMPDIR/exit"
+}
+
 teardown() {
         [ ! -S "${TMUX_SOCK:-/nonexistent}" ] || tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
 }
 
 @test "key generate and sign ask for the passphrase on the terminal: twice, echo off, a mismatch refused" {
         requires tty
-        tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/k"
-        wait_pane "Enter a passphrase for the private key:"
-        tmux -S "$TMUX_SOCK" send-keys 'tty-s3cret' Enter
-        wait_pane "Enter the passphrase again:"
-        tmux -S "$TMUX_SOCK" send-keys 'tty-s3cret' Enter
-        wait_exit "$BATS_TEST_TMPDIR/exit"
+        tty_key_generate k tty-s3cret tty-s3cret
         [ "$EXITED" = EXIT=0 ] || fail "$EXITED: $PANE"
         grep -q "Key fingerprint: sha256:" <<<"$PANE" || fail "$PANE"
         ! grep -q "tty-s3cret" <<<"$PANE" || fail "the passphrase was echoed: $PANE"
         openssl pkey -in k.key -passin pass:tty-s3cret -noout
 
-        tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/m"
-        wait_pane "Enter a passphrase for the private key:"
-        tmux -S "$TMUX_SOCK" send-keys 'one' Enter
-        wait_pane "Enter the passphrase again:"
-        tmux -S "$TMUX_SOCK" send-keys 'two' Enter
-        wait_exit "$BATS_TEST_TMPDIR/exit"
+        tty_key_generate m one two
         [ "$EXITED" = EXIT=125 ] || fail "$EXITED: $PANE"
         grep -q "do not match" <<<"$PANE" || fail "$PANE"
         [ ! -e m.key ] && [ ! -e m.pub ]
@@ -229,8 +233,7 @@ teardown() {
         # sign asks once, naming the key file, and the signature verifies under a policy naming k.pub
         hload v1 "$TINY:v1" >/dev/null
         tty_run "$BATS_TEST_TMPDIR/exit" "$HUTCH" sign --key "$BATS_TEST_TMPDIR/k.key" --storage "$STORE" "$TINY:v1"
-        wait_pane "Enter the passphrase for $BATS_TEST_TMPDIR/k.key:"
-        tmux -S "$TMUX_SOCK" send-keys 'tty-s3cret' Enter
+        tty_answer "Enter the passphrase for $BATS_TEST_TMPDIR/k.key:" tty-s3cret
         wait_exit "$BATS_TEST_TMPDIR/exit"
         [ "$EXITED" = EXIT=0 ] || fail "$EXITED: $PANE"
         sigstore_policy p.json "$BATS_TEST_TMPDIR/k.pub"
