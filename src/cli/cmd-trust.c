@@ -198,6 +198,15 @@ static int edit_begin(const char *explicit, struct edit *e, struct herror *err)
         }
         if (!e->path)
                 return herror_set(err, ENOMEM, "out of memory");
+        /* A symlinked policy (dotfiles) is edited where it points, not replaced by a plain file. */
+        struct stat lst;
+        if (lstat(e->path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+                char *real = realpath(e->path, NULL);
+                if (!real)
+                        return herror_sys(err, errno, "%s: cannot resolve the symbolic link", e->path);
+                free(e->path);
+                e->path = real;
+        }
         char *slash = strrchr(e->path, '/');
         e->name = slash ? slash + 1 : e->path;
         if (!e->name[0])

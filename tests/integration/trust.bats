@@ -712,6 +712,14 @@ EOF
         run "$HUTCH" trust set --policy p.json --type sigstoreSigned --pubkeysfile nowhere.pub registry.example
         [ "$status" -eq 125 ] && grep -q "nowhere.pub" <<<"$output" || fail "$output"
         [ "$(sha256sum p.json)" = "$before" ] || fail "p.json changed"
+        # a symlinked policy is edited where it points; the link stays a link
+        mkdir dotfiles
+        cp p.json dotfiles/policy.json
+        ln -s dotfiles/policy.json link.json
+        run "$HUTCH" trust set --policy link.json --type accept registry.example/ns
+        [ "$status" -eq 0 ] || fail "$output"
+        [ -L link.json ] || fail "link.json was replaced by a file"
+        grep -q '"registry.example/ns"' dotfiles/policy.json || fail "$(cat dotfiles/policy.json)"
         # an invalid file is not edited
         printf '{"default": []}' >bad.json
         run "$HUTCH" trust set --policy bad.json --type accept default
