@@ -35,8 +35,10 @@ static int read_tty_line(int fd, const char *prompt, char **ret, struct herror *
         sigaddset(&block, SIGTSTP);
         sigaddset(&block, SIGQUIT);
         sigprocmask(SIG_BLOCK, &block, &saved);
+        /* Echo off before the prompt shows: what is typed once it is visible is never echoed, and
+         * TCSAFLUSH drops only what was typed before it (as readpassphrase(3) does). */
         int r = 0;
-        if (write_all(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
+        if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || write_all(fd, prompt, strlen(prompt)) < 0)
                 r = -errno;
         char buf[TRUST_PASSPHRASE_MAX + 2];
         size_t n = 0;

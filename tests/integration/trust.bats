@@ -585,6 +585,13 @@ EOF
         [ "$status" -eq 125 ]
         run "$HUTCH" verify --storage "$STORE" "$TINY:v2"
         [ "$status" -eq 125 ] && grep -q "not in the store" <<<"$output" || fail "status $status: $output"
+        # an image stored by digest only has no identity for the policy
+        "$HUTCH" load -q --storage "$STORE" "$V/oci/tiny-signed:v2" >/dev/null 2>&1
+        run "$HUTCH" verify --storage "$STORE" --policy "$V/policies/reg-accept-anything.json" "$V2_DIGEST"
+        [ "$status" -eq 125 ] && grep -q "has no name" <<<"$output" || fail "status $status: $output"
+        "$HUTCH" tag --storage "$STORE" "$V2_DIGEST" "$TINY:v2"
+        run "$HUTCH" verify --storage "$STORE" --policy "$V/policies/reg-accept-anything.json" "$V2_DIGEST"
+        [ "$status" -eq 0 ] && grep -q "^$TINY:v2 ($V2_DIGEST): accepted" <<<"$output" || fail "status $status: $output"
 }
 
 # ---- scopes -------------------------------------------------------------------------------------
