@@ -89,7 +89,7 @@ static int resolve_prefix(struct image_store *s, const char *hex, struct digest 
                         close(dfd);
                 while (d && (de = readdir(d)))
                         if (strlen(de->d_name) == DIGEST_HEX_LEN && strncmp(de->d_name, hex, strlen(hex)) == 0) {
-                                snprintf(ret->hex, sizeof ret->hex, "%s", de->d_name);
+                                memcpy(ret->hex, de->d_name, DIGEST_HEX_LEN + 1); /* length checked above */
                                 found++;
                         }
                 if (d)

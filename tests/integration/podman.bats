@@ -24,6 +24,9 @@ CONF
 }
 
 teardown_file() {
+        # podman's --rm runs `podman container cleanup` asynchronously through conmon's exit command; one
+        # still running when its storage disappears waits on a lock forever, so end them first.
+        pkill -KILL -u "$(id -u)" -f -- "--root $PODMAN_HOME/storage" 2>/dev/null || true
         # the image layers belong to subordinate IDs: remove them from inside podman's user namespace
         podman unshare rm -rf "$PODMAN_HOME" 2>/dev/null || true
 }
