@@ -719,6 +719,15 @@ EOF
         run "$HUTCH" trust set --policy p.json --type sigstoreSigned --pubkeysfile nowhere.pub registry.example
         [ "$status" -eq 125 ] && grep -q "nowhere.pub" <<<"$output" || fail "$output"
         [ "$(sha256sum p.json)" = "$before" ] || fail "p.json changed"
+        # concurrent edits do not lose each other's change (the directory lock)
+        local i
+        for i in $(seq 12); do
+                "$HUTCH" trust set --policy p.json --type accept "registry.example/c$i" >/dev/null &
+        done
+        wait
+        for i in $(seq 12); do
+                grep -q "\"registry.example/c$i\"" p.json || fail "scope c$i lost: $(cat p.json)"
+        done
         # a symlinked policy is edited where it points; the link stays a link
         mkdir dotfiles
         cp p.json dotfiles/policy.json
