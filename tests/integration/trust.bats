@@ -275,6 +275,31 @@ teardown() {
         expect_reject p.json "$TINY:v2" "no signature exists"
 }
 
+@test "sign with keys openssl made: PKCS#8 Ed25519, P-384 and RSA sign and verify; SEC1 and public keys are refused clearly" {
+        hload v1 "$TINY:v1" >/dev/null
+        local alg
+        openssl genpkey -algorithm ed25519 -out ed25519.key 2>/dev/null
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.key 2>/dev/null
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null
+        for alg in ed25519 p384 rsa; do
+                openssl pkey -in "$alg.key" -pubout -out "$alg.pub"
+                run "$HUTCH" sign --key "$alg.key" --storage "$STORE" --output-signature "$alg.sig" --output-payload "$alg.json" "$TINY:v1"
+                [ "$status" -eq 0 ] || fail "$alg: $output"
+                sigstore_policy "$alg-policy.json" "$BATS_TEST_TMPDIR/$alg.pub"
+                expect_accept "$alg-policy.json" "$TINY:v1"
+        done
+        # openssl checks the ECDSA and RSA ones alone (Ed25519 signs the message itself: pkeyutl -rawin)
+        openssl dgst -sha384 -verify p384.pub -signature p384.sig p384.json
+        openssl dgst -sha256 -verify rsa.pub -signature rsa.sig rsa.json
+        openssl pkeyutl -verify -pubin -inkey ed25519.pub -rawin -in ed25519.json -sigfile ed25519.sig
+        # a SEC1 "EC PRIVATE KEY" and a public key are not signing keys
+        openssl_key
+        run "$HUTCH" sign --key ec.key --storage "$STORE" "$TINY:v1"
+        [ "$status" -eq 125 ] && grep -q "ec.key: PEM block \"EC PRIVATE KEY\" is not a PKCS#8 private key" <<<"$output" || fail "$output"
+        run "$HUTCH" sign --key ec.pub --storage "$STORE" "$TINY:v1"
+        [ "$status" -eq 125 ] && grep -q "ec.pub: is a public key" <<<"$output" || fail "$output"
+}
+
 @test "sign --identity: the payload names that reference; matchRepoDigestOrExact then rejects, exactReference accepts" {
         hload v1 "$TINY:v1" >/dev/null
         HUTCH_KEY_PASSWORD=pw "$HUTCH" key generate --output-key-prefix k >/dev/null
