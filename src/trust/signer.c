@@ -19,15 +19,19 @@
 #define KEY_SCRYPT_R 8
 #define KEY_SCRYPT_P 1
 
-struct der_buf {
-        unsigned char *p;
-        long len;
+/* A PEM block read from a private key file: the DER body of an unencrypted key is the key, so it is
+ * wiped when freed. */
+struct pem_block {
+        char *name;
+        unsigned char *der;
+        long der_len;
 };
 
-static void der_wipep(struct der_buf *b)
+static void pem_block_wipep(struct pem_block *b)
 {
-        if (b->p && b->len > 0)
-                OPENSSL_cleanse(b->p, (size_t) b->len);
+        OPENSSL_free(b->name);
+        if (b->der)
+                OPENSSL_clear_free(b->der, b->der_len > 0 ? (size_t) b->der_len : 0);
 }
 
 struct trust_signer {
@@ -140,15 +144,12 @@ int trust_signer_from_pem(const void *pem, size_t len, const char *source, const
         if (!source)
                 source = "private key";
         /* The label first, to say what is wrong with keys of other formats. */
-        _cleanup_(openssl_freep) char *name = NULL;
-        _cleanup_(openssl_freep) unsigned char *der = NULL;
-        long der_len = 0;
-        int r = trust_pem_read_single(pem, len, TRUST_PRIVATE_KEY_FILE_MAX, source, "ENCRYPTED PRIVATE KEY", &name,
-                                      &der, &der_len, err);
+        _cleanup_(pem_block_wipep) struct pem_block blk = { 0 };
+        int r = trust_pem_read_single(pem, len, TRUST_PRIVATE_KEY_FILE_MAX, source, "ENCRYPTED PRIVATE KEY", &blk.name,
+                                      &blk.der, &blk.der_len, err);
         if (r < 0)
                 return r;
-        /* The DER body of an unencrypted key is the key: wipe it when done. */
-        _cleanup_(der_wipep) struct der_buf wipe = { der, der_len };
+        const char *name = blk.name;
         bool encrypted = streq(name, "ENCRYPTED PRIVATE KEY");
         if (strstr(name, "COSIGN") || strstr(name, "SIGSTORE"))
                 return herror_set(err, EOPNOTSUPP,
