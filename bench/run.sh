@@ -7,7 +7,9 @@ set -eu
 cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-30}
 hutch=${HUTCH:-$PWD/build-release/hutch}
-work=$(mktemp -d /tmp/hutch-bench-run.XXXXXX)
+# lowercase: podman derives an image name from the oci: path, and names must be lowercase
+work=/tmp/hutch-bench-run.$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+mkdir -m 0700 "$work"
 cleanup() {
         command -v podman >/dev/null && podman unshare rm -rf "$work" 2>/dev/null
         rm -rf "$work"
