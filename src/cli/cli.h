@@ -26,6 +26,7 @@ int cli_bad_option(const char *cmd, int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -24,6 +24,7 @@
 #include "cli/run-report.h"
 #include "cli/run.h"
 #include "cli/runtime.h"
+#include "cli/volume.h"
 #include "image/config.h"
 #include "image/rootfs.h"
 #include "sandbox/container.h"
@@ -362,10 +363,31 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
         return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
 }
 
+/* -v NAME:/dst: the volume's directory in the store, created on first use as podman does. */
+static int resolve_volumes(struct run_ctx *c, struct herror *err)
+{
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                struct run_mount *m = &c->mounts[i];
+                if (!streq(m->type, "volume"))
+                        continue;
+                char *path = NULL, *bind = strdup("bind");
+                int r = bind ? volume_create(&c->store, m->source, true, &path, err) : herror_set(err, ENOMEM, "out of memory");
+                if (r < 0) {
+                        free(bind);
+                        return r;
+                }
+                free(m->source);
+                free(m->type);
+                m->source = path;
+                m->type = bind;
+        }
+        return 0;
+}
+
 static int prepare_spec(struct run_ctx *c, struct herror *err)
 {
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
-        if (r < 0)
+        if (r < 0 || (r = resolve_volumes(c, err)) < 0)
                 return r;
         _cleanup_free_ struct spec_run_mount *m = calloc(c->n_mounts + 1, sizeof *m);
         if (!m)

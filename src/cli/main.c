@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
         { "tag", "give a stored image another name", cmd_tag },
         { "trust", "show and edit the image trust policy", cmd_trust },
         { "verify", "decide whether a stored image may run under the trust policy", cmd_verify },
+        { "volume", "create, list, inspect and remove named volumes", cmd_volume },
         { "version", "print version, compiled-in features and kernel support", cmd_version },
 };
 
@@ -45,7 +46,7 @@ static int hutch_main(int argc, char **argv)
         static const struct option opts[] = {
                 { "log-level", required_argument, NULL, 'l' },
                 { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'v' },
+        { "version", no_argument, NULL, 'v' },
                 {},
         };
         int c;

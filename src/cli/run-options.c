@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/run.h"
 #include "cli/runtime.h"
+#include "cli/volume.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -365,11 +366,12 @@ static int add_mount(struct run_mount **v, size_t *n, const char *type, const ch
         if (r < 0)
                 return r;
         _cleanup_free_ char *real = NULL;
-        if (src) {
-                if (src[0] != '/')
-                        return herror_set(err, EINVAL, "%s: %s: named volumes are not supported yet; give an absolute host path", opt, src);
-                if (!(real = realpath(src, NULL)))
-                        return herror_sys(err, errno, "%s: the host path %s", opt, src);
+        if (src && streq(type, "volume")) {
+                if (!volume_name_valid(src))
+                        return herror_set(err, EINVAL, "%s: \"%.64s\" is neither an absolute host path nor a volume name", opt, src);
+                real = strdup(src); /* resolved (and created on first use) once the store is open */
+        } else if (src && !(real = realpath(src, NULL))) {
+                return herror_sys(err, errno, "%s: the host path %s", opt, src);
         }
         struct run_mount *nv = realloc(*v, (*n + 1) * sizeof *nv);
         if (!nv)
@@ -407,7 +409,7 @@ static int parse_volume(const char *spec, struct run_mount **v, size_t *n, struc
                                 return herror_set(err, EINVAL, "-v %s: unknown option '%s' (ro, rw, z, Z)", spec, t);
                 }
         }
-        return add_mount(v, n, "bind", copy, dst, ro, NULL, "-v", err);
+        return add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
 }
 
 static int tmpfs_option(const char *opt, const char *spec, const char *t, char *buf, size_t size, struct herror *err)
@@ -485,7 +487,12 @@ static int parse_mount(const char *spec, struct run_mount **v, size_t *n, struct
         }
         if (streq(type, "tmpfs"))
                 return add_mount(v, n, "tmpfs", NULL, dst, ro, buf, "--mount", err);
-        return herror_set(err, EINVAL, "--mount %s: type %s is not supported (bind or tmpfs)", spec, type);
+        if (streq(type, "volume")) {
+                if (!src)
+                        return herror_set(err, EINVAL, "--mount %s: a volume mount needs source=NAME", spec);
+                return add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+        }
+        return herror_set(err, EINVAL, "--mount %s: type %s is not supported (bind, volume or tmpfs)", spec, type);
 }
 
 int run_parse_mounts(const struct run_options *o, struct run_mount **ret, size_t *ret_n, struct herror *err)

@@ -107,8 +107,8 @@ hbg() {
         [ "$(cat "$BATS_TEST_TMPDIR/rw/new")" = y ]
         [ "$(stat -c %u "$BATS_TEST_TMPDIR/rw/new")" = "$(id -u)" ]
         [ "$(cat "$BATS_TEST_TMPDIR/ro/f")" = x ]
-        run hrun -v relative:/x "$IMG" true
-        [ "$status" -eq 125 ] && [[ "$output" == *"named volumes"* ]] || fail "relative source: $output"
+        run hrun -v ../relative:/x "$IMG" true
+        [ "$status" -eq 125 ] && [[ "$output" == *"neither an absolute host path nor a volume name"* ]] || fail "relative source: $output"
         run hrun -v "$BATS_TEST_TMPDIR/rw:/x:bogus" "$IMG" true
         [ "$status" -eq 125 ] && [[ "$output" == *"bogus"* ]] || fail "bad option: $output"
 }
@@ -293,9 +293,9 @@ hbg() {
         [ "$status" -eq 125 ]
         [ "$(jq -r 'select(.event=="refusal") | .trust.verdict' "$log")" = rejected ] || fail "$(tail -1 "$log")"
         [[ "$(jq -r 'select(.event=="refusal") | .reason' "$log")" == *"rejected by the trust policy"* ]]
-        run "$HUTCH" run --storage "$S" --policy "$POLICY" --audit-log "$log" -v relative:/x "$IMG" true
+        run "$HUTCH" run --storage "$S" --policy "$POLICY" --audit-log "$log" -v ../relative:/x "$IMG" true
         [ "$status" -eq 125 ]
-        [[ "$(tail -1 "$log" | jq -r '.event + " " + .reason')" == "refusal "*"named volumes"* ]] || fail "$(tail -1 "$log")"
+        [[ "$(tail -1 "$log" | jq -r '.event + " " + .reason')" == "refusal "*"volume name"* ]] || fail "$(tail -1 "$log")"
         run "$HUTCH" audit verify "$log"
         [ "$status" -eq 0 ] || fail "verify: $output"
 }
@@ -327,4 +327,27 @@ hbg() {
         jq -n '{default: [{type: "reject"}]}' >"$pol"
         run "$HUTCH" run --storage "$S" --policy "$pol" "$IMG" true
         [ "$status" -eq 125 ] || fail "$status $output"
+}
+
+@test "named volumes: created on first use, kept across containers, listed, inspected, removed" {
+        run hrun -v data:/data "$IMG" sh -c 'echo kept >/data/f'
+        [ "$status" -eq 0 ] || fail "$output"
+        run hrun --mount type=volume,source=data,destination=/d,ro "$IMG" sh -c 'cat /d/f; ! touch /d/g 2>/dev/null'
+        [ "$status" -eq 0 ] && [ "$output" = kept ] || fail "second container: $status $output"
+        run "$HUTCH" volume ls --storage "$S" -q
+        [ "$output" = data ] || fail "ls: $output"
+        local mp
+        mp=$("$HUTCH" volume inspect --storage "$S" data | jq -r '.[0].Mountpoint')
+        [ "$(cat "$mp/f")" = kept ] && [ "$(stat -c %u "$mp/f")" = "$(id -u)" ] || fail "mountpoint $mp"
+        run "$HUTCH" volume create --storage "$S" data
+        [ "$status" -eq 125 ] && [[ "$output" == *"already exists"* ]] || fail "create twice: $output"
+        run "$HUTCH" volume create --storage "$S" ../evil
+        [ "$status" -eq 125 ] && [[ "$output" == *"volume name"* ]] || fail "bad name: $output"
+        run "$HUTCH" volume rm --storage "$S" data
+        [ "$status" -eq 0 ] || fail "rm: $output"
+        [ ! -e "$mp" ] && [ -z "$("$HUTCH" volume ls --storage "$S" -q)" ] || fail "not removed"
+        run "$HUTCH" volume rm --storage "$S" data
+        [ "$status" -eq 125 ] || fail "rm of a missing volume succeeded"
+        run "$HUTCH" volume rm -f --storage "$S" data
+        [ "$status" -eq 0 ] || fail "rm -f: $output"
 }
