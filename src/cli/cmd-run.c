@@ -28,6 +28,7 @@
 #include "image/config.h"
 #include "image/rootfs.h"
 #include "sandbox/container.h"
+#include "sandbox/idmap.h"
 #include "sandbox/subid.h"
 #include "spec/build.h"
 #include "util/cleanup.h"
@@ -35,7 +36,6 @@
 #include "util/log.h"
 
 #define CONTAINERS_DIR "containers"
-#define MAX_MAPPED_RANGES 32
 
 /* Everything one run decides and holds, freed by run_ctx_done(). */
 struct run_ctx {
@@ -50,7 +50,7 @@ struct run_ctx {
         struct run_process proc;
         struct run_mount *mounts;
         size_t n_mounts;
-        struct spec_run_idmap uid_map[MAX_MAPPED_RANGES + 2], gid_map[MAX_MAPPED_RANGES + 2];
+        struct spec_run_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
         size_t n_uid_map, n_gid_map;
         struct spec *spec;
         char *seccomp_name;
@@ -198,32 +198,14 @@ static int prepare_image(struct run_ctx *c, struct herror *err)
 
 /* ---- identity ---- */
 
-static size_t map_push(struct spec_run_idmap *m, size_t n, uint32_t cid, uint32_t hid, uint32_t size)
-{
-        if (size && n < MAX_MAPPED_RANGES + 2)
-                m[n++] = (struct spec_run_idmap) { .container_id = cid, .host_id = hid, .size = size };
-        return n;
-}
-
-/* The user's own id at `self` inside, subordinate ids everywhere else from 0 up, in file order. */
+/* The same map the isolated unpacker used for the image's cache (sandbox/idmap.c), so files the layers
+ * gave to root appear as root here. */
 static size_t build_map(struct spec_run_idmap *m, uint32_t own, uint32_t self, const struct subid_ranges *sub)
 {
-        size_t n = map_push(m, 0, self, own, 1);
-        uint32_t next = 0;
-        for (size_t i = 0; i < sub->n && i < MAX_MAPPED_RANGES; i++) {
-                uint32_t start = sub->v[i].start, count = sub->v[i].count;
-                if (next < self && next + (uint64_t) count > self) {
-                        uint32_t before = self - next;
-                        n = map_push(m, n, next, start, before);
-                        start += before;
-                        count -= before;
-                        next = self + 1;
-                } else if (next == self) {
-                        next++;
-                }
-                n = map_push(m, n, next, start, count);
-                next += count;
-        }
+        struct spec_idmap v[IDMAP_USER_MAP_MAX];
+        size_t n = idmap_build_user_map(v, ELEMENTSOF(v), own, self, sub);
+        for (size_t i = 0; i < n; i++)
+                m[i] = (struct spec_run_idmap) { .container_id = v[i].container_id, .host_id = v[i].host_id, .size = v[i].size };
         return n;
 }
 

@@ -1,6 +1,8 @@
 /* What an image config says about running it (image-spec config.md, "config" object): the process
- * defaults `hutch run` merges with its command line. Parsed strictly on types (a wrong type is an error
- * naming the field); unknown fields are ignored, as OCI documents are extensible. */
+ * defaults `hutch run` merges with its command line, and the declarations (volumes, ports, labels) it may
+ * report or act on. Parsed strictly on types (a wrong type is an error naming the field); unknown fields
+ * are ignored, as OCI documents are extensible. Values are kept as the image wrote them: what they mean
+ * (is a volume path absolute, is a port "80/tcp") is for the consumer to check. */
 #pragma once
 #include <stddef.h>
 
@@ -15,7 +17,21 @@ struct image_run_config {
         char *working_dir;
         char *user;          /* "uid", "name", "uid:gid", "name:group", or NULL */
         char *stop_signal;   /* "SIGTERM", "15", ... or NULL */
+        /* The keys of the "Volumes" and "ExposedPorts" objects ({"/data": {}}, {"80/tcp": {}}), sorted
+         * (bytewise), NULL-terminated, or NULL when absent, null or empty. Each value must be an object
+         * (Docker writes {}) or null. */
+        char **volumes;
+        char **exposed_ports;
+        /* "Labels": string -> string, sorted by key; n_labels 0 and labels NULL when absent or null. */
+        struct image_label {
+                char *key;
+                char *value;
+        } *labels;
+        size_t n_labels;
 };
+
+/* The value of label key, or NULL. */
+const char *image_run_config_label(const struct image_run_config *c, const char *key);
 
 void image_run_config_done(struct image_run_config *c);
 /* Parse a config blob's bytes. source names it in errors. */

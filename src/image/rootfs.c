@@ -8,13 +8,116 @@
 #include <unistd.h>
 
 #include "image/rootfs.h"
+#include "sandbox/isolate.h"
+#include "util/log.h"
 #include "util/safepath.h"
 
 #define TMP_SUFFIX ".tmp-"
 
 void rootfs_options_init(struct rootfs_options *opts)
 {
-        *opts = (struct rootfs_options) { .limits = UNPACK_LIMITS_DEFAULT, .chown = geteuid() == 0 };
+        const char *env = secure_getenv("HUTCH_UNPACK_SANDBOX");
+        *opts = (struct rootfs_options) { .limits = UNPACK_LIMITS_DEFAULT, .chown = geteuid() == 0,
+                                          .isolate = !(env && streq(env, "0")) };
+}
+
+/* ---- layers unpacked in the isolated child (sandbox/isolate.h) ---- */
+
+struct layer_call {
+        int layerfd;
+        struct unpack_options uo;
+        const struct isolate_child *child;
+        uint64_t last_sent;
+};
+
+/* In the child: one message per percent of the layer (or per MiB when its size is unknown). */
+static void child_progress(uint64_t done, uint64_t total, void *userdata)
+{
+        struct layer_call *lc = userdata;
+        uint64_t step = total >= 100 ? total / 100 : (total ? 1 : 1u << 20);
+        if (done - lc->last_sent < step && done != total)
+                return;
+        lc->last_sent = done;
+        isolate_progress(lc->child, done, total);
+}
+
+static int unpack_in_child(struct isolate_child *c, void *arg, struct herror *err)
+{
+        struct layer_call *lc = arg;
+        lc->child = c;
+        if (lc->uo.progress) {
+                lc->uo.progress = child_progress;
+                lc->uo.progress_userdata = lc;
+        }
+        return unpack_layer(lc->layerfd, c->rootfd, &lc->uo, NULL, err);
+}
+
+/* plan NULL: unconfined, in this process (HUTCH_UNPACK_SANDBOX=0). */
+static int unpack_one(const struct isolate_plan *plan, int layerfd, int targetfd, struct unpack_options *uo,
+                      struct herror *err)
+{
+        if (!plan)
+                return unpack_layer(layerfd, targetfd, uo, NULL, err);
+        /* Owners are kept when the child's map covers them; with the own ID alone they cannot be. */
+        uo->chown = plan->keeps_owners;
+        struct layer_call lc = { .layerfd = layerfd, .uo = *uo };
+        struct isolate_opts io = { .root_fd = targetfd, .keep_fds = &layerfd, .n_keep_fds = 1, .progress = uo->progress,
+                                   .userdata = uo->progress_userdata };
+        return sandbox_isolated_call(plan, &io, unpack_in_child, &lc, err);
+}
+
+/* Removal inside the same kind of child: files the layers gave to subordinate IDs cannot be removed by
+ * the user directly, only from the user namespace that maps them. Empties the tree at rootfd. */
+static int empty_in_child(struct isolate_child *c, void *arg, struct herror *err)
+{
+        for (bool again = true; again;) {
+                int dup_fd = fcntl(c->rootfd, F_DUPFD_CLOEXEC, 3);
+                _cleanup_closedir_ DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+                if (!d)
+                        return herror_sys(err, errno, "open the tree");
+                again = false;
+                struct dirent *de;
+                while ((errno = 0, de = readdir(d))) {
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        int r = image_remove_tree_at(c->rootfd, de->d_name, err);
+                        if (r < 0)
+                                return r;
+                        again = true;
+                }
+                if (errno)
+                        return herror_sys(err, errno, "read the tree");
+        }
+        return 0;
+}
+
+static int remove_isolated(int dirfd, const char *name, struct herror *err)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : herror_sys(err, errno, "open %s", name);
+        struct isolate_plan plan;
+        int r = isolate_plan_init(&plan, err);
+        if (r < 0)
+                return r;
+        r = sandbox_isolated_call(&plan, &(struct isolate_opts) { .root_fd = fd }, empty_in_child, NULL, err);
+        isolate_plan_done(&plan);
+        if (r < 0)
+                return herror_wrap(err, "remove %s", name);
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return herror_sys(err, errno, "remove %s", name);
+        return 0;
+}
+
+int rootfs_remove_tree_at(int dirfd, const char *name, struct herror *err)
+{
+        _cleanup_herror_ struct herror direct = HERROR_INIT;
+        int r = image_remove_tree_at(dirfd, name, &direct);
+        if (r == -EACCES || r == -EPERM)
+                return remove_isolated(dirfd, name, err);
+        if (r < 0)
+                return herror_set(err, direct.errnum, "%s", herror_msg(&direct));
+        return 0;
 }
 
 int rootfs_path(const struct image_store *s, const struct digest *manifest, char **ret, struct herror *err)
@@ -56,7 +159,7 @@ static int remove_stale(int dirfd, const struct digest *manifest, struct herror 
         while ((errno = 0, de = readdir(d))) {
                 if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
                         continue;
-                int r = image_remove_tree_at(dirfd, de->d_name, err);
+                int r = rootfs_remove_tree_at(dirfd, de->d_name, err);
                 if (r < 0)
                         return r;
         }
@@ -83,7 +186,7 @@ static int make_temp_dir(int dirfd, const struct digest *manifest, char *name, s
 }
 
 static int unpack_all(struct image_store *s, const struct oci_manifest *m, const struct oci_config *c, int targetfd,
-                      const struct rootfs_options *opts, struct herror *err)
+                      const struct rootfs_options *opts, const struct isolate_plan *plan, struct herror *err)
 {
         char ds[DIGEST_STRING_MAX];
         for (size_t i = 0; i < m->n_layers; i++) {
@@ -106,7 +209,7 @@ static int unpack_all(struct image_store *s, const struct oci_manifest *m, const
                         .progress = opts->progress,
                         .progress_userdata = opts->userdata,
                 };
-                int r = unpack_layer(fd, targetfd, &uo, NULL, err);
+                int r = unpack_one(plan, fd, targetfd, &uo, err);
                 if (r < 0) {
                         herror_wrap(err, "layer %zu (%s)", i, digest_to_string(&l->digest, ds));
                         return r;
@@ -129,14 +232,22 @@ static int create_rootfs(struct image_store *s, int dirfd, const struct digest *
                 r = tfd;
                 goto out;
         }
-        r = unpack_all(s, &m, &c, tfd, opts, err);
+        struct isolate_plan plan;
+        if (opts->isolate && (r = isolate_plan_init(&plan, err)) < 0)
+                goto out;
+        if (!opts->isolate)
+                log_warn("unpacking %s without the isolated unpacker (HUTCH_UNPACK_SANDBOX=0): only the safe resolver "
+                         "stands between a libarchive bug and your files", manifest->hex);
+        r = unpack_all(s, &m, &c, tfd, opts, opts->isolate ? &plan : NULL, err);
+        if (opts->isolate)
+                isolate_plan_done(&plan);
         /* Durable before it is visible: a crash must not leave a complete-looking, partial tree. */
         if (r == 0 && syncfs(tfd) < 0)
                 r = herror_sys(err, errno, "rootfs: sync");
         if (r == 0 && renameat(dirfd, tmp, dirfd, manifest->hex) < 0)
                 r = herror_sys(err, errno, "rootfs: rename %s into place", tmp);
         if (r < 0) {
-                (void) image_remove_tree_at(dirfd, tmp, NULL);
+                (void) rootfs_remove_tree_at(dirfd, tmp, NULL);
                 goto out;
         }
         (void) fsync(dirfd);
@@ -203,7 +314,7 @@ int rootfs_remove(struct image_store *s, const struct digest *manifest, struct h
         if (renameat(dirfd, manifest->hex, dirfd, tmp) < 0)
                 r = errno == ENOENT ? 0 : herror_sys(err, errno, "rootfs: rename %s away", manifest->hex);
         else
-                r = image_remove_tree_at(dirfd, tmp, err);
+                r = rootfs_remove_tree_at(dirfd, tmp, err);
         store_unlock(s);
         return r;
 }

@@ -13,14 +13,16 @@
 
 struct rootfs_options {
         struct unpack_limits limits;
-        bool chown;                      /* see unpack_options.chown */
+        bool chown;                      /* unconfined only (see unpack_options.chown); the isolated unpacker
+                                          * keeps owners exactly when its ID map covers them */
+        bool isolate;                    /* unpack in sandbox_isolated_call(); off: HUTCH_UNPACK_SANDBOX=0 */
         /* Before each layer (index from 0, of count). */
         void (*layer_started)(size_t index, size_t count, const struct oci_descriptor *layer, void *userdata);
         unpack_progress_fn progress;     /* within a layer: compressed bytes read / layer size */
         void *userdata;                  /* passed to both callbacks */
 };
 
-/* UNPACK_LIMITS_DEFAULT, chown when uid 0, no callbacks. */
+/* UNPACK_LIMITS_DEFAULT, chown when uid 0, isolated unless HUTCH_UNPACK_SANDBOX=0, no callbacks. */
 void rootfs_options_init(struct rootfs_options *opts);
 
 /* Make sure the image's rootfs exists; returns an O_RDONLY|O_DIRECTORY fd of it. ret_created (may be
@@ -31,3 +33,6 @@ int rootfs_ensure(struct image_store *s, const struct digest *manifest, const st
 int rootfs_path(const struct image_store *s, const struct digest *manifest, char **ret, struct herror *err);
 /* Remove an unpacked rootfs (under the writers' lock); missing is success. */
 int rootfs_remove(struct image_store *s, const struct digest *manifest, struct herror *err);
+/* Remove dirfd/name (a rootfs tree); a tree holding files of subordinate IDs is emptied inside an
+ * isolated child of the user's namespace (the user alone cannot), then removed. Missing is success. */
+int rootfs_remove_tree_at(int dirfd, const char *name, struct herror *err);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/rootfs.h"
 #include "image/store-gc.h"
 #include "image/store-sigs.h"
 #include "image/unpack.h"
@@ -184,7 +185,7 @@ static int remove_rootfs_entry(struct image_store *s, int dfd, const char *name,
                         return errno == ENOENT ? 0 : herror_sys(err, errno, "image store %s: rootfs/%s: rename", s->path, name);
                 name = tmp;
         }
-        return image_remove_tree_at(dfd, name, err);
+        return rootfs_remove_tree_at(dfd, name, err);
 }
 
 static int prune_rootfs(struct image_store *s, const struct digest_set *named, bool dry_run, struct store_prune_stats *st,

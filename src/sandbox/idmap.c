@@ -45,7 +45,19 @@ static int check_ranges(bool gid, const struct spec_idmap *m, size_t n, uint32_t
         return r;
 }
 
-int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
+static const char *user_name(uid_t uid, char *buf, size_t size)
+{
+        struct passwd pw, *pwp = NULL;
+        char pwbuf[4096];
+        if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp) {
+                snprintf(buf, size, "%s", pwp->pw_name);
+                return buf;
+        }
+        snprintf(buf, size, "%u", uid);
+        return buf;
+}
+
+int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret, struct herror *err)
 {
         struct idmap_plan plan = { 0 };
         uid_t uid = geteuid();
@@ -54,33 +66,37 @@ int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
                 *ret = plan;
                 return 0;
         }
-        bool own_u = is_own_id_only(s->uid_mappings, s->n_uid_mappings, uid);
-        bool own_g = is_own_id_only(s->gid_mappings, s->n_gid_mappings, gid);
-        if (own_u && own_g) {
-                if (s->process.n_additional_gids > 0)
+        if (is_own_id_only(m->uid, m->n_uid, uid) && is_own_id_only(m->gid, m->n_gid, gid)) {
+                if (n_additional_gids > 0)
                         return herror_set(err, EPERM, ".process.user.additionalGids: supplementary groups need a "
                                                       "multi-range gid mapping (setgroups is denied with a single-ID map)");
                 plan.deny_setgroups = true;
                 *ret = plan;
                 return 0;
         }
-        char buf[64];
-        struct passwd pw, *pwp = NULL;
-        char pwbuf[4096];
-        const char *user = buf;
-        if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp)
-                user = pwp->pw_name;
-        else
-                snprintf(buf, sizeof buf, "%u", uid);
-        int r = check_ranges(false, s->uid_mappings, s->n_uid_mappings, uid, user, err);
+        char buf[256];
+        const char *user = user_name(uid, buf, sizeof buf);
+        int r = check_ranges(false, m->uid, m->n_uid, uid, user, err);
         if (r < 0)
                 return r;
-        r = check_ranges(true, s->gid_mappings, s->n_gid_mappings, gid, user, err);
+        r = check_ranges(true, m->gid, m->n_gid, gid, user, err);
         if (r < 0)
                 return r;
         plan.use_helpers = true;
         *ret = plan;
         return 0;
+}
+
+static struct idmap_ranges spec_ranges(const struct spec *s)
+{
+        return (struct idmap_ranges) { .uid = s->uid_mappings, .n_uid = s->n_uid_mappings,
+                                       .gid = s->gid_mappings, .n_gid = s->n_gid_mappings };
+}
+
+int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
+{
+        struct idmap_ranges m = spec_ranges(s);
+        return idmap_plan_ranges(&m, s->process.n_additional_gids, ret, err);
 }
 
 static int format_map(const struct spec_idmap *m, size_t n, char *buf, size_t size)
@@ -105,7 +121,7 @@ static int write_proc_file(int piddirfd, const char *name, const char *data, siz
         return 0;
 }
 
-static int write_maps_direct(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+static int write_maps_direct(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err)
 {
         char path[64], buf[SPEC_MAX_IDMAPS * 36];
         snprintf(path, sizeof path, "/proc/%d", (int) pid);
@@ -115,10 +131,10 @@ static int write_maps_direct(pid_t pid, const struct spec *s, const struct idmap
         int r;
         if (plan->deny_setgroups && (r = write_proc_file(dfd, "setgroups", "deny", 4, err)) < 0)
                 return r;
-        int n = format_map(s->uid_mappings, s->n_uid_mappings, buf, sizeof buf);
+        int n = format_map(m->uid, m->n_uid, buf, sizeof buf);
         if (n < 0 || (r = write_proc_file(dfd, "uid_map", buf, (size_t) n, err)) < 0)
                 return n < 0 ? herror_set(err, E2BIG, "uid map too long") : r;
-        n = format_map(s->gid_mappings, s->n_gid_mappings, buf, sizeof buf);
+        n = format_map(m->gid, m->n_gid, buf, sizeof buf);
         if (n < 0 || (r = write_proc_file(dfd, "gid_map", buf, (size_t) n, err)) < 0)
                 return n < 0 ? herror_set(err, E2BIG, "gid map too long") : r;
         return 0;
@@ -211,18 +227,52 @@ static int finish_helper(struct helper_run *h, struct herror *err)
                           msg[0] ? ": " : "", msg);
 }
 
-int idmap_write(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err)
 {
         if (!plan->use_helpers)
-                return write_maps_direct(pid, s, plan, err);
+                return write_maps_direct(pid, m, plan, err);
         struct helper_run u = { .pid = -1, .errfd = -1 }, g = { .pid = -1, .errfd = -1 };
-        int r = spawn_helper("newuidmap", pid, s->uid_mappings, s->n_uid_mappings, &u, err);
+        int r = spawn_helper("newuidmap", pid, m->uid, m->n_uid, &u, err);
         if (r < 0)
                 return r;
-        r = spawn_helper("newgidmap", pid, s->gid_mappings, s->n_gid_mappings, &g, err);
+        r = spawn_helper("newgidmap", pid, m->gid, m->n_gid, &g, err);
         int ru = finish_helper(&u, r < 0 ? NULL : err);
         if (r < 0)
                 return r;
         int rg = finish_helper(&g, ru < 0 ? NULL : err);
         return ru < 0 ? ru : rg;
+}
+
+int idmap_write(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+{
+        struct idmap_ranges m = spec_ranges(s);
+        return idmap_write_ranges(pid, &m, plan, err);
+}
+
+static size_t map_push(struct spec_idmap *m, size_t n, size_t max, uint32_t cid, uint32_t hid, uint32_t size)
+{
+        if (size && n < max)
+                m[n++] = (struct spec_idmap) { .container_id = cid, .host_id = hid, .size = size };
+        return n;
+}
+
+size_t idmap_build_user_map(struct spec_idmap *m, size_t max, uint32_t own, uint32_t self, const struct subid_ranges *sub)
+{
+        size_t n = map_push(m, 0, max, self, own, 1);
+        uint32_t next = 0;
+        for (size_t i = 0; i < sub->n && n < max; i++) {
+                uint32_t start = sub->v[i].start, count = sub->v[i].count;
+                if (next < self && next + (uint64_t) count > self) {
+                        uint32_t before = self - next;
+                        n = map_push(m, n, max, next, start, before);
+                        start += before;
+                        count -= before;
+                        next = self + 1;
+                } else if (next == self) {
+                        next++;
+                }
+                n = map_push(m, n, max, next, start, count);
+                next += count;
+        }
+        return n;
 }

@@ -148,7 +148,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t default_action, const struct s
         return 0;
 }
 
-static int export_program(scmp_filter_ctx ctx, struct seccomp_program *ret, struct herror *err)
+int seccomp_export_program(void *ctx, struct seccomp_program *ret, struct herror *err)
 {
         _cleanup_close_ int fd = memfd_create("hutch-seccomp", MFD_CLOEXEC);
         if (fd < 0)
@@ -193,7 +193,7 @@ int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, 
                 if ((r = add_rule(ctx, def, &sc->rules[i], i, err)) < 0)
                         return r;
         struct seccomp_program p = { 0 };
-        if ((r = export_program(ctx, &p, err)) < 0)
+        if ((r = seccomp_export_program(ctx, &p, err)) < 0)
                 return r;
         p.flags = program_flags(sc);
         *ret = p;

@@ -21,6 +21,8 @@ int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, 
  * HUTCH_SECCOMP_CACHE=/abs/dir puts it there.
  * *ret_cached says whether the cache answered. A cache that cannot be read or written is skipped. */
 int seccomp_compile_cached(const struct spec_seccomp *sc, struct seccomp_program *ret, bool *ret_cached, struct herror *err);
+/* A libseccomp filter built elsewhere in code (a scmp_filter_ctx) as a ready program; flags 0. */
+int seccomp_export_program(void *ctx, struct seccomp_program *ret, struct herror *err);
 /* In the child: seccomp(SECCOMP_SET_MODE_FILTER). Returns -errno. */
 int seccomp_program_load(const struct seccomp_program *p);
 void seccomp_program_free(struct seccomp_program *p);

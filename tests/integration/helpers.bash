@@ -210,3 +210,18 @@ make_bundle() {
                 update_config "$dir" '.process.args = $ARGS.positional' --args -- "$@"
         fi
 }
+
+# Rootfs caches unpacked by hutch hold files of the user's subordinate IDs (the isolated unpacker keeps
+# owners), which the user alone cannot remove: remove every store's caches below the test's temporary
+# directory from a user namespace with the same map, as `podman unshare rm -rf` would.
+remove_rootfs_caches() {
+        local d
+        for d in "$BATS_TEST_TMPDIR"/*/rootfs "$BATS_TEST_TMPDIR"/rootfs; do
+                [ -d "$d" ] || continue
+                if [ "$(id -u)" = 0 ]; then
+                        rm -rf "$d"
+                else
+                        unshare --map-root-user --map-users=auto --map-groups=auto rm -rf "$d" 2>/dev/null || true
+                fi
+        done
+}

@@ -170,6 +170,7 @@ teardown() {
         if [ -n "${PM_LAYOUT:-}" ]; then
                 rm -rf "$PM_LAYOUT"
         fi
+        remove_rootfs_caches
 }
 
 # podman as a second producer: it re-exports the umoci image as docker-archive (docker save format:

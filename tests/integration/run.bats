@@ -23,6 +23,7 @@ teardown() {
         local p
         for p in ${BG_PIDS:-}; do kill -KILL "$p" 2>/dev/null || true; done
         [ ! -S "${TMUX_SOCK:-/nonexistent}" ] || tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+        remove_rootfs_caches
 }
 
 hrun() { "$HUTCH" run --storage "$S" --policy "$POLICY" "$@"; }
