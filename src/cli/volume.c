@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/volume.h"
+#include "image/rootfs.h"
 #include "util/cleanup.h"
 
 #define VOLUMES_DIR "volumes"
@@ -102,33 +103,6 @@ int volume_create(struct image_store *s, const char *name, bool exist_ok, char *
         return data_path(s, name, ret_path, err);
 }
 
-/* Depth-first removal without following symlinks; the tree is the user's own (root inside). */
-static int remove_tree_at(int parentfd, const char *name, struct herror *err)
-{
-        if (unlinkat(parentfd, name, 0) == 0 || errno == ENOENT)
-                return 0;
-        if (errno != EISDIR && errno != EPERM)
-                return herror_sys(err, errno, "remove %s", name);
-        int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return herror_sys(err, errno, "open %s", name);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return herror_sys(err, errno, "read %s", name);
-        }
-        int r = 0;
-        struct dirent *de;
-        while (r == 0 && (de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        r = remove_tree_at(dirfd(d), de->d_name, err);
-        closedir(d);
-        if (r == 0 && unlinkat(parentfd, name, AT_REMOVEDIR) < 0)
-                r = herror_sys(err, errno, "remove %s (files owned by other ids inside the container need "
-                               "removing from inside one)", name);
-        return r;
-}
-
 int volume_remove(struct image_store *s, const char *name, struct herror *err)
 {
         _cleanup_free_ char *path = NULL;
@@ -143,7 +117,8 @@ int volume_remove(struct image_store *s, const char *name, struct herror *err)
         snprintf(gone, sizeof gone, ".rm-%s", name);
         if (renameat(vfd, name, vfd, gone) < 0)
                 return herror_sys(err, errno, "remove volume %s", name);
-        r = remove_tree_at(vfd, gone, err);
+        /* files a container made as another uid belong to subordinate ids: removed from inside a namespace */
+        r = rootfs_remove_tree_at(vfd, gone, err);
         return r < 0 ? herror_wrap(err, "volume %s", name) : 0;
 }
 

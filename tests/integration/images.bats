@@ -17,6 +17,14 @@ setup() {
         STORE=$BATS_TEST_TMPDIR/store
 }
 
+teardown() {
+        remove_rootfs_caches
+        # podman's storage holds files of subordinate IDs: removed from inside its user namespace
+        if [ -d "$BATS_TEST_TMPDIR/podman" ]; then
+                podman unshare rm -rf "$BATS_TEST_TMPDIR/podman" 2>/dev/null || true
+        fi
+}
+
 h() { "$HUTCH" "$@"; }
 hs() { "$HUTCH" "$1" --storage "$STORE" "${@:2}"; }
 

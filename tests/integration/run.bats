@@ -331,7 +331,8 @@ hbg() {
 }
 
 @test "named volumes: created on first use, kept across containers, listed, inspected, removed" {
-        run hrun -v data:/data "$IMG" sh -c 'echo kept >/data/f'
+        # a file of another uid inside is a subordinate id's outside: rm must still remove it
+        run hrun -v data:/data "$IMG" sh -c 'echo kept >/data/f && mkdir /data/d && touch /data/d/x && chown -R 1000:1000 /data/d'
         [ "$status" -eq 0 ] || fail "$output"
         run hrun --mount type=volume,source=data,destination=/d,ro "$IMG" sh -c 'cat /d/f; ! touch /d/g 2>/dev/null'
         [ "$status" -eq 0 ] && [ "$output" = kept ] || fail "second container: $status $output"
