@@ -44,7 +44,6 @@ void audit_sha256_hex(const void *data, size_t len, char out[static AUDIT_HASH_H
         to_hex(md, sizeof md, out);
 }
 
-/* Key files are secrets: one that others can read protects nothing, so it is refused. */
 static int open_key(const char *path, const char *what, struct herror *err)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -58,21 +57,29 @@ static int open_key(const char *path, const char *what, struct herror *err)
         return fd;
 }
 
+/* A secret that group or others can read protects nothing: refused, naming the fix. */
+static int check_secret(int fd, const char *path, const char *what, struct herror *err)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return herror_sys(err, errno, "%s %s", what, path);
+        if (st.st_mode & 0077)
+                return herror_set(err, EPERM, "%s %s: readable by group or others (mode %04o); chmod 600 it", what,
+                                  path, (unsigned) (st.st_mode & 07777));
+        return 0;
+}
+
 static int load_hmac_key(struct audit_keys *k, const char *path, struct herror *err)
 {
         _cleanup_close_ int fd = open_key(path, "HMAC key", err);
         if (fd < 0)
                 return fd;
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return herror_sys(err, errno, "HMAC key %s", path);
-        if (st.st_mode & 0077)
-                return herror_set(err, EPERM, "HMAC key %s: readable by group or others (mode %04o); chmod 600 it",
-                                  path, (unsigned) (st.st_mode & 07777));
+        int r = check_secret(fd, path, "HMAC key", err);
+        if (r < 0)
+                return r;
         char *data = NULL;
         size_t len = 0;
-        int r = read_fd_limited(fd, path, AUDIT_KEY_MAX, &data, &len, err);
-        if (r < 0)
+        if ((r = read_fd_limited(fd, path, AUDIT_KEY_MAX, &data, &len, err)) < 0)
                 return r;
         if (len < AUDIT_HMAC_KEY_MIN) {
                 free(data);
@@ -88,9 +95,12 @@ static int load_ed25519(struct audit_keys *k, const char *path, bool is_public, 
         _cleanup_close_ int fd = open_key(path, is_public ? "public key" : "signing key", err);
         if (fd < 0)
                 return fd;
+        int r = is_public ? 0 : check_secret(fd, path, "signing key", err);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *pem = NULL;
         size_t len = 0;
-        int r = read_fd_limited(fd, path, AUDIT_KEY_MAX, &pem, &len, err);
+        r = read_fd_limited(fd, path, AUDIT_KEY_MAX, &pem, &len, err);
         if (r < 0)
                 return r;
         BIO *bio = BIO_new_mem_buf(pem, (int) len);

@@ -350,16 +350,21 @@ static int user_config_path(char **ret)
         return 0;
 }
 
-int audit_config_load_files(const char *system_path, const char *user_path, struct audit_config **ret, struct herror *err)
+/* The administrator's files in order, each root-owned; a file read later is bound by the locks of the ones
+ * before it, then the user's file (optional, or must_exist when named on the command line). */
+static int load_layers(const char *const *admin, size_t n_admin, const char *user_path, bool user_must_exist,
+                       struct audit_config **ret, struct herror *err)
 {
         struct audit_config *c;
         int r = audit_config_new(&c, err);
         if (r < 0)
                 return r;
-        if (system_path && (r = read_config_file(c, system_path, true, false, err)) < 0)
-                goto fail;
-        lock_admin_keys(c);
-        if (user_path && (r = read_config_file(c, user_path, false, false, err)) < 0)
+        for (size_t i = 0; i < n_admin; i++) {
+                if (admin[i] && (r = read_config_file(c, admin[i], true, i > 0, err)) < 0)
+                        goto fail;
+                lock_admin_keys(c);
+        }
+        if (user_path && (r = read_config_file(c, user_path, false, user_must_exist, err)) < 0)
                 goto fail;
         *ret = c;
         return 0;
@@ -368,25 +373,37 @@ fail:
         return r;
 }
 
+int audit_config_load_files(const char *system_path, const char *user_path, struct audit_config **ret, struct herror *err)
+{
+        return load_layers(&system_path, 1, user_path, false, ret, err);
+}
+
+/* HUTCH_CONFIG names a second administrator file (tests, staged rollouts). It is read after
+ * /etc/hutch/hutch.conf rather than instead of it: the environment is the user's, and must not let them
+ * switch off what /etc made required. */
+static int env_admin_path(const char **ret, struct herror *err)
+{
+        const char *p = secure_getenv("HUTCH_CONFIG");
+        *ret = NULL;
+        if (!p || !*p)
+                return 0;
+        if (p[0] != '/')
+                return herror_set(err, EINVAL, "HUTCH_CONFIG=%s: not an absolute path", p);
+        *ret = p;
+        return 0;
+}
+
 int audit_config_load(const char *explicit_path, struct audit_config **ret, struct herror *err)
 {
+        const char *admin[2] = { AUDIT_SYSTEM_CONFIG, NULL };
         _cleanup_free_ char *user = NULL;
+        int r = env_admin_path(&admin[1], err);
+        if (r < 0)
+                return r;
         if (!explicit_path && user_config_path(&user) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
-        if (explicit_path) {
-                /* named on the command line: it must be there */
-                struct audit_config *c;
-                int r = audit_config_load_files(AUDIT_SYSTEM_CONFIG, NULL, &c, err);
-                if (r < 0)
-                        return r;
-                if ((r = read_config_file(c, explicit_path, false, true, err)) < 0) {
-                        audit_config_free(c);
-                        return r;
-                }
-                *ret = c;
-                return 0;
-        }
-        return audit_config_load_files(AUDIT_SYSTEM_CONFIG, user, ret, err);
+        /* a file named on the command line must be there; the user's usual one may be absent */
+        return load_layers(admin, 2, explicit_path ? explicit_path : user, explicit_path != NULL, ret, err);
 }
 
 /* uid 0 inside a rootless user namespace (podman runs its runtime so) is not root: only the initial

@@ -59,6 +59,16 @@ static void run_usage(FILE *out)
                      "  -h, --help                show this help\n");
 }
 
+/* A container that must not run (or go on running): killed at its gate, reaped, its state removed. */
+static void discard(int rootfd, const char *id, struct container_state *st, int pidfd)
+{
+        sandbox_kill(st->pid, st->start_time, SIGKILL, false, NULL);
+        if (pidfd >= 0)
+                waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
+        runtime_remove_container(rootfd, id, NULL);
+        container_state_clear(st);
+}
+
 int runtime_cmd_run(int argc, char **argv)
 {
         struct runtime_create_opts o = { 0 };
@@ -76,30 +86,24 @@ int runtime_cmd_run(int argc, char **argv)
         _cleanup_herror_ struct herror err = HERROR_INIT;
         _cleanup_close_ int rootfd = -1, dirfd = -1, pidfd = -1;
         struct container_state st = { 0 };
-        /* Detached: gated like create, then opened; attached: no gate, the init runs at once. */
-        if (runtime_create_container(id, &o, o.detach, !o.detach, &rootfd, &dirfd, &st, &pidfd, &err) < 0) {
+        /* Gated like create, attached or not: the init waits at its start gate until the start record is
+         * written, so with audit = required a launch that cannot be recorded never runs its workload. */
+        if (runtime_create_container(id, &o, true, !o.detach, &rootfd, &dirfd, &st, &pidfd, &err) < 0) {
                 log_error("%s", herror_msg(&err));
                 runtime_audit_refusal(id, o.bundle ? o.bundle : ".", &err);
                 return 1;
         }
+        int r = runtime_audit_start(&st, &err);
         int64_t started = runtime_audit_now_ns();
-        /* attached, the process already runs: a start that required audit cannot record is stopped at once */
-        if (runtime_audit_start(&st, &err) < 0) {
+        if (r == 0)
+                r = sandbox_start(dirfd, &err);
+        if (r < 0) {
                 log_error("%s", herror_msg(&err));
-                sandbox_kill(st.pid, st.start_time, SIGKILL, false, NULL);
-                if (pidfd >= 0)
-                        waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
-                runtime_remove_container(rootfd, id, NULL);
-                container_state_clear(&st);
+                discard(rootfd, id, &st, pidfd);
                 return 1;
         }
         if (o.detach) {
-                int r = sandbox_start(dirfd, &err);
                 container_state_clear(&st);
-                if (r < 0) {
-                        log_error("%s", herror_msg(&err));
-                        return 1;
-                }
                 return 0;
         }
         runtime_wait_forwarding(pidfd, &mask);

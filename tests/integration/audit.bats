@@ -116,15 +116,23 @@ my_loginuid() {
         [ "$(rec 2 .exit)" = null ]
 }
 
-@test "audit required: a log that cannot be written stops the launch; best-effort only warns" {
-        make_bundle "$B" /payload exit 0
+@test "audit required: a log that cannot be written stops the launch before the workload runs; best-effort only warns" {
+        # the workload leaves a mark on a volume: it must not appear when the start cannot be recorded
+        v="$BATS_TEST_TMPDIR/vol"
+        mkdir -p "$v"
+        make_bundle "$B" /payload write /vol/ran yes
+        update_config "$B" '.mounts += [{"destination":"/vol","source":$v,"options":["rbind","rw"]}]' --arg v "$v"
         mkdir -p "$XDG_CONFIG_HOME/hutch"
         touch "$BATS_TEST_TMPDIR/plain"
-        run rt --audit required --audit-log "$BATS_TEST_TMPDIR/plain/audit.log" run --bundle "$B" aud-req
-        [ "$status" -ne 0 ] && [[ "$output" == *"audit (required): audit log $BATS_TEST_TMPDIR/plain/audit.log"* ]] || fail "$output"
-        [ -z "$(ls "$STATE")" ]
+        for mode in "" -d; do
+                run rt --audit required --audit-log "$BATS_TEST_TMPDIR/plain/audit.log" run $mode --bundle "$B" aud-req
+                [ "$status" -ne 0 ] && [[ "$output" == *"audit (required): audit log $BATS_TEST_TMPDIR/plain/audit.log"* ]] || fail "$output"
+                [ -z "$(ls "$STATE")" ]
+                [ ! -e "$v/ran" ] || fail "the workload ran (run $mode) although its start could not be recorded"
+        done
         run rt --audit best-effort --audit-log "$BATS_TEST_TMPDIR/plain/audit.log" run --bundle "$B" aud-be
         [ "$status" -eq 0 ] && [[ "$output" == *"warning: audit:"* ]] || fail "$output"
+        [ "$(cat "$v/ran")" = yes ]
         # the same through hutch.conf, with its errors naming file and line
         printf 'audit = required\naudit_log = %s\n' "$BATS_TEST_TMPDIR/plain/audit.log" >"$XDG_CONFIG_HOME/hutch/hutch.conf"
         run rt run --bundle "$B" aud-req2

@@ -50,6 +50,33 @@ as_user() {
         as_user "'$HUTCH' audit verify"
 }
 
+@test "the administrator's audit = required (HUTCH_CONFIG) is not weakened by the user's config or flags" {
+        requires userns
+        user_bundle
+        admin="$D/admin.conf"
+        adminlog="$D/state/hutch/admin.log"
+        printf '# the administrator says\naudit = required\naudit_log = %s\n' "$adminlog" >"$admin"
+        chmod 0644 "$admin"
+        env="export HUTCH_CONFIG='$admin';"
+        run as_user "$env '$HUTCH_RUNTIME' --root '$D/run' --audit off run --bundle '$D/b' adm1"
+        [ "$status" -ne 0 ] && [[ "$output" == *"option --audit: audit is fixed by the administrator ($admin:2, with audit = required)"* ]] || fail "$output"
+        run as_user "$env '$HUTCH_RUNTIME' --root '$D/run' --audit-log '$D/mine.log' run --bundle '$D/b' adm2"
+        [ "$status" -ne 0 ] && [[ "$output" == *"option --audit-log: audit_log is fixed by the administrator ($admin:3"* ]] || fail "$output"
+        as_user "mkdir -p '$D/config/hutch' && echo 'audit = best-effort' >'$D/config/hutch/hutch.conf'"
+        run as_user "$env '$HUTCH_RUNTIME' --root '$D/run' run --bundle '$D/b' adm3"
+        [ "$status" -ne 0 ] && [[ "$output" == *"$D/config/hutch/hutch.conf:1: audit is fixed by the administrator"* ]] || fail "$output"
+        [ ! -e "$adminlog" ] && [ ! -e "$D/mine.log" ]
+        # repeating the administrator's value is allowed, and the records go where the administrator said
+        as_user "echo 'audit = required' >'$D/config/hutch/hutch.conf'"
+        as_user "$env '$HUTCH_RUNTIME' --root '$D/run' --audit required run --bundle '$D/b' adm4" || fail "the run failed"
+        [ "$(jq -r .event "$adminlog" | tr '\n' ' ')" = "start end " ]
+        # an "administrator's" file the user could write is no administrator's file
+        cp "$admin" "$D/fake.conf"
+        chown "$TEST_USER:" "$D/fake.conf"
+        run as_user "export HUTCH_CONFIG='$D/fake.conf'; '$HUTCH_RUNTIME' --root '$D/run' run --bundle '$D/b' adm5"
+        [ "$status" -ne 0 ] && [[ "$output" == *"$D/fake.conf: must be owned by root"* ]] || fail "$output"
+}
+
 @test "journald: a real systemd-journald gets the record with _UID and the HUTCH_ fields" {
         requires userns
         jd=/lib/systemd/systemd-journald

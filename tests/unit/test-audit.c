@@ -403,6 +403,16 @@ static void ed25519_records(void **state)
         assert_non_null(strstr(msg, "audit.log:3: Ed25519 signature does not verify"));
         /* an HMAC key where a signature was made */
         assert_int_equal(verify_with(priv, pub, msg, sizeof msg, NULL), -EINVAL);
+        /* a private key others can read signs nothing; the public one may be world-readable */
+        chmod(priv, 0644);
+        _cleanup_audit_config_ struct audit_config *c = config((const char *[]) { "audit_sign_key", priv, NULL });
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        struct audit *a = NULL;
+        assert_int_equal(audit_open(c, &a, &err), -EPERM);
+        assert_non_null(strstr(herror_msg(&err), "sign.pem: readable by group or others (mode 0644)"));
+        chmod(pub, 0644);
+        assert_int_equal(verify_with(NULL, pub, msg, sizeof msg, NULL), -EBADMSG);   /* the key loads; line 3 is still bad */
+        assert_non_null(strstr(msg, "audit.log:3: Ed25519 signature does not verify"));
 }
 
 /* ---- configuration -------------------------------------------------------------------------------- */
@@ -495,6 +505,45 @@ static void admin_required_cannot_be_weakened(void **state)
         /* others may not write the administrator's file */
         write_key(sys, "audit = required\n", 17, 0666);
         assert_int_equal(load(sys, NULL, msg, sizeof msg, NULL), -EPERM);
+}
+
+/* HUTCH_CONFIG adds a second administrator file after /etc/hutch/hutch.conf; it never replaces /etc, so
+ * the user's environment cannot lift the administrator's locks. */
+static void hutch_config_env(void **state)
+{
+        char sys[160], user[160], msg[8192];
+        snprintf(sys, sizeof sys, "%s/admin2.conf", dir);
+        snprintf(user, sizeof user, "%s/user.conf", dir);
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        struct audit_config *c = NULL;
+        setenv("HUTCH_CONFIG", "relative.conf", 1);
+        assert_int_equal(audit_config_load(user, &c, &err), -EINVAL);
+        assert_non_null(strstr(herror_msg(&err), "HUTCH_CONFIG=relative.conf: not an absolute path"));
+        herror_clear(&err);
+        setenv("HUTCH_CONFIG", sys, 1);
+        write_text(user, "audit = off\n");
+        /* named by HUTCH_CONFIG, so it must exist */
+        assert_int_equal(audit_config_load(user, &c, &err), -ENOENT);
+        assert_non_null(strstr(herror_msg(&err), "admin2.conf"));
+        herror_clear(&err);
+        write_text(sys, "audit = required\n");
+        if (geteuid() != 0) {
+                assert_int_equal(audit_config_load(user, &c, &err), -EPERM);
+                assert_non_null(strstr(herror_msg(&err), "must be owned by root"));
+                unsetenv("HUTCH_CONFIG");
+                return;
+        }
+        assert_int_equal(audit_config_load(user, &c, &err), -EPERM);
+        assert_non_null(strstr(herror_msg(&err), "user.conf:1: audit is fixed by the administrator"));
+        assert_non_null(strstr(herror_msg(&err), "admin2.conf:1"));
+        herror_clear(&err);
+        write_text(user, "audit_syslog = off\n");
+        assert_int_equal(audit_config_load(user, &c, &err), 0);
+        assert_int_equal(audit_config_mode(c), AUDIT_MODE_REQUIRED);
+        assert_int_equal(audit_config_set(c, "audit", "best-effort", &err), -EPERM);
+        audit_config_free(c);
+        unsetenv("HUTCH_CONFIG");
+        (void) msg;
 }
 
 static void default_log_path(void **state)
@@ -761,6 +810,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(ed25519_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(config_errors_name_the_line, setup, teardown),
                 cmocka_unit_test_setup_teardown(admin_required_cannot_be_weakened, setup, teardown),
+                cmocka_unit_test_setup_teardown(hutch_config_env, setup, teardown),
                 cmocka_unit_test(default_log_path),
                 cmocka_unit_test_setup_teardown(rotation_keeps_the_chain, setup, teardown),
                 cmocka_unit_test_setup_teardown(concurrent_writers, setup, teardown),
