@@ -107,6 +107,15 @@ static int keep_signatures(int layoutfd, const struct store_import *imp, void *u
 }
 
 /* The names one imported image gets (normalised, NULL-terminated, possibly empty). */
+/* The layout's canonical path, so a policy's "oci" transport section can apply to the image. */
+static int keep_origin(struct load *l, const struct store_import *imp, struct herror *err)
+{
+        _cleanup_free_ char *real = realpath(l->path, NULL);
+        if (!real)
+                return herror_sys(err, errno, "%s", l->path);
+        return store_origin_set(&l->store, &imp->manifest, real, err);
+}
+
 static int names_for(struct load *l, const struct store_import *imp, enum store_archive_kind kind, const char *name_opt,
                      char ***ret, struct herror *err)
 {
@@ -297,6 +306,8 @@ int cmd_load(int argc, char **argv)
                 else if ((r = store_import_oci(&l.store, fd, ref, want, NULL, imps, &err)) == 0) {
                         n = 1;
                         r = keep_signatures(fd, imps, &l, &err);
+                        if (r == 0)
+                                r = keep_origin(&l, imps, &err);
                 }
         } else if (r == 0)
                 r = store_import_archive(&l.store, fd, ref, want, keep_signatures, &l, &kind, &imps, &n, &err);

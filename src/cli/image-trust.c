@@ -86,6 +86,19 @@ static int reject(struct image_trust *ret, const struct herror *why)
         return ret->verdict.reason ? 0 : -ENOMEM;
 }
 
+/* An image loaded from an OCI layout is judged as containers/image judges an oci: source when the policy
+ * has an "oci" scope for that layout (a scope of the layout path, a parent, or ""); otherwise by its name
+ * under "docker". Only a policy's own oci section can select this, so it never widens what a policy without
+ * one accepts. */
+static bool oci_section_applies(const struct policy *p, const struct policy_image *docker_img, const char *layout)
+{
+        struct policy_image oci = *docker_img;
+        oci.transport = POLICY_TRANSPORT_OCI;
+        oci.layout_path = layout;
+        const char *transport = NULL, *scope = NULL;
+        return policy_lookup(p, &oci, &transport, &scope, NULL) == 0 && transport && streq(transport, "oci");
+}
+
 int image_trust_evaluate(struct image_store *s, const struct image_target *t, const char *policy_path,
                          struct image_trust *ret, struct herror *err)
 {
@@ -122,7 +135,18 @@ int image_trust_evaluate(struct image_store *s, const struct image_target *t, co
                 .signatures = sigs,
                 .n_signatures = n,
         };
-        int r = policy_evaluate(p, &img, &ret->verdict, err);
+        _cleanup_free_ char *origin = NULL;
+        int r = store_origin_get(s, &t->manifest, &origin, &why);
+        if (r < 0) {
+                free(sigs);
+                store_signatures_free(stored, n);
+                return reject(ret, &why);
+        }
+        if (origin && oci_section_applies(p, &img, origin)) {
+                img.transport = POLICY_TRANSPORT_OCI;
+                img.layout_path = origin;
+        }
+        r = policy_evaluate(p, &img, &ret->verdict, err);
         free(sigs);
         store_signatures_free(stored, n);
         return r;

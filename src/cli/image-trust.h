@@ -5,7 +5,9 @@
  *
  * How a stored image maps to the policy (docs/hutch.1, TRUST): images are stored under their
  * normalised docker reference ("alpine" -> "docker.io/library/alpine:latest"), and that reference is
- * what the "docker" transport's scopes are matched against and what signatures must name. */
+ * what the "docker" transport's scopes are matched against and what signatures must name. An image
+ * loaded from an OCI layout directory is judged under the policy's "oci" transport instead when that
+ * section has a scope for the layout's path (store_origin_get). */
 #pragma once
 #include "image/digest.h"
 #include "image/store.h"

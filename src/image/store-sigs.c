@@ -181,12 +181,61 @@ int store_sigs_list(struct image_store *s, const struct digest *manifest, struct
         return 0;
 }
 
+#define ORIGIN_SUFFIX ".origin"
+#define ORIGIN_MAX 4096
+
+static void origin_name(const struct digest *manifest, char buf[static sizeof SIGS_DIR "/" + DIGEST_HEX_LEN + 8])
+{
+        snprintf(buf, sizeof SIGS_DIR "/" + DIGEST_HEX_LEN + 8, SIGS_DIR "/%s" ORIGIN_SUFFIX, manifest->hex);
+}
+
 int store_sigs_remove(struct image_store *s, const struct digest *manifest, struct herror *err)
 {
-        char name[sizeof SIGS_DIR "/" + DIGEST_HEX_LEN + 5];
+        char name[sizeof SIGS_DIR "/" + DIGEST_HEX_LEN + 8];
         sigs_name(manifest, name);
         if (unlinkat(s->rootfd, name, 0) < 0 && errno != ENOENT)
                 return herror_sys(err, errno, "image store %s: remove %s", s->path, name);
+        origin_name(manifest, name);
+        if (unlinkat(s->rootfd, name, 0) < 0 && errno != ENOENT)
+                return herror_sys(err, errno, "image store %s: remove %s", s->path, name);
+        return 0;
+}
+
+int store_origin_set(struct image_store *s, const struct digest *manifest, const char *layout_path, struct herror *err)
+{
+        size_t len = strlen(layout_path);
+        if (layout_path[0] != '/' || len >= ORIGIN_MAX || memchr(layout_path, '\n', len))
+                return herror_set(err, EINVAL, "image origin %.64s: not an absolute path", layout_path);
+        if (mkdirat(s->rootfd, SIGS_DIR, 0700) < 0 && errno != EEXIST)
+                return herror_sys(err, errno, "image store %s: create %s", s->path, SIGS_DIR);
+        _cleanup_close_ int dir = safe_openat(s->rootfd, SIGS_DIR, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        if (dir < 0)
+                return dir;
+        char name[DIGEST_HEX_LEN + sizeof ORIGIN_SUFFIX];
+        snprintf(name, sizeof name, "%s" ORIGIN_SUFFIX, manifest->hex);
+        int r = atomic_write_at(dir, name, layout_path, len, 0600, err);
+        return r < 0 ? herror_wrap(err, "image store %s", s->path) : 0;
+}
+
+int store_origin_get(struct image_store *s, const struct digest *manifest, char **ret, struct herror *err)
+{
+        char name[sizeof SIGS_DIR "/" + DIGEST_HEX_LEN + 8];
+        origin_name(manifest, name);
+        size_t len;
+        char *data = NULL;
+        int r = read_file_at(s->rootfd, name, ORIGIN_MAX, &data, &len, err);
+        if (r == -ENOENT) {
+                herror_clear(err);
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return herror_wrap(err, "image store %s", s->path);
+        if (len == 0 || data[0] != '/' || memchr(data, 0, len)) {
+                free(data);
+                return herror_set(err, EINVAL, "image store %s: %s: not an absolute path", s->path, name);
+        }
+        *ret = data; /* read_file_at NUL-terminates */
         return 0;
 }
 

@@ -36,3 +36,9 @@ int store_sigs_list(struct image_store *s, const struct digest *manifest, struct
 int store_sigs_remove(struct image_store *s, const struct digest *manifest, struct herror *err);
 /* The payload blob digests referenced by every sigs file, for prune (appended to *ret, realloc'd). */
 int store_sigs_payload_digests(struct image_store *s, struct digest **ret, size_t *ret_n, struct herror *err);
+
+/* Where the image was loaded from, when that was an OCI layout directory (its canonical path): the trust
+ * policy's "oci" transport section can then apply to it (src/cli/image-trust.c). The last load wins.
+ * store_origin_get: *ret NULL when none was recorded. store_sigs_remove() forgets it too. */
+int store_origin_set(struct image_store *s, const struct digest *manifest, const char *layout_path, struct herror *err);
+int store_origin_get(struct image_store *s, const struct digest *manifest, char **ret, struct herror *err);

@@ -361,9 +361,21 @@ teardown() {
         for t in v1 v2 evil; do
                 expect_reject "$P/reg-reject-all.json" "$reg:$t"
                 expect_accept "$P/reg-accept-anything.json" "$reg:$t"
-                # the launcher-oci-* policies only trust the "oci" transport: a stored image is in "docker"
-                expect_reject "$P/launcher-oci-insecure.json" "$reg:$t" "rejected by default"
+                # the launcher-oci-* policies trust the "oci" transport: hutch load recorded the layout the
+                # image came from, so the policy's oci section applies to it (src/cli/image-trust.c)
+                expect_accept "$P/launcher-oci-insecure.json" "$reg:$t"
         done
+        expect_accept "$P/launcher-oci-exactrepository.json" "$reg:v2"
+        expect_reject "$P/launcher-oci-exactrepository.json" "$reg:v1" "no signature exists"
+        expect_reject "$P/launcher-oci-exactrepository.json" "$reg:evil" "but the image's manifest is"
+        run "$HUTCH" verify --storage "$STORE" --policy "$P/launcher-oci-exactrepository.json" --format json "$reg:v2"
+        [[ "$output" == *'"transport": "oci"'* ]] || fail "not judged as an oci source: $output"
+        # the same bytes from an archive have no layout origin: the docker name is judged, and rejected
+        tar -C "$V/oci/tiny-signed" -cf tiny.tar .
+        local STORE2=$BATS_TEST_TMPDIR/store2
+        "$HUTCH" load -q --storage "$STORE2" --name "$reg:v2" tiny.tar:v2 >/dev/null
+        run "$HUTCH" verify --storage "$STORE2" --policy "$P/launcher-oci-exactrepository.json" "$reg:v2"
+        [ "$status" -eq 1 ] || fail "archive-loaded image judged under oci: $output"
         expect_accept "$P/reg-scope-specific-reject-wins.json" "$reg:v2"
         expect_reject "$P/reg-scope-specific-reject-wins.json" "$reg:evil"
         # --format json carries the same verdict
