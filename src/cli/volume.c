@@ -105,7 +105,6 @@ int volume_create(struct image_store *s, const char *name, bool exist_ok, char *
 
 int volume_remove(struct image_store *s, const char *name, struct herror *err)
 {
-        _cleanup_free_ char *path = NULL;
         int r = volume_path(s, name, NULL, err);
         if (r < 0)
                 return r;

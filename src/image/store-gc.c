@@ -121,7 +121,10 @@ static int prune_sigs(struct image_store *s, const struct digest_set *named, boo
         while (r == 0 && (errno = 0, de = readdir(d))) {
                 char hex[DIGEST_HEX_LEN + 1];
                 size_t len = strlen(de->d_name);
-                if (len != DIGEST_HEX_LEN + 5 || !streq(de->d_name + DIGEST_HEX_LEN, ".json"))
+                /* <hex>.json (signatures) and <hex>.origin (the layout it came from), see store-sigs.h */
+                bool ours = (len == DIGEST_HEX_LEN + 5 && streq(de->d_name + DIGEST_HEX_LEN, ".json")) ||
+                            (len == DIGEST_HEX_LEN + 7 && streq(de->d_name + DIGEST_HEX_LEN, ".origin"));
+                if (!ours)
                         continue;
                 snprintf(hex, sizeof hex, "%.*s", DIGEST_HEX_LEN, de->d_name);
                 if (!is_hex64(hex) || set_has_hex(named, hex))

@@ -317,7 +317,8 @@ make_docker_archive() {
                 jq -r '.signatures[].payload' "$STORE/sigs/${TINY_V2#sha256:}.json" | cut -c8-) | sort -u | tr '\n' ' ')
         have=$(ls -A "$STORE/blobs/sha256" | sort | tr '\n' ' ')
         [ "$have" = "$want" ] || fail "left: $have; needed: $want"
-        [ "$(ls "$STORE/sigs")" = "${TINY_V2#sha256:}.json" ]
+        # its signatures and the layout it was loaded from; nothing of the removed images
+        [ "$(ls "$STORE/sigs" | tr '\n' ' ')" = "${TINY_V2#sha256:}.json ${TINY_V2#sha256:}.origin " ] || fail "sigs: $(ls "$STORE/sigs")"
         [ -z "$(ls -A "$STORE/tmp")" ]
         [ -z "$(ls -A "$STORE/rootfs")" ]
         # and what is left still works
