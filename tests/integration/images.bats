@@ -17,6 +17,14 @@ setup() {
         STORE=$BATS_TEST_TMPDIR/store
 }
 
+teardown() {
+        remove_rootfs_caches
+        # podman's storage holds files of subordinate IDs: removed from inside its user namespace
+        if [ -d "$BATS_TEST_TMPDIR/podman" ]; then
+                podman unshare rm -rf "$BATS_TEST_TMPDIR/podman" 2>/dev/null || true
+        fi
+}
+
 h() { "$HUTCH" "$@"; }
 hs() { "$HUTCH" "$1" --storage "$STORE" "${@:2}"; }
 
@@ -40,7 +48,8 @@ goarch() {
 }
 
 # make_layout DIR REF_NAME TAR...: an OCI layout of uncompressed tar layers, made by hand (so that
-# tests can break any part of it). REF_NAME "" = no ref.name annotation.
+# tests can break any part of it). REF_NAME "" = no ref.name annotation. $CFG_EXTRA (a JSON object,
+# default {}) is merged into the config's "config" object.
 make_layout() {
         local dir=$1 refname=$2 f d size layers='[]' diffs='[]' cfg man
         shift 2
@@ -55,22 +64,37 @@ make_layout() {
                 diffs=$(jq -c --arg d "sha256:$d" '. + [$d]' <<<"$diffs")
         done
         cfg=$(jq -cn --arg a "$(goarch)" --argjson diffs "$diffs" \
-                '{architecture:$a,os:"linux",config:{Cmd:["/bin/sh"],Env:["PATH=/bin"],Labels:{"x.test":"yes"}},
+                --argjson extra "${CFG_EXTRA:-{\}}" \
+                '{architecture:$a,os:"linux",config:({Cmd:["/bin/sh"],Env:["PATH=/bin"],Labels:{"x.test":"yes"}} + $extra),
                   rootfs:{type:"layers",diff_ids:$diffs},history:[{created_by:"make_layout"}]}')
         printf '%s' "$cfg" >"$dir/cfg.tmp"
         d=$(sha256sum <"$dir/cfg.tmp" | cut -c1-64)
         mv "$dir/cfg.tmp" "$dir/blobs/sha256/$d"
-        man=$(jq -cn --arg d "sha256:$d" --argjson s "${#cfg}" --argjson layers "$layers" \
+        # sizes in bytes (${#var} counts characters)
+        man=$(jq -cn --arg d "sha256:$d" --argjson s "$(stat -c %s "$dir/blobs/sha256/$d")" --argjson layers "$layers" \
                 '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
                   config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$d,size:$s},layers:$layers}')
         printf '%s' "$man" >"$dir/man.tmp"
         d=$(sha256sum <"$dir/man.tmp" | cut -c1-64)
         mv "$dir/man.tmp" "$dir/blobs/sha256/$d"
-        jq -cn --arg d "sha256:$d" --argjson s "${#man}" --arg r "$refname" \
+        jq -cn --arg d "sha256:$d" --argjson s "$(stat -c %s "$dir/blobs/sha256/$d")" --arg r "$refname" \
                 '{schemaVersion:2,manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s}
                   + (if $r == "" then {} else {annotations:{"org.opencontainers.image.ref.name":$r}} end)]}' \
                 >"$dir/index.json"
         echo "sha256:$d"
+}
+
+# kill_when GLOB PID: wait until a path matches GLOB (the work to interrupt has started), then
+# kill -9 PID and reap it. Fails when PID ended first or nothing appeared.
+kill_when() {
+        for _ in $(seq 1 4000); do
+                compgen -G "$1" >/dev/null && break
+                kill -0 "$2" 2>/dev/null || break
+                sleep 0.005
+        done
+        kill -9 "$2" 2>/dev/null || fail "$2 finished before it could be killed"
+        wait "$2" || true
+        compgen -G "$1" >/dev/null || fail "killed before $1 appeared"
 }
 
 # The digest `hutch load` printed.
@@ -201,6 +225,68 @@ make_docker_archive() {
         fi
 }
 
+# pm ARGS...: a rootless podman of this test's own (storage under $BATS_TEST_TMPDIR/podman).
+pm() {
+        local p=$BATS_TEST_TMPDIR/podman
+        if [ ! -f "$p/containers.conf" ]; then
+                mkdir -p "$p/storage" "$p/run"
+                # this host: cgroupfs (PID 1 is not systemd), file events
+                printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' >"$p/containers.conf"
+        fi
+        CONTAINERS_CONF="$p/containers.conf" podman --root "$p/storage" --runroot "$p/run" --storage-driver overlay \
+                --cgroup-manager cgroupfs "$@"
+}
+
+# tree DIR: what a user sees in a rootfs (paths and types, symlink targets), for comparing two trees.
+tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
+
+@test "load: what podman save writes: docker-archive (one image, several images), oci-archive, oci-dir" {
+        requires rootless podman subuid newuidmap
+        local t=$BATS_TEST_TMPDIR id d da oa st
+        id=$(pm pull -q "oci:$BUSYBOX_OCI:latest") || fail "podman pull from the fixture layout: $id"
+        pm tag "$id" localhost/bb:1
+        # a second, different image: the busybox binary alone, imported from a tarball
+        tar -C "$BUSYBOX_ROOTFS" -cf "$t/bin.tar" ./bin/busybox
+        pm import -q --change 'CMD ["/bin/busybox","true"]' "$t/bin.tar" localhost/only-busybox:2 >/dev/null
+        pm save -q --format docker-archive -o "$t/da.tar" localhost/bb:1
+        pm save -q --multi-image-archive -o "$t/multi.tar" localhost/bb:1 localhost/only-busybox:2
+        pm save -q --format oci-archive -o "$t/oa.tar" localhost/bb:1
+        pm save -q --format oci-dir -o "$t/odir" localhost/bb:1
+        # podman's docker-archive keeps the legacy per-layer directories, layer.tar a symlink
+        tar -tvf "$t/da.tar" | grep -q '/layer.tar -> \.\./[0-9a-f]\{64\}\.tar' || fail "no layer.tar symlink: $(tar -tvf "$t/da.tar")"
+
+        run h load --storage "$t/s-da" "$t/da.tar"
+        [ "$status" -eq 0 ] || fail "load of podman's docker-archive: $output"
+        [[ "$output" == *"Loaded image: localhost/bb:1"* ]] || fail "$output"
+        da=$(loaded_digest "$output")
+
+        run h load --storage "$t/s-multi" "$t/multi.tar"
+        [ "$status" -eq 0 ] || fail "load of podman's multi-image archive: $output"
+        [[ "$output" == *"Loaded image: localhost/bb:1"* ]] && [[ "$output" == *"Loaded image: localhost/only-busybox:2"* ]] || fail "$output"
+        [ "$(grep -c '^Manifest digest: ' <<<"$output")" = 2 ]
+        run h inspect --storage "$t/s-multi" localhost/only-busybox:2
+        [ "$(jq -c .Config.Cmd <<<"$output")" = '["/bin/busybox","true"]' ] || fail "$output"
+        [ "$(jq -r .Digest <<<"$(h inspect --storage "$t/s-multi" localhost/bb:1)")" = "$da" ]
+
+        run h load --storage "$t/s-oa" "$t/oa.tar"
+        [ "$status" -eq 0 ] || fail "load of podman's oci-archive: $output"
+        [[ "$output" == *"Loaded image: localhost/bb:1"* ]] || fail "$output"
+        oa=$(loaded_digest "$output")
+        run h load --storage "$t/s-odir" "$t/odir"
+        [ "$status" -eq 0 ] || fail "load of podman's oci-dir: $output"
+        [ "$(loaded_digest "$output")" = "$oa" ]
+
+        # what a container would see is the fixture's tree, through either format
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                for st in s-da s-oa; do
+                        run "$HUTCH_IMAGE_TOOL" rootfs "$t/$st" localhost/bb:1
+                        [ "$status" -eq 0 ] || fail "unpack from $st: $output"
+                        diff <(tree "$BUSYBOX_ROOTFS") <(tree "${output#created }") || fail "$st: the trees differ"
+                        cmp "$BUSYBOX_ROOTFS/bin/busybox" "${output#created }/bin/busybox"
+                done
+        fi
+}
+
 @test "load: the signed vectors keep their signatures (v2 its own, evil the re-attached one, v1 none)" {
         vectors
         run hs load --name registry.example/sandbox/tiny:v2 "$TINY:v2"
@@ -210,6 +296,7 @@ make_docker_archive() {
         [ "$status" -eq 0 ] || fail "load v1: $output"
         run hs load --name registry.example/sandbox/tiny:evil "$TINY:evil"
         [ "$status" -eq 0 ] || fail "load evil: $output"
+        [ "$(loaded_digest "$output")" = "$TINY_EVIL" ]
         run hs inspect registry.example/sandbox/tiny:v2
         [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ] || fail "$output"
         [ "$(jq -r '.Signatures.Origins[0]' <<<"$output")" = "sha256-${TINY_V2#sha256:}.sig layer 0" ]
@@ -266,6 +353,26 @@ make_docker_archive() {
         [ "$(jq -r '.Os + "/" + .Architecture' <<<"$output")" = "linux/$(goarch)" ]
         run hs inspect localhost/missing
         [ "$status" -eq 125 ] && [[ "$output" == *"not in the store"* ]]
+
+        # the declarations, as JSON and as text; the image's strings cannot drive the terminal
+        CFG_EXTRA='{"Entrypoint":["/bin/busybox"],"WorkingDir":"/w","User":"1:2","StopSignal":"SIGINT",
+                    "Volumes":{"/var/lib/db":{},"/data":{}},"ExposedPorts":{"8080/tcp":{},"53/udp":{}},
+                    "Labels":{"x.test":"yes","evil":"a\u001b]0;pwned\u0007b\u009bc"}}' \
+                make_layout "$BATS_TEST_TMPDIR/decl" "" "$BATS_TEST_TMPDIR/layer.tar" >/dev/null
+        hs load -q --name localhost/decl "$BATS_TEST_TMPDIR/decl" >/dev/null
+        run hs inspect localhost/decl
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(jq -c '.Config | [.Entrypoint, .WorkingDir, .User, .StopSignal, (.Volumes | keys), (.ExposedPorts | keys)]' <<<"$output")" = \
+                '[["/bin/busybox"],"/w","1:2","SIGINT",["/data","/var/lib/db"],["53/udp","8080/tcp"]]' ] || fail "$output"
+        [ "$(jq -r '.Config.Labels.evil' <<<"$output")" = $'a\e]0;pwned\ab\xc2\x9bc' ]
+        run hs inspect --format text localhost/decl
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -qx 'Volumes:      /var/lib/db /data' <<<"$output" || fail "$output"
+        grep -qx 'Ports:        8080/tcp 53/udp' <<<"$output" || fail "$output"
+        grep -qx 'StopSignal:   SIGINT' <<<"$output" || fail "$output"
+        grep -qx 'Labels:       x.test=yes' <<<"$output" || fail "$output"
+        grep -qx '              evil=a?]0;pwned?b??c' <<<"$output" || fail "$output"
+        if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' <<<"$output"; then fail "control bytes in: $(cat -v <<<"$output")"; fi
 }
 
 @test "tag, rmi and prune leave exactly what the named images need" {
@@ -437,14 +544,15 @@ make_docker_archive() {
         [ "$(grep -c 'Copying blob' "$BATS_TEST_TMPDIR/tty.log")" = 1 ]
         rm -rf "$STORE"
         script -qec "'$HUTCH' load -q --storage '$STORE' --name localhost/big '$l'" "$BATS_TEST_TMPDIR/q.log" >/dev/null
-        ! grep -q 'Copying blob' "$BATS_TEST_TMPDIR/q.log"
+        # (a bare `! cmd` never fails a bats test)
+        if grep -q 'Copying blob' "$BATS_TEST_TMPDIR/q.log"; then fail "a progress line with -q: $(cat -v "$BATS_TEST_TMPDIR/q.log")"; fi
         rm -rf "$STORE"
         run hs load --name localhost/big "$l"
         [ "$status" -eq 0 ] && [[ "$output" != *"Copying blob"* ]]
 }
 
 @test "kill -9 during load and during unpack: nothing partial is ever used" {
-        local l=$BATS_TEST_TMPDIR/big pid i d
+        local l=$BATS_TEST_TMPDIR/big d
         head -c $((100 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/rand"
         tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/big.tar" rand
         rm "$BATS_TEST_TMPDIR/rand"
@@ -452,16 +560,8 @@ make_docker_archive() {
         rm "$BATS_TEST_TMPDIR/big.tar"
         hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
         hs load --name localhost/big "$l" >/dev/null 2>&1 &
-        pid=$!
-        # wait until the big blob is being copied, then kill
-        for i in $(seq 1 2000); do
-                compgen -G "$STORE/blobs/sha256/.tmp-*" >/dev/null && break
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.005
-        done
-        kill -9 "$pid" 2>/dev/null || fail "the load finished before it could be killed"
-        wait "$pid" || true
-        compgen -G "$STORE/blobs/sha256/.tmp-*" >/dev/null || fail "killed before the copy started"
+        # kill once the big blob is being copied
+        kill_when "$STORE/blobs/sha256/.tmp-*" $!
         # the store: the old image listed, the killed one not; no blob under its name is partial
         run hs images --format json
         [ "$status" -eq 0 ] || fail "images after kill: $output"
@@ -476,14 +576,7 @@ make_docker_archive() {
         if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
                 # kill the unpack midway too
                 "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest >/dev/null 2>&1 &
-                pid=$!
-                for i in $(seq 1 2000); do
-                        compgen -G "$STORE/rootfs/${d#sha256:}.tmp-*" >/dev/null && break
-                        kill -0 "$pid" 2>/dev/null || break
-                        sleep 0.005
-                done
-                kill -9 "$pid" 2>/dev/null || fail "the unpack finished before it could be killed"
-                wait "$pid" || true
+                kill_when "$STORE/rootfs/${d#sha256:}.tmp-*" $!
                 [ ! -e "$STORE/rootfs/${d#sha256:}" ] || fail "a killed unpack left a rootfs under the image's name"
                 run "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest
                 [ "$status" -eq 0 ] || fail "unpack after kill: $output"
@@ -496,6 +589,34 @@ make_docker_archive() {
         [ -z "$(find "$STORE" -name '.tmp-*' -o -name '*.tmp-*' -o -name 'import-*')" ]
         run hs images -q
         [ "${#lines[@]}" = 2 ]
+}
+
+@test "kill -9 of hutch run while it unpacks: nothing partial is used, the next run sees every byte" {
+        requires rootless userns subuid newuidmap
+        local t=$BATS_TEST_TMPDIR l=$BATS_TEST_TMPDIR/big d hex sum policy=$BATS_TEST_TMPDIR/accept.json
+        echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
+        export XDG_CONFIG_HOME="$t/config" XDG_STATE_HOME="$t/state"
+        tar -C "$BUSYBOX_ROOTFS" -cf "$t/bb.tar" .
+        head -c $((100 << 20)) /dev/urandom >"$t/rand"
+        sum=$(sha256sum <"$t/rand" | cut -c1-64)
+        tar -C "$t" -cf "$t/big.tar" rand
+        rm "$t/rand"
+        d=$(make_layout "$l" "" "$t/bb.tar" "$t/big.tar")
+        rm "$t/big.tar"
+        hex=${d#sha256:}
+        hs load -q --name localhost/big "$l" >/dev/null
+        "$HUTCH" run --storage "$STORE" --policy "$policy" --rm localhost/big /bin/busybox true >/dev/null 2>&1 &
+        kill_when "$STORE/rootfs/$hex.tmp-*" $!
+        [ ! -e "$STORE/rootfs/$hex" ] || fail "a killed unpack left a rootfs under the image's name"
+        run hs images --format json
+        [ "$status" -eq 0 ] && [ "$(jq -r '.[0].Names[0]' <<<"$output")" = localhost/big:latest ] || fail "images: $output"
+        run hs load -q --name localhost/big "$l"
+        [ "$status" -eq 0 ] && [ "$(loaded_digest "$output")" = "$d" ] || fail "load after kill: $output"
+        run "$HUTCH" run --storage "$STORE" --policy "$policy" --rm localhost/big /bin/busybox sha256sum /rand
+        [ "$status" -eq 0 ] || fail "run after kill: $output"
+        [ "${output%% *}" = "$sum" ] || fail "the run saw another /rand: $output"
+        [ -d "$STORE/rootfs/$hex" ]
+        [ -z "$(compgen -G "$STORE/rootfs/$hex.tmp-*")" ] || fail "the killed unpack's tree is still there"
 }
 
 @test "every image command has --help, and bad usage is one line with exit 125" {
