@@ -552,22 +552,23 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
 }
 
 @test "kill -9 during load and during unpack: nothing partial is ever used" {
-        local l=$BATS_TEST_TMPDIR/big d
+        local l=$BATS_TEST_TMPDIR/big d big
         head -c $((100 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/rand"
         tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/big.tar" rand
         rm "$BATS_TEST_TMPDIR/rand"
         d=$(make_layout "$l" "" "$BATS_TEST_TMPDIR/big.tar")
         rm "$BATS_TEST_TMPDIR/big.tar"
         hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
+        big=$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)
         hs load --name localhost/big "$l" >/dev/null 2>&1 &
-        # kill once the big blob is being copied
-        kill_when "$STORE/blobs/sha256/.tmp-*" $!
+        # kill while the big blob is being copied (its temp file there before and after the kill)
+        kill_when "$STORE/blobs/sha256/.tmp-$big-*" $!
         # the store: the old image listed, the killed one not; no blob under its name is partial
         run hs images --format json
         [ "$status" -eq 0 ] || fail "images after kill: $output"
         [ "$(jq -r '[.[].Names[]] | join(",")' <<<"$output")" = "docker.io/library/busybox:latest" ]
         assert_blobs_intact "$STORE"
-        [ ! -e "$STORE/blobs/sha256/$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)" ]
+        [ ! -e "$STORE/blobs/sha256/$big" ]
         # a new load completes (the temp file of the killed one is not in its way)
         run hs load -q --name localhost/big "$l"
         [ "$status" -eq 0 ] || fail "load after kill: $output"
