@@ -620,6 +620,35 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
         [ -z "$(compgen -G "$STORE/rootfs/$hex.tmp-*")" ] || fail "the killed unpack's tree is still there"
 }
 
+@test "rmi and prune leave the rootfs cache of a running container alone, and prune it once the container ended" {
+        requires rootless userns subuid newuidmap
+        local t=$BATS_TEST_TMPDIR policy=$BATS_TEST_TMPDIR/accept.json d pid i
+        echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
+        export XDG_CONFIG_HOME="$t/config" XDG_STATE_HOME="$t/state"
+        mkdir "$t/ctl"
+        d=$(hs load -q --name localhost/bb "$BUSYBOX_OCI" | sed -n 's/^Manifest digest: sha256://p')
+        # the container says it is up, waits for /ctl/go, then looks at its root
+        "$HUTCH" run --storage "$STORE" --policy "$policy" --rm -v "$t/ctl:/ctl" localhost/bb \
+                sh -c 'touch /ctl/up; while [ ! -e /ctl/go ]; do sleep 0.05; done; ls /bin | wc -l; head -1 /etc/passwd' \
+                >"$t/out" 2>&1 &
+        pid=$!
+        for i in $(seq 1 400); do [ -e "$t/ctl/up" ] && break; sleep 0.05; done
+        [ -e "$t/ctl/up" ] || fail "the container did not start: $(cat "$t/out")"
+        run hs rmi localhost/bb
+        [ "$status" -eq 0 ] || fail "rmi: $output"
+        [[ "$output" == *"in use by a running container"* ]] && [[ "$output" == *"Deleted: sha256:$d"* ]] || fail "$output"
+        run hs prune
+        [ "$status" -eq 0 ] && [[ "$output" == *"Kept 1 rootfs caches"* ]] || fail "prune: $output"
+        [ -d "$STORE/rootfs/$d" ]
+        touch "$t/ctl/go"
+        wait "$pid" || fail "the container failed: $(cat "$t/out")"
+        # the container saw its whole root after the image was removed
+        [ "$(head -1 "$t/out")" = "$(find "$BUSYBOX_ROOTFS/bin" -mindepth 1 -maxdepth 1 | wc -l)" ] && [ "$(sed -n 2p "$t/out")" = root:x:0:0:root:/root:/bin/sh ] || fail "$(cat "$t/out")"
+        run hs prune
+        [ "$status" -eq 0 ] && [[ "$output" == *", 1 rootfs caches,"* ]] || fail "second prune: $output"
+        [ -z "$(ls -A "$STORE/rootfs")" ]
+}
+
 @test "every image command has --help, and bad usage is one line with exit 125" {
         local c
         for c in load images inspect tag rmi prune save; do
