@@ -532,6 +532,44 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
         assert_blobs_intact "$STORE"
 }
 
+@test "concurrent loads and prunes on one store: every load named, every blob whole, nothing left over" {
+        local t=$BATS_TEST_TMPDIR pids=() p n
+        tar -C "$BUSYBOX_OCI" -cf "$t/bb.tar" .
+        gzip -c "$t/bb.tar" >"$t/bb.tar.gz"
+        make_docker_archive "$t/docker.tar"
+        for n in 1 2 3; do
+                hs load -q --name "localhost/layout:$n" "$BUSYBOX_OCI" >"$t/out.layout$n" 2>&1 &
+                pids+=($!)
+        done
+        hs load -q --name localhost/tar:1 "$t/bb.tar" >"$t/out.tar" 2>&1 &
+        pids+=($!)
+        hs load -q --name localhost/gz:1 "$t/bb.tar.gz" >"$t/out.gz" 2>&1 &
+        pids+=($!)
+        hs load -q "$t/docker.tar" >"$t/out.docker" 2>&1 &
+        pids+=($!)
+        hs prune >"$t/out.prune1" 2>&1 &
+        pids+=($!)
+        hs prune >"$t/out.prune2" 2>&1 &
+        pids+=($!)
+        for p in "${pids[@]}"; do
+                wait "$p" || fail "a concurrent command failed: $(tail -n +1 "$t"/out.*)"
+        done
+        run hs images --format json
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(jq -r '[.[].Names[]] | sort | join(",")' <<<"$output")" = \
+                "docker.io/library/busybox:da,localhost/gz:1,localhost/layout:1,localhost/layout:2,localhost/layout:3,localhost/other:1,localhost/tar:1,registry.example/two:latest" ] ||
+                fail "$output"
+        assert_blobs_intact "$STORE"
+        for n in localhost/layout:2 localhost/gz:1 registry.example/two; do
+                run hs inspect "$n"
+                [ "$status" -eq 0 ] || fail "inspect $n: $output"
+        done
+        # every blob belongs to a named image, and no temp file or extraction is left
+        run hs prune --dry-run
+        [[ "$output" == "Would remove 0 blobs"*", 0 leftovers" ]] || fail "after the concurrent run: $output"
+        [ -z "$(find "$STORE" -name '.tmp-*' -o -name 'import-*')" ]
+}
+
 @test "progress: one line rewritten with \\r on a TTY, none with -q or without a TTY" {
         command -v script >/dev/null || skip "script (util-linux) is not installed"
         local l=$BATS_TEST_TMPDIR/big
