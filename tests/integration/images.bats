@@ -151,6 +151,14 @@ assert_refused() { # file what
         # names that are not references are refused before anything is read
         run hs load --name 'Bad Name' "$BUSYBOX_OCI"
         [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+        # a name with a digest must carry the image's own digest
+        run hs load --name "localhost/pinned@sha256:$(printf '%064d' 0)" "$BUSYBOX_OCI"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"carries a digest that is not the image's ($d)"* ]] || fail "$output"
+        run hs tag busybox "localhost/pinned@sha256:$(printf '%064d' 0)"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] || fail "$output"
+        run hs load --name "localhost/pinned@$d" "$BUSYBOX_OCI"
+        [ "$status" -eq 0 ] && [[ "$output" == *"Loaded image: localhost/pinned@$d"* ]] || fail "$output"
+        [ "$(jq -r --arg n "localhost/pinned@$d" '.refs[$n]' "$STORE/refs.json")" = "$d" ]
         assert_blobs_intact "$STORE"
 }
 

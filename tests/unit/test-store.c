@@ -249,16 +249,34 @@ static void manages_refs(void **state)
         memset(longname, 'a', sizeof longname - 1);
         longname[sizeof longname - 1] = 0;
         assert_int_equal(store_ref_set(&f->s, longname, &a, NULL), -EINVAL);
+        /* a name that carries a digest names only the image with that digest */
+        char ds[DIGEST_STRING_MAX], dn[DIGEST_STRING_MAX + 32];
+        snprintf(dn, sizeof dn, "localhost/x@%s", digest_to_string(&a, ds));
+        assert_int_equal(store_ref_set(&f->s, dn, &b, &err), -EINVAL);
+        assert_non_null(strstr(herror_msg(&err), "carries a digest that is not the image's"));
+        herror_clear(&err);
+        assert_int_equal(store_ref_get(&f->s, dn, &got, NULL), -ENOENT);
+        assert_int_equal(store_ref_set(&f->s, dn, &a, NULL), 0);
+        assert_int_equal(store_ref_get(&f->s, dn, &got, NULL), 0);
+        assert_true(digest_equal(&got, &a));
+        assert_int_equal(store_ref_set(&f->s, "localhost/x@sha256:abc", &a, NULL), -EINVAL);
+        assert_int_equal(store_ref_remove(&f->s, dn, NULL), 0);
         /* resolve: by name, by digest (must be present) */
         assert_int_equal(store_resolve(&f->s, "docker.io/library/busybox:latest", &got, NULL), 0);
-        char ds[DIGEST_STRING_MAX];
         assert_int_equal(store_resolve(&f->s, digest_to_string(&a, ds), &got, NULL), -ENOENT);
         assert_int_equal(store_resolve(&f->s, "sha256:../x", &got, NULL), -EINVAL);
         /* a corrupt refs.json is an error, not an empty store */
         int rfd = open(f->store_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         th_put_file_at(rfd, "refs.json", "{\"refs\":{\"x\":\"sha256:../../etc\"}}");
-        close(rfd);
         assert_int_equal(store_ref_get(&f->s, "x", &got, &err), -EINVAL);
+        /* a refs.json (written by hand, or by an older hutch) whose digested name points elsewhere */
+        char doc[512];
+        snprintf(doc, sizeof doc, "{\"refs\":{\"%s\":\"%s\"}}", dn, digest_to_string(&b, ds));
+        th_put_file_at(rfd, "refs.json", doc);
+        close(rfd);
+        herror_clear(&err);
+        assert_int_equal(store_ref_get(&f->s, dn, &got, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "not at its own digest"));
 }
 
 static void concurrent_ref_writers(void **state)
