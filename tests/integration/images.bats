@@ -185,6 +185,64 @@ assert_refused() { # file what
         [ "$(jq -r '.[0].Names | length' <<<"$output")" -ge 3 ]
 }
 
+@test "load: a multi-platform index resolves to the host, --platform picks another, a missing one is one line" {
+        local l=$BATS_TEST_TMPDIR/multi layer ls arch c cs m ms mans='[]' other idx is host d
+        host=$(goarch)
+        if [ "$host" = arm64 ]; then other=amd64; else other=arm64; fi
+        mkdir -p "$l/blobs/sha256"
+        printf '{"imageLayoutVersion":"1.0.0"}' >"$l/oci-layout"
+        tar -C "$BUSYBOX_ROOTFS" -cf "$BATS_TEST_TMPDIR/layer.tar" ./bin/busybox
+        layer=$(sha256sum <"$BATS_TEST_TMPDIR/layer.tar" | cut -c1-64)
+        ls=$(stat -c %s "$BATS_TEST_TMPDIR/layer.tar")
+        cp "$BATS_TEST_TMPDIR/layer.tar" "$l/blobs/sha256/$layer"
+        # blob FILE: store FILE as a blob, print "HEX SIZE"
+        blob() {
+                local h
+                h=$(sha256sum <"$1" | cut -c1-64)
+                mv "$1" "$l/blobs/sha256/$h"
+                echo "$h $(stat -c %s "$l/blobs/sha256/$h")"
+        }
+        for arch in "$other" "$host"; do
+                jq -cn --arg a "$arch" --arg l "sha256:$layer" \
+                        '{architecture:$a,os:"linux",config:{Cmd:["/bin/busybox","echo",$a]},rootfs:{type:"layers",diff_ids:[$l]}}' >"$l/c.tmp"
+                read -r c cs < <(blob "$l/c.tmp")
+                jq -cn --arg c "sha256:$c" --argjson cs "$cs" --arg l "sha256:$layer" --argjson ls "$ls" \
+                        '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
+                          config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$c,size:$cs},
+                          layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar",digest:$l,size:$ls}]}' >"$l/m.tmp"
+                read -r m ms < <(blob "$l/m.tmp")
+                mans=$(jq -c --arg m "sha256:$m" --argjson ms "$ms" --arg a "$arch" \
+                        '. + [{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$m,size:$ms,
+                               platform:{os:"linux",architecture:$a}}]' <<<"$mans")
+        done
+        jq -cn --argjson mans "$mans" '{schemaVersion:2,mediaType:"application/vnd.oci.image.index.v1+json",manifests:$mans}' >"$l/i.tmp"
+        read -r idx is < <(blob "$l/i.tmp")
+        jq -cn --arg i "sha256:$idx" --argjson is "$is" \
+                '{schemaVersion:2,manifests:[{mediaType:"application/vnd.oci.image.index.v1+json",digest:$i,size:$is,
+                  annotations:{"org.opencontainers.image.ref.name":"localhost/multi:1"}}]}' >"$l/index.json"
+
+        run hs load "$l"
+        [ "$status" -eq 0 ] || fail "load: $output"
+        [[ "$output" == *"Loaded image: localhost/multi:1"* ]] || fail "$output"
+        d=$(loaded_digest "$output")
+        [ "$d" = "$(jq -r --arg a "$host" '.[] | select(.platform.architecture == $a) | .digest' <<<"$mans")" ] || fail "not the host's: $output"
+        run hs inspect localhost/multi:1
+        [ "$(jq -r '.Architecture + " " + .Config.Cmd[2]' <<<"$output")" = "$host $host" ] || fail "$output"
+
+        run hs load --name localhost/multi:other --platform "linux/$other" "$l"
+        [ "$status" -eq 0 ] || fail "load --platform: $output"
+        [ "$(loaded_digest "$output")" = "$(jq -r --arg a "$other" '.[] | select(.platform.architecture == $a) | .digest' <<<"$mans")" ]
+        run hs inspect localhost/multi:other
+        [ "$(jq -r .Architecture <<<"$output")" = "$other" ]
+
+        run hs load --name localhost/multi:none --platform linux/s390x "$l"
+        assert_refused "$l" "no manifest for the platform"
+        [[ "$output" == *s390x* ]] || fail "$output"
+        run hs load --platform 'linux' "$l"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"--platform"* ]] || fail "$output"
+        [ "$(jq -r '.refs | keys | join(",")' "$STORE/refs.json")" = "localhost/multi:1,localhost/multi:other" ]
+}
+
 # A docker-archive ('docker save' layout) of the busybox tree: two images (two configs), the first with
 # two RepoTags, the second with one; layers are uncompressed tars named by path.
 make_docker_archive() {
