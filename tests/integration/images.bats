@@ -726,7 +726,7 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
 
 @test "rmi and prune leave the rootfs cache of a running container alone, and prune it once the container ended" {
         requires rootless userns subuid newuidmap
-        local t=$BATS_TEST_TMPDIR policy=$BATS_TEST_TMPDIR/accept.json d pid i
+        local t=$BATS_TEST_TMPDIR policy=$BATS_TEST_TMPDIR/accept.json d pid
         echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
         export XDG_CONFIG_HOME="$t/config" XDG_STATE_HOME="$t/state"
         mkdir "$t/ctl"
@@ -736,7 +736,7 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
                 sh -c 'touch /ctl/up; while [ ! -e /ctl/go ]; do sleep 0.05; done; ls /bin | wc -l; head -1 /etc/passwd' \
                 >"$t/out" 2>&1 &
         pid=$!
-        for i in $(seq 1 400); do [ -e "$t/ctl/up" ] && break; sleep 0.05; done
+        for _ in $(seq 1 400); do [ -e "$t/ctl/up" ] && break; sleep 0.05; done
         [ -e "$t/ctl/up" ] || fail "the container did not start: $(cat "$t/out")"
         run hs rmi localhost/bb
         [ "$status" -eq 0 ] || fail "rmi: $output"
