@@ -519,6 +519,15 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
         # an unsigned image: no artifact, same digest
         run hs save -o "$bbout" busybox
         [ "$status" -eq 0 ] || fail "save busybox: $output"
+        # -o -: the same bytes on standard output (a pipe here), never on a terminal
+        hs save -o - busybox | cat >"$BATS_TEST_TMPDIR/stdout.tar"
+        cmp "$bbout" "$BATS_TEST_TMPDIR/stdout.tar"
+        [ ! -e ./- ] && [ ! -e "$BATS_TEST_TMPDIR/-" ]
+        if command -v script >/dev/null; then
+                script -qec "'$HUTCH' save --storage '$STORE' -o - busybox" "$BATS_TEST_TMPDIR/tty.log" >/dev/null || true
+                grep -q 'standard output is a terminal' "$BATS_TEST_TMPDIR/tty.log" || fail "$(cat -v "$BATS_TEST_TMPDIR/tty.log")"
+                [ "$(wc -c <"$BATS_TEST_TMPDIR/tty.log")" -lt 1000 ] || fail "an archive went to the terminal"
+        fi
         [ "$(tar -xOf "$bbout" index.json | jq '.manifests | length')" = 1 ]
         run h load --storage "$s2" "$bbout"
         [ "$(loaded_digest "$output")" = "$(jq -r '.refs["docker.io/library/busybox:latest"]' "$STORE/refs.json")" ]
