@@ -45,9 +45,11 @@ static void created_short(const char *created, char *buf, size_t size)
 {
         if (!created || strlen(created) < 16) {
                 snprintf(buf, size, "%s", created ? created : "-");
+                image_cli_make_printable(buf);
                 return;
         }
         snprintf(buf, size, "%.10s %.5s", created, created + 11);
+        image_cli_make_printable(buf);
 }
 
 int cmd_images(int argc, char **argv)

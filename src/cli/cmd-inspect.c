@@ -84,18 +84,61 @@ static int build(struct image_store *s, const struct digest *md, json_t **ret, s
         return 0;
 }
 
+/* Every string below is the image's (or derived from it): printed with control characters made harmless. */
+static void put(const char *s)
+{
+        image_cli_put_printable(s ? s : "?", stdout);
+}
+
 static void print_strv_field(const char *label, json_t *v)
 {
-        if (!v)
+        if (!v || json_is_null(v))
                 return;
         printf("%-13s", label);
         if (json_is_array(v)) {
                 size_t i;
                 json_t *e;
-                json_array_foreach(v, i, e) printf(" %s", json_string_value(e) ?: "?");
-        } else if (json_is_string(v))
-                printf(" %s", json_string_value(v));
-        printf("\n");
+                json_array_foreach(v, i, e) {
+                        putchar(' ');
+                        put(json_string_value(e));
+                }
+        } else {
+                putchar(' ');
+                put(json_string_value(v));
+        }
+        putchar('\n');
+}
+
+/* Volumes and ExposedPorts are sets written as objects ({"/data": {}}): their keys. */
+static void print_keys_field(const char *label, json_t *v)
+{
+        if (!json_is_object(v) || json_object_size(v) == 0)
+                return;
+        printf("%-13s", label);
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) {
+                putchar(' ');
+                put(k);
+        }
+        putchar('\n');
+}
+
+static void print_labels(json_t *v)
+{
+        if (!json_is_object(v))
+                return;
+        bool first = true;
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) {
+                printf("%-13s ", first ? "Labels:" : "");
+                put(k);
+                putchar('=');
+                put(json_string_value(e));
+                putchar('\n');
+                first = false;
+        }
 }
 
 static void print_text(json_t *o)
@@ -103,14 +146,25 @@ static void print_text(json_t *o)
         json_t *cfg = json_object_get(o, "Config");
         printf("%-13s %s\n", "Digest:", json_string_value(json_object_get(o, "Digest")));
         print_strv_field("Names:", json_object_get(o, "Names"));
-        printf("%-13s %s/%s\n", "Platform:", json_string_value(json_object_get(o, "Os")),
-               json_string_value(json_object_get(o, "Architecture")));
+        printf("%-13s ", "Platform:");
+        put(json_string_value(json_object_get(o, "Os")));
+        putchar('/');
+        put(json_string_value(json_object_get(o, "Architecture")));
+        if (json_is_string(json_object_get(o, "Variant"))) {
+                putchar('/');
+                put(json_string_value(json_object_get(o, "Variant")));
+        }
+        putchar('\n');
         print_strv_field("Created:", json_object_get(o, "Created"));
         print_strv_field("Entrypoint:", json_object_get(cfg, "Entrypoint"));
         print_strv_field("Cmd:", json_object_get(cfg, "Cmd"));
         print_strv_field("WorkingDir:", json_object_get(cfg, "WorkingDir"));
         print_strv_field("User:", json_object_get(cfg, "User"));
         print_strv_field("Env:", json_object_get(cfg, "Env"));
+        print_keys_field("Volumes:", json_object_get(cfg, "Volumes"));
+        print_keys_field("Ports:", json_object_get(cfg, "ExposedPorts"));
+        print_strv_field("StopSignal:", json_object_get(cfg, "StopSignal"));
+        print_labels(json_object_get(cfg, "Labels"));
         size_t i;
         json_t *l;
         json_array_foreach(json_object_get(o, "Layers"), i, l) {
@@ -120,8 +174,11 @@ static void print_text(json_t *o)
         }
         json_t *sigs = json_object_get(o, "Signatures");
         printf("%-13s %lld\n", "Signatures:", (long long) json_integer_value(json_object_get(sigs, "Count")));
-        json_array_foreach(json_object_get(sigs, "Origins"), i, l)
-                printf("%-13s from %s\n", "", json_string_value(l) ?: "(unknown)");
+        json_array_foreach(json_object_get(sigs, "Origins"), i, l) {
+                printf("%-13s from ", "");
+                put(json_string_value(l) ?: "(unknown)");
+                putchar('\n');
+        }
 }
 
 int cmd_inspect(int argc, char **argv)

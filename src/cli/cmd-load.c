@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -17,54 +16,15 @@
 #include "trust/reference.h"
 #include "util/log.h"
 
-/* Blobs smaller than this are copied without a progress line. */
-#define PROGRESS_MIN_SIZE (4u << 20)
-#define PROGRESS_INTERVAL_NS 100000000ull
-
 struct load {
         struct image_store store;
         const char *path;
         bool quiet;
-        bool tty;              /* stderr is a terminal: draw the progress line */
-        bool line_drawn;       /* a progress line is on the screen */
-        uint64_t last_draw_ns;
+        struct image_cli_progress progress;
         /* per image, from keep_signatures() */
         size_t sigs_kept;
         size_t sigs_without_signature;
 };
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
-static void progress_clear(struct load *l)
-{
-        if (l->line_drawn) {
-                fputs("\r\033[K", stderr);
-                fflush(stderr);
-                l->line_drawn = false;
-        }
-}
-
-/* One line, rewritten in place: "Copying blob 1a2b3c4d5e6f  12.3 MB / 104 MB  11%". */
-static void progress(const struct digest *blob, uint64_t done, uint64_t total, void *userdata)
-{
-        struct load *l = userdata;
-        if (total < PROGRESS_MIN_SIZE)
-                return;
-        uint64_t t = now_ns();
-        if (done < total && l->line_drawn && t - l->last_draw_ns < PROGRESS_INTERVAL_NS)
-                return;
-        l->last_draw_ns = t;
-        char a[16], b[16];
-        fprintf(stderr, "\r\033[KCopying blob %.12s  %s / %s  %3u%%", blob->hex, image_cli_format_size(done, a, sizeof a),
-                image_cli_format_size(total, b, sizeof b), (unsigned) (total ? done * 100 / total : 100));
-        fflush(stderr);
-        l->line_drawn = true;
-}
 
 /* store_layout_fn: the cosign signatures the layout holds for the imported manifest, kept beside it.
  * Artifacts that cannot be read fail the load (cosign-layout.h); a layer without a signature
@@ -284,11 +244,8 @@ int cmd_load(int argc, char **argv)
 
         if (image_cli_open_store(storage, &l.store, &err) < 0)
                 return cli_fail(&err);
-        l.tty = !l.quiet && isatty(STDERR_FILENO);
-        if (l.tty) {
-                l.store.progress = progress;
-                l.store.progress_userdata = &l;
-        }
+        image_cli_progress_init(&l.progress, l.quiet);
+        image_cli_progress_store(&l.progress, &l.store);
 
         struct store_import *imps = NULL;
         size_t n = 0;
@@ -311,7 +268,7 @@ int cmd_load(int argc, char **argv)
                 }
         } else if (r == 0)
                 r = store_import_archive(&l.store, fd, ref, want, keep_signatures, &l, &kind, &imps, &n, &err);
-        progress_clear(&l);
+        image_cli_progress_clear(&l.progress);
         if (r == 0 && name && n != 1)
                 r = herror_set(&err, EINVAL, "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
 

@@ -11,7 +11,8 @@ static int prune_usage(void)
         printf("Usage: hutch prune [OPTIONS]\n\n"
                "Remove from the image store every blob no named image needs (a named image keeps its\n"
                "manifest, config, layers and the payloads of its kept signatures), the signatures and\n"
-               "rootfs caches of images without a name, and what killed hutch processes left behind.\n"
+               "rootfs caches of images without a name (except those running containers use), and what\n"
+               "killed hutch processes left behind.\n"
                "Images loaded by digest only are removed: name them first with 'hutch tag'.\n"
                "Runs under the store's writers' lock: concurrent loads wait.\n\n"
                "Options:\n"
@@ -62,5 +63,7 @@ int cmd_prune(int argc, char **argv)
         printf("%s %zu blobs (%s), %zu rootfs caches, %zu signature files, %zu leftovers\n",
                dry_run ? "Would remove" : "Removed", st.blobs_removed, image_cli_format_size(st.bytes_freed, size, sizeof size),
                st.rootfs_removed, st.sigs_removed, st.leftovers_removed);
+        if (st.rootfs_busy)
+                printf("Kept %zu rootfs caches of removed images: running containers use them\n", st.rootfs_busy);
         return 0;
 }

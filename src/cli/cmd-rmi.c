@@ -1,5 +1,6 @@
 /* hutch rmi: remove names; an image left without any name also loses its rootfs cache and its kept
  * signatures at once. Its blobs stay until `hutch prune` (a name added back in between still works). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +17,9 @@ static int rmi_usage(void)
                "Remove image names. IMAGE is a name (normalised: alpine = docker.io/library/alpine:latest),\n"
                "sha256:DIGEST or an ID prefix of 12+ hex digits. By name, that name goes; by digest or ID,\n"
                "every name of the image goes (which needs -f when there are several). When no name is\n"
-               "left, the image's rootfs cache and kept signatures are removed as well; its blobs are\n"
-               "removed by 'hutch prune'.\n\n"
+               "left, the image's rootfs cache and kept signatures are removed as well (a rootfs cache a\n"
+               "running container uses stays until it ends, with a warning); its blobs are removed by\n"
+               "'hutch prune'.\n\n"
                "Options:\n"
                "  -f, --force      by digest or ID, remove all of the image's names\n"
                "  --storage DIR    the image store (default: $HUTCH_STORAGE, else the user's store)\n"
@@ -52,7 +54,15 @@ static int rmi_one(struct image_store *s, const char *user, bool force, struct h
                 return r;
         if (left[0])
                 return 0;
-        if ((r = rootfs_remove(s, &md, err)) < 0 || (r = store_sigs_remove(s, &md, err)) < 0)
+        /* A running container's root is built on the cache: it stays until no container uses it (then
+         * `hutch prune` removes it); the image is gone all the same. */
+        _cleanup_herror_ struct herror busy = HERROR_INIT;
+        r = rootfs_remove(s, &md, &busy);
+        if (r == -EBUSY)
+                log_warn("%s: kept until the container ends ('hutch prune' removes it then)", herror_msg(&busy));
+        else if (r < 0)
+                return herror_set(err, busy.errnum, "%s", herror_msg(&busy));
+        if ((r = store_sigs_remove(s, &md, err)) < 0)
                 return r;
         printf("Deleted: %s\n", ds);
         return 0;

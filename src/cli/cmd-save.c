@@ -28,7 +28,8 @@ static int save_usage(void)
                "The manifest is copied byte for byte: its digest, which signatures bind, is unchanged.\n"
                "Every blob is re-hashed on the way out. FILE appears only when complete.\n\n"
                "Options:\n"
-               "  -o, --output FILE   the archive to write (replaced if it exists)\n"
+               "  -o, --output FILE   the archive to write (replaced if it exists); '-': standard output\n"
+               "                      (a stream, not written atomically; refused on a terminal)\n"
                "  --storage DIR       the image store (default: $HUTCH_STORAGE, else the user's store)\n"
                "  -h, --help          show this help\n");
         return 0;
@@ -107,18 +108,23 @@ static int save_image(struct image_store *s, const char *user, const char *out, 
         }
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
-        if (r == 0 && (fd = open_temp_beside(out, &tmp, err)) < 0)
+        bool to_stdout = streq(out, "-");
+        if (r == 0 && !to_stdout && (fd = open_temp_beside(out, &tmp, err)) < 0)
                 r = fd;
         /* Under the writers' lock: a prune cannot take blobs away halfway. */
         if (r == 0 && (r = store_lock(s, err)) == 0) {
-                r = store_save_oci_archive(s, entries, n_entries, extra, n_extra, fd, err);
+                r = store_save_oci_archive(s, entries, n_entries, extra, n_extra, to_stdout ? STDOUT_FILENO : fd, err);
                 store_unlock(s);
         }
-        if (r == 0 && fsync(fd) < 0)
+        if (to_stdout) {
+                /* a stream: what a reader got before an error is a truncated tar, and the exit status says so */
+                if (r < 0)
+                        herror_wrap(err, "standard output (the archive written there is incomplete)");
+        } else if (r == 0 && fsync(fd) < 0)
                 r = herror_sys(err, errno, "%s: fsync", tmp);
-        if (r == 0 && rename(tmp, out) < 0)
+        if (r == 0 && !to_stdout && rename(tmp, out) < 0)
                 r = herror_sys(err, errno, "%s: rename into place", out);
-        if (r == 0) {
+        if (r == 0 && !to_stdout) {
                 _cleanup_free_ char *copy = strdup(out);
                 if (copy)
                         (void) fsync_dir_at(AT_FDCWD, dirname(copy));
@@ -157,6 +163,8 @@ int cmd_save(int argc, char **argv)
         }
         if (!out)
                 return cli_usage_error("hutch save", "needs -o FILE");
+        if (streq(out, "-") && isatty(STDOUT_FILENO))
+                return cli_usage_error("hutch save", "-o -: standard output is a terminal; redirect it to a file or a pipe");
         if (optind != argc - 1)
                 return cli_usage_error("hutch save", "needs exactly one IMAGE");
         _cleanup_herror_ struct herror err = HERROR_INIT;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/image-common.h"
@@ -130,6 +131,36 @@ int image_cli_resolve(struct image_store *s, const char *user, struct digest *re
         return 0;
 }
 
+void image_cli_make_printable(char *s)
+{
+        for (unsigned char *p = (unsigned char *) s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        *p = '?';
+                else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+                        p[0] = p[1] = '?';
+                        p++;
+                }
+        }
+}
+
+void image_cli_put_printable(const char *s, FILE *f)
+{
+        char buf[256];
+        size_t len = strlen(s);
+        while (len) {
+                /* never split a 0xC2 0x8N pair between two chunks */
+                size_t n = len < sizeof buf - 2 ? len : sizeof buf - 2;
+                if (n < len && (unsigned char) s[n - 1] == 0xc2)
+                        n++; /* buf has room for the pair's second byte */
+                memcpy(buf, s, n);
+                buf[n] = 0;
+                image_cli_make_printable(buf);
+                fputs(buf, f);
+                s += n;
+                len -= n;
+        }
+}
+
 const char *image_cli_format_size(uint64_t bytes, char *buf, size_t size)
 {
         static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
@@ -210,4 +241,81 @@ int image_cli_info(struct image_store *s, const struct digest *manifest, struct 
         info.created = json_string_value(json_object_get(info.config_json, "created"));
         *ret = info;
         return 0;
+}
+
+/* ---- progress line ---- */
+
+#define PROGRESS_MIN_SIZE (4u << 20)
+#define PROGRESS_INTERVAL_NS 100000000ull
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+void image_cli_progress_init(struct image_cli_progress *p, bool quiet)
+{
+        *p = (struct image_cli_progress) { .on = !quiet && isatty(STDERR_FILENO) };
+}
+
+void image_cli_progress_update(struct image_cli_progress *p, uint64_t done, uint64_t total)
+{
+        if (!p->on || total < PROGRESS_MIN_SIZE)
+                return;
+        uint64_t t = now_ns();
+        /* the last update (done == total) is always drawn, so the line ends at 100% */
+        if (done < total && p->drawn && t - p->last_ns < PROGRESS_INTERVAL_NS)
+                return;
+        p->last_ns = t;
+        char a[16], b[16];
+        fprintf(stderr, "\r\033[K%s  %s / %s  %3u%%", p->what, image_cli_format_size(done, a, sizeof a),
+                image_cli_format_size(total, b, sizeof b), (unsigned) (done >= total ? 100 : done * 100 / total));
+        fflush(stderr);
+        p->drawn = true;
+}
+
+void image_cli_progress_clear(struct image_cli_progress *p)
+{
+        if (p->drawn) {
+                fputs("\r\033[K", stderr);
+                fflush(stderr);
+                p->drawn = false;
+        }
+}
+
+static void store_progress(const struct digest *blob, uint64_t done, uint64_t total, void *userdata)
+{
+        struct image_cli_progress *p = userdata;
+        snprintf(p->what, sizeof p->what, "Copying blob %.12s", blob->hex);
+        image_cli_progress_update(p, done, total);
+}
+
+void image_cli_progress_store(struct image_cli_progress *p, struct image_store *s)
+{
+        if (!p->on)
+                return;
+        s->progress = store_progress;
+        s->progress_userdata = p;
+}
+
+static void rootfs_layer_started(size_t index, size_t count, const struct oci_descriptor *layer, void *userdata)
+{
+        struct image_cli_progress *p = userdata;
+        snprintf(p->what, sizeof p->what, "Unpacking layer %zu/%zu %.12s", index + 1, count, layer->digest.hex);
+}
+
+static void rootfs_progress(uint64_t done, uint64_t total, void *userdata)
+{
+        image_cli_progress_update(userdata, done, total);
+}
+
+void image_cli_progress_rootfs(struct image_cli_progress *p, struct rootfs_options *opts)
+{
+        if (!p->on)
+                return;
+        opts->layer_started = rootfs_layer_started;
+        opts->progress = rootfs_progress;
+        opts->userdata = p;
 }

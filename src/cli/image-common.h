@@ -3,7 +3,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "image/rootfs.h"
 #include "image/store.h"
 #include "util/error.h"
 
@@ -27,6 +29,13 @@ bool image_cli_is_registry_name(const char *s);
 int image_cli_resolve(struct image_store *s, const char *user, struct digest *ret, char **ret_name,
                       struct herror *err);
 
+/* Strings from an image (config values, label keys, "created") printed as text: C0 and C1 control
+ * characters (also C1 in UTF-8, 0xC2 0x80..0x9F) are written as '?', so that an image cannot move the
+ * cursor or rewrite the user's terminal. (JSON output is escaped by the encoder instead.) */
+void image_cli_put_printable(const char *s, FILE *f);
+/* The same in place. */
+void image_cli_make_printable(char *s);
+
 /* Human sizes: "12.3 MB" (SI units, as podman prints). buf of at least 16 bytes. */
 const char *image_cli_format_size(uint64_t bytes, char *buf, size_t size);
 
@@ -47,3 +56,23 @@ struct image_info {
 };
 int image_cli_info(struct image_store *s, const struct digest *manifest, struct image_info *ret, struct herror *err);
 void image_info_done(struct image_info *info);
+
+/* The progress line of the image commands, on stderr: one line rewritten in place ("\r\033[K"), drawn
+ * only when stderr is a terminal and the command is not quiet, at most every 100 ms, and only for
+ * items (blobs, layers) of at least 4 MB. Clear it before printing anything else to stderr.
+ *   Copying blob 1a2b3c4d5e6f  12.3 MB / 104 MB  11%
+ *   Unpacking layer 2/5 1a2b3c4d5e6f  12.3 MB / 104 MB  11%
+ * Hooks: image_cli_progress_store() for blob copies into the store (hutch load),
+ * image_cli_progress_rootfs() for a rootfs unpack (rootfs_ensure(), e.g. the first hutch run of an
+ * image). Both make p the callbacks' userdata: p must outlive their use. */
+struct image_cli_progress {
+        bool on;
+        bool drawn;             /* a line is on the screen */
+        uint64_t last_ns;
+        char what[64];          /* "Copying blob 1a2b3c4d5e6f" */
+};
+void image_cli_progress_init(struct image_cli_progress *p, bool quiet);
+void image_cli_progress_update(struct image_cli_progress *p, uint64_t done, uint64_t total);
+void image_cli_progress_clear(struct image_cli_progress *p);
+void image_cli_progress_store(struct image_cli_progress *p, struct image_store *s);
+void image_cli_progress_rootfs(struct image_cli_progress *p, struct rootfs_options *opts);

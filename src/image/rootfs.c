@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -257,6 +258,47 @@ out:
         return r;
 }
 
+/* The complete tree rootfs/<hex>, opened and pinned: a shared flock() on its fd tells removers
+ * (rootfs_lock_for_removal) that a container uses it. A remover may have renamed the tree away between
+ * our open and our lock (it holds LOCK_EX while it removes, so our lock waits for the end of that):
+ * then the fd is no longer the tree under the name, and we look again. -ENOENT: no tree. */
+static int pin_existing(int dirfd, const struct digest *manifest)
+{
+        for (int attempt = 0; attempt < 8; attempt++) {
+                int fd = open_existing(dirfd, manifest);
+                if (fd < 0)
+                        return fd;
+                struct stat a, b;
+                if (flock(fd, LOCK_SH) < 0 || fstat(fd, &a) < 0) {
+                        int e = -errno;
+                        close(fd);
+                        return e;
+                }
+                if (fstatat(dirfd, manifest->hex, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+                    a.st_ino == b.st_ino)
+                        return fd;
+                close(fd);
+        }
+        return -ENOENT;
+}
+
+int rootfs_lock_for_removal(int rootfsdirfd, const char *name, int *ret_fd, struct herror *err)
+{
+        *ret_fd = -1;
+        int fd = openat(rootfsdirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : herror_sys(err, errno, "rootfs/%s", name);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+                close(fd);
+                if (e == EWOULDBLOCK)
+                        return herror_set(err, EBUSY, "rootfs cache %.12s is in use by a running container", name);
+                return herror_sys(err, e, "rootfs/%s: lock", name);
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 int rootfs_ensure(struct image_store *s, const struct digest *manifest, const struct rootfs_options *opts, int *ret_fd,
                   bool *ret_created, struct herror *err)
 {
@@ -268,18 +310,18 @@ int rootfs_ensure(struct image_store *s, const struct digest *manifest, const st
         _cleanup_close_ int dirfd = open_rootfs_dir(s, err);
         if (dirfd < 0)
                 return dirfd;
-        int fd = open_existing(dirfd, manifest);
+        int fd = pin_existing(dirfd, manifest);
         bool created = false;
         if (fd == -ENOENT) {
                 int r = store_lock(s, err);
                 if (r < 0)
                         return r;
-                fd = open_existing(dirfd, manifest); /* someone may have finished while we waited */
+                fd = pin_existing(dirfd, manifest); /* someone may have finished while we waited */
                 if (fd == -ENOENT) {
                         r = remove_stale(dirfd, manifest, err);
                         if (r == 0)
                                 r = create_rootfs(s, dirfd, manifest, opts, err);
-                        fd = r < 0 ? r : open_existing(dirfd, manifest);
+                        fd = r < 0 ? r : pin_existing(dirfd, manifest);
                         created = r == 0;
                         if (r < 0) {
                                 store_unlock(s);
@@ -304,6 +346,12 @@ int rootfs_remove(struct image_store *s, const struct digest *manifest, struct h
         int r = store_lock(s, err);
         if (r < 0)
                 return r;
+        /* Not while a container uses it (held until the tree is gone, so no one pins it meanwhile). */
+        _cleanup_close_ int pinfd = -1;
+        if ((r = rootfs_lock_for_removal(dirfd, manifest->hex, &pinfd, err)) < 0 || pinfd < 0) {
+                store_unlock(s);
+                return r;
+        }
         /* Out of sight first, in one rename: removal killed halfway must not leave a partial tree under
          * the name rootfs_ensure() takes as complete. The temp name is one remove_stale() clears. */
         char tmp[DIGEST_HEX_LEN + 32];

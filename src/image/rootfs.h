@@ -26,13 +26,20 @@ struct rootfs_options {
 void rootfs_options_init(struct rootfs_options *opts);
 
 /* Make sure the image's rootfs exists; returns an O_RDONLY|O_DIRECTORY fd of it. ret_created (may be
- * NULL) tells whether this call unpacked it. opts NULL = defaults. */
+ * NULL) tells whether this call unpacked it. opts NULL = defaults. The fd holds a shared flock() on the
+ * tree: while it (or a dup, or a forked copy) is open, rootfs_remove() and store_prune() leave the tree
+ * alone (EBUSY), so keep it open for as long as a container's root is built on the tree. */
 int rootfs_ensure(struct image_store *s, const struct digest *manifest, const struct rootfs_options *opts, int *ret_fd,
                   bool *ret_created, struct herror *err);
 /* "<store>/rootfs/<hex>" (whether or not it exists). */
 int rootfs_path(const struct image_store *s, const struct digest *manifest, char **ret, struct herror *err);
-/* Remove an unpacked rootfs (under the writers' lock); missing is success. */
+/* Remove an unpacked rootfs (under the writers' lock); missing is success; -EBUSY (with a message) when
+ * a container uses it (an fd from rootfs_ensure() is open somewhere). */
 int rootfs_remove(struct image_store *s, const struct digest *manifest, struct herror *err);
 /* Remove dirfd/name (a rootfs tree); a tree holding files of subordinate IDs is emptied inside an
  * isolated child of the user's namespace (the user alone cannot), then removed. Missing is success. */
 int rootfs_remove_tree_at(int dirfd, const char *name, struct herror *err);
+/* For removers of the complete tree rootfsdirfd/name: an exclusive flock() on it, held in *ret_fd until
+ * the caller closes it. *ret_fd -1 and 0 when there is no such tree; -EBUSY (with a message) when some
+ * rootfs_ensure() fd pins it. */
+int rootfs_lock_for_removal(int rootfsdirfd, const char *name, int *ret_fd, struct herror *err);

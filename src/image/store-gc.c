@@ -175,10 +175,23 @@ static int prune_blobs(struct image_store *s, const struct digest_set *keep, boo
         return r;
 }
 
-/* A complete rootfs goes out of sight by one rename before it is removed (as rootfs_remove does). */
-static int remove_rootfs_entry(struct image_store *s, int dfd, const char *name, bool complete, struct herror *err)
+/* A complete rootfs goes out of sight by one rename before it is removed (as rootfs_remove does), and
+ * not while a container uses it: 1 then (kept), with nothing in err. dry_run: only that check. */
+static int remove_rootfs_entry(struct image_store *s, int dfd, const char *name, bool complete, bool dry_run,
+                               struct herror *err)
 {
         char tmp[DIGEST_HEX_LEN + 32];
+        _cleanup_close_ int pinfd = -1;
+        if (complete) {
+                _cleanup_herror_ struct herror why = HERROR_INIT;
+                int r = rootfs_lock_for_removal(dfd, name, &pinfd, &why);
+                if (r == -EBUSY)
+                        return 1;
+                if (r < 0)
+                        return herror_set(err, why.errnum, "image store %s: %s", s->path, herror_msg(&why));
+        }
+        if (dry_run)
+                return 0;
         if (complete) {
                 uint32_t rnd;
                 if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
@@ -223,9 +236,11 @@ static int prune_rootfs(struct image_store *s, const struct digest_set *named, b
         if (r == 0 && errno)
                 r = herror_sys(err, errno, "image store %s: read rootfs", s->path);
         for (size_t i = 0; r == 0 && i < n; i++) {
-                if (!dry_run)
-                        r = remove_rootfs_entry(s, dfd, names[i], complete[i], err);
-                if (complete[i])
+                r = remove_rootfs_entry(s, dfd, names[i], complete[i], dry_run, err);
+                if (r == 1) {
+                        st->rootfs_busy++;
+                        r = 0;
+                } else if (complete[i])
                         st->rootfs_removed++;
                 else
                         st->leftovers_removed++;

@@ -425,10 +425,30 @@ static int refs_save(struct image_store *s, json_t *refs, struct herror *err)
         return r;
 }
 
+/* A name that carries a digest ("repo@sha256:<hex>", as a digested reference is written) can only name
+ * the image with that digest: anything else would be a name that lies about the bytes it runs. */
+static int check_name_digest(const char *name, const struct digest *manifest, const char *store_path, struct herror *err)
+{
+        const char *at = strrchr(name, '@');
+        if (!at)
+                return 0;
+        struct digest nd;
+        char ds[DIGEST_STRING_MAX];
+        if (digest_parse(at + 1, &nd, NULL) == 0 && digest_equal(&nd, manifest))
+                return 0;
+        digest_to_string(manifest, ds);
+        if (store_path)
+                return herror_set(err, EBADMSG, "image store %s: the name \"%.255s\" points at %s, not at its own digest",
+                                  store_path, name, ds);
+        return herror_set(err, EINVAL, "the name \"%.255s\" carries a digest that is not the image's (%s)", name, ds);
+}
+
 int store_ref_set(struct image_store *s, const char *name, const struct digest *manifest, struct herror *err)
 {
         int r = store_ref_validate(name, err);
         if (r < 0)
+                return r;
+        if ((r = check_name_digest(name, manifest, NULL, err)) < 0)
                 return r;
         _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
         if (lk < 0)
@@ -454,7 +474,14 @@ int store_ref_get(struct image_store *s, const char *name, struct digest *ret, s
         json_t *v = json_object_get(refs, name);
         if (!v)
                 return herror_set(err, ENOENT, "image store %s: no image named \"%.255s\"", s->path, name);
-        return digest_parse(json_string_value(v), ret, err);
+        struct digest d;
+        if ((r = digest_parse(json_string_value(v), &d, err)) < 0)
+                return r;
+        /* refs.json written before names with digests were checked, or edited by hand */
+        if ((r = check_name_digest(name, &d, s->path, err)) < 0)
+                return r;
+        *ret = d;
+        return 0;
 }
 
 int store_ref_remove(struct image_store *s, const char *name, struct herror *err)

@@ -48,7 +48,8 @@ goarch() {
 }
 
 # make_layout DIR REF_NAME TAR...: an OCI layout of uncompressed tar layers, made by hand (so that
-# tests can break any part of it). REF_NAME "" = no ref.name annotation.
+# tests can break any part of it). REF_NAME "" = no ref.name annotation. $CFG_EXTRA (a JSON object,
+# default {}) is merged into the config's "config" object.
 make_layout() {
         local dir=$1 refname=$2 f d size layers='[]' diffs='[]' cfg man
         shift 2
@@ -63,22 +64,37 @@ make_layout() {
                 diffs=$(jq -c --arg d "sha256:$d" '. + [$d]' <<<"$diffs")
         done
         cfg=$(jq -cn --arg a "$(goarch)" --argjson diffs "$diffs" \
-                '{architecture:$a,os:"linux",config:{Cmd:["/bin/sh"],Env:["PATH=/bin"],Labels:{"x.test":"yes"}},
+                --argjson extra "${CFG_EXTRA:-{\}}" \
+                '{architecture:$a,os:"linux",config:({Cmd:["/bin/sh"],Env:["PATH=/bin"],Labels:{"x.test":"yes"}} + $extra),
                   rootfs:{type:"layers",diff_ids:$diffs},history:[{created_by:"make_layout"}]}')
         printf '%s' "$cfg" >"$dir/cfg.tmp"
         d=$(sha256sum <"$dir/cfg.tmp" | cut -c1-64)
         mv "$dir/cfg.tmp" "$dir/blobs/sha256/$d"
-        man=$(jq -cn --arg d "sha256:$d" --argjson s "${#cfg}" --argjson layers "$layers" \
+        # sizes in bytes (${#var} counts characters)
+        man=$(jq -cn --arg d "sha256:$d" --argjson s "$(stat -c %s "$dir/blobs/sha256/$d")" --argjson layers "$layers" \
                 '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
                   config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$d,size:$s},layers:$layers}')
         printf '%s' "$man" >"$dir/man.tmp"
         d=$(sha256sum <"$dir/man.tmp" | cut -c1-64)
         mv "$dir/man.tmp" "$dir/blobs/sha256/$d"
-        jq -cn --arg d "sha256:$d" --argjson s "${#man}" --arg r "$refname" \
+        jq -cn --arg d "sha256:$d" --argjson s "$(stat -c %s "$dir/blobs/sha256/$d")" --arg r "$refname" \
                 '{schemaVersion:2,manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s}
                   + (if $r == "" then {} else {annotations:{"org.opencontainers.image.ref.name":$r}} end)]}' \
                 >"$dir/index.json"
         echo "sha256:$d"
+}
+
+# kill_when GLOB PID: wait until a path matches GLOB (the work to interrupt has started), then
+# kill -9 PID and reap it. Fails when PID ended first or nothing appeared.
+kill_when() {
+        for _ in $(seq 1 4000); do
+                compgen -G "$1" >/dev/null && break
+                kill -0 "$2" 2>/dev/null || break
+                sleep 0.005
+        done
+        kill -9 "$2" 2>/dev/null || fail "$2 finished before it could be killed"
+        wait "$2" || true
+        compgen -G "$1" >/dev/null || fail "killed before $1 appeared"
 }
 
 # The digest `hutch load` printed.
@@ -135,6 +151,14 @@ assert_refused() { # file what
         # names that are not references are refused before anything is read
         run hs load --name 'Bad Name' "$BUSYBOX_OCI"
         [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+        # a name with a digest must carry the image's own digest
+        run hs load --name "localhost/pinned@sha256:$(printf '%064d' 0)" "$BUSYBOX_OCI"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"carries a digest that is not the image's ($d)"* ]] || fail "$output"
+        run hs tag busybox "localhost/pinned@sha256:$(printf '%064d' 0)"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] || fail "$output"
+        run hs load --name "localhost/pinned@$d" "$BUSYBOX_OCI"
+        [ "$status" -eq 0 ] && [[ "$output" == *"Loaded image: localhost/pinned@$d"* ]] || fail "$output"
+        [ "$(jq -r --arg n "localhost/pinned@$d" '.refs[$n]' "$STORE/refs.json")" = "$d" ]
         assert_blobs_intact "$STORE"
 }
 
@@ -159,6 +183,64 @@ assert_refused() { # file what
         [ -z "$(ls -A "$STORE/tmp")" ]
         run hs images --format json
         [ "$(jq -r '.[0].Names | length' <<<"$output")" -ge 3 ]
+}
+
+@test "load: a multi-platform index resolves to the host, --platform picks another, a missing one is one line" {
+        local l=$BATS_TEST_TMPDIR/multi layer ls arch c cs m ms mans='[]' other idx is host d
+        host=$(goarch)
+        if [ "$host" = arm64 ]; then other=amd64; else other=arm64; fi
+        mkdir -p "$l/blobs/sha256"
+        printf '{"imageLayoutVersion":"1.0.0"}' >"$l/oci-layout"
+        tar -C "$BUSYBOX_ROOTFS" -cf "$BATS_TEST_TMPDIR/layer.tar" ./bin/busybox
+        layer=$(sha256sum <"$BATS_TEST_TMPDIR/layer.tar" | cut -c1-64)
+        ls=$(stat -c %s "$BATS_TEST_TMPDIR/layer.tar")
+        cp "$BATS_TEST_TMPDIR/layer.tar" "$l/blobs/sha256/$layer"
+        # blob FILE: store FILE as a blob, print "HEX SIZE"
+        blob() {
+                local h
+                h=$(sha256sum <"$1" | cut -c1-64)
+                mv "$1" "$l/blobs/sha256/$h"
+                echo "$h $(stat -c %s "$l/blobs/sha256/$h")"
+        }
+        for arch in "$other" "$host"; do
+                jq -cn --arg a "$arch" --arg l "sha256:$layer" \
+                        '{architecture:$a,os:"linux",config:{Cmd:["/bin/busybox","echo",$a]},rootfs:{type:"layers",diff_ids:[$l]}}' >"$l/c.tmp"
+                read -r c cs < <(blob "$l/c.tmp")
+                jq -cn --arg c "sha256:$c" --argjson cs "$cs" --arg l "sha256:$layer" --argjson ls "$ls" \
+                        '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
+                          config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$c,size:$cs},
+                          layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar",digest:$l,size:$ls}]}' >"$l/m.tmp"
+                read -r m ms < <(blob "$l/m.tmp")
+                mans=$(jq -c --arg m "sha256:$m" --argjson ms "$ms" --arg a "$arch" \
+                        '. + [{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$m,size:$ms,
+                               platform:{os:"linux",architecture:$a}}]' <<<"$mans")
+        done
+        jq -cn --argjson mans "$mans" '{schemaVersion:2,mediaType:"application/vnd.oci.image.index.v1+json",manifests:$mans}' >"$l/i.tmp"
+        read -r idx is < <(blob "$l/i.tmp")
+        jq -cn --arg i "sha256:$idx" --argjson is "$is" \
+                '{schemaVersion:2,manifests:[{mediaType:"application/vnd.oci.image.index.v1+json",digest:$i,size:$is,
+                  annotations:{"org.opencontainers.image.ref.name":"localhost/multi:1"}}]}' >"$l/index.json"
+
+        run hs load "$l"
+        [ "$status" -eq 0 ] || fail "load: $output"
+        [[ "$output" == *"Loaded image: localhost/multi:1"* ]] || fail "$output"
+        d=$(loaded_digest "$output")
+        [ "$d" = "$(jq -r --arg a "$host" '.[] | select(.platform.architecture == $a) | .digest' <<<"$mans")" ] || fail "not the host's: $output"
+        run hs inspect localhost/multi:1
+        [ "$(jq -r '.Architecture + " " + .Config.Cmd[2]' <<<"$output")" = "$host $host" ] || fail "$output"
+
+        run hs load --name localhost/multi:other --platform "linux/$other" "$l"
+        [ "$status" -eq 0 ] || fail "load --platform: $output"
+        [ "$(loaded_digest "$output")" = "$(jq -r --arg a "$other" '.[] | select(.platform.architecture == $a) | .digest' <<<"$mans")" ]
+        run hs inspect localhost/multi:other
+        [ "$(jq -r .Architecture <<<"$output")" = "$other" ]
+
+        run hs load --name localhost/multi:none --platform linux/s390x "$l"
+        assert_refused "$l" "no manifest for the platform"
+        [[ "$output" == *s390x* ]] || fail "$output"
+        run hs load --platform 'linux' "$l"
+        [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"--platform"* ]] || fail "$output"
+        [ "$(jq -r '.refs | keys | join(",")' "$STORE/refs.json")" = "localhost/multi:1,localhost/multi:other" ]
 }
 
 # A docker-archive ('docker save' layout) of the busybox tree: two images (two configs), the first with
@@ -209,6 +291,68 @@ make_docker_archive() {
         fi
 }
 
+# pm ARGS...: a rootless podman of this test's own (storage under $BATS_TEST_TMPDIR/podman).
+pm() {
+        local p=$BATS_TEST_TMPDIR/podman
+        if [ ! -f "$p/containers.conf" ]; then
+                mkdir -p "$p/storage" "$p/run"
+                # this host: cgroupfs (PID 1 is not systemd), file events
+                printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' >"$p/containers.conf"
+        fi
+        CONTAINERS_CONF="$p/containers.conf" podman --root "$p/storage" --runroot "$p/run" --storage-driver overlay \
+                --cgroup-manager cgroupfs "$@"
+}
+
+# tree DIR: what a user sees in a rootfs (paths and types, symlink targets), for comparing two trees.
+tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
+
+@test "load: what podman save writes: docker-archive (one image, several images), oci-archive, oci-dir" {
+        requires rootless podman subuid newuidmap
+        local t=$BATS_TEST_TMPDIR id d da oa st
+        id=$(pm pull -q "oci:$BUSYBOX_OCI:latest") || fail "podman pull from the fixture layout: $id"
+        pm tag "$id" localhost/bb:1
+        # a second, different image: the busybox binary alone, imported from a tarball
+        tar -C "$BUSYBOX_ROOTFS" -cf "$t/bin.tar" ./bin/busybox
+        pm import -q --change 'CMD ["/bin/busybox","true"]' "$t/bin.tar" localhost/only-busybox:2 >/dev/null
+        pm save -q --format docker-archive -o "$t/da.tar" localhost/bb:1
+        pm save -q --multi-image-archive -o "$t/multi.tar" localhost/bb:1 localhost/only-busybox:2
+        pm save -q --format oci-archive -o "$t/oa.tar" localhost/bb:1
+        pm save -q --format oci-dir -o "$t/odir" localhost/bb:1
+        # podman's docker-archive keeps the legacy per-layer directories, layer.tar a symlink
+        tar -tvf "$t/da.tar" | grep -q '/layer.tar -> \.\./[0-9a-f]\{64\}\.tar' || fail "no layer.tar symlink: $(tar -tvf "$t/da.tar")"
+
+        run h load --storage "$t/s-da" "$t/da.tar"
+        [ "$status" -eq 0 ] || fail "load of podman's docker-archive: $output"
+        [[ "$output" == *"Loaded image: localhost/bb:1"* ]] || fail "$output"
+        da=$(loaded_digest "$output")
+
+        run h load --storage "$t/s-multi" "$t/multi.tar"
+        [ "$status" -eq 0 ] || fail "load of podman's multi-image archive: $output"
+        [[ "$output" == *"Loaded image: localhost/bb:1"* ]] && [[ "$output" == *"Loaded image: localhost/only-busybox:2"* ]] || fail "$output"
+        [ "$(grep -c '^Manifest digest: ' <<<"$output")" = 2 ]
+        run h inspect --storage "$t/s-multi" localhost/only-busybox:2
+        [ "$(jq -c .Config.Cmd <<<"$output")" = '["/bin/busybox","true"]' ] || fail "$output"
+        [ "$(jq -r .Digest <<<"$(h inspect --storage "$t/s-multi" localhost/bb:1)")" = "$da" ]
+
+        run h load --storage "$t/s-oa" "$t/oa.tar"
+        [ "$status" -eq 0 ] || fail "load of podman's oci-archive: $output"
+        [[ "$output" == *"Loaded image: localhost/bb:1"* ]] || fail "$output"
+        oa=$(loaded_digest "$output")
+        run h load --storage "$t/s-odir" "$t/odir"
+        [ "$status" -eq 0 ] || fail "load of podman's oci-dir: $output"
+        [ "$(loaded_digest "$output")" = "$oa" ]
+
+        # what a container would see is the fixture's tree, through either format
+        if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
+                for st in s-da s-oa; do
+                        run "$HUTCH_IMAGE_TOOL" rootfs "$t/$st" localhost/bb:1
+                        [ "$status" -eq 0 ] || fail "unpack from $st: $output"
+                        diff <(tree "$BUSYBOX_ROOTFS") <(tree "${output#created }") || fail "$st: the trees differ"
+                        cmp "$BUSYBOX_ROOTFS/bin/busybox" "${output#created }/bin/busybox"
+                done
+        fi
+}
+
 @test "load: the signed vectors keep their signatures (v2 its own, evil the re-attached one, v1 none)" {
         vectors
         run hs load --name registry.example/sandbox/tiny:v2 "$TINY:v2"
@@ -218,6 +362,7 @@ make_docker_archive() {
         [ "$status" -eq 0 ] || fail "load v1: $output"
         run hs load --name registry.example/sandbox/tiny:evil "$TINY:evil"
         [ "$status" -eq 0 ] || fail "load evil: $output"
+        [ "$(loaded_digest "$output")" = "$TINY_EVIL" ]
         run hs inspect registry.example/sandbox/tiny:v2
         [ "$(jq -r .Signatures.Count <<<"$output")" = 1 ] || fail "$output"
         [ "$(jq -r '.Signatures.Origins[0]' <<<"$output")" = "sha256-${TINY_V2#sha256:}.sig layer 0" ]
@@ -274,6 +419,26 @@ make_docker_archive() {
         [ "$(jq -r '.Os + "/" + .Architecture' <<<"$output")" = "linux/$(goarch)" ]
         run hs inspect localhost/missing
         [ "$status" -eq 125 ] && [[ "$output" == *"not in the store"* ]]
+
+        # the declarations, as JSON and as text; the image's strings cannot drive the terminal
+        CFG_EXTRA='{"Entrypoint":["/bin/busybox"],"WorkingDir":"/w","User":"1:2","StopSignal":"SIGINT",
+                    "Volumes":{"/var/lib/db":{},"/data":{}},"ExposedPorts":{"8080/tcp":{},"53/udp":{}},
+                    "Labels":{"x.test":"yes","evil":"a\u001b]0;pwned\u0007b\u009bc"}}' \
+                make_layout "$BATS_TEST_TMPDIR/decl" "" "$BATS_TEST_TMPDIR/layer.tar" >/dev/null
+        hs load -q --name localhost/decl "$BATS_TEST_TMPDIR/decl" >/dev/null
+        run hs inspect localhost/decl
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(jq -c '.Config | [.Entrypoint, .WorkingDir, .User, .StopSignal, (.Volumes | keys), (.ExposedPorts | keys)]' <<<"$output")" = \
+                '[["/bin/busybox"],"/w","1:2","SIGINT",["/data","/var/lib/db"],["53/udp","8080/tcp"]]' ] || fail "$output"
+        [ "$(jq -r '.Config.Labels.evil' <<<"$output")" = $'a\e]0;pwned\ab\xc2\x9bc' ]
+        run hs inspect --format text localhost/decl
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -qx 'Volumes:      /var/lib/db /data' <<<"$output" || fail "$output"
+        grep -qx 'Ports:        8080/tcp 53/udp' <<<"$output" || fail "$output"
+        grep -qx 'StopSignal:   SIGINT' <<<"$output" || fail "$output"
+        grep -qx 'Labels:       x.test=yes' <<<"$output" || fail "$output"
+        grep -qx '              evil=a?]0;pwned?b??c' <<<"$output" || fail "$output"
+        if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' <<<"$output"; then fail "control bytes in: $(cat -v <<<"$output")"; fi
 }
 
 @test "tag, rmi and prune leave exactly what the named images need" {
@@ -355,6 +520,15 @@ make_docker_archive() {
         # an unsigned image: no artifact, same digest
         run hs save -o "$bbout" busybox
         [ "$status" -eq 0 ] || fail "save busybox: $output"
+        # -o -: the same bytes on standard output (a pipe here), never on a terminal
+        hs save -o - busybox | cat >"$BATS_TEST_TMPDIR/stdout.tar"
+        cmp "$bbout" "$BATS_TEST_TMPDIR/stdout.tar"
+        [ ! -e ./- ] && [ ! -e "$BATS_TEST_TMPDIR/-" ]
+        if command -v script >/dev/null; then
+                script -qec "'$HUTCH' save --storage '$STORE' -o - busybox" "$BATS_TEST_TMPDIR/tty.log" >/dev/null || true
+                grep -q 'standard output is a terminal' "$BATS_TEST_TMPDIR/tty.log" || fail "$(cat -v "$BATS_TEST_TMPDIR/tty.log")"
+                [ "$(wc -c <"$BATS_TEST_TMPDIR/tty.log")" -lt 1000 ] || fail "an archive went to the terminal"
+        fi
         [ "$(tar -xOf "$bbout" index.json | jq '.manifests | length')" = 1 ]
         run h load --storage "$s2" "$bbout"
         [ "$(loaded_digest "$output")" = "$(jq -r '.refs["docker.io/library/busybox:latest"]' "$STORE/refs.json")" ]
@@ -434,6 +608,44 @@ make_docker_archive() {
         assert_blobs_intact "$STORE"
 }
 
+@test "concurrent loads and prunes on one store: every load named, every blob whole, nothing left over" {
+        local t=$BATS_TEST_TMPDIR pids=() p n
+        tar -C "$BUSYBOX_OCI" -cf "$t/bb.tar" .
+        gzip -c "$t/bb.tar" >"$t/bb.tar.gz"
+        make_docker_archive "$t/docker.tar"
+        for n in 1 2 3; do
+                hs load -q --name "localhost/layout:$n" "$BUSYBOX_OCI" >"$t/out.layout$n" 2>&1 &
+                pids+=($!)
+        done
+        hs load -q --name localhost/tar:1 "$t/bb.tar" >"$t/out.tar" 2>&1 &
+        pids+=($!)
+        hs load -q --name localhost/gz:1 "$t/bb.tar.gz" >"$t/out.gz" 2>&1 &
+        pids+=($!)
+        hs load -q "$t/docker.tar" >"$t/out.docker" 2>&1 &
+        pids+=($!)
+        hs prune >"$t/out.prune1" 2>&1 &
+        pids+=($!)
+        hs prune >"$t/out.prune2" 2>&1 &
+        pids+=($!)
+        for p in "${pids[@]}"; do
+                wait "$p" || fail "a concurrent command failed: $(tail -n +1 "$t"/out.*)"
+        done
+        run hs images --format json
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "$(jq -r '[.[].Names[]] | sort | join(",")' <<<"$output")" = \
+                "docker.io/library/busybox:da,localhost/gz:1,localhost/layout:1,localhost/layout:2,localhost/layout:3,localhost/other:1,localhost/tar:1,registry.example/two:latest" ] ||
+                fail "$output"
+        assert_blobs_intact "$STORE"
+        for n in localhost/layout:2 localhost/gz:1 registry.example/two; do
+                run hs inspect "$n"
+                [ "$status" -eq 0 ] || fail "inspect $n: $output"
+        done
+        # every blob belongs to a named image, and no temp file or extraction is left
+        run hs prune --dry-run
+        [[ "$output" == "Would remove 0 blobs"*", 0 leftovers" ]] || fail "after the concurrent run: $output"
+        [ -z "$(find "$STORE" -name '.tmp-*' -o -name 'import-*')" ]
+}
+
 @test "progress: one line rewritten with \\r on a TTY, none with -q or without a TTY" {
         command -v script >/dev/null || skip "script (util-linux) is not installed"
         local l=$BATS_TEST_TMPDIR/big
@@ -446,37 +658,31 @@ make_docker_archive() {
         [ "$(grep -c 'Copying blob' "$BATS_TEST_TMPDIR/tty.log")" = 1 ]
         rm -rf "$STORE"
         script -qec "'$HUTCH' load -q --storage '$STORE' --name localhost/big '$l'" "$BATS_TEST_TMPDIR/q.log" >/dev/null
-        ! grep -q 'Copying blob' "$BATS_TEST_TMPDIR/q.log"
+        # (a bare `! cmd` never fails a bats test)
+        if grep -q 'Copying blob' "$BATS_TEST_TMPDIR/q.log"; then fail "a progress line with -q: $(cat -v "$BATS_TEST_TMPDIR/q.log")"; fi
         rm -rf "$STORE"
         run hs load --name localhost/big "$l"
         [ "$status" -eq 0 ] && [[ "$output" != *"Copying blob"* ]]
 }
 
 @test "kill -9 during load and during unpack: nothing partial is ever used" {
-        local l=$BATS_TEST_TMPDIR/big pid i d
+        local l=$BATS_TEST_TMPDIR/big d big
         head -c $((100 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/rand"
         tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/big.tar" rand
         rm "$BATS_TEST_TMPDIR/rand"
         d=$(make_layout "$l" "" "$BATS_TEST_TMPDIR/big.tar")
         rm "$BATS_TEST_TMPDIR/big.tar"
         hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
+        big=$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)
         hs load --name localhost/big "$l" >/dev/null 2>&1 &
-        pid=$!
-        # wait until the big blob is being copied, then kill
-        for i in $(seq 1 2000); do
-                compgen -G "$STORE/blobs/sha256/.tmp-*" >/dev/null && break
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.005
-        done
-        kill -9 "$pid" 2>/dev/null || fail "the load finished before it could be killed"
-        wait "$pid" || true
-        compgen -G "$STORE/blobs/sha256/.tmp-*" >/dev/null || fail "killed before the copy started"
+        # kill while the big blob is being copied (its temp file there before and after the kill)
+        kill_when "$STORE/blobs/sha256/.tmp-$big-*" $!
         # the store: the old image listed, the killed one not; no blob under its name is partial
         run hs images --format json
         [ "$status" -eq 0 ] || fail "images after kill: $output"
         [ "$(jq -r '[.[].Names[]] | join(",")' <<<"$output")" = "docker.io/library/busybox:latest" ]
         assert_blobs_intact "$STORE"
-        [ ! -e "$STORE/blobs/sha256/$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)" ]
+        [ ! -e "$STORE/blobs/sha256/$big" ]
         # a new load completes (the temp file of the killed one is not in its way)
         run hs load -q --name localhost/big "$l"
         [ "$status" -eq 0 ] || fail "load after kill: $output"
@@ -485,14 +691,7 @@ make_docker_archive() {
         if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
                 # kill the unpack midway too
                 "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest >/dev/null 2>&1 &
-                pid=$!
-                for i in $(seq 1 2000); do
-                        compgen -G "$STORE/rootfs/${d#sha256:}.tmp-*" >/dev/null && break
-                        kill -0 "$pid" 2>/dev/null || break
-                        sleep 0.005
-                done
-                kill -9 "$pid" 2>/dev/null || fail "the unpack finished before it could be killed"
-                wait "$pid" || true
+                kill_when "$STORE/rootfs/${d#sha256:}.tmp-*" $!
                 [ ! -e "$STORE/rootfs/${d#sha256:}" ] || fail "a killed unpack left a rootfs under the image's name"
                 run "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest
                 [ "$status" -eq 0 ] || fail "unpack after kill: $output"
@@ -505,6 +704,63 @@ make_docker_archive() {
         [ -z "$(find "$STORE" -name '.tmp-*' -o -name '*.tmp-*' -o -name 'import-*')" ]
         run hs images -q
         [ "${#lines[@]}" = 2 ]
+}
+
+@test "kill -9 of hutch run while it unpacks: nothing partial is used, the next run sees every byte" {
+        requires rootless userns subuid newuidmap
+        local t=$BATS_TEST_TMPDIR l=$BATS_TEST_TMPDIR/big d hex sum policy=$BATS_TEST_TMPDIR/accept.json
+        echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
+        export XDG_CONFIG_HOME="$t/config" XDG_STATE_HOME="$t/state"
+        tar -C "$BUSYBOX_ROOTFS" -cf "$t/bb.tar" .
+        head -c $((100 << 20)) /dev/urandom >"$t/rand"
+        sum=$(sha256sum <"$t/rand" | cut -c1-64)
+        tar -C "$t" -cf "$t/big.tar" rand
+        rm "$t/rand"
+        d=$(make_layout "$l" "" "$t/bb.tar" "$t/big.tar")
+        rm "$t/big.tar"
+        hex=${d#sha256:}
+        hs load -q --name localhost/big "$l" >/dev/null
+        "$HUTCH" run --storage "$STORE" --policy "$policy" --rm localhost/big /bin/busybox true >/dev/null 2>&1 &
+        kill_when "$STORE/rootfs/$hex.tmp-*" $!
+        [ ! -e "$STORE/rootfs/$hex" ] || fail "a killed unpack left a rootfs under the image's name"
+        run hs images --format json
+        [ "$status" -eq 0 ] && [ "$(jq -r '.[0].Names[0]' <<<"$output")" = localhost/big:latest ] || fail "images: $output"
+        run hs load -q --name localhost/big "$l"
+        [ "$status" -eq 0 ] && [ "$(loaded_digest "$output")" = "$d" ] || fail "load after kill: $output"
+        run "$HUTCH" run --storage "$STORE" --policy "$policy" --rm localhost/big /bin/busybox sha256sum /rand
+        [ "$status" -eq 0 ] || fail "run after kill: $output"
+        [ "${output%% *}" = "$sum" ] || fail "the run saw another /rand: $output"
+        [ -d "$STORE/rootfs/$hex" ]
+        [ -z "$(compgen -G "$STORE/rootfs/$hex.tmp-*")" ] || fail "the killed unpack's tree is still there"
+}
+
+@test "rmi and prune leave the rootfs cache of a running container alone, and prune it once the container ended" {
+        requires rootless userns subuid newuidmap
+        local t=$BATS_TEST_TMPDIR policy=$BATS_TEST_TMPDIR/accept.json d pid
+        echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
+        export XDG_CONFIG_HOME="$t/config" XDG_STATE_HOME="$t/state"
+        mkdir "$t/ctl"
+        d=$(hs load -q --name localhost/bb "$BUSYBOX_OCI" | sed -n 's/^Manifest digest: sha256://p')
+        # the container says it is up, waits for /ctl/go, then looks at its root
+        "$HUTCH" run --storage "$STORE" --policy "$policy" --rm -v "$t/ctl:/ctl" localhost/bb \
+                sh -c 'touch /ctl/up; while [ ! -e /ctl/go ]; do sleep 0.05; done; ls /bin | wc -l; head -1 /etc/passwd' \
+                >"$t/out" 2>&1 &
+        pid=$!
+        for _ in $(seq 1 400); do [ -e "$t/ctl/up" ] && break; sleep 0.05; done
+        [ -e "$t/ctl/up" ] || fail "the container did not start: $(cat "$t/out")"
+        run hs rmi localhost/bb
+        [ "$status" -eq 0 ] || fail "rmi: $output"
+        [[ "$output" == *"in use by a running container"* ]] && [[ "$output" == *"Deleted: sha256:$d"* ]] || fail "$output"
+        run hs prune
+        [ "$status" -eq 0 ] && [[ "$output" == *"Kept 1 rootfs caches"* ]] || fail "prune: $output"
+        [ -d "$STORE/rootfs/$d" ]
+        touch "$t/ctl/go"
+        wait "$pid" || fail "the container failed: $(cat "$t/out")"
+        # the container saw its whole root after the image was removed
+        [ "$(head -1 "$t/out")" = "$(find "$BUSYBOX_ROOTFS/bin" -mindepth 1 -maxdepth 1 | wc -l)" ] && [ "$(sed -n 2p "$t/out")" = root:x:0:0:root:/root:/bin/sh ] || fail "$(cat "$t/out")"
+        run hs prune
+        [ "$status" -eq 0 ] && [[ "$output" == *", 1 rootfs caches,"* ]] || fail "second prune: $output"
+        [ -z "$(ls -A "$STORE/rootfs")" ]
 }
 
 @test "every image command has --help, and bad usage is one line with exit 125" {

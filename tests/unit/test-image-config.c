@@ -69,9 +69,9 @@ static void parses_declarations(void **state)
 static void absent_and_null_are_empty(void **state)
 {
         (void) state;
-        const char *docs[] = { "{}", "{\"config\":null}",
-                               ("{\"config\":{\"Entrypoint\":null,\"Cmd\":null,\"Env\":null,\"Volumes\":null,"
-                                "\"ExposedPorts\":null,\"Labels\":null}}"),
+        static const char all_null[] = "{\"config\":{\"Entrypoint\":null,\"Cmd\":null,\"Env\":null,\"Volumes\":null,"
+                                       "\"ExposedPorts\":null,\"Labels\":null}}";
+        const char *docs[] = { "{}", "{\"config\":null}", all_null,
                                "{\"config\":{\"Volumes\":{},\"ExposedPorts\":{},\"Labels\":{}}}" };
         for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
                 struct image_run_config c;

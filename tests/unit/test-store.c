@@ -249,16 +249,34 @@ static void manages_refs(void **state)
         memset(longname, 'a', sizeof longname - 1);
         longname[sizeof longname - 1] = 0;
         assert_int_equal(store_ref_set(&f->s, longname, &a, NULL), -EINVAL);
+        /* a name that carries a digest names only the image with that digest */
+        char ds[DIGEST_STRING_MAX], dn[DIGEST_STRING_MAX + 32];
+        snprintf(dn, sizeof dn, "localhost/x@%s", digest_to_string(&a, ds));
+        assert_int_equal(store_ref_set(&f->s, dn, &b, &err), -EINVAL);
+        assert_non_null(strstr(herror_msg(&err), "carries a digest that is not the image's"));
+        herror_clear(&err);
+        assert_int_equal(store_ref_get(&f->s, dn, &got, NULL), -ENOENT);
+        assert_int_equal(store_ref_set(&f->s, dn, &a, NULL), 0);
+        assert_int_equal(store_ref_get(&f->s, dn, &got, NULL), 0);
+        assert_true(digest_equal(&got, &a));
+        assert_int_equal(store_ref_set(&f->s, "localhost/x@sha256:abc", &a, NULL), -EINVAL);
+        assert_int_equal(store_ref_remove(&f->s, dn, NULL), 0);
         /* resolve: by name, by digest (must be present) */
         assert_int_equal(store_resolve(&f->s, "docker.io/library/busybox:latest", &got, NULL), 0);
-        char ds[DIGEST_STRING_MAX];
         assert_int_equal(store_resolve(&f->s, digest_to_string(&a, ds), &got, NULL), -ENOENT);
         assert_int_equal(store_resolve(&f->s, "sha256:../x", &got, NULL), -EINVAL);
         /* a corrupt refs.json is an error, not an empty store */
         int rfd = open(f->store_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         th_put_file_at(rfd, "refs.json", "{\"refs\":{\"x\":\"sha256:../../etc\"}}");
-        close(rfd);
         assert_int_equal(store_ref_get(&f->s, "x", &got, &err), -EINVAL);
+        /* a refs.json (written by hand, or by an older hutch) whose digested name points elsewhere */
+        char doc[512];
+        snprintf(doc, sizeof doc, "{\"refs\":{\"%s\":\"%s\"}}", dn, digest_to_string(&b, ds));
+        th_put_file_at(rfd, "refs.json", doc);
+        close(rfd);
+        herror_clear(&err);
+        assert_int_equal(store_ref_get(&f->s, dn, &got, &err), -EBADMSG);
+        assert_non_null(strstr(herror_msg(&err), "not at its own digest"));
 }
 
 static void concurrent_ref_writers(void **state)
@@ -856,6 +874,71 @@ static void prunes_what_no_name_needs(void **state)
         assert_int_equal(f->s.lock_depth, 0);
 }
 
+/* A rootfs cache a container uses (an fd from rootfs_ensure() open) is not removed by rootfs_remove() or
+ * store_prune(); once the fd is closed, it is. */
+static void rootfs_in_use_is_kept(void **state)
+{
+        struct fx *f = *state;
+        const struct layer_spec one[] = { { base_layer, ELEMENTSOF(base_layer), TH_NONE } };
+        struct digest md;
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        make_layout(f, one, 1, "v1", false, &md);
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, "v1", NULL, "busy", NULL, &err), 0);
+        int fd1 = -1, fd2 = -1;
+        bool created;
+        if (rootfs_ensure(&f->s, &md, NULL, &fd1, &created, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_true(created);
+        /* a second container of the same image shares it */
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &fd2, &created, NULL), 0);
+        assert_false(created);
+        char path[1024];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/rootfs/%s", f->store_path, md.hex);
+        assert_int_equal(rootfs_remove(&f->s, &md, &err), -EBUSY);
+        assert_non_null(strstr(herror_msg(&err), "in use by a running container"));
+        herror_clear(&err);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(f->s.lock_depth, 0);
+        /* unnamed now: prune keeps the tree while it is used, and says so */
+        assert_int_equal(store_ref_remove(&f->s, "busy", NULL), 0);
+        struct store_prune_stats ps;
+        assert_int_equal(store_prune(&f->s, true, &ps, NULL), 0);
+        assert_int_equal(ps.rootfs_removed, 0);
+        assert_int_equal(ps.rootfs_busy, 1);
+        if (store_prune(&f->s, false, &ps, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_int_equal(ps.rootfs_busy, 1);
+        assert_int_equal(ps.blobs_removed, 3);
+        assert_int_equal(stat(path, &st), 0);
+        char *s = NULL;
+        assert_int_equal(read_file_at(fd1, "etc/os-release", 100, &s, NULL, NULL), 0);
+        assert_string_equal(s, "ID=test\n");
+        free(s);
+        /* one user left is still a user */
+        close(fd1);
+        assert_int_equal(store_prune(&f->s, false, &ps, NULL), 0);
+        assert_int_equal(ps.rootfs_busy, 1);
+        close(fd2);
+        if (store_prune(&f->s, false, &ps, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+        assert_int_equal(ps.rootfs_busy, 0);
+        assert_int_equal(ps.rootfs_removed, 1);
+        assert_int_equal(stat(path, &st), -1);
+
+        /* rootfs_remove() of a tree no one uses still works, and a later ensure unpacks again */
+        make_layout(f, one, 1, "v1", false, &md);
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, "v1", NULL, "again", NULL, &err), 0);
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &fd1, &created, NULL), 0);
+        close(fd1);
+        assert_int_equal(rootfs_remove(&f->s, &md, NULL), 0);
+        assert_int_equal(stat(path, &st), -1);
+        assert_int_equal(rootfs_ensure(&f->s, &md, NULL, &fd1, &created, NULL), 0);
+        assert_true(created);
+        close(fd1);
+        assert_int_equal(f->s.lock_depth, 0);
+}
+
 static void saves_archives(void **state)
 {
         struct fx *f = *state;
@@ -931,6 +1014,7 @@ int main(void)
                 T(keeps_signatures),
                 T(imports_any_archive),
                 T(prunes_what_no_name_needs),
+                T(rootfs_in_use_is_kept),
                 T(saves_archives),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
