@@ -144,11 +144,14 @@ static int follow(struct events *e, const char *path, struct herror *err)
         _cleanup_close_ int ifd = w.ifd = inotify_init1(IN_CLOEXEC);
         if (ifd < 0)
                 return herror_sys(err, errno, "inotify");
+        /* on a fresh account nothing has been recorded yet: wait for the first record like podman events -f */
+        int r = audit_log_make_parents(path, err);
+        if (r < 0)
+                return r;
         const char *dir = dirname(copy);
         if ((w.wd_dir = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO)) < 0)
-                return herror_sys(err, errno, "watch %s (no container launched yet? the directory appears with the first "
-                                  "record)", dir);
-        int r = open_live(&w);
+                return herror_sys(err, errno, "watch %s", dir);
+        r = open_live(&w);
         if (r < 0 || (w.fd >= 0 && (r = drain(e, w.fd)) < 0))
                 return herror_sys(err, -r, "%s", path);
         for (;;) {

@@ -182,6 +182,23 @@ my_loginuid() {
         [ "$(echo "${lines[0]}" | jq -r .container.id)" = aud-show1 ]
 }
 
+@test "events --follow on a fresh account waits for the first record" {
+        make_bundle "$B" /payload exit 0
+        [ ! -e "$XDG_STATE_HOME" ]
+        out="$BATS_TEST_TMPDIR/events"
+        "$HUTCH" events --follow >"$out" 2>&1 3>&- &
+        pid=$!
+        for _ in $(seq 100); do [ -d "$XDG_STATE_HOME/hutch" ] && break; sleep 0.05; done
+        [ "$(stat -c %a "$XDG_STATE_HOME/hutch")" = 700 ] || fail "$(cat "$out")"
+        rt run --bundle "$B" aud-fresh
+        for _ in $(seq 200); do
+                [ "$(wc -l <"$out")" -ge 2 ] && break
+                sleep 0.05
+        done
+        kill "$pid"
+        [[ "$(sed -n 1p "$out")" == *" container start aud-fresh "* ]] && [[ "$(sed -n 2p "$out")" == *" container end aud-fresh "* ]] || fail "$(cat "$out")"
+}
+
 @test "events --follow: new records arrive, also across a rotation" {
         make_bundle "$B" /payload exit 0
         mkdir -p "$XDG_CONFIG_HOME/hutch"
