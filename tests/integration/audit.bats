@@ -166,6 +166,13 @@ my_loginuid() {
 
 @test "audit show filters; events prints podman-style lines and JSON" {
         make_bundle "$B" /payload exit 0
+        # nothing recorded yet: show and events list nothing; verify does not call a missing log intact
+        run "$HUTCH" audit show
+        [ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 1 ] || fail "$output"
+        run "$HUTCH" events
+        [ "$status" -eq 0 ] && [ -z "$output" ] || fail "$output"
+        run "$HUTCH" audit verify
+        [ "$status" -eq 125 ] && [[ "$output" == *"$LOG: No such file or directory"* ]] || fail "$output"
         rt run --bundle "$B" aud-show1
         run "$HUTCH" audit show --user "$(id -un)"
         [ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 3 ] && [[ "${lines[1]}" == *start*aud-show1* ]] || fail "$output"
