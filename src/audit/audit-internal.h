@@ -14,6 +14,7 @@
 #define AUDIT_ROTATE_DEFAULT (64ull << 20)
 #define AUDIT_HASH_HEX 64
 #define AUDIT_JOURNALD_SOCKET "/run/systemd/journal/socket"
+#define AUDIT_SYSLOG_SOCKET "/dev/log"                  /* _PATH_LOG */
 
 enum audit_switch { AUDIT_SWITCH_AUTO, AUDIT_SWITCH_ON, AUDIT_SWITCH_OFF };
 
@@ -25,7 +26,7 @@ struct audit_origin {
 
 enum audit_key {
         AK_MODE, AK_LOG, AK_JOURNALD, AK_JOURNALD_SOCKET, AK_SYSLOG, AK_KERNEL, AK_HMAC_KEY, AK_SIGN_KEY,
-        AK_ROTATE_SIZE, _AK_MAX,
+        AK_ROTATE_SIZE, AK_SYSLOG_SOCKET, _AK_MAX,
 };
 
 struct audit_config {
@@ -35,6 +36,7 @@ struct audit_config {
         enum audit_switch journald;          /* auto: when the socket exists */
         char *journald_socket;
         bool syslog;
+        char *syslog_socket;                 /* NULL = AUDIT_SYSLOG_SOCKET */
         enum audit_switch kernel;            /* auto: when CAP_AUDIT_WRITE is effective */
         char *hmac_key_path;
         char *sign_key_path;
@@ -97,7 +99,7 @@ int audit_file_append(const struct audit_file_sink *s, const struct audit_keys *
 
 struct audit_fields;          /* flat KEY=VALUE list for journald, syslog and the kernel */
 int audit_journald_send(const char *socket_path, const struct audit_record *rec, const json_t *body, struct herror *err);
-int audit_syslog_send(const json_t *body, struct herror *err);
+int audit_syslog_send(const char *socket_path, const json_t *body, struct herror *err);
 /* 1 = sent, 0 = not possible here (no CAP_AUDIT_WRITE, no audit in this kernel/namespace), < 0 error. */
 int audit_kernel_send(const struct audit_record *rec, const struct audit_identity *id, struct herror *err);
 bool audit_kernel_available(void);

@@ -13,7 +13,7 @@ struct audit {
         struct audit_keys keys;
         char *journald_socket;               /* NULL: no journald sink */
         bool journald_required;              /* audit_journald = on: a missing socket is a failure */
-        bool syslog;
+        char *syslog_socket;                 /* NULL: no syslog sink */
         enum audit_switch kernel;
 };
 
@@ -67,7 +67,10 @@ int audit_open(const struct audit_config *c, struct audit **ret, struct herror *
                 *ret = a;
                 return 0;
         }
-        a->syslog = c->syslog;
+        if (c->syslog && !(a->syslog_socket = strdup(c->syslog_socket ? c->syslog_socket : AUDIT_SYSLOG_SOCKET))) {
+                free(a);
+                return herror_set(err, ENOMEM, "out of memory");
+        }
         a->kernel = c->kernel;
         if (a->kernel == AUDIT_SWITCH_AUTO && !audit_kernel_available()) {
                 log_debug("audit: CAP_AUDIT_WRITE is not effective; kernel audit sink off");
@@ -95,6 +98,7 @@ void audit_close(struct audit *a)
         free(a->file_path);
         audit_keys_done(&a->keys);
         free(a->journald_socket);
+        free(a->syslog_socket);
         free(a);
 }
 
@@ -133,7 +137,7 @@ int audit_emit(struct audit *a, const struct audit_record *rec, struct herror *e
         }
         if (a->journald_socket && (r = audit_journald_send(a->journald_socket, rec, body, &e)) < 0)
                 sink_failed(a, r, &e, err, &failed);
-        if (a->syslog && (r = audit_syslog_send(body, &e)) < 0)
+        if (a->syslog_socket && (r = audit_syslog_send(a->syslog_socket, body, &e)) < 0)
                 sink_failed(a, r, &e, err, &failed);
         if (a->kernel != AUDIT_SWITCH_OFF && (r = emit_kernel(a, rec, &id, &e)) < 0)
                 sink_failed(a, r, &e, err, &failed);

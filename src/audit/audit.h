@@ -104,5 +104,8 @@ struct audit_verify_result {
  * with -EBADMSG and err = "FILE:LINE (seq N): why". I/O errors return their errno. */
 int audit_verify(const char *const *paths, size_t n_paths, const struct audit_verify_opts *o,
                  struct audit_verify_result *ret, struct herror *err);
+/* Create the log's missing parent directories (0700), as its first writer would: lets a reader that watches
+ * the directory (hutch events --follow) wait for the first record instead of failing. */
+int audit_log_make_parents(const char *path, struct herror *err);
 /* The rotated series of a log, oldest first: PATH.N ... PATH.1 PATH (those that exist; PATH always). */
 int audit_log_series(const char *path, char ***ret_paths, size_t *ret_n, struct herror *err);

@@ -22,6 +22,7 @@ static const char *const key_names[_AK_MAX] = {
         [AK_HMAC_KEY] = "audit_hmac_key",
         [AK_SIGN_KEY] = "audit_sign_key",
         [AK_ROTATE_SIZE] = "audit_rotate_size",
+        [AK_SYSLOG_SOCKET] = "audit_syslog_socket",
 };
 
 int audit_config_new(struct audit_config **ret, struct herror *err)
@@ -43,6 +44,7 @@ void audit_config_free(struct audit_config *c)
                 return;
         free(c->log_path);
         free(c->journald_socket);
+        free(c->syslog_socket);
         free(c->hmac_key_path);
         free(c->sign_key_path);
         for (size_t i = 0; i < _AK_MAX; i++)
@@ -140,7 +142,8 @@ static const char *expected(enum audit_key k)
         case AK_LOG: return "an absolute path or none";
         case AK_JOURNALD:
         case AK_KERNEL: return "auto, on or off";
-        case AK_JOURNALD_SOCKET: return "an absolute path";
+        case AK_JOURNALD_SOCKET:
+        case AK_SYSLOG_SOCKET: return "an absolute path";
         case AK_SYSLOG: return "on or off";
         case AK_HMAC_KEY:
         case AK_SIGN_KEY: return "an absolute path or none";
@@ -183,6 +186,11 @@ static int apply(struct audit_config *c, enum audit_key k, const char *v)
                         return r;
                 replace(&c->journald_socket, path);
                 return 0;
+        case AK_SYSLOG_SOCKET:
+                if ((r = parse_path(v, false, &path, &none)) < 0)
+                        return r;
+                replace(&c->syslog_socket, path);
+                return 0;
         case AK_HMAC_KEY:
         case AK_SIGN_KEY:
                 if ((r = parse_path(v, true, &path, &none)) < 0)
@@ -210,6 +218,7 @@ static void value_text(const struct audit_config *c, enum audit_key k, char *buf
         case AK_HMAC_KEY: snprintf(buf, size, "%s", c->hmac_key_path ? c->hmac_key_path : ""); return;
         case AK_SIGN_KEY: snprintf(buf, size, "%s", c->sign_key_path ? c->sign_key_path : ""); return;
         case AK_ROTATE_SIZE: snprintf(buf, size, "%llu", (unsigned long long) c->rotate_size); return;
+        case AK_SYSLOG_SOCKET: snprintf(buf, size, "%s", c->syslog_socket ? c->syslog_socket : ""); return;
         case _AK_MAX:
         default: buf[0] = 0; return;
         }

@@ -24,7 +24,7 @@ struct tail {
 };
 
 /* mkdir -p of path's parent; directories we create are 0700 (others need not know who ran what). */
-static int make_parents(const char *path, struct herror *err)
+int audit_log_make_parents(const char *path, struct herror *err)
 {
         char dir[PATH_MAX];
         if (snprintf(dir, sizeof dir, "%s", path) >= (int) sizeof dir)
@@ -236,7 +236,7 @@ static int set_chain(json_t *body, const struct tail *t)
 int audit_file_append(const struct audit_file_sink *s, const struct audit_keys *k, json_t *body, uint64_t *ret_seq,
                       char ret_hash[static AUDIT_HASH_HEX + 1], struct herror *err)
 {
-        int r = make_parents(s->path, err);
+        int r = audit_log_make_parents(s->path, err);
         if (r < 0)
                 return r;
         for (bool rotated = false;;) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit-internal.h"
@@ -184,18 +185,30 @@ int audit_journald_send(const char *socket_path, const struct audit_record *rec,
 
 /* ---- syslog --------------------------------------------------------------------------------------- */
 
-int audit_syslog_send(const json_t *body, struct herror *err)
+/* glibc's syslog(3) reports no failure, which required mode cannot live with: the datagram is sent here,
+ * in the form syslog(3) gives it (RFC 3164, local time stamp), and a failed send is an error. */
+int audit_syslog_send(const char *socket_path, const json_t *body, struct herror *err)
 {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(socket_path) >= sizeof sa.sun_path)
+                return herror_set(err, ENAMETOOLONG, "syslog socket %s: path too long", socket_path);
+        strcpy(sa.sun_path, socket_path);
         _cleanup_free_ char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!text)
                 return herror_set(err, ENOMEM, "out of memory");
-        /* syslog(3) reports nothing: at least make sure a syslog daemon listens where glibc sends */
-        struct stat st;
-        if (stat(_PATH_LOG, &st) < 0 || !S_ISSOCK(st.st_mode))
-                return herror_set(err, ENOENT, "syslog: no socket at %s (no syslog daemon?)", _PATH_LOG);
-        openlog("hutch", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
-        syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", text);
-        closelog();
+        char stamp[32], head[96];
+        struct tm tm;
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", localtime_r(&now, &tm));
+        snprintf(head, sizeof head, "<%d>%s hutch[%d]: audit ", LOG_AUTHPRIV | LOG_INFO, stamp, (int) getpid());
+        struct iovec iov[2] = { { head, strlen(head) }, { text, strlen(text) } };
+        struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = iov, .msg_iovlen = 2 };
+        _cleanup_close_ int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (sock < 0)
+                return herror_sys(err, errno, "syslog: socket");
+        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+                return herror_sys(err, errno, "syslog: send to %s%s", socket_path,
+                                  errno == ENOENT || errno == ECONNREFUSED ? " (no syslog daemon listening?)" : "");
         return 0;
 }
 

@@ -103,9 +103,13 @@ static void show_usage(FILE *out)
                      "  -h, --help      show this help\n");
 }
 
-static int show_file(const char *path, const struct audit_filter *f, bool json, struct herror *err)
+/* missing_ok: the live log, absent until the first record (as hutch events sees it); a rotated file that
+ * vanished while we read is an error. */
+static int show_file(const char *path, bool missing_ok, const struct audit_filter *f, bool json, struct herror *err)
 {
         _cleanup_fclose_ FILE *in = fopen(path, "re");
+        if (!in && errno == ENOENT && missing_ok)
+                return 0;
         if (!in)
                 return herror_sys(err, errno, "%s", path);
         _cleanup_free_ char *line = NULL;
@@ -163,7 +167,7 @@ static int cmd_audit_show(int argc, char **argv)
         if (!json)
                 audit_view_print_header(stdout);
         for (size_t i = 0; i < n; i++)
-                if (show_file(paths[i], &f, json, &err) < 0)
+                if (show_file(paths[i], i == n - 1, &f, json, &err) < 0)
                         return cli_fail(&err);
         return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -92,14 +93,38 @@ static int drain(struct events *e, int fd)
         }
 }
 
-static int drain_path(struct events *e, const char *path, bool missing_ok)
+/* A rotated file, read whole; skip_ino: the live log's inode (a rotation since we opened it made it a
+ * rotated file too: it is read through the live descriptor, once). */
+static int drain_path(struct events *e, const char *path, ino_t skip_ino)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
         if (fd < 0)
-                return missing_ok && errno == ENOENT ? 0 : -errno;
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_ino == skip_ino)
+                return 0;
         int r = drain(e, fd);
         e->partial_len = 0;       /* a rotated or finished file: whatever did not end in a newline is no record */
         return r;
+}
+
+/* Every rotated file of the series (all but the last path), oldest first. */
+static int drain_rotated(struct events *e, char *const *paths, size_t n, ino_t skip_ino, struct herror *err)
+{
+        for (size_t i = 0; i + 1 < n; i++) {
+                int r = drain_path(e, paths[i], skip_ino);
+                if (r < 0)
+                        return herror_sys(err, -r, "%s", paths[i]);
+        }
+        return 0;
+}
+
+static ino_t fd_ino(int fd)
+{
+        struct stat st;
+        return fd >= 0 && fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
 struct watch {
@@ -135,6 +160,28 @@ static bool replaced(const struct watch *w, const char *buf, ssize_t len)
         return false;
 }
 
+/* The watches and the live log are in place before the rotated files are listed and read, so a rotation
+ * at any moment is either seen in the rotated files or reported by inotify: no record falls in between. */
+static int follow_start(struct events *e, struct watch *w, char *dir, struct herror *err)
+{
+        /* on a fresh account nothing has been recorded yet: wait for the first record like podman events -f */
+        int r = audit_log_make_parents(w->path, err);
+        if (r < 0)
+                return r;
+        if ((w->wd_dir = inotify_add_watch(w->ifd, dirname(dir), IN_CREATE | IN_MOVED_TO)) < 0)
+                return herror_sys(err, errno, "watch %s", dir);
+        if ((r = open_live(w)) < 0)
+                return herror_sys(err, -r, "%s", w->path);
+        _cleanup_strv_ char **series = NULL;
+        size_t n = 0;
+        if ((r = audit_log_series(w->path, &series, &n, err)) < 0 ||
+            (r = drain_rotated(e, series, n, fd_ino(w->fd), err)) < 0)
+                return r;
+        if (w->fd >= 0 && (r = drain(e, w->fd)) < 0)
+                return herror_sys(err, -r, "%s", w->path);
+        return 0;
+}
+
 static int follow(struct events *e, const char *path, struct herror *err)
 {
         _cleanup_free_ char *copy = strdup(path), *copy2 = strdup(path);
@@ -144,28 +191,42 @@ static int follow(struct events *e, const char *path, struct herror *err)
         _cleanup_close_ int ifd = w.ifd = inotify_init1(IN_CLOEXEC);
         if (ifd < 0)
                 return herror_sys(err, errno, "inotify");
-        const char *dir = dirname(copy);
-        if ((w.wd_dir = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO)) < 0)
-                return herror_sys(err, errno, "watch %s (no container launched yet? the directory appears with the first "
-                                  "record)", dir);
-        int r = open_live(&w);
-        if (r < 0 || (w.fd >= 0 && (r = drain(e, w.fd)) < 0))
-                return herror_sys(err, -r, "%s", path);
-        for (;;) {
+        int r = follow_start(e, &w, copy, err);
+        while (r == 0) {
                 char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
                 ssize_t n = read(ifd, buf, sizeof buf);
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n <= 0)
-                        return herror_sys(err, n < 0 ? errno : EIO, "inotify read");
-                if (w.fd >= 0 && (r = drain(e, w.fd)) < 0)
-                        return herror_sys(err, -r, "%s", path);
-                if (!replaced(&w, buf, n))
-                        continue;
-                e->partial_len = 0;
-                if ((r = open_live(&w)) < 0 || (w.fd >= 0 && (r = drain(e, w.fd)) < 0))
-                        return herror_sys(err, -r, "%s", path);
+                if (n <= 0) {
+                        r = herror_sys(err, n < 0 ? errno : EIO, "inotify read");
+                        break;
+                }
+                /* the old file to its end first, then the one a rotation put in its place */
+                r = w.fd >= 0 ? drain(e, w.fd) : 0;
+                if (r == 0 && replaced(&w, buf, n)) {
+                        e->partial_len = 0;
+                        if ((r = open_live(&w)) == 0 && w.fd >= 0)
+                                r = drain(e, w.fd);
+                }
+                if (r < 0)
+                        herror_sys(err, -r, "%s", path);
         }
+        if (w.fd >= 0)
+                close(w.fd);
+        return r;
+}
+
+/* The series as it is now, oldest first; a live log not there yet holds no records. */
+static int print_all(struct events *e, const char *path, struct herror *err)
+{
+        _cleanup_strv_ char **series = NULL;
+        size_t n = 0;
+        int r = audit_log_series(path, &series, &n, err);
+        if (r < 0 || (r = drain_rotated(e, series, n, 0, err)) < 0)
+                return r;
+        if ((r = drain_path(e, path, 0)) == -ENOENT)
+                return 0;
+        return r < 0 ? herror_sys(err, -r, "%s", path) : 0;
 }
 
 static void events_usage(FILE *out)
@@ -211,22 +272,9 @@ int cmd_events(int argc, char **argv)
         if (argc - optind > 1)
                 return cli_usage_error("hutch events", "at most one FILE");
         _cleanup_free_ char *path = NULL;
-        _cleanup_strv_ char **paths = NULL;
-        size_t n = 0;
-        if (audit_view_log_path(optind < argc ? argv[optind] : NULL, &path, &err) < 0 ||
-            audit_log_series(path, &paths, &n, &err) < 0)
+        if (audit_view_log_path(optind < argc ? argv[optind] : NULL, &path, &err) < 0)
                 return cli_fail(&err);
-        /* the rotated files first; the live one is read by follow() once its watch is in place */
-        int r = 0;
-        for (size_t i = 0; i + (follow_on ? 1 : 0) < n && r == 0; i++)
-                r = drain_path(&e, paths[i], i == n - 1);
-        if (r < 0) {
-                herror_sys(&err, -r, "%s", paths[0]);
-                free(e.partial);
-                return cli_fail(&err);
-        }
-        if (follow_on)
-                r = follow(&e, path, &err);
+        int r = follow_on ? follow(&e, path, &err) : print_all(&e, path, &err);
         free(e.partial);
         return r < 0 ? cli_fail(&err) : 0;
 }

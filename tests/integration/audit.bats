@@ -166,6 +166,13 @@ my_loginuid() {
 
 @test "audit show filters; events prints podman-style lines and JSON" {
         make_bundle "$B" /payload exit 0
+        # nothing recorded yet: show and events list nothing; verify does not call a missing log intact
+        run "$HUTCH" audit show
+        [ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 1 ] || fail "$output"
+        run "$HUTCH" events
+        [ "$status" -eq 0 ] && [ -z "$output" ] || fail "$output"
+        run "$HUTCH" audit verify
+        [ "$status" -eq 125 ] && [[ "$output" == *"$LOG: No such file or directory"* ]] || fail "$output"
         rt run --bundle "$B" aud-show1
         run "$HUTCH" audit show --user "$(id -un)"
         [ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 3 ] && [[ "${lines[1]}" == *start*aud-show1* ]] || fail "$output"
@@ -180,6 +187,23 @@ my_loginuid() {
         [[ "${lines[1]}" == *" container end aud-show1 ("*"exit=0, signal=0)" ]] || fail "$output"
         run "$HUTCH" events --format json
         [ "$(echo "${lines[0]}" | jq -r .container.id)" = aud-show1 ]
+}
+
+@test "events --follow on a fresh account waits for the first record" {
+        make_bundle "$B" /payload exit 0
+        [ ! -e "$XDG_STATE_HOME" ]
+        out="$BATS_TEST_TMPDIR/events"
+        "$HUTCH" events --follow >"$out" 2>&1 3>&- &
+        pid=$!
+        for _ in $(seq 100); do [ -d "$XDG_STATE_HOME/hutch" ] && break; sleep 0.05; done
+        [ "$(stat -c %a "$XDG_STATE_HOME/hutch")" = 700 ] || fail "$(cat "$out")"
+        rt run --bundle "$B" aud-fresh
+        for _ in $(seq 200); do
+                [ "$(wc -l <"$out")" -ge 2 ] && break
+                sleep 0.05
+        done
+        kill "$pid"
+        [[ "$(sed -n 1p "$out")" == *" container start aud-fresh "* ]] && [[ "$(sed -n 2p "$out")" == *" container end aud-fresh "* ]] || fail "$(cat "$out")"
 }
 
 @test "events --follow: new records arrive, also across a rotation" {

@@ -77,7 +77,7 @@ as_user() {
         [ "$status" -ne 0 ] && [[ "$output" == *"$D/fake.conf: must be owned by root"* ]] || fail "$output"
 }
 
-@test "journald: a real systemd-journald gets the record with _UID and the HUTCH_ fields" {
+@test "journald and syslog: a real systemd-journald gets the record with _UID and the HUTCH_ fields, and the syslog line" {
         requires userns
         jd=/lib/systemd/systemd-journald
         [ -x "$jd" ] || { hutch_must_work && fail "systemd-journald missing (package systemd)"; skip "no systemd-journald"; }
@@ -89,7 +89,10 @@ as_user() {
         for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
         [ -S "$sock" ] || fail "journald did not create $sock"
         user_bundle
-        as_user "mkdir -p '$D/config/hutch' && printf 'audit = required\naudit_journald = on\naudit_journald_socket = %s\n' '$sock' >'$D/config/hutch/hutch.conf'"
+        # its syslog socket too: the syslog sink against a real consumer
+        devlog="/run/systemd/journal.$NS/dev-log"
+        [ -S "$devlog" ] || fail "journald did not create $devlog"
+        as_user "mkdir -p '$D/config/hutch' && printf 'audit = required\naudit_journald = on\naudit_journald_socket = %s\naudit_syslog = on\naudit_syslog_socket = %s\n' '$sock' '$devlog' >'$D/config/hutch/hutch.conf'"
         as_user "'$HUTCH_RUNTIME' --root '$D/run' run --bundle '$D/b' jd1" || fail "the run failed"
         out=""
         for _ in $(seq 100); do
@@ -105,6 +108,9 @@ as_user() {
         [ "$(echo "$out" | jq -r .HUTCH_SEQ)" = 1 ]
         # the file log's hash is in the journal: an anchor for the file's chain
         [ "$(echo "$out" | jq -r .HUTCH_HASH)" = "$(sed -n 1p "$D/state/hutch/audit.log" | tr -d '\n' | sha256sum | cut -d' ' -f1)" ]
+        sl=$(journalctl --namespace="$NS" -o json _TRANSPORT=syslog SYSLOG_IDENTIFIER=hutch | head -1)
+        [ "$(echo "$sl" | jq -r '.SYSLOG_FACILITY + " " + .PRIORITY + " " + ._UID')" = "10 6 $(id -u "$TEST_USER")" ] || fail "syslog: $sl"
+        [ "$(echo "$sl" | jq -r .MESSAGE | sed 's/^audit //' | jq -r '.event + " " + .container.id + " " + (.seq|tostring)')" = "start jd1 1" ] || fail "syslog: $sl"
         end=$(journalctl --namespace="$NS" -o json MESSAGE_ID=05b3112233c740a49d51600b63740c2a)
         [ "$(echo "$end" | jq -r '.HUTCH_EXIT_STATUS + " " + .HUTCH_EXIT_SIGNAL + " " + ._UID')" = "0 0 $(id -u "$TEST_USER")" ]
 }

@@ -744,22 +744,46 @@ static bool has_field(const char *data, size_t len, const char *kv)
         return false;
 }
 
+/* The sink "audit_KIND" switched on and pointed at a socket the test binds. */
+struct sink_fixture {
+        char sock[160];
+        int fd;
+        struct audit_config *c;
+        struct audit *a;
+};
+
+static void sink_done(struct sink_fixture *f)
+{
+        audit_close(f->a);
+        audit_config_free(f->c);
+        if (f->fd >= 0)
+                close(f->fd);
+}
+
+static void socket_sink(const char *kind, struct sink_fixture *f)
+{
+        char on[64], at[64];
+        snprintf(f->sock, sizeof f->sock, "%s/%s.sock", dir, kind);
+        snprintf(on, sizeof on, "audit_%s", kind);
+        snprintf(at, sizeof at, "audit_%s_socket", kind);
+        f->fd = bind_dgram(f->sock);
+        f->c = config((const char *[]) { on, "on", at, f->sock, NULL });
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        if (audit_open(f->c, &f->a, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+}
+
 static void journald_wire_format(void **state)
 {
-        char sock[160];
-        snprintf(sock, sizeof sock, "%s/journal.sock", dir);
-        _cleanup_close_ int fd = bind_dgram(sock);
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        _cleanup_audit_config_ struct audit_config *c = config(
-                (const char *[]) { "audit_journald", "on", "audit_journald_socket", sock, NULL });
-        _cleanup_audit_ struct audit *a = NULL;
-        assert_int_equal(audit_open(c, &a, &err), 0);
+        _cleanup_(sink_done) struct sink_fixture f = { .fd = -1 };
+        socket_sink("journald", &f);
         const char *multi[] = { "sh", "-c", "echo a\necho b" };
         struct audit_record r = { .event = AUDIT_EVENT_REFUSAL, .container_id = "jc", .container_name = "two\nlines",
                                   .reason = "bad config", .argv = multi, .n_argv = 3 };
-        assert_int_equal(audit_emit(a, &r, &err), 0);
+        assert_int_equal(audit_emit(f.a, &r, &err), 0);
         size_t len;
-        _cleanup_free_ char *d = receive(fd, &len);
+        _cleanup_free_ char *d = receive(f.fd, &len);
         assert_true(has_field(d, len, "MESSAGE_ID=ec3c5d2357ac4299be7ed29f110972bf"));
         assert_true(has_field(d, len, "PRIORITY=4"));
         assert_true(has_field(d, len, "HUTCH_EVENT=refusal"));
@@ -782,15 +806,43 @@ static void journald_wire_format(void **state)
         memset(huge, 'x', sizeof huge - 1);
         const char *big[] = { huge };
         struct audit_record rb = { .event = AUDIT_EVENT_START, .argv = big, .n_argv = 1 };
-        assert_int_equal(audit_emit(a, &rb, &err), 0);
-        _cleanup_free_ char *d2 = receive(fd, &len);
+        assert_int_equal(audit_emit(f.a, &rb, &err), 0);
+        _cleanup_free_ char *d2 = receive(f.fd, &len);
         if (len <= sizeof huge) fail_msg("len %zu", len);
         assert_true(has_field(d2, len, "MESSAGE_ID=93d0e0e18f2a4e2b9c3ec08a8d67a0e5"));
         /* journald "on" with no socket: a failure in required mode */
-        unlink(sock);
+        unlink(f.sock);
         _cleanup_audit_ struct audit *a2 = NULL;
-        assert_int_equal(audit_open(c, &a2, &err), -ENOENT);
+        assert_int_equal(audit_open(f.c, &a2, &err), -ENOENT);
         assert_non_null(strstr(herror_msg(&err), "journald: no socket"));
+}
+
+/* syslog: RFC 3164 as syslog(3) writes it, authpriv.info (<86>), and a send that fails is a failure */
+static void syslog_wire_format(void **state)
+{
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        _cleanup_(sink_done) struct sink_fixture f = { .fd = -1 };
+        socket_sink("syslog", &f);
+        struct audit_record r = { .event = AUDIT_EVENT_START, .container_id = "sc", .argv = args, .n_argv = 3 };
+        assert_int_equal(audit_emit(f.a, &r, &err), 0);
+        size_t len;
+        char *d = receive(f.fd, &len);
+        d[len] = 0;
+        char head[64];
+        snprintf(head, sizeof head, " hutch[%d]: audit {\"v\":1,\"seq\":1,", (int) getpid());
+        assert_memory_equal(d, "<86>", 4);
+        assert_non_null(strstr(d, head));
+        assert_non_null(strstr(d, "\"event\":\"start\""));
+        assert_non_null(strstr(d, "\"container\":{\"id\":\"sc\"}"));
+        /* the file's hash rides along: the syslog copy anchors the file's chain */
+        assert_non_null(strstr(d, "\"hash\":\""));
+        free(d);
+        /* nobody listening: required mode fails naming the socket */
+        close(TAKE_FD(f.fd));
+        unlink(f.sock);
+        assert_int_equal(audit_emit(f.a, &r, &err), -ENOENT);
+        assert_non_null(strstr(herror_msg(&err), "syslog: send to"));
+        assert_non_null(strstr(herror_msg(&err), "no syslog daemon listening?"));
 }
 
 int main(void)
@@ -817,6 +869,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(required_fails_best_effort_warns, setup, teardown),
                 cmocka_unit_test_setup_teardown(log_symlink_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(journald_wire_format, setup, teardown),
+                cmocka_unit_test_setup_teardown(syslog_wire_format, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
