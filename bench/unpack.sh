@@ -4,6 +4,9 @@
 #   hutch unpack (image-tool unpack) (the store's unpacker: safe resolver for every entry, whiteouts,
 #                                     limits, diff_id hashed while it streams)
 #   umoci unpack --rootless          (a peer that does the same job)
+#   hutch rootfs, first time         (what `hutch run` does for a new image: every layer unpacked by the
+#                                     isolated child, in a user namespace with the user's subordinate IDs,
+#                                     then renamed into the cache)
 #   hutch rootfs, second time        (the per-image cache: must do no unpack at all)
 # The layer is a tar of real files (BENCH_TREE, default: parts of /usr, about 200 MB) made into an OCI
 # image by umoci (which gzips it), loaded with `hutch load`. Run as an unprivileged user (nobody chowns).
@@ -19,7 +22,8 @@ for c in hyperfine umoci jq; do command -v "$c" >/dev/null || { echo "unpack.sh:
 HUTCH=$(realpath "$HUTCH") IMAGE_TOOL=$(realpath "$IMAGE_TOOL")
 mkdir -p "$BENCH_OUT"
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/hutch-bench-unpack.XXXXXX")
-trap 'chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
+# the rootfs cache holds files of subordinate IDs: `hutch rmi` removes it first
+trap '"$HUTCH" rmi --storage "$work/store" localhost/bench >/dev/null 2>&1; chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
 # shellcheck disable=SC2086 # BENCH_TREE is a list of paths
 tar -cf "$work/layer.tar" --ignore-failed-read $BENCH_TREE 2>/dev/null || true
@@ -31,7 +35,7 @@ rm "$work/layer.tar"
 manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | cut -c8-)
 layer=$layout/blobs/sha256/$(jq -r '.layers[-1].digest' "$layout/blobs/sha256/$manifest" | cut -c8-)
 store=$work/store
-"$HUTCH" load -q --storage "$store" --name localhost/bench "$layout:bench" >/dev/null
+digest=$("$HUTCH" load -q --storage "$store" --name localhost/bench "$layout:bench" | sed -n 's/^Manifest digest: //p')
 size_gz=$(stat -c %s "$layer")
 size_tar=$(gzip -dc "$layer" | wc -c)
 entries=$(gzip -dc "$layer" | tar -t | wc -l)
@@ -41,6 +45,11 @@ hyperfine --runs "$BENCH_RUNS" --warmup 1 --export-markdown "$BENCH_OUT/unpack.m
         -n "tar -xzf" "tar -xzf '$layer' -C '$work/out'" \
         -n "hutch unpack" "rmdir '$work/out' && '$IMAGE_TOOL' unpack '$store' localhost/bench:latest '$work/out' 2>/dev/null" \
         -n "umoci unpack --rootless" "rmdir '$work/out' && umoci unpack --rootless --image '$layout:bench' '$work/out' >/dev/null"
+# The cache is dropped between runs by `hutch rmi` (which removes a tree of subordinate IDs from inside a
+# user namespace) and the name put back with `hutch tag` (the blobs stay until a prune).
+hyperfine --runs "$BENCH_RUNS" --warmup 1 --export-markdown "$BENCH_OUT/unpack-rootfs.md" \
+        --prepare "'$HUTCH' rmi --storage '$store' localhost/bench >/dev/null && '$HUTCH' tag --storage '$store' '$digest' localhost/bench" \
+        -n "hutch rootfs (first, isolated unpacker)" "'$IMAGE_TOOL' rootfs '$store' localhost/bench:latest >/dev/null"
 "$IMAGE_TOOL" rootfs "$store" localhost/bench:latest >/dev/null
 hyperfine --runs 10 --export-markdown "$BENCH_OUT/unpack-cached.md" -n "hutch rootfs (cached)" \
         "'$IMAGE_TOOL' rootfs '$store' localhost/bench:latest"
