@@ -257,7 +257,7 @@ teardown() {
                 fail "payload: $(cat payload.json)"
         # a flipped payload byte does not verify with openssl either (the check above can fail)
         sed 's/tiny:v1/tiny:v9/' payload.json >tampered.json
-        ! openssl dgst -sha256 -verify k.pub -signature sig.der tampered.json >/dev/null
+        ! openssl dgst -sha256 -verify k.pub -signature sig.der tampered.json >/dev/null || fail "openssl verified a tampered payload"
         # the signature was kept in the store: verify accepts the image under a policy naming k.pub
         sigstore_policy p.json "$BATS_TEST_TMPDIR/k.pub"
         expect_accept p.json "$TINY:v1"
@@ -482,7 +482,7 @@ EOF
         rm -rf "$STORE"
         import v2 "$TINY:v2" >/dev/null
         sed 's/tiny:v2/tiny:v3/' "$V/sigstore/tiny-v2.payload.json" >tampered.json
-        ! cmp -s tampered.json "$V/sigstore/tiny-v2.payload.json"
+        ! cmp -s tampered.json "$V/sigstore/tiny-v2.payload.json" || fail "the payload was not tampered with"
         attach "$TINY:v2" "$V/sigstore/tiny-v2.sig.b64" tampered.json
         expect_reject p.json "$TINY:v2" "does not verify"
 }
