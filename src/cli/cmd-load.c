@@ -273,10 +273,7 @@ int cmd_load(int argc, char **argv)
                 r = herror_set(&err, EINVAL, "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
 
         /* Names last: a name never points at an image whose blobs or signatures are not all stored. */
-        _cleanup_strv_ char **printed = NULL;
-        size_t n_printed = 0;
-        if (r == 0 && !(printed = calloc(1, sizeof *printed)))
-                r = herror_set(&err, ENOMEM, "out of memory");
+        _cleanup_strv_ char **loaded = NULL; /* what "Loaded image:" reports: the names, or the digest */
         for (size_t i = 0; r == 0 && i < n; i++) {
                 _cleanup_strv_ char **names = NULL;
                 bool named_elsewhere = false; /* the same image listed again with RepoTags */
@@ -287,32 +284,12 @@ int cmd_load(int argc, char **argv)
                 r = names_for(&l, &imps[i], kind, name, &names, &err);
                 for (size_t k = 0; r == 0 && names[k]; k++) {
                         r = store_ref_set(&l.store, names[k], &imps[i].manifest, &err);
-                        char *line = NULL;
-                        if (r == 0 && asprintf(&line, "Loaded image: %s", names[k]) < 0)
+                        if (r == 0 && strv_push(&loaded, names[k]) < 0)
                                 r = herror_set(&err, ENOMEM, "out of memory");
-                        char **grown = r == 0 ? realloc(printed, (n_printed + 2) * sizeof *printed) : NULL;
-                        if (r == 0 && !grown) {
-                                free(line);
-                                r = herror_set(&err, ENOMEM, "out of memory");
-                        } else if (r == 0) {
-                                printed = grown;
-                                printed[n_printed++] = line;
-                                printed[n_printed] = NULL;
-                        }
                 }
-                if (r == 0 && !names[0]) {
-                        char ds[DIGEST_STRING_MAX], *line = NULL;
-                        char **grown = realloc(printed, (n_printed + 2) * sizeof *printed);
-                        if (!grown || asprintf(&line, "Loaded image: %s", digest_to_string(&imps[i].manifest, ds)) < 0) {
-                                if (grown)
-                                        printed = grown;
-                                r = herror_set(&err, ENOMEM, "out of memory");
-                        } else {
-                                printed = grown;
-                                printed[n_printed++] = line;
-                                printed[n_printed] = NULL;
-                        }
-                }
+                char ds[DIGEST_STRING_MAX];
+                if (r == 0 && !names[0] && strv_push(&loaded, digest_to_string(&imps[i].manifest, ds)) < 0)
+                        r = herror_set(&err, ENOMEM, "out of memory");
                 if (r == 0 && imps[i].platform_mismatch)
                         log_warn("%s: image %s is built for another platform than %s", path,
                                  digest_to_string(&imps[i].manifest, (char[DIGEST_STRING_MAX]) {}),
@@ -325,8 +302,8 @@ int cmd_load(int argc, char **argv)
                 herror_wrap(&err, "%s", path);
                 return cli_fail(&err);
         }
-        for (size_t i = 0; i < n_printed; i++)
-                printf("%s\n", printed[i]);
+        for (size_t i = 0; loaded && loaded[i]; i++)
+                printf("Loaded image: %s\n", loaded[i]);
         for (size_t i = 0; i < n; i++) {
                 char ds[DIGEST_STRING_MAX];
                 bool seen = false;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "cli/audit-facts.h"
 #include "cli/cli.h"
 #include "cli/image-trust.h"
 #include "cli/run-config.h"
@@ -48,9 +49,9 @@ struct run_ctx {
         int cachefd;
         char *cache_path;
         struct run_process proc;
-        struct run_mount *mounts;
+        struct spec_run_mount *mounts;
         size_t n_mounts;
-        struct spec_run_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
+        struct spec_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
         size_t n_uid_map, n_gid_map;
         struct spec *spec;
         char *seccomp_name;
@@ -93,6 +94,8 @@ static const char *verdict_name(const struct run_ctx *c)
         return !c->trust_done ? "not-evaluated" : c->trust.verdict.accepted ? "accepted" : "rejected";
 }
 
+/* The fields every record of this run carries; confinement comes from the spec (audit_facts_fill) once
+ * there is one. */
 static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum audit_event ev)
 {
         *rec = (struct audit_record) {
@@ -104,11 +107,10 @@ static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum a
                 .trust_verdict = verdict_name(c),
                 .duration_ns = -1,
         };
-        char *const *argv = c->spec ? c->spec->process.args : c->proc.args;
         size_t n = 0;
-        while (argv && argv[n])
+        while (c->proc.args && c->proc.args[n])
                 n++;
-        rec->argv = (const char *const *) argv;
+        rec->argv = (const char *const *) c->proc.args;
         rec->n_argv = n;
         if (c->trust_done) {
                 rec->trust_transport = c->trust.verdict.transport;
@@ -119,10 +121,6 @@ static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum a
                 rec->policy_path = c->trust.policy_source;
                 rec->policy_sha256 = c->trust.policy_sha256[0] ? c->trust.policy_sha256 : NULL;
         }
-        rec->uid_map = (const struct audit_idmap *) c->uid_map;
-        rec->n_uid_map = c->n_uid_map;
-        rec->gid_map = (const struct audit_idmap *) c->gid_map;
-        rec->n_gid_map = c->n_gid_map;
         rec->seccomp_profile = c->seccomp_name;
         rec->seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL;
 }
@@ -139,9 +137,13 @@ static int refuse(struct run_ctx *c, const struct herror *why)
                 if (c->target.name)
                         rec.image_digest = digest_to_string(&c->target.manifest, digest);
                 rec.reason = herror_msg(why);
+                struct audit_facts facts = { 0 };
+                if (c->spec)
+                        audit_facts_fill(&facts, c->spec, 0, &rec);
                 _cleanup_herror_ struct herror aerr = HERROR_INIT;
                 if (audit_emit(c->audit, &rec, &aerr) < 0)
                         log_error("audit: %s", herror_msg(&aerr));
+                audit_facts_done(&facts);
         }
         return EXIT_HUTCH_ERROR;
 }
@@ -198,17 +200,6 @@ static int prepare_image(struct run_ctx *c, struct herror *err)
 
 /* ---- identity ---- */
 
-/* The same map the isolated unpacker used for the image's cache (sandbox/idmap.c), so files the layers
- * gave to root appear as root here. */
-static size_t build_map(struct spec_run_idmap *m, uint32_t own, uint32_t self, const struct subid_ranges *sub)
-{
-        struct spec_idmap v[IDMAP_USER_MAP_MAX];
-        size_t n = idmap_build_user_map(v, ELEMENTSOF(v), own, self, sub);
-        for (size_t i = 0; i < n; i++)
-                m[i] = (struct spec_run_idmap) { .container_id = v[i].container_id, .host_id = v[i].host_id, .size = v[i].size };
-        return n;
-}
-
 static int prepare_idmaps(struct run_ctx *c, struct herror *err)
 {
         uid_t uid = getuid();
@@ -230,8 +221,9 @@ static int prepare_idmaps(struct run_ctx *c, struct herror *err)
                 log_warn("no subordinate IDs for %s in %s/%s: only your own IDs are mapped, so the image's other "
                             "users and groups cannot be used (see 'hutch doctor')", pw ? pw->pw_name : "you",
                             subid_path(false), subid_path(true));
-        c->n_uid_map = build_map(c->uid_map, uid, keep ? uid : 0, sg.n ? &su : &(struct subid_ranges) { 0 });
-        c->n_gid_map = build_map(c->gid_map, gid, keep ? gid : 0, su.n ? &sg : &(struct subid_ranges) { 0 });
+        /* the same map the isolated unpacker used for the cache, so files the layers gave root appear as root */
+        c->n_uid_map = idmap_build_user_map(c->uid_map, ELEMENTSOF(c->uid_map), uid, keep ? uid : 0, sg.n ? &su : &(struct subid_ranges) { 0 });
+        c->n_gid_map = idmap_build_user_map(c->gid_map, ELEMENTSOF(c->gid_map), gid, keep ? gid : 0, su.n ? &sg : &(struct subid_ranges) { 0 });
         subid_ranges_free(&su);
         subid_ranges_free(&sg);
         return 0;
@@ -349,7 +341,7 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
 static int resolve_volumes(struct run_ctx *c, struct herror *err)
 {
         for (size_t i = 0; i < c->n_mounts; i++) {
-                struct run_mount *m = &c->mounts[i];
+                struct spec_run_mount *m = &c->mounts[i];
                 if (!streq(m->type, "volume"))
                         continue;
                 char *path = NULL, *bind = strdup("bind");
@@ -371,13 +363,6 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
         if (r < 0 || (r = resolve_volumes(c, err)) < 0)
                 return r;
-        _cleanup_free_ struct spec_run_mount *m = calloc(c->n_mounts + 1, sizeof *m);
-        if (!m)
-                return herror_set(err, ENOMEM, "out of memory");
-        for (size_t i = 0; i < c->n_mounts; i++)
-                m[i] = (struct spec_run_mount) { .type = c->mounts[i].type, .source = c->mounts[i].source,
-                                                 .destination = c->mounts[i].destination,
-                                                 .readonly = c->mounts[i].readonly, .options = c->mounts[i].options };
         struct spec_run_options so = {
                 .rootless = getuid() != 0,
                 .root_path = c->o.read_only ? c->cache_path : c->dir_path,
@@ -397,7 +382,7 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
                 .cap_add = c->o.cap_add,
                 .cap_drop = c->o.cap_drop,
-                .mounts = m,
+                .mounts = c->mounts,
                 .n_mounts = c->n_mounts,
                 .ulimits = c->o.ulimits,
                 .apparmor_profile = c->o.apparmor,
@@ -456,38 +441,8 @@ static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum au
         char digest[DIGEST_STRING_MAX];
         rec.image_digest = digest_to_string(&c->target.manifest, digest);
         rec.pid = sb->pid;
-        char landlock[48];
-        const char *mode = c->o.landlock && !streq(c->o.landlock, "default") ? c->o.landlock : "best-effort";
-        if (streq(mode, "off"))
-                snprintf(landlock, sizeof landlock, "off");
-        else
-                snprintf(landlock, sizeof landlock, "%s abi %d", mode, sb->landlock_abi);
-        rec.landlock = landlock;
-        rec.apparmor_profile = c->o.apparmor;
-        rec.selinux_label = c->o.selinux_label;
-        const char *caps[64], *ns[_NS_TYPE_MAX];
-        size_t nc = 0, nn = 0;
-        for (int i = 0; i < 64; i++) {
-                if (c->spec->process.caps[CAPSET_BOUNDING] & (1ull << i)) {
-                        const char *name = run_cap_name(i);
-                        if (name)
-                                caps[nc++] = name;
-                }
-        }
-        for (int t = 0; t < _NS_TYPE_MAX; t++)
-                if (c->spec->namespaces[t].enabled)
-                        ns[nn++] = spec_ns_type_to_string(t);
-        rec.caps = caps;
-        rec.n_caps = nc;
-        rec.namespaces = ns;
-        rec.n_namespaces = nn;
-        _cleanup_free_ const char **vols = calloc(c->n_mounts + 1, sizeof *vols);
-        size_t nv = 0;
-        for (size_t i = 0; vols && i < c->n_mounts; i++)
-                if (c->mounts[i].source)
-                        vols[nv++] = c->mounts[i].source;
-        rec.volumes = vols;
-        rec.n_volumes = nv;
+        struct audit_facts facts = { 0 };
+        audit_facts_fill(&facts, c->spec, sb->landlock_abi, &rec);
         if (res) {
                 rec.has_exit = true;
                 rec.exit_status = res->status;
@@ -497,6 +452,7 @@ static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum au
         }
         if (audit_emit(c->audit, &rec, err) < 0)
                 log_error("audit: %s", herror_msg(err));
+        audit_facts_done(&facts);
 }
 
 static int64_t elapsed_ns(const struct timespec *t0)

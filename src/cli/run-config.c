@@ -171,41 +171,27 @@ int run_resolve_user(int rootfd, const char *spec, struct run_process *p, struct
         return 0;
 }
 
-static int strv_append(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof *nv);
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        if (!(nv[*n] = strdup(s)))
-                return -ENOMEM;
-        nv[++*n] = NULL;
-        return 0;
-}
-
 int run_build_args(char *const *image_entrypoint, char *const *image_cmd, const char *entrypoint,
                    bool entrypoint_given, char *const *command, char ***ret, struct herror *err)
 {
         char **v = NULL;
-        size_t n = 0;
         int r = 0;
         /* podman: --entrypoint replaces the image's Entrypoint and drops its Cmd; a command replaces Cmd. */
         if (entrypoint_given) {
                 if (*entrypoint)
-                        r = strv_append(&v, &n, entrypoint);
+                        r = strv_push(&v, entrypoint);
         } else {
                 for (size_t i = 0; r == 0 && image_entrypoint && image_entrypoint[i]; i++)
-                        r = strv_append(&v, &n, image_entrypoint[i]);
+                        r = strv_push(&v, image_entrypoint[i]);
         }
         char *const *rest = command && command[0] ? command : entrypoint_given ? NULL : image_cmd;
         for (size_t i = 0; r == 0 && rest && rest[i]; i++)
-                r = strv_append(&v, &n, rest[i]);
+                r = strv_push(&v, rest[i]);
         if (r < 0) {
                 strv_free(v);
                 return herror_set(err, ENOMEM, "out of memory");
         }
-        if (n == 0) {
-                strv_free(v);
+        if (!v) {
                 return herror_set(err, EINVAL, "no command: the image has no Entrypoint or Cmd; give one after the image");
         }
         *ret = v;
@@ -213,10 +199,10 @@ int run_build_args(char *const *image_entrypoint, char *const *image_cmd, const 
 }
 
 /* Set KEY=VALUE in env, replacing an earlier KEY. */
-static int env_set(char ***env, size_t *n, const char *kv)
+static int env_set(char ***env, const char *kv)
 {
         size_t klen = strcspn(kv, "=");
-        for (size_t i = 0; i < *n; i++) {
+        for (size_t i = 0; *env && (*env)[i]; i++) {
                 if (strncmp((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=') {
                         char *c = strdup(kv);
                         if (!c)
@@ -226,35 +212,35 @@ static int env_set(char ***env, size_t *n, const char *kv)
                         return 0;
                 }
         }
-        return strv_append(env, n, kv);
+        return strv_push(env, kv);
 }
 
-static bool env_has(char **env, size_t n, const char *key)
+static bool env_has(char **env, const char *key)
 {
         size_t klen = strlen(key);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; env && env[i]; i++)
                 if (strncmp(env[i], key, klen) == 0 && env[i][klen] == '=')
                         return true;
         return false;
 }
 
 /* -e KEY=VALUE, or -e KEY: hutch's own value, skipped when unset (podman). */
-static int env_add_option(char ***env, size_t *n, const char *e, struct herror *err)
+static int env_add_option(char ***env, const char *e, struct herror *err)
 {
         if (!*e || *e == '=')
                 return herror_set(err, EINVAL, "-e '%s': expected KEY=VALUE or KEY", e);
         if (strchr(e, '='))
-                return env_set(env, n, e) < 0 ? herror_set(err, ENOMEM, "out of memory") : 0;
+                return env_set(env, e) < 0 ? herror_set(err, ENOMEM, "out of memory") : 0;
         const char *v = getenv(e);
         if (!v)
                 return 0;
         _cleanup_free_ char *kv = NULL;
-        if (asprintf(&kv, "%s=%s", e, v) < 0 || env_set(env, n, kv) < 0)
+        if (asprintf(&kv, "%s=%s", e, v) < 0 || env_set(env, kv) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
         return 0;
 }
 
-static int env_add_file(char ***env, size_t *n, const char *path, struct herror *err)
+static int env_add_file(char ***env, const char *path, struct herror *err)
 {
         _cleanup_free_ char *data = NULL;
         size_t len;
@@ -272,7 +258,7 @@ static int env_add_file(char ***env, size_t *n, const char *path, struct herror 
                         line++;
                 if (!*line || *line == '#')
                         continue;
-                if ((r = env_add_option(env, n, line, err)) < 0)
+                if ((r = env_add_option(env, line, err)) < 0)
                         return herror_wrap(err, "--env-file %s:%zu", path, lineno);
         }
         return 0;
@@ -282,31 +268,30 @@ int run_build_env(char *const *image_env, const struct run_options *o, const str
                   struct herror *err)
 {
         char **env = NULL;
-        size_t n = 0;
         int r = 0;
         extern char **environ;
         for (size_t i = 0; r == 0 && o->env_host && environ[i]; i++)
-                r = strchr(environ[i], '=') ? env_set(&env, &n, environ[i]) : 0;
+                r = strchr(environ[i], '=') ? env_set(&env, environ[i]) : 0;
         for (size_t i = 0; r == 0 && image_env && image_env[i]; i++)
-                r = strchr(image_env[i], '=') ? env_set(&env, &n, image_env[i]) : 0;
-        if (r == 0 && !env_has(env, n, "PATH"))
-                r = env_set(&env, &n, DEFAULT_PATH);
-        if (r == 0 && o->tty && !env_has(env, n, "TERM"))
-                r = env_set(&env, &n, "TERM=xterm");
+                r = strchr(image_env[i], '=') ? env_set(&env, image_env[i]) : 0;
+        if (r == 0 && !env_has(env, "PATH"))
+                r = env_set(&env, DEFAULT_PATH);
+        if (r == 0 && o->tty && !env_has(env, "TERM"))
+                r = env_set(&env, "TERM=xterm");
         if (r == 0)
-                r = env_set(&env, &n, "container=hutch");
-        if (r == 0 && !env_has(env, n, "HOME")) {
+                r = env_set(&env, "container=hutch");
+        if (r == 0 && !env_has(env, "HOME")) {
                 _cleanup_free_ char *home = NULL;
-                r = asprintf(&home, "HOME=%s", p->home && *p->home ? p->home : "/") < 0 ? -ENOMEM : env_set(&env, &n, home);
+                r = asprintf(&home, "HOME=%s", p->home && *p->home ? p->home : "/") < 0 ? -ENOMEM : env_set(&env, home);
         }
         if (r < 0) {
                 strv_free(env);
                 return herror_set(err, ENOMEM, "out of memory");
         }
         for (size_t i = 0; r == 0 && o->env_files && o->env_files[i]; i++)
-                r = env_add_file(&env, &n, o->env_files[i], err);
+                r = env_add_file(&env, o->env_files[i], err);
         for (size_t i = 0; r == 0 && o->env && o->env[i]; i++)
-                r = env_add_option(&env, &n, o->env[i], err);
+                r = env_add_option(&env, o->env[i], err);
         if (r < 0) {
                 strv_free(env);
                 return r;

@@ -86,21 +86,6 @@ void run_options_done(struct run_options *o)
         *o = (struct run_options) { 0 };
 }
 
-static int strv_push(char ***v, const char *s)
-{
-        size_t n = 0;
-        while (*v && (*v)[n])
-                n++;
-        char **nv = realloc(*v, (n + 2) * sizeof *nv);
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        if (!(nv[n] = strdup(s)))
-                return -ENOMEM;
-        nv[n + 1] = NULL;
-        return 0;
-}
-
 /* "1.5" seconds -> ms; refuses negatives, junk and absurd values. */
 static int parse_seconds(const char *opt, const char *s, int64_t *ret)
 {
@@ -339,7 +324,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
 
 /* ---- -v, --mount, --tmpfs ---- */
 
-void run_mounts_free(struct run_mount *m, size_t n)
+void run_mounts_free(struct spec_run_mount *m, size_t n)
 {
         for (size_t i = 0; m && i < n; i++) {
                 free(m[i].type);
@@ -359,7 +344,7 @@ static int check_destination(const char *opt, const char *d, struct herror *err)
         return 0;
 }
 
-static int add_mount(struct run_mount **v, size_t *n, const char *type, const char *src, const char *dst, bool ro,
+static int add_mount(struct spec_run_mount **v, size_t *n, const char *type, const char *src, const char *dst, bool ro,
                      const char *options, const char *opt, struct herror *err)
 {
         int r = check_destination(opt, dst, err);
@@ -373,11 +358,11 @@ static int add_mount(struct run_mount **v, size_t *n, const char *type, const ch
         } else if (src && !(real = realpath(src, NULL))) {
                 return herror_sys(err, errno, "%s: the host path %s", opt, src);
         }
-        struct run_mount *nv = realloc(*v, (*n + 1) * sizeof *nv);
+        struct spec_run_mount *nv = realloc(*v, (*n + 1) * sizeof *nv);
         if (!nv)
                 return herror_set(err, ENOMEM, "out of memory");
         *v = nv;
-        nv[*n] = (struct run_mount) { .type = strdup(type), .source = TAKE_PTR(real), .destination = strdup(dst),
+        nv[*n] = (struct spec_run_mount) { .type = strdup(type), .source = TAKE_PTR(real), .destination = strdup(dst),
                                       .readonly = ro, .options = options && *options ? strdup(options) : NULL };
         (*n)++;
         if (!nv[*n - 1].type || !nv[*n - 1].destination)
@@ -386,7 +371,7 @@ static int add_mount(struct run_mount **v, size_t *n, const char *type, const ch
 }
 
 /* SRC:DST[:OPTS]; OPTS a comma list of ro, rw, z, Z (SELinux relabelling: no effect where SELinux is off). */
-static int parse_volume(const char *spec, struct run_mount **v, size_t *n, struct herror *err)
+static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, struct herror *err)
 {
         _cleanup_free_ char *copy = strdup(spec);
         if (!copy)
@@ -425,7 +410,7 @@ static int tmpfs_option(const char *opt, const char *spec, const char *t, char *
         return 0;
 }
 
-static int parse_tmpfs(const char *spec, struct run_mount **v, size_t *n, struct herror *err)
+static int parse_tmpfs(const char *spec, struct spec_run_mount **v, size_t *n, struct herror *err)
 {
         _cleanup_free_ char *copy = strdup(spec);
         if (!copy)
@@ -446,7 +431,7 @@ static int parse_tmpfs(const char *spec, struct run_mount **v, size_t *n, struct
 }
 
 /* type=bind|tmpfs,source=,destination=|target=|dst=,ro|readonly[=true|false],tmpfs-size=,tmpfs-mode= */
-static int parse_mount(const char *spec, struct run_mount **v, size_t *n, struct herror *err)
+static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, struct herror *err)
 {
         _cleanup_free_ char *copy = strdup(spec);
         if (!copy)
@@ -495,9 +480,9 @@ static int parse_mount(const char *spec, struct run_mount **v, size_t *n, struct
         return herror_set(err, EINVAL, "--mount %s: type %s is not supported (bind, volume or tmpfs)", spec, type);
 }
 
-int run_parse_mounts(const struct run_options *o, struct run_mount **ret, size_t *ret_n, struct herror *err)
+int run_parse_mounts(const struct run_options *o, struct spec_run_mount **ret, size_t *ret_n, struct herror *err)
 {
-        struct run_mount *v = NULL;
+        struct spec_run_mount *v = NULL;
         size_t n = 0;
         int r = 0;
         for (size_t i = 0; r == 0 && o->volumes && o->volumes[i]; i++)

@@ -8,35 +8,13 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "cli/audit-facts.h"
 #include "cli/run-report.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/json.h"
 
-const char *run_cap_name(int cap)
-{
-        static char names[64][32];
-        if (cap < 0 || cap >= 64)
-                return NULL;
-        if (!names[cap][0]) {
-                char *n = cap_to_name((cap_value_t) cap);
-                if (!n)
-                        return NULL;
-                /* libcap answers a bare number for capabilities newer than itself */
-                bool named = !isdigit((unsigned char) n[0]);
-                snprintf(names[cap], sizeof names[cap], "%s", n);
-                cap_free(n);
-                if (!named) {
-                        names[cap][0] = 0;
-                        return NULL;
-                }
-                for (char *p = names[cap]; *p; p++)
-                        *p = (char) toupper((unsigned char) *p);
-        }
-        return names[cap];
-}
-
-static json_t *maps_json(const struct spec_run_idmap *m, size_t n)
+static json_t *maps_json(const struct spec_idmap *m, size_t n)
 {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
@@ -49,8 +27,8 @@ static json_t *caps_json(uint64_t set)
 {
         json_t *a = json_array();
         for (int i = 0; a && i < 64; i++)
-                if ((set & (1ull << i)) && run_cap_name(i))
-                        json_array_append_new(a, json_string(run_cap_name(i)));
+                if ((set & (1ull << i)) && cli_cap_name(i))
+                        json_array_append_new(a, json_string(cli_cap_name(i)));
         return a;
 }
 

@@ -23,13 +23,11 @@ struct run_report {
         const char *seccomp_profile, *seccomp_sha256;
         int landlock_abi;
         const char *landlock_mode;
-        const struct spec_run_idmap *uid_map, *gid_map;
+        const struct spec_idmap *uid_map, *gid_map;
         size_t n_uid_map, n_gid_map;
         bool network_host, read_only;
         const struct run_result *result;
 };
 
-/* "CAP_CHOWN" for 0, ...; NULL for numbers libcap does not name. */
-const char *run_cap_name(int cap);
 /* Written temp-then-rename next to path. */
 int run_write_report(const char *path, const struct run_report *rep, struct herror *err);

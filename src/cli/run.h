@@ -44,13 +44,6 @@ void run_options_done(struct run_options *o);
 int run_parse_options(int argc, char **argv, struct run_options *o);
 void run_usage(FILE *out);
 
-/* A parsed -v / --mount / --tmpfs. */
-struct run_mount {
-        char *type;     /* "bind" | "tmpfs" */
-        char *source;   /* absolute, canonical host path for bind */
-        char *destination;
-        bool readonly;
-        char *options;  /* tmpfs: "size=...,mode=..." */
-};
-void run_mounts_free(struct run_mount *m, size_t n);
-int run_parse_mounts(const struct run_options *o, struct run_mount **ret, size_t *ret_n, struct herror *err);
+/* -v / --mount / --tmpfs parsed: bind sources canonical, named volumes still "volume" with the name as source. */
+void run_mounts_free(struct spec_run_mount *m, size_t n);
+int run_parse_mounts(const struct run_options *o, struct spec_run_mount **ret, size_t *ret_n, struct herror *err);

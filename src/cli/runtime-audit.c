@@ -7,19 +7,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "audit/audit.h"
+#include "cli/audit-facts.h"
 #include "cli/runtime.h"
 #include "image/digest.h"
 #include "sandbox/landlock.h"
 #include "spec/spec.h"
 #include "util/fileio.h"
 #include "util/log.h"
-
-#define MAX_CAPS 64
 
 static int open_audit(struct audit **ret, struct herror *err)
 {
@@ -43,93 +41,27 @@ static int emit(const struct audit_record *rec, struct herror *err)
         return r;
 }
 
-/* Everything a record borrows from the spec, owned here. */
+/* The bundle's spec and its hash, which the record's confinement fields borrow from. */
 struct facts {
         struct spec *spec;
         char sha[DIGEST_STRING_MAX];
-        char landlock[64];
-        char *caps[MAX_CAPS];
-        const char *ns[_NS_TYPE_MAX];
-        struct audit_idmap *uid_map, *gid_map;
-        const char **volumes;
+        struct audit_facts conf;
 };
 
 static void facts_done(struct facts *f)
 {
         spec_free(f->spec);
-        for (size_t i = 0; i < MAX_CAPS; i++)
-                cap_free(f->caps[i]);
-        free(f->uid_map);
-        free(f->gid_map);
-        free(f->volumes);
-}
-
-static size_t caps_names(struct facts *f, uint64_t set)
-{
-        size_t n = 0;
-        for (unsigned c = 0; c < MAX_CAPS; c++) {
-                if (!(set & (1ull << c)) || !(f->caps[n] = cap_to_name((cap_value_t) c)))
-                        continue;
-                for (char *p = f->caps[n]; *p; p++)
-                        *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-                n++;
-        }
-        return n;
-}
-
-static struct audit_idmap *idmaps(const struct spec_idmap *m, size_t n)
-{
-        struct audit_idmap *v = calloc(n ? n : 1, sizeof *v);
-        for (size_t i = 0; v && i < n; i++)
-                v[i] = (struct audit_idmap) { m[i].container_id, m[i].host_id, m[i].size };
-        return v;
-}
-
-static const char *annotation(const struct spec *s, const char *key)
-{
-        for (size_t i = 0; i < s->n_annotations; i++)
-                if (streq(s->annotations[i].key, key))
-                        return s->annotations[i].value;
-        return NULL;
+        audit_facts_done(&f->conf);
 }
 
 static void fill_confinement(struct facts *f, struct audit_record *r, int landlock_abi)
 {
         const struct spec *s = f->spec;
-        size_t nv = 0, nn = 0;
-        r->caps = (const char *const *) f->caps;
-        r->n_caps = caps_names(f, s->process.caps[CAPSET_EFFECTIVE]);
-        for (int t = 0; t < _NS_TYPE_MAX; t++)
-                if (s->namespaces[t].enabled)
-                        f->ns[nn++] = spec_ns_type_to_string((enum spec_ns_type) t);
-        r->namespaces = f->ns;
-        r->n_namespaces = nn;
-        if ((f->uid_map = idmaps(s->uid_mappings, s->n_uid_mappings)))
-                r->uid_map = f->uid_map, r->n_uid_map = s->n_uid_mappings;
-        if ((f->gid_map = idmaps(s->gid_mappings, s->n_gid_mappings)))
-                r->gid_map = f->gid_map, r->n_gid_map = s->n_gid_mappings;
-        if ((f->volumes = calloc(s->n_mounts + 1, sizeof *f->volumes)))
-                for (size_t i = 0; i < s->n_mounts; i++)
-                        if (s->mounts[i].bind && s->mounts[i].source)
-                                f->volumes[nv++] = s->mounts[i].source;
-        r->volumes = f->volumes;
-        r->n_volumes = nv;
-        r->argv = (const char *const *) s->process.args;
-        for (char **a = s->process.args; a && *a; a++)
-                r->n_argv++;
+        audit_facts_fill(&f->conf, s, landlock_abi, r);
         r->seccomp_profile = s->seccomp ? "config.json linux.seccomp" : "none";
         r->seccomp_sha256 = s->seccomp ? f->sha : NULL;
-        r->apparmor_profile = s->process.apparmor_profile;
-        r->selinux_label = s->process.selinux_label;
-        const char *mode = annotation(s, SPEC_ANNOTATION_LANDLOCK);
-        if (landlock_abi > 0)
-                snprintf(f->landlock, sizeof f->landlock, "%s abi %d", mode && streq(mode, "required") ? "required" : "best-effort",
-                         landlock_abi);
-        else
-                snprintf(f->landlock, sizeof f->landlock, "off");
-        r->landlock = f->landlock;
-        r->image_ref = annotation(s, "org.opencontainers.image.ref.name");
-        r->container_name = annotation(s, "io.kubernetes.cri.container-name");
+        r->image_ref = spec_annotation(s, "org.opencontainers.image.ref.name");
+        r->container_name = spec_annotation(s, "io.kubernetes.cri.container-name");
 }
 
 /* The bundle's config.json as the container got it: parsed for the record, hashed for the seccomp entry. */

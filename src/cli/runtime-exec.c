@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run-io.h"
 #include "cli/runtime.h"
 #include "sandbox/container.h"
 #include "spec/spec.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
-int runtime_wait_forwarding(int pidfd, const sigset_t *mask);
 
 struct exec_opts {
         const char *process_file, *console_socket, *pid_file, *cwd, *user;
@@ -165,12 +165,8 @@ static int exec_in(const char *id, const struct exec_opts *o, char **args, struc
                                         .die_with_parent = !o->detach };
         sigset_t mask;
         sigemptyset(&mask);
-        if (!o->detach) {
-                int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-                for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
-                        sigaddset(&mask, sigs[i]);
-                sigprocmask(SIG_BLOCK, &mask, NULL);
-        }
+        if (!o->detach)
+                run_block_signals(&mask);
         if (r == 0)
                 r = sandbox_exec(st.pid, st.start_time, cs, proc, &eo, &sb, err);
         if (r == 0 && o->pid_file)

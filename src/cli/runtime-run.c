@@ -1,49 +1,25 @@
 /* run: create + start (+ wait): the container is this process's child and dies with it. */
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run-io.h"
 #include "cli/runtime.h"
 #include "sandbox/container.h"
 #include "util/log.h"
 
 int runtime_parse_create_opts(const char *cmd, int argc, char **argv, bool with_run, struct runtime_create_opts *o);
 
-static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-
-static int block_forwarded(sigset_t *ret)
-{
-        sigemptyset(ret);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-                sigaddset(ret, forwarded[i]);
-        return sigprocmask(SIG_BLOCK, ret, NULL) < 0 ? -errno : 0;
-}
-
-/* Forward signals to the init until it exits: one poll on the pidfd and a signalfd. */
-int runtime_wait_forwarding(int pidfd, const sigset_t *mask);
+/* Forward signals to the init until it exits (the same loop as hutch run, without a terminal). */
 int runtime_wait_forwarding(int pidfd, const sigset_t *mask)
 {
-        _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
-        struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-        for (;;) {
-                int n = poll(p, sfd >= 0 ? 2 : 1, -1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (p[0].revents)
-                        return 0;
-                struct signalfd_siginfo si;
-                if (p[1].revents && read(sfd, &si, sizeof si) == sizeof si)
-                        syscall(SYS_pidfd_send_signal, pidfd, (int) si.ssi_signo, NULL, 0);
-        }
+        struct run_wait w = { .pidfd = pidfd, .pty_master = -1 };
+        return run_wait(&w, mask, NULL);
 }
 
 static void run_usage(FILE *out)
@@ -82,7 +58,7 @@ int runtime_cmd_run(int argc, char **argv)
         const char *id = argv[optind];
         sigset_t mask;
         if (!o.detach)
-                block_forwarded(&mask);
+                run_block_signals(&mask);
         _cleanup_herror_ struct herror err = HERROR_INIT;
         _cleanup_close_ int rootfd = -1, dirfd = -1, pidfd = -1;
         struct container_state st = { 0 };

@@ -48,6 +48,9 @@ int runtime_remove_container(int rootfd, const char *id, struct herror *err);
 /* The OCI state JSON (runc's shape); caller frees. */
 char *runtime_state_json(const struct container_state *s, enum container_status st, int dirfd);
 int runtime_parse_signal(const char *s);
+/* Forward TERM INT HUP QUIT USR1 USR2 WINCH (blocked with run_block_signals) to pidfd until it exits. */
+int runtime_wait_forwarding(int pidfd, const sigset_t *mask);
+
 void runtime_now_rfc3339(char *buf, size_t size);
 
 /* runtime-audit.c: records of this face. start/end return < 0 only when audit is required and failed. */

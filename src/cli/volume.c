@@ -128,40 +128,30 @@ static int cmp_str(const void *a, const void *b)
 
 int volume_list(struct image_store *s, char ***ret, size_t *ret_n, struct herror *err)
 {
-        char **v = calloc(1, sizeof *v);
+        _cleanup_strv_ char **v = calloc(1, sizeof *v);
         size_t n = 0;
         if (!v)
                 return herror_set(err, ENOMEM, "out of memory");
         int vfd = open_volumes(s, false, err);
-        if (vfd == -ENOENT)
-                goto done;
-        if (vfd < 0) {
-                free(v);
+        if (vfd < 0 && vfd != -ENOENT)
                 return vfd;
+        DIR *d = vfd >= 0 ? fdopendir(vfd) : NULL;
+        if (vfd >= 0 && !d) {
+                close(vfd);
+                return herror_sys(err, errno, "%s/%s", s->path, VOLUMES_DIR);
         }
-        DIR *d = fdopendir(vfd);
         struct dirent *de;
-        while (d && (de = readdir(d))) {
-                if (!volume_name_valid(de->d_name))
-                        continue; /* ".", "..", .tmp-*, .rm-* */
-                char **nv = realloc(v, (n + 2) * sizeof *nv);
-                if (!nv || !(nv[n] = strdup(de->d_name))) {
-                        v = nv ? nv : v;
-                        v[n] = NULL;
-                        closedir(d);
-                        strv_free(v);
-                        return herror_set(err, ENOMEM, "out of memory");
-                }
-                v = nv;
-                v[++n] = NULL;
-        }
+        int r = 0;
+        while (r == 0 && d && (de = readdir(d)))
+                /* skips ".", "..", and the .tmp-* / .rm-* of creations and removals in progress */
+                if (volume_name_valid(de->d_name) && (r = strv_push(&v, de->d_name)) == 0)
+                        n++;
         if (d)
                 closedir(d);
-        else
-                close(vfd);
+        if (r < 0)
+                return herror_set(err, ENOMEM, "out of memory");
         qsort(v, n, sizeof *v, cmp_str);
-done:
-        *ret = v;
+        *ret = TAKE_PTR(v);
         *ret_n = n;
         return 0;
 }

@@ -181,20 +181,21 @@ int image_config_parse(const char *data, size_t len, const char *source, struct 
 int store_read_run_config(struct image_store *s, const struct digest *manifest, struct image_run_config *ret,
                           struct herror *err)
 {
-        struct oci_manifest m = { 0 };
-        struct oci_config oc = { 0 };
-        int r = store_read_image(s, manifest, &m, &oc, err);
+        /* Only the manifest's config descriptor is needed: each blob is read (and its digest checked) once. */
+        _cleanup_free_ char *mdata = NULL, *data = NULL;
+        size_t mlen, len;
+        char ds[DIGEST_STRING_MAX], source[DIGEST_STRING_MAX + 16];
+        int r = store_read_blob(s, manifest, OCI_DOCUMENT_MAX_SIZE, &mdata, &mlen, err);
         if (r < 0)
+                return r;
+        struct oci_manifest m = { 0 };
+        snprintf(source, sizeof source, "manifest %s", digest_to_string(manifest, ds));
+        if ((r = oci_manifest_parse(mdata, mlen, source, &m, err)) < 0)
                 return r;
         struct digest cd = m.config.digest;
         oci_manifest_done(&m);
-        oci_config_done(&oc);
-        _cleanup_free_ char *data = NULL;
-        size_t len;
         if ((r = store_read_blob(s, &cd, OCI_DOCUMENT_MAX_SIZE, &data, &len, err)) < 0)
                 return r;
-        char source[DIGEST_STRING_MAX + 16];
-        char ds[DIGEST_STRING_MAX];
         snprintf(source, sizeof source, "image config %s", digest_to_string(&cd, ds));
         return image_config_parse(data, len, source, ret, err);
 }

@@ -51,16 +51,14 @@ int landlock_mode_from_string(const char *s)
 
 int landlock_mode_from_spec(const struct spec *s, enum landlock_mode fallback, struct herror *err)
 {
-        for (size_t i = 0; i < s->n_annotations; i++) {
-                if (!streq(s->annotations[i].key, LANDLOCK_ANNOTATION))
-                        continue;
-                int m = landlock_mode_from_string(s->annotations[i].value);
-                if (m < 0)
-                        return herror_set(err, EINVAL, ".annotations.%s: \"%s\" is not one of off, default, required",
-                                          LANDLOCK_ANNOTATION, s->annotations[i].value);
-                return m;
-        }
-        return (int) fallback;
+        const char *v = spec_annotation(s, LANDLOCK_ANNOTATION);
+        if (!v)
+                return (int) fallback;
+        int m = landlock_mode_from_string(v);
+        if (m < 0)
+                return herror_set(err, EINVAL, ".annotations.%s: \"%s\" is not one of off, default, required",
+                                  LANDLOCK_ANNOTATION, v);
+        return m;
 }
 
 /* The fall-through of samples/landlock/sandboxer.c: each ABI adds rights to what the older knew. */

@@ -219,7 +219,7 @@ static json_t *mount_json(const struct spec_run_mount *m)
                          bind ? m->source : "tmpfs", "options", opts);
 }
 
-static json_t *idmaps_json(const struct spec_run_idmap *m, size_t n)
+static json_t *idmaps_json(const struct spec_idmap *m, size_t n)
 {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
@@ -311,7 +311,7 @@ static int run_mounts(json_t *spec, const struct spec_run_options *o, struct her
         json_t *mounts = json_object_get(spec, "mounts");
         static const char *const ro_tmpfs[] = { "/tmp", "/var/tmp", "/run" };
         for (size_t i = 0; o->root_readonly && o->read_only_tmpfs && i < ELEMENTSOF(ro_tmpfs); i++) {
-                struct spec_run_mount m = { .type = "tmpfs", .destination = ro_tmpfs[i] };
+                struct spec_run_mount m = { .type = (char *) "tmpfs", .destination = (char *) ro_tmpfs[i] };
                 json_array_append_new(mounts, mount_json(&m));
         }
         for (size_t i = 0; i < o->n_mounts; i++) {

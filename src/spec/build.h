@@ -19,16 +19,13 @@ extern const unsigned long spec_default_seccomp_json_len;
 int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct herror *err);
 
 /* What `hutch run` asks for, already decided by the CLI (image config merged with the options). */
+/* hutch run's CLI owns these strings (run_mounts_free); spec_build_run only reads them. */
 struct spec_run_mount {
-        const char *type;         /* "bind" or "tmpfs" */
-        const char *source;       /* bind: absolute host path */
-        const char *destination;  /* absolute path inside */
+        char *type;         /* "bind" or "tmpfs" ("volume" before the CLI resolved it to a bind) */
+        char *source;       /* bind: absolute host path */
+        char *destination;  /* absolute path inside */
         bool readonly;
-        const char *options;      /* more comma-separated options ("size=64m,mode=1777"), or NULL */
-};
-
-struct spec_run_idmap {
-        uint32_t container_id, host_id, size;
+        char *options;      /* more comma-separated options ("size=64m,mode=1777"), or NULL */
 };
 
 struct spec_run_options {
@@ -45,7 +42,7 @@ struct spec_run_options {
         bool terminal;
         const char *hostname;
         bool network_host;                  /* else a network namespace of its own with only lo */
-        const struct spec_run_idmap *uid_map, *gid_map; /* rootless: required */
+        const struct spec_idmap *uid_map, *gid_map; /* rootless: required */
         size_t n_uid_map, n_gid_map;
         char *const *cap_add;               /* names with or without CAP_, any case; "all" */
         char *const *cap_drop;

@@ -407,6 +407,14 @@ static const char *const ns_names[_NS_TYPE_MAX] = {
         [NS_IPC] = "ipc", [NS_UTS] = "uts", [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
 };
 
+const char *spec_annotation(const struct spec *s, const char *key)
+{
+        for (size_t i = 0; i < s->n_annotations; i++)
+                if (streq(s->annotations[i].key, key))
+                        return s->annotations[i].value;
+        return NULL;
+}
+
 const char *spec_ns_type_to_string(enum spec_ns_type t)
 {
         return t >= 0 && t < _NS_TYPE_MAX ? ns_names[t] : NULL;

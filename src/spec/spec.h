@@ -184,6 +184,8 @@ void spec_free(struct spec *s);
 static inline void spec_freep(struct spec **s) { spec_free(*s); }
 #define _cleanup_spec_ _cleanup_(spec_freep)
 void spec_seccomp_free(struct spec_seccomp *s);
+/* The value of annotation key, or NULL. */
+const char *spec_annotation(const struct spec *s, const char *key);
 const char *spec_ns_type_to_string(enum spec_ns_type t);
 int spec_ns_clone_flag(enum spec_ns_type t);
 

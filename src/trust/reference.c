@@ -375,21 +375,6 @@ bool ref_equal(const struct image_ref *a, const struct image_ref *b)
         return ref_same_name(a, b) && opt_streq(a->tag, b->tag) && opt_streq(a->digest, b->digest);
 }
 
-static int strv_push(char ***v, size_t *n, char *s)
-{
-        if (!s)
-                return -ENOMEM;
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        nv[(*n)++] = s;
-        nv[*n] = NULL;
-        *v = nv;
-        return 0;
-}
-
 int ref_policy_scopes(const struct image_ref *ref, char ***ret, struct herror *err)
 {
         char q[84];
@@ -399,8 +384,8 @@ int ref_policy_scopes(const struct image_ref *ref, char ***ret, struct herror *e
                                   trust_quote(full ? full : ref->path, q));
         }
         _cleanup_strv_ char **v = NULL;
-        size_t n = 0;
-        int r = strv_push(&v, &n, ref_format_full(ref));
+        _cleanup_free_ char *identity = ref_format_full(ref);
+        int r = identity ? strv_push(&v, identity) : -ENOMEM;
         if (r < 0)
                 return r;
         /* The repository, then each parent namespace; the last one is the domain alone. */
@@ -408,7 +393,7 @@ int ref_policy_scopes(const struct image_ref *ref, char ***ret, struct herror *e
         if (!name)
                 return -ENOMEM;
         for (;;) {
-                r = strv_push(&v, &n, strdup(name));
+                r = strv_push(&v, name);
                 if (r < 0)
                         return r;
                 char *slash = strrchr(name, '/');
@@ -423,10 +408,10 @@ int ref_policy_scopes(const struct image_ref *ref, char ***ret, struct herror *e
                 if (colon)
                         *colon = 0;
                 for (char *dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.')) {
-                        char *w;
+                        _cleanup_free_ char *w = NULL;
                         if (asprintf(&w, "*.%s", dot + 1) < 0)
                                 return -ENOMEM;
-                        r = strv_push(&v, &n, w);
+                        r = strv_push(&v, w);
                         if (r < 0)
                                 return r;
                 }

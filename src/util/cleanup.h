@@ -23,6 +23,8 @@ static inline void closep(int *fd)
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 void strv_free(char **v);
+/* Append a copy of s to the NULL-terminated *v (which may be NULL); -ENOMEM leaves *v valid. */
+int strv_push(char ***v, const char *s);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 
 #define _cleanup_free_ _cleanup_(freep)

@@ -89,3 +89,18 @@ void strv_free(char **v)
                 free(*p);
         free(v);
 }
+
+int strv_push(char ***v, const char *s)
+{
+        size_t n = 0;
+        while (*v && (*v)[n])
+                n++;
+        char **nv = realloc(*v, (n + 2) * sizeof *nv);
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        nv[n + 1] = NULL;
+        if (!(nv[n] = strdup(s)))
+                return -ENOMEM;
+        return 0;
+}
