@@ -217,7 +217,7 @@ static void validation_rules(void **state)
                         "ambient");
 }
 
-static const struct spec_run_idmap run_map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
+static const struct spec_idmap run_map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
 
 static struct spec_run_options run_opts(char *const *args, char *const *env)
 {
@@ -242,8 +242,8 @@ static void builds_run_spec(void **state)
         char *args[] = { "/bin/sh", "-c", "true", NULL }, *env[] = { "PATH=/bin", "A=b", NULL };
         char *drop[] = { "all", NULL }, *add[] = { "net_raw", "CAP_KILL", NULL }, *ul[] = { "nofile=100:200", NULL };
         struct spec_run_mount m[] = {
-                { .type = "bind", .source = "/srv/data", .destination = "/data", .readonly = true },
-                { .type = "tmpfs", .destination = "/scratch", .options = "size=1m" },
+                { .type = (char *) "bind", .source = (char *) "/srv/data", .destination = (char *) "/data", .readonly = true },
+                { .type = (char *) "tmpfs", .destination = (char *) "/scratch", .options = (char *) "size=1m" },
         };
         struct spec_run_options o = run_opts(args, env);
         o.cap_drop = drop;
