@@ -142,7 +142,7 @@ int cmd_images(int argc, char **argv)
                 } else if (quiet && first)
                         printf("%.12s\n", refs[i].digest.hex);
                 else if (!json && !quiet) {
-                        char repo[256], tag[160], created[32], size[16];
+                        char repo[256], tag[160], created[32], size[32];
                         split_name(refs[i].name, repo, sizeof repo, tag, sizeof tag);
                         created_short(info.created, created, sizeof created);
                         image_cli_format_size(info.size, size, sizeof size);

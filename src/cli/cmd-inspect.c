@@ -168,7 +168,7 @@ static void print_text(json_t *o)
         size_t i;
         json_t *l;
         json_array_foreach(json_object_get(o, "Layers"), i, l) {
-                char size[16];
+                char size[32];
                 printf("%-13s %s %s\n", i ? "" : "Layers:", json_string_value(json_object_get(l, "Digest")),
                        image_cli_format_size((uint64_t) json_integer_value(json_object_get(l, "Size")), size, sizeof size));
         }

@@ -59,7 +59,7 @@ int cmd_prune(int argc, char **argv)
         store_close(&s);
         if (r < 0)
                 return cli_fail(&err);
-        char size[16];
+        char size[32];
         printf("%s %zu blobs (%s), %zu rootfs caches, %zu signature files, %zu leftovers\n",
                dry_run ? "Would remove" : "Removed", st.blobs_removed, image_cli_format_size(st.bytes_freed, size, sizeof size),
                st.rootfs_removed, st.sigs_removed, st.leftovers_removed);

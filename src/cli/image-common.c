@@ -269,7 +269,7 @@ void image_cli_progress_update(struct image_cli_progress *p, uint64_t done, uint
         if (done < total && p->drawn && t - p->last_ns < PROGRESS_INTERVAL_NS)
                 return;
         p->last_ns = t;
-        char a[16], b[16];
+        char a[32], b[32];
         fprintf(stderr, "\r\033[K%s  %s / %s  %3u%%", p->what, image_cli_format_size(done, a, sizeof a),
                 image_cli_format_size(total, b, sizeof b), (unsigned) (done >= total ? 100 : done * 100 / total));
         fflush(stderr);
