@@ -38,6 +38,33 @@
 
 #define CONTAINERS_DIR "containers"
 
+/* The per-phase breakdown of one launch behind --log-level=debug (bench/ reads it to pick the next
+ * optimisation); marking costs one clock_gettime when debug is off. */
+struct phase_clock {
+        double last_ms;
+        char line[512];
+        size_t len;
+};
+
+static double monotonic_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static void phase_mark(struct phase_clock *pc, const char *name)
+{
+        double now = monotonic_ms();
+        if (pc->last_ms > 0 && log_get_level() >= LOG_LEVEL_DEBUG && pc->len < sizeof pc->line) {
+                int n = snprintf(pc->line + pc->len, sizeof pc->line - pc->len, "%s%s %.2f ms", pc->len ? ", " : "",
+                                 name, now - pc->last_ms);
+                if (n > 0)
+                        pc->len += (size_t) n;
+        }
+        pc->last_ms = now;
+}
+
 /* Everything one run decides and holds, freed by run_ctx_done(). */
 struct run_ctx {
         struct run_options o;
@@ -61,6 +88,7 @@ struct run_ctx {
         int dirfd;            /* flock()ed while we live, so a later run can tell it is not stale */
         struct audit *audit;
         struct timespec t_start;
+        struct phase_clock phases;
 };
 
 static void run_ctx_done(struct run_ctx *c)
@@ -485,6 +513,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         struct sandbox sb = SANDBOX_INIT;
         _cleanup_close_ int master = -1;
         int r = start_container(c, &sb, &master, err);
+        phase_mark(&c->phases, "sandbox");
         if (r < 0 && sb.exec_failed) {
                 refuse(c, err);
                 return err->errnum == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
@@ -494,6 +523,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         /* The start record is written before the workload may run: with --audit=required, no record, no run. */
         _cleanup_herror_ struct herror aerr = HERROR_INIT;
         audit_start_end(c, &sb, AUDIT_EVENT_START, NULL, &aerr);
+        phase_mark(&c->phases, "start record");
         if (aerr.errnum || (r = sandbox_start(c->dirfd, err)) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
                 int ignored;
@@ -525,8 +555,10 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         struct rusage ru;
         if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
                 res.rusage = ru;
+        phase_mark(&c->phases, "workload");
         herror_clear(&aerr);
         audit_start_end(c, &sb, AUDIT_EVENT_END, &res, &aerr);
+        phase_mark(&c->phases, "end record");
         if (c->o.report && write_report(c, &res, sb.landlock_abi, err) < 0)
                 log_error("%s", herror_msg(err));
         sandbox_release(&sb);
@@ -547,12 +579,16 @@ int cmd_run(int argc, char **argv)
         sigset_t mask;
         run_block_signals(&mask);
         _cleanup_herror_ struct herror err = HERROR_INIT;
+        phase_mark(&c.phases, NULL);
         if (open_audit(&c, &err) < 0) {
                 r = refuse(&c, &err);
-        } else if (prepare_image(&c, &err) < 0 || prepare_idmaps(&c, &err) < 0 || prepare_process(&c, &err) < 0 ||
-                   make_container_dir(&c, &err) < 0 || prepare_spec(&c, &err) < 0) {
+        } else if ((phase_mark(&c.phases, "options+audit setup"), prepare_image(&c, &err)) < 0 ||
+                   (phase_mark(&c.phases, "image+trust+rootfs"), prepare_idmaps(&c, &err)) < 0 ||
+                   prepare_process(&c, &err) < 0 || make_container_dir(&c, &err) < 0 ||
+                   (phase_mark(&c.phases, "id maps+process+container dir"), prepare_spec(&c, &err)) < 0) {
                 r = refuse(&c, &err);
         } else {
+                phase_mark(&c.phases, "spec");
                 /* Without -i the container reads nothing of ours, as with podman. */
                 if (!c.o.interactive) {
                         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -564,5 +600,8 @@ int cmd_run(int argc, char **argv)
                 r = run_attached(&c, &mask, &err);
         }
         run_ctx_done(&c);
+        phase_mark(&c.phases, "cleanup");
+        if (c.phases.len)
+                log_debug("timing: hutch run: %s", c.phases.line);
         return r;
 }

@@ -40,6 +40,19 @@ hbg() {
         [ "$output" = hi ]
 }
 
+@test "--log-level debug: the per-phase breakdown of the launch (what bench/ reads)" {
+        run hrun --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        [[ "$output" != *timing:* ]] || fail "timing printed without --log-level debug: $output"
+        run "$HUTCH" --log-level debug run --storage "$S" --policy "$POLICY" --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        line=$(grep 'timing: hutch run:' <<<"$output") || fail "no breakdown: $output"
+        for p in "image+trust+rootfs" spec sandbox "start record" workload "end record"; do
+                [[ "$line" == *"$p "[0-9]*.[0-9][0-9]" ms"* ]] || fail "phase '$p' missing: $line"
+        done
+        grep -q 'timing: launcher: .*namespaces + clone' <<<"$output" || fail "no launcher breakdown: $output"
+}
+
 @test "the image's Cmd runs when no command is given; --entrypoint replaces it" {
         run hrun "$IMG" </dev/null
         [ "$status" -eq 0 ] || fail "image Cmd /bin/sh with no stdin: $output"
