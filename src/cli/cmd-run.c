@@ -365,6 +365,32 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
         return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
 }
 
+/* --init's reaper: a static binary of the host's, bind-mounted read-only (podman's catatonit; a hutch
+ * process inside the container is exactly what docs/pid1.md rules out). */
+static int find_init(const struct run_options *o, const char **ret, struct herror *err)
+{
+        static const char *const candidates[] = { "/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
+                                                  "/usr/bin/tini-static" };
+        struct stat st;
+        *ret = NULL;
+        if (!o->init)
+                return 0;
+        if (o->init_path) {
+                if (o->init_path[0] != '/' || stat(o->init_path, &st) < 0 || !S_ISREG(st.st_mode) ||
+                    access(o->init_path, X_OK) < 0)
+                        return herror_set(err, ENOENT, "--init-path %s: not an absolute path to an executable file",
+                                          o->init_path);
+                *ret = o->init_path;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++)
+                if (stat(candidates[i], &st) == 0 && S_ISREG(st.st_mode) && access(candidates[i], X_OK) == 0) {
+                        *ret = candidates[i];
+                        return 0;
+                }
+        return herror_set(err, ENOENT, "--init: no init binary found (install catatonit, or name a static one with --init-path)");
+}
+
 /* -v NAME:/dst: the volume's directory in the store, created on first use as podman does. */
 static int resolve_volumes(struct run_ctx *c, struct herror *err)
 {
@@ -388,8 +414,9 @@ static int resolve_volumes(struct run_ctx *c, struct herror *err)
 
 static int prepare_spec(struct run_ctx *c, struct herror *err)
 {
+        const char *init_path;
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
-        if (r < 0 || (r = resolve_volumes(c, err)) < 0)
+        if (r < 0 || (r = resolve_volumes(c, err)) < 0 || (r = find_init(&c->o, &init_path, err)) < 0)
                 return r;
         struct spec_run_options so = {
                 .rootless = getuid() != 0,
@@ -418,6 +445,7 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .landlock = c->o.landlock,
                 .pids_limit = c->o.pids_limit,
                 .memory_limit = c->o.memory,
+                .init_path = init_path,
         };
         if (c->o.cpus > 0)
                 return herror_set(err, EOPNOTSUPP, "--cpus needs cgroup v2 delegation, which hutch does not apply yet");

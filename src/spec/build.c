@@ -249,7 +249,13 @@ static int run_process(json_t *proc, const struct spec_run_options *o, struct he
                 }
                 json_array_append_new(rl, u);
         }
-        if (json_object_set_new(proc, "args", strv_json(o->args)) < 0 || json_object_set_new(proc, "env", strv_json(o->env)) < 0 ||
+        json_t *args = strv_json(o->args);
+        if (args && o->init_path) {
+                /* the reaper is pid 1 and runs the command as its child: "/dev/init -- CMD ARGS" */
+                json_array_insert_new(args, 0, json_string("--"));
+                json_array_insert_new(args, 0, json_string(SPEC_INIT_DEST));
+        }
+        if (json_object_set_new(proc, "args", args) < 0 || json_object_set_new(proc, "env", strv_json(o->env)) < 0 ||
             json_object_set_new(proc, "cwd", json_string(o->cwd ? o->cwd : "/")) < 0 ||
             json_object_set_new(proc, "terminal", json_boolean(o->terminal)) < 0 ||
             json_object_set_new(proc, "user", json_pack("{s:I,s:I,s:o}", "uid", (json_int_t) o->uid, "gid",
@@ -319,6 +325,13 @@ static int run_mounts(json_t *spec, const struct spec_run_options *o, struct her
                 if (!streq(m->type, "bind") && !streq(m->type, "tmpfs"))
                         return herror_set(err, EINVAL, "mount type %s is not supported (bind or tmpfs)", m->type);
                 json_t *j = mount_json(m);
+                if (!j || json_array_append_new(mounts, j) < 0)
+                        return herror_set(err, ENOMEM, "out of memory");
+        }
+        if (o->init_path) {
+                struct spec_run_mount m = { .type = (char *) "bind", .source = (char *) o->init_path,
+                                            .destination = (char *) SPEC_INIT_DEST, .readonly = true };
+                json_t *j = mount_json(&m);
                 if (!j || json_array_append_new(mounts, j) < 0)
                         return herror_set(err, ENOMEM, "out of memory");
         }

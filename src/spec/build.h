@@ -51,7 +51,12 @@ struct spec_run_options {
         char *const *ulimits;               /* "nofile=1024[:2048]" as podman takes them */
         const char *apparmor_profile, *selinux_label, *landlock; /* NULL = default */
         int64_t pids_limit, memory_limit;   /* 0 = none; refused by spec_validate without cgroup support */
+        const char *init_path;              /* --init: this host file, read-only at SPEC_INIT_DEST, runs args */
 };
+
+/* Where --init's reaper appears inside, as Docker puts docker-init: /dev is hutch's own tmpfs, so the
+ * mount point exists also under --read-only. */
+#define SPEC_INIT_DEST "/dev/init"
 
 /* The default spec with o applied, parsed into the typed form (seccomp: the default profile; callers
  * may replace spec->seccomp). Bad names (capabilities, ulimits) are errors naming the option. */
