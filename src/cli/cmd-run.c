@@ -456,6 +456,39 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
 
 /* ---- launch ---- */
 
+static int audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum audit_event ev,
+                           const struct run_result *res, struct herror *err)
+{
+        struct audit_record rec;
+        audit_fill(c, &rec, ev);
+        char digest[DIGEST_STRING_MAX];
+        rec.image_digest = digest_to_string(&c->target.manifest, digest);
+        rec.pid = sb->pid;
+        struct audit_facts facts = { 0 };
+        audit_facts_fill(&facts, c->spec, sb->landlock_abi, &rec);
+        if (res) {
+                rec.has_exit = true;
+                rec.exit_status = res->status;
+                rec.exit_signal = res->signal;
+                rec.timed_out = res->timed_out;
+                rec.duration_ns = res->wall_ns;
+        }
+        int r = audit_emit(c->audit, &rec, err);
+        if (r < 0)
+                log_error("audit: %s", herror_msg(err));
+        audit_facts_done(&facts);
+        return r;
+}
+
+/* The start record is written while the init sets up its rootfs (sandbox_opts.during_setup): on disk
+ * before the workload can run (with audit = required: no record, no run), without its fdatasync adding
+ * to the launch. A setup that fails afterwards is recorded as a refusal of the same container. */
+static int record_start(const struct sandbox *sb, void *userdata, struct herror *err)
+{
+        return audit_start_end(userdata, sb, AUDIT_EVENT_START, NULL, err);
+}
+
+
 static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
 {
         int sv[2] = { -1, -1 };
@@ -470,6 +503,8 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 .container_id = c->id,
                 .die_with_parent = true,
                 .overlay = c->o.read_only ? NULL : &ov,
+                .during_setup = record_start,
+                .userdata = c,
         };
         int r = sandbox_create(c->spec, &so, sb, err);
         closep(&sv[1]);
@@ -487,28 +522,6 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 sandbox_wait(sb, &ignored, NULL);
         }
         return r;
-}
-
-static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum audit_event ev,
-                            const struct run_result *res, struct herror *err)
-{
-        struct audit_record rec;
-        audit_fill(c, &rec, ev);
-        char digest[DIGEST_STRING_MAX];
-        rec.image_digest = digest_to_string(&c->target.manifest, digest);
-        rec.pid = sb->pid;
-        struct audit_facts facts = { 0 };
-        audit_facts_fill(&facts, c->spec, sb->landlock_abi, &rec);
-        if (res) {
-                rec.has_exit = true;
-                rec.exit_status = res->status;
-                rec.exit_signal = res->signal;
-                rec.timed_out = res->timed_out;
-                rec.duration_ns = res->wall_ns;
-        }
-        if (audit_emit(c->audit, &rec, err) < 0)
-                log_error("audit: %s", herror_msg(err));
-        audit_facts_done(&facts);
 }
 
 static int64_t elapsed_ns(const struct timespec *t0)
@@ -541,23 +554,19 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         struct sandbox sb = SANDBOX_INIT;
         _cleanup_close_ int master = -1;
         int r = start_container(c, &sb, &master, err);
-        phase_mark(&c->phases, "sandbox");
+        phase_mark(&c->phases, "sandbox+start record");
         if (r < 0 && sb.exec_failed) {
                 refuse(c, err);
                 return err->errnum == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
         }
         if (r < 0)
                 return refuse(c, err);
-        /* The start record is written before the workload may run: with --audit=required, no record, no run. */
-        _cleanup_herror_ struct herror aerr = HERROR_INIT;
-        audit_start_end(c, &sb, AUDIT_EVENT_START, NULL, &aerr);
-        phase_mark(&c->phases, "start record");
-        if (aerr.errnum || (r = sandbox_start(c->dirfd, err)) < 0) {
+        if ((r = sandbox_start(c->dirfd, err)) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(&sb, &ignored, NULL);
                 sandbox_release(&sb);
-                return refuse(c, aerr.errnum ? &aerr : err);
+                return refuse(c, err);
         }
         /* the container's own run time, as the end record and the report give it */
         clock_gettime(CLOCK_MONOTONIC, &c->t_start);
@@ -584,7 +593,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
                 res.rusage = ru;
         phase_mark(&c->phases, "workload");
-        herror_clear(&aerr);
+        _cleanup_herror_ struct herror aerr = HERROR_INIT;
         audit_start_end(c, &sb, AUDIT_EVENT_END, &res, &aerr);
         phase_mark(&c->phases, "end record");
         if (c->o.report && write_report(c, &res, sb.landlock_abi, err) < 0)

@@ -47,7 +47,7 @@ hbg() {
         run "$HUTCH" --log-level debug run --storage "$S" --policy "$POLICY" --rm "$IMG" true
         [ "$status" -eq 0 ] || fail "$output"
         line=$(grep 'timing: hutch run:' <<<"$output") || fail "no breakdown: $output"
-        for p in "image+trust+rootfs" spec sandbox "start record" workload "end record"; do
+        for p in "image+trust+rootfs" spec "sandbox+start record" workload "end record"; do
                 [[ "$line" == *"$p "[0-9]*.[0-9][0-9]" ms"* ]] || fail "phase '$p' missing: $line"
         done
         grep -q 'timing: launcher: .*namespaces + clone' <<<"$output" || fail "no launcher breakdown: $output"
