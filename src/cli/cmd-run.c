@@ -89,6 +89,7 @@ struct run_ctx {
         struct audit *audit;
         struct timespec t_start;
         struct phase_clock phases;
+        bool allow_privileged;  /* the administrator's hutch.conf: allow_privileged = on */
 };
 
 static void run_ctx_done(struct run_ctx *c)
@@ -186,8 +187,10 @@ static int open_audit(struct run_ctx *c, struct herror *err)
                 r = audit_config_set(cfg, kv, eq + 1, err);
                 *eq = '=';
         }
-        if (r == 0)
+        if (r == 0) {
+                c->allow_privileged = audit_config_allow_privileged(cfg);
                 r = audit_open(cfg, &c->audit, err);
+        }
         audit_config_free(cfg);
         return r;
 }
@@ -365,6 +368,25 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
         return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
 }
 
+/* --privileged is an administrator's decision, not a user's: hutch runs hardened unless
+ * /etc/hutch/hutch.conf says allow_privileged = on. Then, as podman's: every capability (of the user
+ * namespace: nothing of the host's), no seccomp filter and no Landlock unless asked for by name, no masked
+ * or read-only paths. no_new_privs stays. */
+static int apply_privileged(struct run_ctx *c, struct herror *err)
+{
+        if (!c->o.privileged)
+                return 0;
+        if (!c->allow_privileged)
+                return herror_set(err, EPERM, "--privileged is refused: hutch runs hardened unless the administrator sets "
+                                              "'allow_privileged = on' in %s", AUDIT_SYSTEM_CONFIG);
+        log_warn("--privileged: every capability, no seccomp filter, no Landlock, no masked paths");
+        if (!c->o.seccomp_profile)
+                c->o.seccomp_unconfined = true;
+        if (!c->o.landlock)
+                c->o.landlock = "off";
+        return strv_push(&c->o.cap_add, "all") < 0 ? herror_set(err, ENOMEM, "out of memory") : 0;
+}
+
 /* --init's reaper: a static binary of the host's, bind-mounted read-only (podman's catatonit; a hutch
  * process inside the container is exactly what docs/pid1.md rules out). */
 static int find_init(const struct run_options *o, const char **ret, struct herror *err)
@@ -416,7 +438,8 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
 {
         const char *init_path;
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
-        if (r < 0 || (r = resolve_volumes(c, err)) < 0 || (r = find_init(&c->o, &init_path, err)) < 0)
+        if (r < 0 || (r = resolve_volumes(c, err)) < 0 || (r = find_init(&c->o, &init_path, err)) < 0 ||
+            (r = apply_privileged(c, err)) < 0)
                 return r;
         struct spec_run_options so = {
                 .rootless = getuid() != 0,
@@ -446,6 +469,7 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .pids_limit = c->o.pids_limit,
                 .memory_limit = c->o.memory,
                 .init_path = init_path,
+                .privileged = c->o.privileged,
         };
         if (c->o.cpus > 0)
                 return herror_set(err, EOPNOTSUPP, "--cpus needs cgroup v2 delegation, which hutch does not apply yet");

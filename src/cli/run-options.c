@@ -59,7 +59,8 @@ void run_usage(FILE *out)
                 "      --cap-add CAP, --cap-drop CAP   (\"all\" allowed)\n"
                 "      --security-opt OPT       seccomp=FILE|unconfined, no-new-privileges, apparmor=PROFILE,\n"
                 "                               label=type:T, landlock=off|default|required\n"
-                "      --privileged             refused: hutch has no privileged mode\n"
+                "      --privileged             every capability (in the user namespace), no seccomp, no Landlock,\n"
+                "                               no masked paths; refused unless hutch.conf has allow_privileged = on\n"
                 "      --pids-limit N, -m/--memory SIZE, --cpus N   need cgroup v2 delegation (refused without)\n"
                 "Other:\n"
                 "      --name NAME              name in the audit record and report\n"
@@ -296,8 +297,6 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
 
 static int check_conflicts(const struct run_options *o)
 {
-        if (o->privileged)
-                return cli_usage_error(CMD, "--privileged is refused: hutch has no privileged mode (use --cap-add for what is needed)"), -EINVAL;
         if (o->init_path && !o->init)
                 return cli_usage_error(CMD, "--init-path needs --init"), -EINVAL;
         if (o->read_only_tmpfs && !o->read_only)

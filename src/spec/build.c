@@ -285,6 +285,10 @@ static int run_process(json_t *proc, const struct spec_run_options *o, struct he
 
 static int run_linux(json_t *lx, const struct spec_run_options *o, struct herror *err)
 {
+        if (o->privileged) {
+                json_object_set_new(lx, "maskedPaths", json_array());
+                json_object_set_new(lx, "readonlyPaths", json_array());
+        }
         if (o->rootless) {
                 json_object_set_new(lx, "uidMappings", idmaps_json(o->uid_map, o->n_uid_map));
                 json_object_set_new(lx, "gidMappings", idmaps_json(o->gid_map, o->n_gid_map));

@@ -52,6 +52,8 @@ struct spec_run_options {
         const char *apparmor_profile, *selinux_label, *landlock; /* NULL = default */
         int64_t pids_limit, memory_limit;   /* 0 = none; refused by spec_validate without cgroup support */
         const char *init_path;              /* --init: this host file, read-only at SPEC_INIT_DEST, runs args */
+        bool privileged;                    /* --privileged: no masked or read-only paths (capabilities,
+                                             * seccomp and Landlock are set by the caller's other fields) */
 };
 
 /* Where --init's reaper appears inside, as Docker puts docker-init: /dev is hutch's own tmpfs, so the
