@@ -14,6 +14,7 @@
 #include "util/error.h"
 
 #define AUDIT_SCHEMA_VERSION 1
+#define AUDIT_SCHEMA_VERSION_STR "1" /* the same, for the record head verify.c reads by hand */
 
 enum audit_event { AUDIT_EVENT_START, AUDIT_EVENT_END, AUDIT_EVENT_REFUSAL, _AUDIT_EVENT_MAX, _AUDIT_EVENT_INVALID = -EINVAL };
 
