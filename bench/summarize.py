@@ -58,9 +58,36 @@ def ms(res, name, digits=1):
     return spread(r['times'], 1000, digits) if r else 'not measured'
 
 
+def hyperfine_means(path):
+    """{command: mean seconds} from a hyperfine markdown export (bench/unpack.sh writes those)."""
+    means = {}
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return means
+    unit = 1.0
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) < 2:
+            continue
+        if cells[1].startswith('Mean ['):
+            unit = {'[s]': 1.0, '[ms]': 1e-3, '[µs]': 1e-6}.get(cells[1].split()[-1], 1.0)
+        elif cells[0].startswith('`'):
+            try:
+                means[cells[0].strip('`')] = float(cells[1].split()[0]) * unit
+            except ValueError:
+                pass
+    return means
+
+
 def median_of(res, name, key='times'):
     r = rows_of(res).get(name)
     return statistics.median(r[key]) if r else None
+
+
+def loadavg(uptime):
+    return uptime.split('load average:')[-1].strip()
 
 
 # ---- --show: one file as a plain table ------------------------------------------------------------
@@ -122,10 +149,14 @@ class Summary:
         lb, la = m.get('load_before'), m.get('load_after')
         if lb is not None and la is not None:
             shared = max(lb, la) > 0.5
-            self.out('Load average (1 min) %.2f before, %.2f after%s' % (
-                lb, la, ': the machine was shared with other work during the run.' if shared else '.'))
+            self.out('Load average (1, 5, 15 min) before: %s; after: %s%s' % (
+                loadavg(m.get('uptime_before', '')), loadavg(m.get('uptime_after', '')),
+                ': the machine was shared with other work during the run.' if shared else '.'))
         s = self.res['startup']
         runs = s['runs'] if s else '?'
+        if isinstance(runs, int) and runs < 20:
+            self.out('', '**%d rounds only (BENCH_QUICK or a small BENCH_RUNS): a check of the scripts, not figures '
+                     'to quote.**' % runs)
         self.out('', 'Rootless, as an unprivileged user with 65536 subordinate IDs; the container runs `/bin/true` of a '
                  'static busybox rootfs. Every figure is the median (min-max) of %s interleaved rounds '
                  '(`bench/timer.py`) unless a table says otherwise; a ratio A/B is the median (min-max) of the '
@@ -150,6 +181,14 @@ class Summary:
             records = int(dict(kv.split('=') for kv in v['note'].split())['records'])
             self.goal('`hutch audit verify` records/s / 1M', [records / t / VERIFY_GOAL for t in v['results'][0]['times']],
                       '>= 1', lambda x: x >= 1)
+        u = hyperfine_means(os.path.join(self.d, 'unpack.md'))
+        if all(k in u for k in ('tar -xzf', 'hutch unpack', 'umoci unpack --rootless')):
+            self.goals.append(('unpack: hutch unpack / `tar -xzf` (means, `bench/unpack.sh`)',
+                               '%.2f' % (u['hutch unpack'] / u['tar -xzf']), '<= 1.2',
+                               'yes' if u['hutch unpack'] <= 1.2 * u['tar -xzf'] else 'no'))
+            self.goals.append(('unpack: `umoci unpack --rootless` / hutch unpack (means)',
+                               '%.2f' % (u['umoci unpack --rootless'] / u['hutch unpack']), '>= 3',
+                               'yes' if u['umoci unpack --rootless'] >= 3 * u['hutch unpack'] else 'no'))
         self.out('### Goals (issue 10)', '')
         self.table(['goal', 'measured', 'target', 'met'], self.goals)
         cost = paired(r, 'hutch run --rm', 'hutch run --rm --audit off')
@@ -205,10 +244,10 @@ class Summary:
             src = seq if n in rows_of(seq) else pod
             t = rows_of(src)[n]['times']
             c = rows_of(conc).get(n)
-            rows.append([n, '%s (%d rounds)' % (spread(t, digits=2), len(t)), spread(t, 1000 / src['count']),
+            rows.append([n, '%s, n=%d' % (spread(t, digits=2), len(t)), spread(t, 1000 / src['count']),
                          spread(c['times'], digits=2) if c else 'not measured',
                          spread(c['times'], 1000 / conc['count']) if c else ''])
-        self.table(['launcher', '100 sequential: total s', 'ms each', '50 concurrent: wall s', 'ms each'], rows)
+        self.table(['launcher', '100 sequential: total s', 'ms each', '50 concurrent: wall s', 'wall / 50, ms'], rows)
         self.out("hutch-runtime run and runc run use hutch's default seccomp profile (runc compiles it on every "
                  "start); hutch run --rm has its default confinement; bwrap has no seccomp.", '')
 
@@ -249,7 +288,7 @@ class Summary:
         records, size = int(note['records']), int(note['bytes'])
         t = v['results'][0]['times']
         self.out('### Audit (`bench/audit.sh`)', '')
-        self.out('`hutch audit verify` over %d records (%.0f MiB): %s s, %s M records/s (%d rounds).' % (
+        self.out('`hutch audit verify` over %d records (%.0f MiB): %s s, %s M records/s (n=%d).' % (
             records, size / 1048576, spread(t, digits=2), spread([records / x / 1e6 for x in t], digits=2), len(t)), '')
         a = self.res['audit-launch']
         if a:
