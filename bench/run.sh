@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh: `hutch run --rm IMAGE true` (image in the store, policy check, rootfs cache, overlay,
-# default seccomp, audit record) interleaved with: the same with --audit off (the audit trail's cost) and
-# with --read-only; bwrap on the same unpacked rootfs; rootless `podman run --rm --network none` (runc,
-# cgroupfs, overlay) of the same image. Goal (issue 10): hutch run <= 1.5x bwrap and <= 0.1x podman.
+# default seccomp, audit record) interleaved with: the same with --audit off (the audit trail's cost), with
+# --read-only, and without seccomp; `hutch --help` (what starting the hutch binary alone costs: exec, dynamic
+# linking of its libraries, exit); bwrap on the same unpacked rootfs; rootless `podman run --rm --network
+# none` (runc, cgroupfs, overlay) of the same image. Goal (issue 10): hutch run <= 1.5x bwrap, <= 0.1x podman.
 # Output: $BENCH_OUT/run.json.
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
@@ -10,7 +11,9 @@
 hutch_store
 rows=(-n "hutch run --rm" "$hrun $image true"
       -n "hutch run --rm --audit off" "$hrun --audit off $image true"
-      -n "hutch run --rm --read-only" "$hrun --read-only $image true")
+      -n "hutch run --rm --read-only" "$hrun --read-only $image true"
+      -n "hutch run --rm, seccomp=unconfined" "$hrun --security-opt seccomp=unconfined $image true"
+      -n "hutch --help (exec, dynamic linking, exit)" "$hutch --help")
 if command -v bwrap >/dev/null; then
         rows+=(-n "bwrap" "bwrap --unshare-all --uid 0 --gid 0 --ro-bind $(rootfs_cache) / --proc /proc --dev /dev --tmpfs /tmp /bin/true")
 else

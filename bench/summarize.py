@@ -36,6 +36,14 @@ def spread(values, scale=1.0, digits=1):
     return '%.*f (%.*f%s%.*f)' % (digits, statistics.median(v), digits, min(v), sep, digits, max(v))
 
 
+def failed(row):
+    """'failed: <last line of its error>' for a command timer.py recorded as failed, else None."""
+    if not row or not row.get('error'):
+        return None
+    lines = [l.strip() for l in row['error'].splitlines() if l.strip()]
+    return 'failed: %s' % (lines[-1] if lines else 'see the JSON')
+
+
 def rows_of(res):
     return {r['command']: r for r in res['results']} if res else {}
 
@@ -44,6 +52,8 @@ def paired(res, a, b):
     """Per-round ratios a/b of one interleaved file, or None when either is missing."""
     rows = rows_of(res)
     if a not in rows or b not in rows:
+        return None
+    if failed(rows[a]) or failed(rows[b]):
         return None
     key = 'rss_kib' if res['mode'] == 'rss' else 'times'
     return [x / y for x, y in zip(rows[a][key], rows[b][key]) if y]
@@ -55,7 +65,7 @@ def fmt_ratio(r, digits=2):
 
 def ms(res, name, digits=1):
     r = rows_of(res).get(name)
-    return spread(r['times'], 1000, digits) if r else 'not measured'
+    return (failed(r) or spread(r['times'], 1000, digits)) if r else 'not measured'
 
 
 def hyperfine_means(path):
@@ -106,7 +116,9 @@ def show(path):
     print('== %s (%s%s, %d rounds)%s' % (os.path.basename(path), mode, ' x%d' % count if count > 1 else '',
                                         res['runs'], ' ' + res['note'] if res.get('note') else ''))
     for r in res['results']:
-        if mode == 'rss':
+        if failed(r):
+            print('  %-52s %s' % (r['command'], failed(r)))
+        elif mode == 'rss':
             print('  %-52s %s KiB' % (r['command'], spread(r['rss_kib'], digits=0)))
         elif mode == 'single':
             print('  %-52s %s ms' % (r['command'], spread(r['times'], 1000, 2)))
@@ -147,6 +159,12 @@ class Summary:
             m.get('os', '?'), m.get('kernel', '?'), m.get('cpu', '?'), m.get('cpus', '?'), m.get('mem_gib', '?')))
         self.out('Versions: %s.' % ', '.join('%s %s' % kv for kv in (m.get('versions') or {}).items()))
         lb, la = m.get('load_before'), m.get('load_after')
+        idle = [(n, r['idle_before']) for n, r in self.res.items() if r and r.get('idle_before')]
+        if idle:
+            low = min(idle, key=lambda x: x[1]['share'])
+            self.out('Before each block the bench waited up to %.0f s for a second of >= 90%% idle CPUs: the least idle '
+                     'start was %.0f%% (%s, after %.0f s).' % (low[1]['limit_s'],
+                                                               low[1]['share'] * 100, low[0], low[1]['waited_s']))
         if lb is not None and la is not None:
             shared = max(lb, la) > 0.5
             self.out('Load average (1, 5, 15 min) before: %s; after: %s%s' % (
@@ -174,7 +192,7 @@ class Summary:
                   lambda x: x <= 0.1)
         for name in ('hutch run --rm', 'hutch-runtime run'):
             row = rows_of(rss).get(name)
-            vals = [k / RSS_GOAL_KIB for k in row['rss_kib']] if row else None
+            vals = [k / RSS_GOAL_KIB for k in row['rss_kib']] if row and not failed(row) else None
             self.goal('`%s` peak RSS / 4 MiB' % name, vals, '<= 1', lambda x: x <= 1)
         v = self.res['audit-verify']
         if v and v['results']:
@@ -242,11 +260,18 @@ class Summary:
         rows = []
         for n in names:
             src = seq if n in rows_of(seq) else pod
-            t = rows_of(src)[n]['times']
-            c = rows_of(conc).get(n)
-            rows.append([n, '%s, n=%d' % (spread(t, digits=2), len(t)), spread(t, 1000 / src['count']),
-                         spread(c['times'], digits=2) if c else 'not measured',
-                         spread(c['times'], 1000 / conc['count']) if c else ''])
+            s_row, c = rows_of(src)[n], rows_of(conc).get(n)
+            t = s_row['times']
+            row = [n] + ([failed(s_row), ''] if failed(s_row) else
+                         ['%s, n=%d' % (spread(t, digits=2), len(t)), spread(t, 1000 / src['count'])])
+            if not c:
+                row += ['not measured', '']
+            elif failed(c):
+                row += [failed(c), '']
+            else:
+                row += ['%s, n=%d' % (spread(c['times'], digits=2), len(c['times'])),
+                        spread(c['times'], 1000 / conc['count'])]
+            rows.append(row)
         self.table(['launcher', '100 sequential: total s', 'ms each', '50 concurrent: wall s', 'wall / 50, ms'], rows)
         self.out("hutch-runtime run and runc run use hutch's default seccomp profile (runc compiles it on every "
                  "start); hutch run --rm has its default confinement; bwrap has no seccomp.", '')
@@ -257,7 +282,8 @@ class Summary:
             return
         self.out('### Peak RSS, KiB (GNU time %%M, `bench/rss.sh`, %d rounds)' % rss['runs'], '')
         self.table(['launcher', 'KiB', '/ 4 MiB'],
-                   [[x['command'], spread(x['rss_kib'], digits=0), spread([k / RSS_GOAL_KIB for k in x['rss_kib']], digits=2)]
+                   [[x['command'], failed(x), ''] if failed(x) else
+                    [x['command'], spread(x['rss_kib'], digits=0), spread([k / RSS_GOAL_KIB for k in x['rss_kib']], digits=2)]
                     for x in rss['results']])
 
     def simple_section(self, key, title, pairs):

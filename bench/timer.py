@@ -14,6 +14,11 @@ takes ratios per round). One measurement is, by mode:
 '{i}' in a command line becomes the instance number (0..COUNT-1), for runtimes that need a unique
 container id per concurrent start. Commands run with stdin and stdout on /dev/null; stderr goes to a
 log that is shown when a command fails. The warm-up rounds (not recorded) fail early on a broken command.
+A command that fails stops the whole run, unless --keep-going: then it is recorded with its error and left
+out of the later rounds (for a known failure that should show in the summary rather than hide the rest).
+On a shared machine, --idle-wait S waits up to S seconds before the first round for one second with at
+least 90% of the CPUs idle (a sampled interval of /proc/stat, there is nothing to block on), and records
+what it saw.
 """
 import argparse
 import json
@@ -37,6 +42,7 @@ class Command:
         self.argv = shlex.split(line)
         self.times = []
         self.rss = []
+        self.error = None
         self.log = os.path.join(logdir, '%d.log' % id(self))
         self.logfd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
 
@@ -62,6 +68,18 @@ class Command:
                          (self.name, code, self.line, tail))
 
 
+def reap_all(cmd, pids):
+    """Wait for every pid, then raise the first failure: no child is left behind."""
+    first = None
+    for pid in pids:
+        try:
+            cmd.reap(pid)
+        except Failed as e:
+            first = first or e
+    if first:
+        raise first
+
+
 def measure(cmd, mode, count):
     """One measurement of cmd: (seconds, peak RSS KiB or None)."""
     if mode == 'rss':
@@ -74,24 +92,57 @@ def measure(cmd, mode, count):
     n = count if mode in ('sequential', 'concurrent') else 1
     t0 = time.perf_counter_ns()
     if mode == 'concurrent':
-        pids = [cmd.spawn(cmd.argv_for(i)) for i in range(n)]
-        for pid in pids:
-            cmd.reap(pid)
+        pids = []
+        try:
+            for i in range(n):
+                pids.append(cmd.spawn(cmd.argv_for(i)))
+        finally:
+            reap_all(cmd, pids)
     else:
         for i in range(n):
             cmd.reap(cmd.spawn(cmd.argv_for(i)))
     return (time.perf_counter_ns() - t0) / 1e9, None
 
 
-def run_rounds(cmds, rounds, mode, count, record):
+def run_rounds(cmds, rounds, mode, count, record, keep_going):
     for r in range(rounds):
         order = cmds[r % len(cmds):] + cmds[:r % len(cmds)]
         for c in order:
-            t, rss = measure(c, mode, count)
+            if c.error:
+                continue
+            try:
+                t, rss = measure(c, mode, count)
+            except Failed as e:
+                if not keep_going:
+                    raise
+                c.error = str(e)
+                print('timer.py: %s (left out of the later rounds)' % e, file=sys.stderr)
+                continue
             if record:
                 c.times.append(t)
                 if rss is not None:
                     c.rss.append(rss)
+
+
+def cpu_idle(seconds):
+    """Share of CPU time idle over the next `seconds`, from /proc/stat."""
+    def sample():
+        with open('/proc/stat') as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v[:8])
+    i0, t0 = sample()
+    time.sleep(seconds)
+    i1, t1 = sample()
+    return (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_for_idle(limit):
+    """Up to `limit` seconds for a 1-second interval with >= 90% idle; returns (idle share, seconds waited)."""
+    start = time.monotonic()
+    idle = cpu_idle(1.0)
+    while idle < 0.9 and time.monotonic() - start < limit:
+        idle = cpu_idle(1.0)
+    return idle, time.monotonic() - start
 
 
 def parse_args(argv):
@@ -102,6 +153,8 @@ def parse_args(argv):
     p.add_argument('--runs', type=int, default=20)
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--note', default='')
+    p.add_argument('--keep-going', action='store_true')
+    p.add_argument('--idle-wait', type=float, default=float(os.environ.get('BENCH_IDLE_WAIT', '0')))
     p.add_argument('-n', nargs=2, action='append', metavar=('NAME', 'COMMAND'), required=True)
     a = p.parse_args(argv)
     if a.runs < 1 or a.count < 1:
@@ -115,16 +168,20 @@ def main(argv):
     a = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix='hutch-timer.') as logdir:
         cmds = [Command(name, line, logdir) for name, line in a.n]
+        idle = wait_for_idle(a.idle_wait) if a.idle_wait > 0 else None
         try:
             # one warm-up round at least: a broken command fails before anything is recorded
-            run_rounds(cmds, max(a.warmup, 1), a.mode, min(a.count, 2), False)
-            run_rounds(cmds, a.runs, a.mode, a.count, True)
+            run_rounds(cmds, max(a.warmup, 1), a.mode, min(a.count, 2), False, a.keep_going)
+            run_rounds(cmds, a.runs, a.mode, a.count, True, a.keep_going)
         except Failed as e:
             print('timer.py: %s' % e, file=sys.stderr)
             return 1
     res = {'mode': a.mode, 'count': a.count, 'runs': a.runs, 'note': a.note,
-           'results': [{'command': c.name, 'cmdline': c.line, 'times': c.times, **({'rss_kib': c.rss} if c.rss else {})}
+           'results': [{'command': c.name, 'cmdline': c.line, 'times': c.times, **({'rss_kib': c.rss} if c.rss else {}),
+                        **({'error': c.error} if c.error else {})}
                        for c in cmds]}
+    if idle:
+        res['idle_before'] = {'share': round(idle[0], 3), 'waited_s': round(idle[1], 1), 'limit_s': a.idle_wait}
     tmp = a.out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(res, f, indent=1)
