@@ -21,11 +21,7 @@ hutch_store
 rows=(-n "hutch-runtime run" "$runtime --root $work/h run --bundle $work/plain b{i}"
       -n "hutch run --rm" "$hrun $image true"
       -n "runc run" "runc --root $work/r run --bundle $work/plain b{i}")
-if command -v bwrap >/dev/null; then
-        rows+=(-n "bwrap" "bwrap --unshare-all --uid 0 --gid 0 --ro-bind $work/plain/rootfs / --proc /proc --dev /dev /bin/true")
-else
-        note "bwrap is not installed: its row is left out"
-fi
+add_bwrap "$work/plain/rootfs"
 
 timer --mode sequential --count 100 --runs "$batch_runs" --warmup 1 --out "$out/batch-sequential.json" \
         --note "$(mount_note)" "${rows[@]}"

@@ -93,6 +93,24 @@ multi_range_filter() {
               | .linux.gidMappings=[{\"containerID\":0,\"hostID\":$(id -g),\"size\":1},{\"containerID\":1,\"hostID\":$sg,\"size\":65536}]"
 }
 
+# add_bwrap ROOTFS [OPTION...]: append bwrap's row to the array rows: the same sandbox in every script (all
+# namespaces, uid and gid 0 inside, ROOTFS read-only as /, /proc and /dev).
+add_bwrap() {
+        command -v bwrap >/dev/null || { note "bwrap is not installed: its row is left out"; return 0; }
+        local root=$1
+        shift
+        rows+=(-n "bwrap" "bwrap --unshare-all --uid 0 --gid 0 --ro-bind $root / --proc /proc --dev /dev $* /bin/true")
+}
+
+# crun_runs BUNDLE: whether crun starts BUNDLE here (on a hybrid cgroup host only in a mount namespace without
+# /sys/fs/cgroup/unified, see startup.sh); says why not.
+crun_runs() {
+        command -v crun >/dev/null || { note "crun is not installed: its rows are left out"; return 1; }
+        crun --root "$work/crun-probe" run --bundle "$1" probe 2>"$work/crun.err" && return 0
+        note "crun cannot run here ($(head -1 "$work/crun.err")): its rows are left out"
+        return 1
+}
+
 # make_image LAYOUT: an OCI layout LAYOUT:latest holding the busybox rootfs, cmd /bin/true (umoci, offline).
 make_image() {
         umoci init --layout "$1" >/dev/null

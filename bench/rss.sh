@@ -16,13 +16,8 @@ rows=(-n "host /bin/true" "/bin/true"
       -n "hutch-runtime run" "$runtime --root $work/h run --bundle $work/b b1"
       -n "hutch-runtime run, seccomp compiled" "env HUTCH_SECCOMP_CACHE=0 $runtime --root $work/h run --bundle $work/b b1"
       -n "runc run" "runc --root $work/r run --bundle $work/b b1")
-if command -v crun >/dev/null && crun --root "$work/c" run --bundle "$work/b" probe 2>/dev/null; then
-        rows+=(-n "crun run" "crun --root $work/c run --bundle $work/b b1")
-else
-        note "crun is missing or cannot run here: its row is left out"
-fi
-command -v bwrap >/dev/null &&
-        rows+=(-n "bwrap" "bwrap --unshare-all --uid 0 --gid 0 --ro-bind $work/b/rootfs / --proc /proc --dev /dev /bin/true")
+crun_runs "$work/b" && rows+=(-n "crun run" "crun --root $work/c run --bundle $work/b b1")
+add_bwrap "$work/b/rootfs"
 podman_setup && rows+=(-n "podman run --rm" "$pm run --rm --network none $pm_image /bin/true")
 
 timer --mode rss --runs "$runs" --warmup 1 --out "$out/rss.json" --note "$(mount_note)" "${rows[@]}"

@@ -14,11 +14,7 @@ rows=(-n "hutch run --rm" "$hrun $image true"
       -n "hutch run --rm --read-only" "$hrun --read-only $image true"
       -n "hutch run --rm, seccomp=unconfined" "$hrun --security-opt seccomp=unconfined $image true"
       -n "hutch --help (exec, dynamic linking, exit)" "$hutch --help")
-if command -v bwrap >/dev/null; then
-        rows+=(-n "bwrap" "bwrap --unshare-all --uid 0 --gid 0 --ro-bind $(rootfs_cache) / --proc /proc --dev /dev --tmpfs /tmp /bin/true")
-else
-        note "bwrap is not installed: its row is left out"
-fi
+add_bwrap "$(rootfs_cache)" --tmpfs /tmp
 podman_setup && rows+=(-n "podman run --rm" "$pm run --rm --network none $pm_image /bin/true")
 
 timer --runs "$runs" --warmup 3 --out "$out/run.json" --note "$(mount_note)" "${rows[@]}"

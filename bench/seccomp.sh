@@ -32,12 +32,9 @@ rows=(-n "hutch-runtime run, no seccomp" "$cached $(rt none)"
       -n "hutch-runtime run, podman's profile, compiled" "$compiled $(rt podman-profile)"
       -n "runc run, no seccomp" "runc --root $work/r run --bundle $work/none b1"
       -n "runc run, podman's profile" "runc --root $work/r run --bundle $work/podman-profile b1")
-if command -v crun >/dev/null && crun --root "$work/c" run --bundle "$work/none" probe 2>/dev/null; then
+crun_runs "$work/none" &&
         rows+=(-n "crun run, no seccomp" "crun --root $work/c run --bundle $work/none b1"
                -n "crun run, podman's profile" "crun --root $work/c run --bundle $work/podman-profile b1")
-else
-        note "crun is missing or cannot run here: its rows are left out"
-fi
 rows+=(-n "hutch run --rm, default profile, cached" "$cached $hrun $image true"
        -n "hutch run --rm, default profile, compiled" "$compiled $hrun $image true"
        -n "hutch run --rm, podman's profile, cached" "$cached $hrun --security-opt seccomp=$podman_profile $image true"

@@ -26,18 +26,8 @@ add_runtime() { # label, command prefix taking "BUNDLE ID"
 }
 add_runtime "hutch-runtime" "$runtime --root $work/h run"
 add_runtime "runc" "runc --root $work/r run"
-if ! command -v crun >/dev/null; then
-        note "crun is not installed: its rows are left out"
-elif crun --root "$work/c" run --bundle "$work/plain" probe 2>"$work/crun.err"; then
-        add_runtime "crun" "crun --root $work/c run"
-else
-        note "crun cannot run here ($(head -1 "$work/crun.err")): its rows are left out"
-fi
-if command -v bwrap >/dev/null; then
-        rows+=(-n "bwrap" "bwrap --unshare-all --uid 0 --gid 0 --ro-bind $work/plain/rootfs / --proc /proc --dev /dev /bin/true")
-else
-        note "bwrap is not installed: its row is left out"
-fi
+crun_runs "$work/plain" && add_runtime "crun" "crun --root $work/c run"
+add_bwrap "$work/plain/rootfs"
 
 timer --runs "$runs" --warmup 3 --out "$out/startup.json" --note "$(mount_note)" "${rows[@]}"
 python3 "$bench_dir/summarize.py" --show "$out/startup.json"
