@@ -4,6 +4,10 @@ BUILD_PACKAGES=(meson ninja-build pkg-config gcc libc6-dev python3
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev clang libclang-rt-14-dev bats uidmap passwd util-linux
         busybox-static umoci runc tmux procps golang-github-containers-common jq podman valgrind
         openssl xxd zstd systemd catatonit)
+# scripts/bench (not run by CI): the peers it measures hutch against, GNU time for peak RSS, hyperfine for
+# bench/unpack.sh, and libcmocka-dev because its release build includes the tests' image-tool.
+BENCH_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev hyperfine time runc crun bubblewrap busybox-static jq uidmap
+        passwd util-linux procps umoci podman golang-github-containers-common)
 
 ensure_packages() {
         local missing=() p
