@@ -11,6 +11,7 @@ Ratios of two commands timed in the same file are medians of per-round ratios: b
 the commands, so round k of A and round k of B ran at nearly the same time."""
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -41,7 +42,9 @@ def failed(row):
     if not row or not row.get('error'):
         return None
     lines = [l.strip() for l in row['error'].splitlines() if l.strip()]
-    return 'failed: %s' % (lines[-1] if lines else 'see the JSON')
+    # the scratch directories' paths say nothing: keep the last two parts
+    last = re.sub(r'/(?:[^/\s:]+/)+([^/\s:]+/[^/\s:]+)', r'.../\1', lines[-1]) if lines else 'see the JSON'
+    return 'failed: %s' % last
 
 
 def rows_of(res):
@@ -240,7 +243,7 @@ class Summary:
         got = [(a, b, paired(res, a, b)) for a, b in pairs]
         got = [g for g in got if g[2]]
         if got:
-            self.out('Ratios: ' + '; '.join('%s / %s %s' % (a, b, fmt_ratio(r)) for a, b, r in got) + '.', '')
+            self.table(['ratio (per round)', 'A / B'], [['%s / %s' % (a, b), fmt_ratio(r)] for a, b, r in got])
 
     def run_section(self):
         r = self.res['run']
@@ -302,9 +305,9 @@ class Summary:
         for a, b in pairs:
             if a in rows and b in rows:
                 d = [(x - y) * 1000 for x, y in zip(rows[a]['times'], rows[b]['times'])]
-                got.append('%s minus %s: %s ms' % (a, b, spread(d)))
+                got.append(['%s - %s' % (a, b), spread(d)])
         if got:
-            self.out('Differences per round: ' + '; '.join(got) + '.', '')
+            self.table(['difference (per round)', 'A - B, ms'], got)
 
     def audit_section(self):
         v = self.res['audit-verify']
