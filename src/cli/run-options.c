@@ -430,6 +430,14 @@ static int parse_tmpfs(const char *spec, struct spec_run_mount **v, size_t *n, s
         return add_mount(v, n, "tmpfs", NULL, copy, ro, buf, "--tmpfs", err);
 }
 
+/* ",KEY=VAL" onto buf; -E2BIG rather than a silently cut option (a truncated size= or mode= changes its meaning). */
+static int append_option(char *buf, size_t size, const char *key, const char *val)
+{
+        size_t l = strlen(buf);
+        int n = snprintf(buf + l, size - l, "%s%s=%s", l ? "," : "", key, val);
+        return n < 0 || (size_t) n >= size - l ? -E2BIG : 0;
+}
+
 /* type=bind|tmpfs,source=,destination=|target=|dst=,ro|readonly[=true|false],tmpfs-size=,tmpfs-mode= */
 static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, struct herror *err)
 {
@@ -455,13 +463,13 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                 else if ((streq(t, "ro") || streq(t, "readonly")) && (!val || streq(val, "true") || streq(val, "false")))
                         ro = !val || streq(val, "true");
                 else if (streq(t, "tmpfs-size") && val)
-                        r = snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%ssize=%s", *buf ? "," : "", val) < 0 ? -EINVAL : 0;
+                        r = append_option(buf, sizeof buf, "size", val);
                 else if (streq(t, "tmpfs-mode") && val)
-                        r = snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%smode=%s", *buf ? "," : "", val) < 0 ? -EINVAL : 0;
+                        r = append_option(buf, sizeof buf, "mode", val);
                 else if (!streq(t, "bind-propagation") && !streq(t, "relabel"))
                         return herror_set(err, EINVAL, "--mount %s: unknown or incomplete field '%s'", spec, t);
                 if (r < 0)
-                        return herror_set(err, EINVAL, "--mount %s: bad value", spec);
+                        return herror_set(err, EINVAL, "--mount %s: tmpfs options too long", spec);
         }
         if (!type || !dst)
                 return herror_set(err, EINVAL, "--mount %s: needs type= and destination=", spec);
