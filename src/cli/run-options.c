@@ -260,7 +260,7 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
         case OPT_PIDS_LIMIT: return parse_int64("--pids-limit", optarg, 1, &o->pids_limit);
         case 'm': return parse_size("--memory", optarg, &o->memory);
         case OPT_CPUS: {
-                int64_t ms;
+                int64_t ms = 0;
                 int r = parse_seconds("--cpus", optarg, &ms);
                 o->cpus = ms / 1000.0;
                 return r;
@@ -399,7 +399,7 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
 
 static int tmpfs_option(const char *opt, const char *spec, const char *t, char *buf, size_t size, struct herror *err)
 {
-        if (strncmp(t, "size=", 5) && strncmp(t, "mode=", 5) && strncmp(t, "nr_inodes=", 10) &&
+        if (strncmp(t, "size=", 5) != 0 && strncmp(t, "mode=", 5) != 0 && strncmp(t, "nr_inodes=", 10) != 0 &&
             !streq(t, "noexec") && !streq(t, "exec") && !streq(t, "ro") && !streq(t, "rw"))
                 return herror_set(err, EINVAL, "%s %s: unknown tmpfs option '%s'", opt, spec, t);
         if (streq(t, "ro") || streq(t, "rw"))

@@ -65,7 +65,7 @@ static json_t *all_capabilities(void)
                         continue;
                 char upper[64];
                 size_t i;
-                for (i = 0; name[i] && i < sizeof upper - 1; i++)
+                for (i = 0; i < sizeof upper - 1 && name[i]; i++)
                         upper[i] = (char) (name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
                 upper[i] = 0;
                 cap_free(name);

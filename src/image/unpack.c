@@ -359,7 +359,7 @@ static int create_parents(struct unpack_ctx *c, const char *entry, const char *p
 static int open_parent(struct unpack_ctx *c, const char *path, bool create, const char **ret_name)
 {
         char parent[PATH_MAX];
-        const char *name = split_parent(path, parent, sizeof parent);
+        *ret_name = split_parent(path, parent, sizeof parent);
         int fd = safe_openat(c->rootfd, parent, O_PATH | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
         if (fd == -ENOENT && create) {
                 int r = create_parents(c, path, parent);
@@ -369,7 +369,6 @@ static int open_parent(struct unpack_ctx *c, const char *path, bool create, cons
         }
         if (fd < 0)
                 return fd == -ENOENT && !create ? -ENOENT : parent_error(c, fd, path, parent);
-        *ret_name = name;
         return fd;
 }
 

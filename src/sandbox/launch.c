@@ -694,7 +694,7 @@ static int signal_pid(pid_t pid, unsigned long long start_time, int sig)
 
 static int signal_all(pid_t init, int sig)
 {
-        ino_t ns;
+        ino_t ns = 0;
         int r = pidns_inode(init, &ns);
         if (r < 0)
                 return r;
@@ -705,7 +705,7 @@ static int signal_all(pid_t init, int sig)
         while ((de = readdir(d))) {
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
-                ino_t other;
+                ino_t other = 0;
                 if (*end || pid <= 0 || pid == init || pidns_inode((pid_t) pid, &other) < 0 || other != ns)
                         continue;
                 signal_pid((pid_t) pid, 0, sig);

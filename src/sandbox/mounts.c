@@ -161,7 +161,7 @@ static int mount_fs(const struct spec_mount *m, int targetfd, struct herror *err
                 type = "cgroup2";
         _cleanup_herror_ struct herror inner = HERROR_INIT;
         int mfd = fs_mount_detached(type, m->source, m->data, m->flags, m->destination, &inner);
-        if (mfd < 0 && mfd == -EPERM && streq(type, "sysfs"))
+        if (mfd == -EPERM && streq(type, "sysfs"))
                 return mount_sysfs_fallback(targetfd, m->destination, err);
         if (mfd < 0 && streq(type, "cgroup2")) {
                 /* No cgroup namespace of our own to mount: show the host hierarchy read-only. */
