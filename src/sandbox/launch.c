@@ -128,8 +128,10 @@ static int send_fd(int sock, int fd)
  * docs/terminals.md protocol), its slave becomes stdio and the controlling terminal. */
 static int child_setup_terminal(const struct spec *s, const struct sandbox_opts *o, int rootfd, struct herror *err)
 {
+        /* Without a pty of its own the workload must not keep the caller's terminal as its controlling
+         * terminal either: TIOCSTI on it would type into the caller's shell (CVE-2017-5226). */
         if (!s->process.terminal)
-                return 0;
+                return setsid() < 0 ? herror_sys(err, errno, "setsid") : 0;
         if (o->console_socket_fd < 0)
                 return herror_set(err, EINVAL, ".process.terminal: a terminal needs --console-socket");
         _cleanup_close_ int master = safe_openat(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0, SAFE_NOFOLLOW, err);

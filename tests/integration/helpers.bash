@@ -114,6 +114,13 @@ _hutch_feature_openssl() { _hutch_need_command openssl openssl; }
 _hutch_feature_xxd() { _hutch_need_command xxd xxd; }
 _hutch_feature_python3() { _hutch_need_command python3 python3; }
 _hutch_feature_tty() { _hutch_need_command tmux tmux; }
+_hutch_feature_script() { _hutch_need_command script bsdutils; }
+
+_hutch_feature_probe() {
+        [ -n "${HUTCH_PROBE:-}" ] && [ -x "$HUTCH_PROBE" ] && return 0
+        echo "the escape probe is not built (HUTCH_PROBE; tests/probe)"
+        return 1
+}
 
 _hutch_feature_busybox() {
         local path
@@ -209,6 +216,15 @@ make_bundle() {
                 # shellcheck disable=SC2016 # $ARGS is jq's, not the shell's
                 update_config "$dir" '.process.args = $ARGS.positional' --args -- "$@"
         fi
+}
+
+# under_pty COMMAND...: run COMMAND with a new pty as its stdio and controlling terminal (script(1)), as
+# a user's interactive shell would run it; output without carriage returns.
+under_pty() {
+        (
+                set -o pipefail
+                script -qec "$(printf '%q ' "$@")" /dev/null </dev/null | tr -d '\r'
+        )
 }
 
 # Rootfs caches unpacked by hutch hold files of the user's subordinate IDs (the isolated unpacker keeps
