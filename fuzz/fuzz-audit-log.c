@@ -24,48 +24,30 @@ static const char ed25519_pub[] = "-----BEGIN PUBLIC KEY-----\n"
 static char hmac_path[96], pub_path[96];
 static FILE *devnull;
 
-static void die(const char *what)
-{
-        fprintf(stderr, "fuzz-audit-log: %s\n", what);
-        abort();
-}
-
 static void write_key(char *path, size_t size, const char *dir, const char *name, const char *data)
 {
         snprintf(path, size, "%s/%s", dir, name);
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 || write_all(fd, data, strlen(data)) < 0 || close(fd) < 0)
-                die(path);
-}
-
-static void cleanup(void)
-{
-        unlink(hmac_path);
-        unlink(pub_path);
-        *strrchr(pub_path, '/') = 0;
-        rmdir(pub_path);
+                fuzz_die(path);
 }
 
 static void init_once(void)
 {
         if (devnull)
                 return;
-        char dir[64];
-        snprintf(dir, sizeof dir, "/tmp/hutch-fuzz-audit-XXXXXX");
-        if (!mkdtemp(dir))
-                die("mkdtemp");
+        const char *dir = fuzz_scratch_dir("audit-log");
         write_key(hmac_path, sizeof hmac_path, dir, "hmac.key", hmac_key);
         write_key(pub_path, sizeof pub_path, dir, "pub.pem", ed25519_pub);
-        atexit(cleanup);
         if (!(devnull = fopen("/dev/null", "we")))
-                die("/dev/null");
+                fuzz_die("/dev/null");
 }
 
 static void verify(const char *log, size_t len, char mode)
 {
         int fd = memfd_create("audit.log", MFD_CLOEXEC);
         if (fd < 0 || write_all(fd, log, len) < 0)
-                die("memfd");
+                fuzz_die("memfd");
         char path[64];
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         const char *paths[] = { path };
@@ -78,11 +60,11 @@ static void verify(const char *log, size_t len, char mode)
                 for (size_t i = 0; i < len; i++)
                         lines += log[i] == '\n';
                 if (res.records > lines || strlen(res.last_hash) != 64 || res.files != 1)
-                        die("verified, but the counts are wrong");
+                        fuzz_die("verified, but the counts are wrong");
                 if ((mode == 'h' || mode == 's') && res.records > 0 && !res.macs_checked)
-                        die("a key was given, but records passed unchecked");
+                        fuzz_die("a key was given, but records passed unchecked");
         } else if (!herror_msg(&err)[0]) {
-                die("a refusal without a message");
+                fuzz_die("a refusal without a message");
         }
         herror_clear(&err);
         close(fd);

@@ -23,26 +23,12 @@
 #include "image/unpack.h"
 #include "util/fileio.h"
 
-static char base[64], outside[128];
+static char outside[128];
 static struct image_store store = IMAGE_STORE_INIT;
 static char layer_tar[4096], config_json[512], outside_config[512];
 static size_t layer_tar_len;
 static const char outside_layer[] = "\x1f\x8b outside: never a blob";
 static struct digest outside_config_digest, outside_layer_digest;
-
-static void die(const char *what)
-{
-        fprintf(stderr, "fuzz-docker-archive: %s\n", what);
-        abort();
-}
-
-static void cleanup(void)
-{
-        store_close(&store);
-        _cleanup_close_ int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tmp >= 0)
-                (void) image_remove_tree_at(tmp, base + strlen("/tmp/"), NULL);
-}
 
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
 {
@@ -50,7 +36,7 @@ static void write_file(const char *dir, const char *name, const void *data, size
         snprintf(p, sizeof p, "%s/%s", dir, name);
         int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 || write_all(fd, data, len) < 0 || close(fd) < 0)
-                die(p);
+                fuzz_die(p);
 }
 
 static void add_member(struct archive *a, const char *name, mode_t type, const void *data, size_t len,
@@ -64,7 +50,7 @@ static void add_member(struct archive *a, const char *name, mode_t type, const v
         if (target)
                 archive_entry_set_symlink(e, target);
         if (archive_write_header(a, e) != ARCHIVE_OK || (len && archive_write_data(a, data, len) != (la_ssize_t) len))
-                die(archive_error_string(a));
+                fuzz_die(archive_error_string(a));
         archive_entry_free(e);
 }
 
@@ -74,10 +60,10 @@ static void build_layer(void)
         if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
             archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
             archive_write_open_memory(a, layer_tar, sizeof layer_tar, &layer_tar_len) != ARCHIVE_OK)
-                die("layer archive");
+                fuzz_die("layer archive");
         add_member(a, "hello", AE_IFREG, "hello\n", 6, NULL);
         if (archive_write_close(a) != ARCHIVE_OK)
-                die("layer archive close");
+                fuzz_die("layer archive close");
         archive_write_free(a);
 }
 
@@ -85,32 +71,29 @@ static void init_once(void)
 {
         if (store.rootfd >= 0)
                 return;
-        snprintf(base, sizeof base, "/tmp/hutch-fuzz-docker-XXXXXX");
-        if (!mkdtemp(base))
-                die("mkdtemp");
-        atexit(cleanup);
+        const char *base = fuzz_scratch_dir("docker-archive");
         snprintf(outside, sizeof outside, "%s/outside", base);
         if (mkdir(outside, 0700) < 0)
-                die("mkdir outside");
+                fuzz_die("mkdir outside");
         build_layer();
         struct digest d;
         char ds[DIGEST_STRING_MAX];
         if (digest_buffer(layer_tar, layer_tar_len, &d, NULL) < 0)
-                die("digest");
+                fuzz_die("digest");
         static const char fmt[] = "{\"architecture\":\"amd64\",\"os\":\"linux\",%s\"rootfs\":{\"type\":\"layers\","
                                   "\"diff_ids\":[\"%s\"]}}";
         snprintf(config_json, sizeof config_json, fmt, "", digest_to_string(&d, ds));
         snprintf(outside_config, sizeof outside_config, fmt, "\"author\":\"outside\",", ds);
         if (digest_buffer(outside_config, strlen(outside_config), &outside_config_digest, NULL) < 0 ||
             digest_buffer(outside_layer, sizeof outside_layer - 1, &outside_layer_digest, NULL) < 0)
-                die("digest");
+                fuzz_die("digest");
         write_file(outside, "config.json", outside_config, strlen(outside_config));
         write_file(outside, "layer.tar.gz", outside_layer, sizeof outside_layer - 1);
         char sp[128];
         snprintf(sp, sizeof sp, "%s/store", base);
         struct herror err = HERROR_INIT;
         if (store_open(sp, &store, &err) < 0)
-                die(herror_msg(&err));
+                fuzz_die(herror_msg(&err));
 }
 
 /* The archive with data as its manifest.json, in a memfd. */
@@ -120,7 +103,7 @@ static int build_archive(const uint8_t *data, size_t size)
         struct archive *a = archive_write_new();
         if (fd < 0 || !a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
             archive_write_open_fd(a, fd) != ARCHIVE_OK)
-                die("archive");
+                fuzz_die("archive");
         char abs_config[192], abs_layer[192];
         snprintf(abs_config, sizeof abs_config, "%s/config.json", outside);
         snprintf(abs_layer, sizeof abs_layer, "%s/layer.tar.gz", outside);
@@ -135,7 +118,7 @@ static int build_archive(const uint8_t *data, size_t size)
         add_member(a, "abs-layer.tar.gz", AE_IFLNK, NULL, 0, abs_layer);
         add_member(a, "up-layer.tar.gz", AE_IFLNK, NULL, 0, "../../../outside/layer.tar.gz");
         if (archive_write_close(a) != ARCHIVE_OK || lseek(fd, 0, SEEK_SET) != 0)
-                die("archive close");
+                fuzz_die("archive close");
         archive_write_free(a);
         return fd;
 }
@@ -147,17 +130,17 @@ static void check_imports(const struct store_import *imps, size_t n)
                 struct oci_config c = { 0 };
                 struct herror err = HERROR_INIT;
                 if (store_read_image(&store, &imps[i].manifest, &m, &c, &err) < 0)
-                        die(herror_msg(&err));
+                        fuzz_die(herror_msg(&err));
                 if (m.n_layers != imps[i].n_layers || c.n_diff_ids != m.n_layers)
-                        die("layer count");
+                        fuzz_die("layer count");
                 oci_manifest_done(&m);
                 oci_config_done(&c);
                 for (size_t k = 0; imps[i].repo_tags && imps[i].repo_tags[k]; k++)
                         if (strlen(imps[i].repo_tags[k]) > STORE_REF_MAX_LEN)
-                                die("RepoTags entry too long");
+                                fuzz_die("RepoTags entry too long");
         }
         if (store_has_blob(&store, &outside_config_digest) || store_has_blob(&store, &outside_layer_digest))
-                die("a file outside the archive reached the store");
+                fuzz_die("a file outside the archive reached the store");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -176,11 +159,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         close(fd);
         if (r == 0) {
                 if (kind != STORE_ARCHIVE_DOCKER || n == 0)
-                        die("imported, but not as one docker-archive image or more");
+                        fuzz_die("imported, but not as one docker-archive image or more");
                 check_imports(imps, n);
                 store_imports_free(imps, n);
         } else if (!herror_msg(&err)[0]) {
-                die("a refusal without a message");
+                fuzz_die("a refusal without a message");
         }
         herror_clear(&err);
         return 0;

@@ -13,61 +13,43 @@
 #include "image/unpack.h"
 #include "util/fileio.h"
 
-static char base[64];
 static int rootfd = -1, etcfd = -1;
-
-static void die(const char *what)
-{
-        fprintf(stderr, "fuzz-image-user: %s\n", what);
-        abort();
-}
-
-static void cleanup(void)
-{
-        _cleanup_close_ int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tmp >= 0)
-                (void) image_remove_tree_at(tmp, base + strlen("/tmp/"), NULL);
-}
 
 static void init_once(void)
 {
         if (rootfd >= 0)
                 return;
-        snprintf(base, sizeof base, "/tmp/hutch-fuzz-user-XXXXXX");
-        if (!mkdtemp(base))
-                die("mkdtemp");
-        atexit(cleanup);
-        rootfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rootfd = open(fuzz_scratch_dir("image-user"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0 || mkdirat(rootfd, "etc", 0755) < 0)
-                die("rootfs");
+                fuzz_die("rootfs");
         etcfd = openat(rootfd, "etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (etcfd < 0)
-                die("etc");
+                fuzz_die("etc");
 }
 
 /* Write name with the bytes [p, end), or remove it when p is NULL. */
 static void put_file(const char *name, const char *p, const char *end)
 {
         if (unlinkat(etcfd, name, 0) < 0 && errno != ENOENT)
-                die("unlink");
+                fuzz_die("unlink");
         if (!p)
                 return;
         int fd = openat(etcfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0 || write_all(fd, p, (size_t) (end - p)) < 0 || close(fd) < 0)
-                die(name);
+                fuzz_die(name);
 }
 
 static void check(const struct run_process *p)
 {
         if (p->n_additional_gids > 64 || (p->n_additional_gids && !p->additional_gids))
-                die("supplementary groups");
+                fuzz_die("supplementary groups");
         for (size_t i = 0; i < p->n_additional_gids; i++)
                 if (p->additional_gids[i] == p->gid)
-                        die("the primary group listed again as a supplementary one");
+                        fuzz_die("the primary group listed again as a supplementary one");
         if (p->uid == UINT32_MAX || p->gid == UINT32_MAX)
-                die("the overflow id (-1) was accepted");
+                fuzz_die("the overflow id (-1) was accepted");
         if (p->home && strchr(p->home, '\n'))
-                die("a home directory spanning lines");
+                fuzz_die("a home directory spanning lines");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,13 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put_file("group", group, end);
         char *spec = strndup(d, nul1 ? (size_t) (nul1 - d) : size);
         if (!spec)
-                die("out of memory");
+                fuzz_die("out of memory");
         struct run_process p = { 0 };
         struct herror err = HERROR_INIT;
         if (run_resolve_user(rootfd, spec, &p, &err) == 0)
                 check(&p);
         else if (!herror_msg(&err)[0])
-                die("a refusal without a message");
+                fuzz_die("a refusal without a message");
         run_process_done(&p);
         herror_clear(&err);
         free(spec);

@@ -15,12 +15,6 @@
 
 #define MAX_OPTIONS 16
 
-static void die(const char *what)
-{
-        fprintf(stderr, "fuzz-run-mounts: %s\n", what);
-        abort();
-}
-
 static bool has_dotdot(const char *p)
 {
         for (const char *c = p; *c;) {
@@ -44,7 +38,7 @@ static void expected_tmpfs_options(char kind, const char *spec, char *buf, size_
 {
         char *copy = strdup(spec), *save = NULL;
         if (!copy)
-                die("out of memory");
+                fuzz_die("out of memory");
         char *opts = kind == 't' ? strchr(copy, ':') : copy;
         buf[0] = 0;
         for (char *t = opts ? strtok_r(opts + (kind == 't'), ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
@@ -62,20 +56,20 @@ static void expected_tmpfs_options(char kind, const char *spec, char *buf, size_
 static void check_mount(const struct spec_run_mount *m, char kind, const char *spec)
 {
         if (!m->type || !m->destination || m->destination[0] != '/' || has_dotdot(m->destination))
-                die("a mount without a type or with a bad destination was accepted");
+                fuzz_die("a mount without a type or with a bad destination was accepted");
         if (streq(m->type, "bind")) {
                 if (!m->source || m->source[0] != '/' || m->options)
-                        die("a bind mount without an absolute source, or with options");
+                        fuzz_die("a bind mount without an absolute source, or with options");
         } else if (streq(m->type, "volume")) {
                 if (!m->source || !volume_name_valid(m->source))
-                        die("a volume mount with a bad name");
+                        fuzz_die("a volume mount with a bad name");
         } else if (streq(m->type, "tmpfs")) {
                 char want[8192];
                 expected_tmpfs_options(kind, spec, want, sizeof want);
                 if (!streq(m->options ? m->options : "", want))
-                        die("tmpfs options differ from those given");
+                        fuzz_die("tmpfs options differ from those given");
         } else {
-                die("an unknown mount type was accepted");
+                fuzz_die("an unknown mount type was accepted");
         }
 }
 
@@ -89,7 +83,7 @@ static void build_spec(struct spec_run_mount *m, size_t n)
                         m[i].type = strdup("bind");
                         m[i].source = strdup("/tmp");
                         if (!m[i].type || !m[i].source)
-                                die("out of memory");
+                                fuzz_die("out of memory");
                 }
         static const struct spec_idmap map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
         char *args[] = { (char *) "/bin/sh", NULL }, *env[] = { NULL };
@@ -112,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         char *text = strndup((const char *) data, size);
         if (!text)
-                die("out of memory");
+                fuzz_die("out of memory");
         char *v[MAX_OPTIONS + 1] = { 0 }, *mo[MAX_OPTIONS + 1] = { 0 }, *t[MAX_OPTIONS + 1] = { 0 };
         size_t nv = 0, nm = 0, nt = 0;
         char *save = NULL;
@@ -130,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct herror err = HERROR_INIT;
         if (run_parse_mounts(&o, &m, &n, &err) == 0) {
                 if (n != nv + nm + nt)
-                        die("a mount was lost");
+                        fuzz_die("a mount was lost");
                 /* run_parse_mounts keeps the order: every -v, then every --mount, then every --tmpfs */
                 for (size_t i = 0; i < n; i++)
                         check_mount(&m[i], i < nv ? 'v' : i < nv + nm ? 'm' : 't',
@@ -138,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 build_spec(m, n);
                 run_mounts_free(m, n);
         } else if (!herror_msg(&err)[0]) {
-                die("a refusal without a message");
+                fuzz_die("a refusal without a message");
         }
         herror_clear(&err);
         free(text);

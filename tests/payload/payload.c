@@ -46,12 +46,7 @@
 
 static const char *errno_name(int e)
 {
-        static char buf[32];
-        const char *n = strerrorname_np(e);
-        if (n)
-                return n;
-        snprintf(buf, sizeof buf, "E%d", e);
-        return buf;
+        return syscall_errno_name(e);
 }
 
 /* Set when a probe's child process was killed by a signal (e.g. SIGSYS from a seccomp kill action). */

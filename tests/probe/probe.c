@@ -56,16 +56,6 @@
 static const char *host_paths[MAX_HOST_PATHS];
 static size_t n_host_paths;
 
-static const char *errno_name(int e)
-{
-        static char buf[32];
-        const char *n = strerrorname_np(e);
-        if (n)
-                return n;
-        snprintf(buf, sizeof buf, "E%d", e);
-        return buf;
-}
-
 static void verdict(const char *name, const char *v, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void verdict(const char *name, const char *v, const char *fmt, ...)
 {
@@ -97,9 +87,9 @@ static void check_syscall(const struct syscall_probe *p)
         else if (r >= 0)
                 verdict(p->name, "ALLOWED", "OK");
         else if (is_refusal(e))
-                verdict(p->name, "blocked", "%s", errno_name(e));
+                verdict(p->name, "blocked", "%s", syscall_errno_name(e));
         else
-                verdict(p->name, "reached", "%s", errno_name(e));
+                verdict(p->name, "reached", "%s", syscall_errno_name(e));
 }
 
 /* ---- /proc ---- */
@@ -119,14 +109,14 @@ static void check_proc_sys_write(const char *name)
         }
         fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0) {
-                verdict(name, "blocked", "open %s for writing: %s", path, errno_name(errno));
+                verdict(name, "blocked", "open %s for writing: %s", path, syscall_errno_name(errno));
                 return;
         }
         ssize_t w = write(fd, value, (size_t) n);
         int e = errno;
         close(fd);
         if (w < 0)
-                verdict(name, "blocked", "write %s: %s", path, errno_name(e));
+                verdict(name, "blocked", "write %s: %s", path, syscall_errno_name(e));
         else
                 verdict(name, "ALLOWED", "wrote %s (its own value back)", path);
 }
@@ -143,7 +133,7 @@ static void check_sysrq(const char *name)
 {
         int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
         if (fd < 0) {
-                verdict(name, errno == ENOENT ? "n/a" : "blocked", "open for writing: %s", errno_name(errno));
+                verdict(name, errno == ENOENT ? "n/a" : "blocked", "open for writing: %s", syscall_errno_name(errno));
                 return;
         }
         bool real = is_procfs_file(fd);
@@ -158,7 +148,7 @@ static void check_kcore(const char *name)
 {
         int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-                verdict(name, errno == ENOENT ? "n/a" : "blocked", "open: %s", errno_name(errno));
+                verdict(name, errno == ENOENT ? "n/a" : "blocked", "open: %s", syscall_errno_name(errno));
                 return;
         }
         char c;
@@ -167,7 +157,7 @@ static void check_kcore(const char *name)
         bool real = is_procfs_file(fd);
         close(fd);
         if (n < 0)
-                verdict(name, "blocked", "read: %s", errno_name(e));
+                verdict(name, "blocked", "read: %s", syscall_errno_name(e));
         else if (n == 0 || !real)
                 verdict(name, "blocked", "masked (%s)", n == 0 ? "reads empty" : "not procfs");
         else
@@ -188,23 +178,40 @@ static const char *scratch_dir(char *buf, size_t size)
         return NULL;
 }
 
+/* A file name in a fresh writable directory, removed again by scratch_done(). */
+struct scratch {
+        char dir[64], path[96];
+};
+
+static bool scratch_begin(struct scratch *s, const char *check, const char *file)
+{
+        if (!scratch_dir(s->dir, sizeof s->dir)) {
+                verdict(check, "n/a", "no writable directory");
+                return false;
+        }
+        snprintf(s->path, sizeof s->path, "%s/%s", s->dir, file);
+        return true;
+}
+
+static void scratch_done(struct scratch *s)
+{
+        unlink(s->path);
+        rmdir(s->dir);
+}
+
 static void check_mknod(const char *name)
 {
-        char dir[64], path[96];
-        if (!scratch_dir(dir, sizeof dir)) {
-                verdict(name, "n/a", "no writable directory");
+        struct scratch s;
+        if (!scratch_begin(&s, name, "mem"))
                 return;
-        }
-        snprintf(path, sizeof path, "%s/mem", dir);
         /* 1:1 is /dev/mem: a node of it would reach physical memory */
-        int r = mknod(path, S_IFCHR | 0600, makedev(1, 1));
+        int r = mknod(s.path, S_IFCHR | 0600, makedev(1, 1));
         int e = errno;
-        unlink(path);
-        rmdir(dir);
+        scratch_done(&s);
         if (r < 0)
-                verdict(name, "blocked", "mknod c 1 1 in %s: %s", dir, errno_name(e));
+                verdict(name, "blocked", "mknod c 1 1 in %s: %s", s.dir, syscall_errno_name(e));
         else
-                verdict(name, "ALLOWED", "created a /dev/mem node in %s (removed)", dir);
+                verdict(name, "ALLOWED", "created a /dev/mem node in %s (removed)", s.dir);
 }
 
 static bool uid_mapped(uint32_t uid)
@@ -231,32 +238,24 @@ static uint32_t unmapped_uid(void)
 
 static void check_chown_unmapped(const char *name)
 {
-        char dir[64], path[96];
-        if (!scratch_dir(dir, sizeof dir)) {
-                verdict(name, "n/a", "no writable directory");
+        struct scratch s;
+        if (!scratch_begin(&s, name, "file"))
                 return;
-        }
-        snprintf(path, sizeof path, "%s/file", dir);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                verdict(name, "n/a", "create a file in %s: %s", dir, errno_name(errno));
-                rmdir(dir);
+        int fd = open(s.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        uint32_t uid = unmapped_uid();
+        if (fd < 0 || uid == UINT32_MAX) {
+                verdict(name, "n/a", "%s", fd < 0 ? "cannot create a file" : "every uid is mapped (no user namespace)");
+                if (fd >= 0)
+                        close(fd);
+                scratch_done(&s);
                 return;
         }
         close(fd);
-        uint32_t uid = unmapped_uid();
-        if (uid == UINT32_MAX) {
-                verdict(name, "n/a", "every uid is mapped (no user namespace)");
-                unlink(path);
-                rmdir(dir);
-                return;
-        }
-        int r = chown(path, uid, (gid_t) -1);
+        int r = chown(s.path, uid, (gid_t) -1);
         int e = errno;
-        unlink(path);
-        rmdir(dir);
+        scratch_done(&s);
         if (r < 0)
-                verdict(name, "blocked", "chown to uid %u: %s", uid, errno_name(e));
+                verdict(name, "blocked", "chown to uid %u: %s", uid, syscall_errno_name(e));
         else
                 verdict(name, "ALLOWED", "chowned a file to the unmapped uid %u", uid);
 }
@@ -275,7 +274,7 @@ static void check_tiocsti(const char *name)
                 opened = fd >= 0;
         }
         if (fd < 0) {
-                verdict(name, "n/a", "no terminal (fds 0-2 are not ttys, /dev/tty: %s)", errno_name(errno));
+                verdict(name, "n/a", "no terminal (fds 0-2 are not ttys, /dev/tty: %s)", syscall_errno_name(errno));
                 return;
         }
         char c = ' ';
@@ -284,7 +283,7 @@ static void check_tiocsti(const char *name)
         if (opened)
                 close(fd);
         if (r < 0)
-                verdict(name, "blocked", "TIOCSTI on the terminal: %s", errno_name(e));
+                verdict(name, "blocked", "TIOCSTI on the terminal: %s", syscall_errno_name(e));
         else
                 verdict(name, "ALLOWED", "pushed a byte into the terminal's input (one space)");
 }
@@ -318,7 +317,7 @@ static void check_netlink_audit(const char *name)
 {
         int fd = netlink_socket(NETLINK_AUDIT);
         if (fd < 0) {
-                verdict(name, "blocked", "socket: %s", errno_name(-fd));
+                verdict(name, "blocked", "socket: %s", syscall_errno_name(-fd));
                 return;
         }
         int r = netlink_send(fd, AUDIT_GET, NLM_F_REQUEST | NLM_F_ACK, "", 0);
@@ -327,14 +326,14 @@ static void check_netlink_audit(const char *name)
         int e = n < 0 ? (r < 0 ? -r : errno) : 0;
         close(fd);
         if (n < 0) {
-                verdict(name, "blocked", "socket OK, AUDIT_GET: %s", errno_name(e));
+                verdict(name, "blocked", "socket OK, AUDIT_GET: %s", syscall_errno_name(e));
                 return;
         }
         const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
         if (n >= (ssize_t) sizeof *h && h->nlmsg_type == NLMSG_ERROR) {
                 const struct nlmsgerr *err = NLMSG_DATA(h);
                 if (err->error < 0) {
-                        verdict(name, "blocked", "socket OK, AUDIT_GET: %s", errno_name(-err->error));
+                        verdict(name, "blocked", "socket OK, AUDIT_GET: %s", syscall_errno_name(-err->error));
                         return;
                 }
         }
@@ -378,14 +377,14 @@ static void check_netlink_route(const char *name)
 {
         int fd = netlink_socket(NETLINK_ROUTE);
         if (fd < 0) {
-                verdict(name, "blocked", "socket: %s", errno_name(-fd));
+                verdict(name, "blocked", "socket: %s", syscall_errno_name(-fd));
                 return;
         }
         char names[256];
         int n = route_links(fd, names, sizeof names);
         close(fd);
         if (n < 0)
-                verdict(name, "blocked", "socket OK, RTM_GETLINK: %s", errno_name(-n));
+                verdict(name, "blocked", "socket OK, RTM_GETLINK: %s", syscall_errno_name(-n));
         else if (n == 0 || (n == 1 && strcmp(names, "lo") == 0))
                 verdict(name, "blocked", "socket OK, own network namespace (links: %s)", n ? names : "none");
         else
@@ -400,7 +399,7 @@ static void check_io_uring(const char *name)
         uint32_t params[30] = { 0 }; /* struct io_uring_params */
         long fd = syscall(SYS_io_uring_setup, 4, params);
         if (fd < 0) {
-                verdict(name, "blocked", "io_uring_setup(4): %s", errno_name(errno));
+                verdict(name, "blocked", "io_uring_setup(4): %s", syscall_errno_name(errno));
                 return;
         }
         close((int) fd);
@@ -416,7 +415,7 @@ static void check_inherited_fds(const char *name)
 {
         DIR *d = opendir("/proc/self/fd");
         if (!d) {
-                verdict(name, "n/a", "/proc/self/fd: %s", errno_name(errno));
+                verdict(name, "n/a", "/proc/self/fd: %s", syscall_errno_name(errno));
                 return;
         }
         char list[400] = "";
@@ -447,7 +446,7 @@ static void check_exe_write(const char *name, const char *exe)
         target[n > 0 ? n : 1] = 0;
         int fd = open(exe, O_WRONLY | O_CLOEXEC);
         if (fd < 0) {
-                verdict(name, "blocked", "open %s (%s) for writing: %s", exe, target, errno_name(errno));
+                verdict(name, "blocked", "open %s (%s) for writing: %s", exe, target, syscall_errno_name(errno));
                 return;
         }
         close(fd); /* nothing written */
@@ -495,7 +494,7 @@ static void check_ptrace_pid1(const char *name)
 {
         pid_t pid = fork();
         if (pid < 0) {
-                verdict(name, "n/a", "fork: %s", errno_name(errno));
+                verdict(name, "n/a", "fork: %s", syscall_errno_name(errno));
                 return;
         }
         if (pid == 0) {
@@ -512,7 +511,7 @@ static void check_ptrace_pid1(const char *name)
         if (WIFSIGNALED(status))
                 verdict(name, "blocked", "killed by signal %d", WTERMSIG(status));
         else if (WEXITSTATUS(status))
-                verdict(name, "blocked", "PTRACE_SEIZE of pid 1: %s", errno_name(WEXITSTATUS(status)));
+                verdict(name, "blocked", "PTRACE_SEIZE of pid 1: %s", syscall_errno_name(WEXITSTATUS(status)));
         else
                 verdict(name, "ALLOWED", "seized pid 1 (detached again)");
 }

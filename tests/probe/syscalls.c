@@ -35,6 +35,26 @@
 
 #define NO_SYSCALL() (errno = ENOSYS, -1L)
 
+/* A probe's result that is a new fd: closed at once (errno kept), so that nothing stays open. */
+static long closed(long fd)
+{
+        int e = errno;
+        if (fd >= 0)
+                close((int) fd);
+        errno = e;
+        return fd;
+}
+
+const char *syscall_errno_name(int e)
+{
+        static char buf[32];
+        const char *n = strerrorname_np(e);
+        if (n)
+                return n;
+        snprintf(buf, sizeof buf, "E%d", e);
+        return buf;
+}
+
 static long probe_mount(void) { return mount("none", NOPATH, "tmpfs", 0, NULL); }
 static long probe_umount2(void) { return umount2(NOPATH, 0); }
 
@@ -77,19 +97,13 @@ static long probe_perf_event_open(void)
         uint32_t attr[32] = { 0 };
         attr[0] = 0x7fffffff; /* type */
         attr[1] = 64;         /* size */
-        long r = syscall(SYS_perf_event_open, attr, 0, -1, -1, 0);
-        if (r >= 0)
-                close((int) r);
-        return r;
+        return closed(syscall(SYS_perf_event_open, attr, 0, -1, -1, 0));
 }
 
 static long probe_userfaultfd(void)
 {
 #ifdef SYS_userfaultfd
-        long r = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-        if (r >= 0)
-                close((int) r);
-        return r;
+        return closed(syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
 #else
         return NO_SYSCALL();
 #endif
@@ -294,10 +308,7 @@ static long probe_move_mount(void)
 static long probe_open_tree(void)
 {
 #ifdef SYS_open_tree
-        long r = syscall(SYS_open_tree, AT_FDCWD, NOPATH, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
-        if (r >= 0)
-                close((int) r);
-        return r;
+        return closed(syscall(SYS_open_tree, AT_FDCWD, NOPATH, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC));
 #else
         return NO_SYSCALL();
 #endif

@@ -14,5 +14,7 @@ extern const size_t n_syscall_probes;
 /* Run p in a forked child: its result (0, or -1 with errno set), and in *ret_killed_by the signal that
  * killed the child (a seccomp kill action), else 0. */
 long syscall_probe_run(const struct syscall_probe *p, int *ret_killed_by);
+/* "EPERM" for EPERM, "E<n>" for a number without a name. */
+const char *syscall_errno_name(int e);
 /* The probe called name, or NULL. */
 const struct syscall_probe *syscall_probe_find(const char *name);
