@@ -390,15 +390,31 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .landlock = c->o.landlock,
                 .pids_limit = c->o.pids_limit,
                 .memory_limit = c->o.memory,
+                .cpu_quota = c->o.cpu_quota,
+                .cpu_period = c->o.cpu_period,
         };
-        if (c->o.cpus > 0)
-                return herror_set(err, EOPNOTSUPP, "--cpus needs cgroup v2 delegation, which hutch does not apply yet");
         if ((r = spec_build_run(&so, &c->spec, err)) < 0 || (r = load_seccomp(c, err)) < 0)
                 return r;
         return spec_validate(c->spec, so.rootless, err);
 }
 
 /* ---- launch ---- */
+
+/* The container is over: what its memory cgroup saw (res may be NULL), then the cgroup goes. */
+static void finish_cgroup(struct sandbox *sb, struct run_result *res)
+{
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        bool oom = false;
+        if (res && (sb->cgroup.controllers & CGROUP_MEMORY)) {
+                if (cgroup_oom_killed(&sb->cgroup, &oom, &e) == 0)
+                        res->oom_killed = oom;
+                else
+                        log_warn("%s", herror_msg(&e));
+        }
+        herror_clear(&e);
+        if (cgroup_remove(&sb->cgroup, &e) < 0)
+                log_warn("%s", herror_msg(&e));
+}
 
 static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
 {
@@ -429,6 +445,7 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 sandbox_kill(sb->pid, sb->start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(sb, &ignored, NULL);
+                finish_cgroup(sb, NULL);
         }
         return r;
 }
@@ -498,6 +515,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(&sb, &ignored, NULL);
+                finish_cgroup(&sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, aerr.errnum ? &aerr : err);
         }
@@ -512,13 +530,15 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         r = run_wait(&w, mask, err);
         if (raw > 0)
                 run_restore_mode(&saved);
-        struct run_result res = { .timed_out = w.timed_out };
+        struct run_result res = { .timed_out = w.timed_out, .oom_killed = -1 };
         int status = EXIT_HUTCH_ERROR;
         if (r < 0 || sandbox_wait(&sb, &status, err) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
+                finish_cgroup(&sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, err);
         }
+        finish_cgroup(&sb, &res);
         res.status = status;
         res.signal = status > 128 ? status - 128 : 0;
         res.wall_ns = elapsed_ns(&c->t_start);

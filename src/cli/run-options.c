@@ -58,7 +58,10 @@ void run_usage(FILE *out)
                 "      --security-opt OPT       seccomp=FILE|unconfined, no-new-privileges, apparmor=PROFILE,\n"
                 "                               label=type:T, landlock=off|default|required\n"
                 "      --privileged             refused: hutch has no privileged mode\n"
-                "      --pids-limit N, -m/--memory SIZE, --cpus N   need cgroup v2 delegation (refused without)\n"
+                "Limits (through a delegated cgroup v2; refused with exit 125 where there is none):\n"
+                "  -m, --memory SIZE            memory.max: 512m, 1g, bytes (-1: none)\n"
+                "      --pids-limit N           pids.max (-1: none)\n"
+                "      --cpus N                 cpu.max: N CPUs' worth of time, e.g. 0.5 (0: none)\n"
                 "Other:\n"
                 "      --name NAME              name in the audit record and report\n"
                 "      --rm                     accepted: containers are always removed when they end\n"
@@ -95,26 +98,6 @@ static int parse_seconds(const char *opt, const char *s, int64_t *ret)
         if (errno || end == s || *end || !isfinite(d) || d < 0 || d > 1e9)
                 return cli_usage_error(CMD, "%s needs a number of seconds, not '%s'", opt, s), -EINVAL;
         *ret = (int64_t) (d * 1000.0 + 0.5);
-        return 0;
-}
-
-/* "512m", "1g", "100000" (bytes) as podman takes them. */
-static int parse_size(const char *opt, const char *s, int64_t *ret)
-{
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        unsigned shift = 0;
-        switch (*end) {
-        case 'k': case 'K': shift = 10; end++; break;
-        case 'm': case 'M': shift = 20; end++; break;
-        case 'g': case 'G': shift = 30; end++; break;
-        case 'b': case 'B': end++; break;
-        default: break;
-        }
-        if (errno || end == s || *end || v == 0 || v > (unsigned long long) INT64_MAX >> shift)
-                return cli_usage_error(CMD, "%s needs a size like 512m, not '%s'", opt, s), -EINVAL;
-        *ret = (int64_t) (v << shift);
         return 0;
 }
 
@@ -200,17 +183,6 @@ static const struct option run_opts[] = {
         {},
 };
 
-static int parse_int64(const char *opt, const char *s, int64_t min, int64_t *ret)
-{
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || end == s || *end || v < min)
-                return cli_usage_error(CMD, "%s needs a number, not '%s'", opt, s), -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 static int push_audit(struct run_options *o, const char *key, const char *value)
 {
         _cleanup_free_ char *kv = NULL;
@@ -257,14 +229,19 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
         case OPT_PRIVILEGED: o->privileged = true; return 0;
         case OPT_SECURITY_OPT: return parse_security_opt(o, optarg);
         case OPT_ULIMIT: return strv_push(&o->ulimits, optarg);
-        case OPT_PIDS_LIMIT: return parse_int64("--pids-limit", optarg, 1, &o->pids_limit);
-        case 'm': return parse_size("--memory", optarg, &o->memory);
-        case OPT_CPUS: {
-                int64_t ms;
-                int r = parse_seconds("--cpus", optarg, &ms);
-                o->cpus = ms / 1000.0;
-                return r;
-        }
+        case OPT_PIDS_LIMIT:
+                if (spec_parse_pids_option(optarg, &o->pids_limit) < 0)
+                        return cli_usage_error(CMD, "--pids-limit needs a number (-1: no limit), not '%s'", optarg), -EINVAL;
+                return 0;
+        case 'm':
+                if (spec_parse_memory_option(optarg, &o->memory) < 0)
+                        return cli_usage_error(CMD, "--memory needs a size like 512m or 1g (-1: no limit), not '%s'", optarg), -EINVAL;
+                return 0;
+        case OPT_CPUS:
+                if (spec_parse_cpus_option(optarg, &o->cpu_quota, &o->cpu_period) < 0)
+                        return cli_usage_error(CMD, "--cpus needs a number of CPUs of at least 0.01 like 0.5 or 2 (0: no limit), "
+                                               "not '%s'", optarg), -EINVAL;
+                return 0;
         case OPT_INIT:
                 return cli_usage_error(CMD, "--init is not supported: the command is pid 1 (docs/pid1.md)"), -EINVAL;
         case 'i': o->interactive = true; return 0;

@@ -83,8 +83,8 @@ int run_write_report(const char *path, const struct run_report *r, struct herror
                 "key_id", str_or_null(r->key_id), "policy", str_or_null(r->policy), "policy_sha256", str_or_null(r->policy_sha256),
                 "exit", "status", res->status, "signal", res->signal ? json_integer(res->signal) : json_null(),
                 "timed_out", res->timed_out,
-                /* no cgroup of our own: an OOM kill cannot be told from another SIGKILL */
-                "oom_killed", json_null(),
+                /* only a memory cgroup of its own tells an OOM kill from another SIGKILL */
+                "oom_killed", res->oom_killed < 0 ? json_null() : json_boolean(res->oom_killed),
                 "wall_ms", (json_int_t) (res->wall_ns / 1000000),
                 "cpu_user_ms", (json_int_t) (ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000),
                 "cpu_system_ms", (json_int_t) (ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000),

@@ -12,6 +12,7 @@ struct run_result {
         int status;          /* the exit status hutch returns */
         int signal;          /* killed by this signal, else 0 */
         bool timed_out;
+        int oom_killed;      /* -1: unknown (no memory limit, so no cgroup to ask), else 0 or 1 */
         int64_t wall_ns;
         struct rusage rusage; /* of the reaped container (RUSAGE_CHILDREN) */
 };

@@ -30,8 +30,9 @@ struct run_options {
         const char *seccomp_profile;/* path, or NULL = default */
         bool seccomp_unconfined;
         const char *apparmor, *selinux_label, *landlock;
-        int64_t pids_limit, memory;
-        double cpus;
+        int64_t pids_limit, memory;  /* 0 = none */
+        int64_t cpu_quota;          /* --cpus: microseconds per cpu_period; 0 = none */
+        uint64_t cpu_period;
         int64_t timeout_ms;         /* 0 = none */
         int64_t stop_timeout_ms;
         int stop_signal;            /* 0 = the image's, else SIGTERM */

@@ -41,6 +41,8 @@ static void discard(int rootfd, const char *id, struct container_state *st, int 
         sandbox_kill(st->pid, st->start_time, SIGKILL, false, NULL);
         if (pidfd >= 0)
                 waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
+        if (st->cgroup)
+                cgroup_remove_rel(st->cgroup, NULL);
         runtime_remove_container(rootfd, id, NULL);
         container_state_clear(st);
 }
@@ -87,7 +89,10 @@ int runtime_cmd_run(int argc, char **argv)
         siginfo_t exited = { 0 };
         if (waitid((idtype_t) P_PIDFD, (id_t) pidfd, &exited, WEXITED | WNOWAIT) < 0)
                 exited.si_pid = 0;
-        struct sandbox sb = { .pid = st.pid, .pidfd = TAKE_FD(pidfd), .start_time = st.start_time };
+        struct sandbox sb = SANDBOX_INIT;
+        sb.pid = st.pid;
+        sb.pidfd = TAKE_FD(pidfd);
+        sb.start_time = st.start_time;
         int status = 1;
         if (sandbox_wait(&sb, &status, &err) < 0) {
                 log_error("%s", herror_msg(&err));
@@ -96,6 +101,9 @@ int runtime_cmd_run(int argc, char **argv)
         if (runtime_audit_end(&st, &exited, runtime_audit_now_ns() - started, &err) < 0)
                 log_error("%s", herror_msg(&err));
         sandbox_release(&sb);
+        /* --keep keeps the cgroup with the state: `delete` removes both */
+        if (!o.keep && st.cgroup && cgroup_remove_rel(st.cgroup, &err) < 0)
+                log_error("%s", herror_msg(&err));
         if (!o.keep)
                 runtime_remove_container(rootfd, id, NULL);
         container_state_clear(&st);

@@ -26,6 +26,7 @@ struct container_state {
         char *created;            /* RFC 3339, UTC, nanoseconds */
         char *owner;
         int landlock_abi;
+        char *cgroup;             /* the container's cgroup below the cgroup2 mount (limits asked for), or NULL */
 };
 
 enum container_status { STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED, _STATUS_MAX, _STATUS_INVALID = -EINVAL };

@@ -59,6 +59,7 @@ struct child_args {
         int gatefd;                  /* exec.fifo opened for reading, or -1 */
         int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
         int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
+        bool wait_cgroup;            /* no CLONE_INTO_CGROUP: the parent moves the init into its cgroup first */
         bool exec_failed;            /* child side: setup failed only because the command cannot be run */
 };
 
@@ -75,6 +76,7 @@ static _noreturn_ void child_fail(int syncfd, const struct herror *err)
         child_fail_as(syncfd, SYNC_ERROR, err);
 }
 
+/* SYNC_MAPS_DONE: the parent wrote the ID maps and/or moved the init into its cgroup. */
 static int child_wait_maps(int syncfd, struct herror *err)
 {
         struct sync_msg m;
@@ -82,6 +84,11 @@ static int child_wait_maps(int syncfd, struct herror *err)
         if (n != sizeof m || m.type != SYNC_MAPS_DONE)
                 return herror_set(err, EPIPE, "the launcher went away before the ID maps were written");
         return 0;
+}
+
+static bool new_userns(const struct spec *s)
+{
+        return s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path;
 }
 
 static int child_join_namespaces(struct child_args *a, bool user, struct herror *err)
@@ -350,6 +357,9 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         const struct spec *s = a->spec;
         int r;
         double t0 = now_ms(), t_maps, t_rootfs, t_landlock, t_end;
+        /* Nothing may run outside the container's cgroup: wait until the parent has moved us. */
+        if (a->wait_cgroup && !new_userns(s) && (r = child_wait_maps(a->syncfd, err)) < 0)
+                return r;
         if (s->namespaces[NS_USER].path) {
                 if ((r = child_join_namespaces(a, true, err)) < 0)
                         return r;
@@ -441,15 +451,18 @@ static _noreturn_ void child_main(struct child_args *a)
 
 /* ---- parent side ---- */
 
-static pid_t clone_init(int flags, int *ret_pidfd)
+/* cgroup_fd >= 0: straight into that cgroup (CLONE_INTO_CGROUP, Linux 5.7), so not one instruction of
+ * the init runs outside its limits. */
+static pid_t clone_init(int flags, int cgroup_fd, int *ret_pidfd)
 {
         struct clone_args ca = {
-                .flags = (uint64_t) flags | CLONE_PIDFD,
+                .flags = (uint64_t) flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
+                .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
         };
         pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && errno == ENOSYS) {
+        if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
                 pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, NULL);
                 if (pid > 0)
                         *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -494,13 +507,30 @@ static int create_gate(int state_dirfd, struct herror *err)
         return fd;
 }
 
-static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct idmap_plan *plan, int *ret_landlock_abi,
-                       bool *ret_exec_failed, struct herror *err)
+/* Clone without CLONE_INTO_CGROUP (ENOSYS: no clone3, or a seccomp filter hiding it; E2BIG, EINVAL:
+ * a kernel before 5.7): the init then waits until the parent has moved it. */
+static pid_t clone_init_in_cgroup(int flags, const struct cgroup_leaf *cg, struct child_args *a, int *ret_pidfd)
 {
-        if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path) {
-                int r = idmap_write(pid, s, plan, err);
-                if (r < 0)
-                        return r;
+        pid_t pid = clone_init(flags, cg->fd, ret_pidfd);
+        if (pid < 0 && cg->fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                log_debug("clone3 with CLONE_INTO_CGROUP failed (%s): the launcher moves the init into %s", strerror(errno),
+                          cg->path);
+                a->wait_cgroup = true;
+                pid = clone_init(flags, -1, ret_pidfd);
+        }
+        return pid;
+}
+
+static int parent_sync(pid_t pid, int syncfd, const struct child_args *a, const struct cgroup_leaf *cg,
+                       int *ret_landlock_abi, bool *ret_exec_failed, struct herror *err)
+{
+        const struct spec *s = a->spec;
+        int r;
+        if (a->wait_cgroup && (r = cgroup_enter(cg, pid, err)) < 0)
+                return r;
+        if (new_userns(s) && (r = idmap_write(pid, s, a->plan, err)) < 0)
+                return r;
+        if (new_userns(s) || a->wait_cgroup) {
                 struct sync_msg go = { .type = SYNC_MAPS_DONE };
                 if (write(syncfd, &go, sizeof go) != sizeof go)
                         return herror_sys(err, errno, "signal the container init");
@@ -539,6 +569,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         struct idmap_plan plan = { 0 };
         struct seccomp_program prog = { 0 };
         struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
+        struct cgroup_leaf cg = CGROUP_LEAF_INIT;
         int sv[2] = { -1, -1 }, pidfd = -1, r;
         pid_t pid = -1;
         double t0 = now_ms();
@@ -560,6 +591,9 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
                 goto out;
         a.landlock = (enum landlock_mode) r;
+        /* only with limits: a container without them costs no cgroup work and runs on any host */
+        if (s->resources.any_limit && (r = cgroup_create(s, o->container_id, o->systemd_cgroup, &cg, err)) < 0)
+                goto out;
         if ((a.gatefd = create_gate(o->state_dirfd, err)) < -1) {
                 r = a.gatefd;
                 goto out;
@@ -569,9 +603,10 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 goto out;
         }
         a.syncfd = sv[1];
-        pid = clone_init(s->namespaces[NS_USER].path ? 0 : a.new_ns_flags, &pidfd);
+        pid = clone_init_in_cgroup(s->namespaces[NS_USER].path ? 0 : a.new_ns_flags, &cg, &a, &pidfd);
         if (pid < 0) {
-                r = herror_sys(err, errno, "clone the container init");
+                r = cg.fd >= 0 ? herror_sys(err, errno, "clone the container init into its cgroup %s", cg.path)
+                               : herror_sys(err, errno, "clone the container init");
                 goto out;
         }
         if (pid == 0) {
@@ -581,7 +616,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         closep(&sv[1]);
         double t_clone = now_ms();
         ret->exec_failed = false;
-        r = parent_sync(pid, sv[0], s, &plan, &ret->landlock_abi, &ret->exec_failed, err);
+        r = parent_sync(pid, sv[0], &a, &cg, &ret->landlock_abi, &ret->exec_failed, err);
         log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                   cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                   now_ms() - t_clone);
@@ -593,9 +628,13 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         ret->pid = pid;
         ret->pidfd = TAKE_FD(pidfd);
         ret->start_time = sandbox_process_start_time(pid);
+        ret->cgroup = cg;
+        cg = (struct cgroup_leaf) CGROUP_LEAF_INIT;
 out:
         if (r < 0 && o->state_dirfd >= 0 && a.gatefd != -1)
                 unlinkat(o->state_dirfd, SANDBOX_EXEC_FIFO, 0);
+        if (r < 0)
+                cgroup_remove(&cg, NULL);
         closep(&a.gatefd);
         closep(&sv[0]);
         closep(&sv[1]);
@@ -732,6 +771,7 @@ void sandbox_release(struct sandbox *s)
 {
         closep(&s->pidfd);
         s->pidfd = -1;
+        cgroup_leaf_close(&s->cgroup);
 }
 
 /* ---- exec into a running container ---- */

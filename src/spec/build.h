@@ -50,8 +50,17 @@ struct spec_run_options {
         size_t n_mounts;
         char *const *ulimits;               /* "nofile=1024[:2048]" as podman takes them */
         const char *apparmor_profile, *selinux_label, *landlock; /* NULL = default */
-        int64_t pids_limit, memory_limit;   /* 0 = none; refused by spec_validate without cgroup support */
+        int64_t pids_limit, memory_limit;   /* 0 = none; applied through a delegated cgroup v2 (sandbox/cgroup.h) */
+        int64_t cpu_quota;                  /* microseconds per cpu_period; 0 = none */
+        uint64_t cpu_period;
 };
+
+/* podman's syntax for limits, 0 meaning none: --memory "512m", "1.5g", "1048576", "512MiB", "0" or "-1";
+ * --pids-limit "100", "0" or "-1"; --cpus "0.5" (-> quota 50000 of period 100000), "0". -EINVAL for
+ * anything else, -ERANGE for a memory size over 2^63 or a cpus value below 0.01. */
+int spec_parse_memory_option(const char *s, int64_t *ret);
+int spec_parse_pids_option(const char *s, int64_t *ret);
+int spec_parse_cpus_option(const char *s, int64_t *ret_quota, uint64_t *ret_period);
 
 /* The default spec with o applied, parsed into the typed form (seccomp: the default profile; callers
  * may replace spec->seccomp). Bad names (capabilities, ulimits) are errors naming the option. */

@@ -1,5 +1,6 @@
 /* Semantic checks of a parsed spec, one function per area (runc's validator layout), all before
  * any fork or unshare so that a bad bundle never leaves anything half set up. */
+#include <inttypes.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -191,13 +192,25 @@ static int validate_path_list(char **v, const char *what, struct herror *err)
         return 0;
 }
 
-static int validate_resources(const struct spec *s, bool rootless, struct herror *err)
+/* Types and ranges only: whether this host can apply the limits (a delegated cgroup v2) is decided by
+ * the sandbox when the container is made, and a limit it cannot apply is an error there. */
+static int validate_resources(const struct spec *s, struct herror *err)
 {
-        /* Limits asked for and not applied would be a silent failure; refuse instead (FORMATS.md 6). */
-        if (s->resources.any_limit)
-                return herror_set(err, EOPNOTSUPP,
-                                  ".linux.resources: memory, pids and cpu limits need a delegated cgroup v2, which "
-                                  "hutch does not manage yet; remove the limits to run without them");
+        const struct spec_resources *r = &s->resources;
+        /* the kernel's PID_MAX_LIMIT: pids.max refuses more */
+        if (r->has_pids_limit && r->pids_limit > 4194304)
+                return herror_set(err, ERANGE, ".linux.resources.pids.limit: %" PRId64 " is above the kernel's maximum 4194304 "
+                                  "(-1: no limit)", r->pids_limit);
+        if (r->has_cpu_quota && (r->cpu_period < 1000 || r->cpu_period > 1000000))
+                return herror_set(err, ERANGE, ".linux.resources.cpu.period: %" PRIu64 " is outside the kernel's range "
+                                  "1000-1000000 (microseconds)", r->cpu_period);
+        if (r->has_cpu_quota && r->cpu_quota < 1000)
+                return herror_set(err, ERANGE, ".linux.resources.cpu.quota: %" PRId64 " is below the kernel's minimum 1000 "
+                                  "(microseconds; -1: no limit)", r->cpu_quota);
+        const char *p = s->cgroups_path;
+        if (p && (path_has_dotdot(p) || strlen(p) >= 4096))
+                return herror_set(err, EINVAL, ".linux.cgroupsPath: \"%.64s\" must not contain \"..\" and must be shorter "
+                                  "than 4096 bytes", p);
         return 0;
 }
 
@@ -246,7 +259,7 @@ int spec_validate(const struct spec *s, bool rootless, struct herror *err)
             (r = validate_hostname(s, err)) < 0 || (r = validate_sysctl(s, err)) < 0 ||
             (r = validate_mounts(s, err)) < 0 || (r = validate_path_list(s->masked_paths, "maskedPaths", err)) < 0 ||
             (r = validate_path_list(s->readonly_paths, "readonlyPaths", err)) < 0 ||
-            (r = validate_resources(s, rootless, err)) < 0 || (r = validate_lsm(s, err)) < 0 ||
+            (r = validate_resources(s, err)) < 0 || (r = validate_lsm(s, err)) < 0 ||
             (r = validate_seccomp(s, err)) < 0 || (r = validate_devices(s, err)) < 0)
                 return r;
         return 0;
