@@ -398,21 +398,29 @@ static void walk_close(struct walk *w, bool undo)
                 closep(&w->fds[i]);
 }
 
+/* The most basic reason first: the hierarchy lacks the controller altogether (on a hybrid host they
+ * are bound to cgroup v1), whoever asks. */
+static int check_hierarchy(const struct walk *w, struct herror *err)
+{
+        char root[CGROUP_FILE_MAX], names[64];
+        int r = read_text_at(w->mount_fd, "cgroup.controllers", root, sizeof root);
+        if (r < 0)
+                return herror_sys(err, -r, "read %s/cgroup.controllers", w->mount);
+        unsigned absent = w->wanted & ~cgroup_parse_controllers(root);
+        if (!absent)
+                return 0;
+        cgroup_controller_names(absent, names, sizeof names);
+        bool hybrid = !streq(w->mount, "/sys/fs/cgroup");
+        return herror_set(err, EOPNOTSUPP, "the cgroup v2 hierarchy at %s has no %s controller%s", w->mount, names,
+                          hybrid ? " (a hybrid cgroup v1/v2 host: the controllers are on cgroup v1, which hutch does not "
+                                   "use for limits)" : "");
+}
+
 static int missing_controllers(struct walk *w, unsigned missing, struct herror *err)
 {
-        char names[64], here[PATH_MAX + 64], root[CGROUP_FILE_MAX] = "";
+        char names[64], here[PATH_MAX + 64];
         cgroup_controller_names(missing, names, sizeof names);
         join_path(here, sizeof here, w->mount, w->rel);
-        read_text_at(w->mount_fd, "cgroup.controllers", root, sizeof root);
-        unsigned absent = missing & ~cgroup_parse_controllers(root);
-        if (absent) {
-                char absent_names[64];
-                cgroup_controller_names(absent, absent_names, sizeof absent_names);
-                bool hybrid = !streq(w->mount, "/sys/fs/cgroup");
-                return herror_set(err, EOPNOTSUPP, "the cgroup v2 hierarchy at %s has no %s controller%s", w->mount,
-                                  absent_names, hybrid ? " (a hybrid cgroup v1/v2 host: the controllers are on cgroup v1, "
-                                                         "which hutch does not use for limits)" : "");
-        }
         return herror_set(err, EACCES, "controller %s not delegated to user %s in %s (missing from its cgroup.controllers: "
                           "the cgroup above does not enable it in cgroup.subtree_control)", names, w->user, here);
 }
@@ -525,7 +533,7 @@ static int create_walk(struct walk *w, const char *own_rel, const struct spec *s
         snprintf(leaf_rel, sizeof leaf_rel, "%s%s%s", base, base[0] ? "/" : "", w->create);
         if (strlen(leaf_rel) >= sizeof ret->rel)
                 return herror_set(err, ENAMETOOLONG, "the container's cgroup path is too long");
-        if ((r = check_move_allowed(w, own_rel, leaf_rel, err)) < 0)
+        if ((r = check_hierarchy(w, err)) < 0 || (r = check_move_allowed(w, own_rel, leaf_rel, err)) < 0)
                 return r;
         snprintf(w->rel, sizeof w->rel, "%s", base);
         if ((w->fds[0] = open_below(w->mount_fd, base)) < 0) {
