@@ -60,6 +60,7 @@ struct child_args {
         int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
         int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
         bool wait_cgroup;            /* no CLONE_INTO_CGROUP: the parent moves the init into its cgroup first */
+        bool late_cgroupns;          /* the cgroup namespace is unshared once in the container's cgroup */
         bool exec_failed;            /* child side: setup failed only because the command cannot be run */
 };
 
@@ -370,6 +371,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         }
         if ((r = child_join_namespaces(a, false, err)) < 0)
                 return r;
+        /* clone makes the cgroup namespace before CLONE_INTO_CGROUP moves the child: unshared here, it is
+         * rooted at the container's own cgroup, which is all the container sees of the hierarchy */
+        if (a->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return herror_sys(err, errno, "unshare the cgroup namespace");
         t_maps = now_ms();
         _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
         if (bundlefd < 0)
@@ -603,7 +608,12 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 goto out;
         }
         a.syncfd = sv[1];
-        pid = clone_init_in_cgroup(s->namespaces[NS_USER].path ? 0 : a.new_ns_flags, &cg, &a, &pidfd);
+        int clone_flags = s->namespaces[NS_USER].path ? 0 : a.new_ns_flags;
+        if (cg.fd >= 0 && (clone_flags & CLONE_NEWCGROUP)) {
+                clone_flags &= ~CLONE_NEWCGROUP;
+                a.late_cgroupns = true;
+        }
+        pid = clone_init_in_cgroup(clone_flags, &cg, &a, &pidfd);
         if (pid < 0) {
                 r = cg.fd >= 0 ? herror_sys(err, errno, "clone the container init into its cgroup %s", cg.path)
                                : herror_sys(err, errno, "clone the container init");

@@ -80,7 +80,7 @@ static int usage(void)
 {
         fprintf(stderr, "usage: payload id|cat FILE|write FILE TEXT|cwd|fds|status FIELD...|uid_map|gid_map|"
                         "exit N|kill-self SIG|sleep-forever|signal-wait [READY_FILE]|tty|env|landlock-abi|"
-                        "syscall NAME|syscall list\n");
+                        "syscall NAME|syscall list|alloc MIB|forks N\n");
         return 2;
 }
 
@@ -757,10 +757,58 @@ static int act_syscall(const char *name)
         return 2;
 }
 
+/* alloc MIB: allocate and touch MIB mebibytes, 1 MiB at a time, then print "allocated MIB" (a memory
+ * limit lower than that gets it OOM-killed first). */
+static int act_alloc(const char *arg)
+{
+        long mib = atol(arg);
+        for (long i = 0; i < mib; i++) {
+                char *p = malloc(1 << 20);
+                if (!p)
+                        return fail_errno();
+                memset(p, (int) (i & 0x7f) + 1, 1 << 20);
+        }
+        printf("allocated %ld\n", mib);
+        return 0;
+}
+
+/* forks N: a bounded fork bomb: fork up to N children that wait, print "forked K" (K < N when fork
+ * failed, with the errno name: "forked 18 EAGAIN"), then end them. */
+static int act_forks(const char *arg)
+{
+        long want = atol(arg), k = 0;
+        int pipefd[2];
+        if (want <= 0 || pipe(pipefd) < 0)
+                return fail_errno();
+        int e = 0;
+        for (; k < want; k++) {
+                pid_t pid = fork();
+                if (pid < 0) {
+                        e = errno;
+                        break;
+                }
+                if (pid == 0) {
+                        char c;
+                        close(pipefd[1]);
+                        (void) !read(pipefd[0], &c, 1); /* until the parent closes the pipe */
+                        _exit(0);
+                }
+        }
+        close(pipefd[1]);
+        close(pipefd[0]);
+        while (wait(NULL) > 0)
+                ;
+        if (e)
+                printf("forked %ld %s\n", k, errno_name(e));
+        else
+                printf("forked %ld\n", k);
+        return 0;
+}
+
 /* deny GROUP[,GROUP] -- CMD...: exec CMD with the named syscalls answering ENOSYS, the way crun's
  * tests force the fallbacks (no_openat2.c): a kernel without them, for the launcher under test. Groups:
- * landlock (create_ruleset, add_rule, restrict_self), openat2. Raw BPF: the payload is static, without
- * libseccomp. */
+ * landlock (create_ruleset, add_rule, restrict_self), openat2, clone3 (so no CLONE_INTO_CGROUP). Raw
+ * BPF: the payload is static, without libseccomp. */
 static int act_deny(const char *groups, char **cmd)
 {
         long nrs[8];
@@ -772,6 +820,8 @@ static int act_deny(const char *groups, char **cmd)
         }
         if (strstr(groups, "openat2"))
                 nrs[n++] = SYS_openat2;
+        if (strstr(groups, "clone3"))
+                nrs[n++] = SYS_clone3;
         if (n == 0) {
                 fprintf(stderr, "payload: deny: unknown group list '%s'\n", groups);
                 return 2;
@@ -833,6 +883,10 @@ int main(int argc, char **argv)
                 return act_landlock_abi();
         if (strcmp(a, "syscall") == 0 && n == 1)
                 return act_syscall(argv[2]);
+        if (strcmp(a, "alloc") == 0 && n == 1)
+                return act_alloc(argv[2]);
+        if (strcmp(a, "forks") == 0 && n == 1)
+                return act_forks(argv[2]);
         if (strcmp(a, "deny") == 0 && n >= 3 && strcmp(argv[3], "--") == 0)
                 return act_deny(argv[2], argv + 4);
         return usage();
