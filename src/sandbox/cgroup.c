@@ -635,6 +635,61 @@ int cgroup_create(const struct spec *s, const char *id, bool ignore_path, struct
         return cgroup_create_at(mount_fd, mount, own_rel, s, id, ignore_path, ret, err);
 }
 
+/* The steps of walk_step for the base, as checks: the controllers offered, the ones enabled for children
+ * or the right to enable them (which needs the base empty of processes, unless it is the root), and the
+ * right to make a cgroup there. */
+static int check_base(struct walk *w, int fd, struct herror *err)
+{
+        char text[CGROUP_FILE_MAX], here[PATH_MAX + 64];
+        join_path(here, sizeof here, w->mount, w->rel);
+        int r = read_text_at(fd, "cgroup.controllers", text, sizeof text);
+        if (r < 0)
+                return herror_sys(err, -r, "read %s/cgroup.controllers", here);
+        unsigned missing = w->wanted & ~cgroup_parse_controllers(text);
+        if (missing)
+                return missing_controllers(w, missing, err);
+        if ((r = read_text_at(fd, "cgroup.subtree_control", text, sizeof text)) < 0)
+                return herror_sys(err, -r, "read %s/cgroup.subtree_control", here);
+        if (w->wanted & ~cgroup_parse_controllers(text)) {
+                if (faccessat(fd, "cgroup.subtree_control", W_OK, AT_EACCESS) < 0)
+                        return herror_set(err, EACCES, "controllers not delegated to user %s in %s (its "
+                                          "cgroup.subtree_control is not writable)", w->user, here);
+                if (w->rel[0] && (r = read_text_at(fd, "cgroup.procs", text, sizeof text)) == 0 && text[0])
+                        return herror_set(err, EBUSY, "%s holds processes, so it cannot give controllers to a "
+                                          "container's cgroup beside hutch's", here);
+        }
+        if (faccessat(fd, ".", W_OK, AT_EACCESS) < 0)
+                return herror_set(err, EACCES, "cannot create a cgroup in %s: not delegated to user %s (the directory "
+                                  "is not writable)", here, w->user);
+        return 0;
+}
+
+int cgroup_check(char *ret_base, size_t base_size, struct herror *err)
+{
+        char mount[PATH_MAX], own_rel[PATH_MAX], leaf_rel[PATH_MAX * 2];
+        struct walk w = { .wanted = CGROUP_CPU | CGROUP_MEMORY | CGROUP_PIDS, .mount = mount };
+        int r = find_hierarchy(mount, sizeof mount, own_rel, sizeof own_rel, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int mount_fd = open_cgroup2_mount(mount, err);
+        if (mount_fd < 0)
+                return mount_fd;
+        w.mount_fd = mount_fd;
+        caller_name(w.user, sizeof w.user);
+        if ((r = cgroup_placement(own_rel, NULL, false, "check", w.rel, sizeof w.rel, w.create, sizeof w.create)) < 0)
+                return herror_set(err, -r, "no place for a container's cgroup");
+        snprintf(leaf_rel, sizeof leaf_rel, "%s%s%s", w.rel, w.rel[0] ? "/" : "", w.create);
+        if ((r = check_hierarchy(&w, err)) < 0 || (r = check_move_allowed(&w, own_rel, leaf_rel, err)) < 0)
+                return r;
+        _cleanup_close_ int fd = open_below(mount_fd, w.rel);
+        if (fd < 0)
+                return herror_sys(err, -fd, "open the cgroup %s/%s", mount, w.rel);
+        if ((r = check_base(&w, fd, err)) < 0)
+                return r;
+        join_path(ret_base, base_size, mount, w.rel);
+        return 0;
+}
+
 int cgroup_enter(const struct cgroup_leaf *l, pid_t pid, struct herror *err)
 {
         char text[32];

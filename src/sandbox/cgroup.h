@@ -82,6 +82,10 @@ int cgroup_create(const struct spec *s, const char *id, bool ignore_path, struct
  * mount (its path, for messages) and own_rel (the caller's cgroup below it). */
 int cgroup_create_at(int mount_fd, const char *mount, const char *own_rel, const struct spec *s, const char *id,
                      bool ignore_path, struct cgroup_leaf *ret, struct herror *err);
+/* Whether cgroup_create could make a container's cgroup with cpu, memory and pids here, without making
+ * anything (hutch doctor): 0 with *ret_base, the cgroup the leaf would go in, or the reason it would
+ * give in err. */
+int cgroup_check(char *ret_base, size_t base_size, struct herror *err);
 /* Move pid into the leaf (for kernels without CLONE_INTO_CGROUP). */
 int cgroup_enter(const struct cgroup_leaf *l, pid_t pid, struct herror *err);
 /* true when the kernel OOM-killed a process of the leaf (memory.events oom_kill > 0). */

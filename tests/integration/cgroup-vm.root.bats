@@ -108,6 +108,13 @@ rc() { cat "$R/$1.rc"; }
         [[ "$(grep -v '^hutch-runtime: ' "$R/runtime-no-clone3.out")" == "$want" ]] || fail "$(out runtime-no-clone3)"
 }
 
+@test "hutch doctor makes the same decision as the launcher" {
+        grep -q "^ok    cgroups: cgroup v2: containers' cgroups are made in /sys/fs/cgroup/user.slice/user-[0-9]*.slice/user@[0-9]*.service/app.slice (beside this process's), with cpu, memory and pids delegated to hutch-test" "$R/doctor.out" ||
+                fail "$(out doctor)"
+        grep -q "^warn  cgroups: cgroup v2, but cannot move the container into its cgroup: /sys/fs/cgroup/user.slice/user-[0-9]*.slice/cgroup.procs is not writable by user hutch-test (not delegated)" "$R/doctor-not-delegated.out" ||
+                fail "$(cat "$R/doctor-not-delegated.out")"
+}
+
 @test "no container cgroup is left behind" {
         [ -z "$(out leaves-after-run)" ] || fail "after hutch run: $(out leaves-after-run)"
         [ -z "$(out leaves-after-runtime-run)" ] || fail "after hutch-runtime run: $(out leaves-after-runtime-run)"

@@ -30,6 +30,7 @@ EOF
 chown "$user:" "$work/accept.json"
 hrun() { as_user "$HUTCH" run --storage "$work/store" --policy "$work/accept.json" "$@"; }
 record env as_user sh -c "echo cgroup: \$(cat /proc/self/cgroup); echo parent: $parent; cat $parent/cgroup.subtree_control; uname -r"
+record doctor as_user "$HUTCH" doctor
 record load as_user "$HUTCH" load -q --storage "$work/store" --name "$IMG" "$HUTCH_FIXTURES/busybox-oci:latest"
 
 # ---- hutch run ----
@@ -92,6 +93,7 @@ not_delegated() {
         VM_AS_CGROUP=$other "$VM_AS" "$user" "$HUTCH" run --storage "$work/store" --policy "$work/accept.json" \
                 --rm --pids-limit 10 "$IMG" true
         local rc=$?
+        VM_AS_CGROUP=$other "$VM_AS" "$user" "$HUTCH" doctor >"$R/doctor-not-delegated.out" 2>&1
         rmdir "$other"
         return $rc
 }
