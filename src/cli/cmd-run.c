@@ -37,6 +37,7 @@
 #include "util/log.h"
 
 #define CONTAINERS_DIR "containers"
+#define CGROUP_FILE "cgroup"          /* in a run's directory: its cgroup below the cgroup2 mount, if any */
 
 /* Everything one run decides and holds, freed by run_ctx_done(). */
 struct run_ctx {
@@ -256,6 +257,23 @@ static int prepare_process(struct run_ctx *c, struct herror *err)
 
 /* ---- the container's directory ---- */
 
+/* A dead run's cgroup (its container died with it: parent-death signal) goes with its directory. */
+static void remove_stale_cgroup(int cfd)
+{
+        char rel[PATH_MAX];
+        _cleanup_close_ int fd = openat(cfd, CGROUP_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        ssize_t n = read_all(fd, rel, sizeof rel - 1);
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        if (n > 0) {
+                rel[n] = 0;
+                if (cgroup_remove_rel(rel, &e) < 0)
+                        log_debug("a dead run's cgroup: %s", herror_msg(&e));
+        }
+        unlinkat(cfd, CGROUP_FILE, 0);
+}
+
 /* Directories of runs whose hutch is gone (killed with SIGKILL): nobody holds their lock. */
 static void remove_stale(int containersfd)
 {
@@ -271,7 +289,10 @@ static void remove_stale(int containersfd)
                 if (de->d_name[0] == '.')
                         continue;
                 _cleanup_close_ int cfd = openat(containersfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (cfd >= 0 && flock(cfd, LOCK_EX | LOCK_NB) == 0 && unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
+                if (cfd < 0 || flock(cfd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                remove_stale_cgroup(cfd);
+                if (unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
                         log_debug("removed the directory of a dead run: %s", de->d_name);
         }
         closedir(d);
@@ -401,7 +422,7 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
 /* ---- launch ---- */
 
 /* The container is over: what its memory cgroup saw (res may be NULL), then the cgroup goes. */
-static void finish_cgroup(struct sandbox *sb, struct run_result *res)
+static void finish_cgroup(const struct run_ctx *c, struct sandbox *sb, struct run_result *res)
 {
         _cleanup_herror_ struct herror e = HERROR_INIT;
         bool oom = false;
@@ -414,6 +435,16 @@ static void finish_cgroup(struct sandbox *sb, struct run_result *res)
         herror_clear(&e);
         if (cgroup_remove(&sb->cgroup, &e) < 0)
                 log_warn("%s", herror_msg(&e));
+        else
+                unlinkat(c->dirfd, CGROUP_FILE, 0);
+}
+
+/* Where the container's cgroup is, for the next run to remove should this hutch be killed. */
+static int note_cgroup(struct run_ctx *c, const struct sandbox *sb, struct herror *err)
+{
+        if (sb->cgroup.fd < 0)
+                return 0;
+        return atomic_write_at(c->dirfd, CGROUP_FILE, sb->cgroup.rel, strlen(sb->cgroup.rel), 0600, err);
 }
 
 static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
@@ -433,6 +464,8 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
         };
         int r = sandbox_create(c->spec, &so, sb, err);
         closep(&sv[1]);
+        if (r == 0)
+                r = note_cgroup(c, sb, err);
         if (r == 0 && c->o.tty) {
                 *ret_master = run_receive_pty(sv[0], err);
                 if (*ret_master < 0)
@@ -445,7 +478,7 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 sandbox_kill(sb->pid, sb->start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(sb, &ignored, NULL);
-                finish_cgroup(sb, NULL);
+                finish_cgroup(c, sb, NULL);
         }
         return r;
 }
@@ -515,7 +548,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(&sb, &ignored, NULL);
-                finish_cgroup(&sb, NULL);
+                finish_cgroup(c, &sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, aerr.errnum ? &aerr : err);
         }
@@ -534,11 +567,11 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         int status = EXIT_HUTCH_ERROR;
         if (r < 0 || sandbox_wait(&sb, &status, err) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
-                finish_cgroup(&sb, NULL);
+                finish_cgroup(c, &sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, err);
         }
-        finish_cgroup(&sb, &res);
+        finish_cgroup(c, &sb, &res);
         res.status = status;
         res.signal = status > 128 ? status - 128 : 0;
         res.wall_ns = elapsed_ns(&c->t_start);

@@ -551,8 +551,9 @@ static int create_walk(struct walk *w, const char *own_rel, const struct spec *s
                 return r;
         *ret = (struct cgroup_leaf) { .fd = TAKE_FD(w->fds[w->n_parts]), .parent_fd = TAKE_FD(w->fds[w->n_parts - 1]),
                                       .controllers = w->wanted };
-        snprintf(ret->name, sizeof ret->name, "%s", w->parts[w->n_parts - 1]);
-        snprintf(ret->rel, sizeof ret->rel, "%s", leaf_rel);
+        /* both fit: parts are at most NAME_MAX, leaf_rel was checked against ret->rel above */
+        copy_string(ret->name, sizeof ret->name, w->parts[w->n_parts - 1], strlen(w->parts[w->n_parts - 1]));
+        copy_string(ret->rel, sizeof ret->rel, leaf_rel, strlen(leaf_rel));
         join_path(ret->path, sizeof ret->path, w->mount, leaf_rel);
         return 0;
 }
@@ -811,7 +812,8 @@ int cgroup_remove_rel(const char *rel, struct herror *err)
         struct cgroup_leaf l = CGROUP_LEAF_INIT;
         parent_path(rel, parent, sizeof parent);
         join_path(l.path, sizeof l.path, mount, rel);
-        snprintf(l.name, sizeof l.name, "%s", name);
+        if (copy_string(l.name, sizeof l.name, name, strlen(name)) < 0)
+                return herror_set(err, ENAMETOOLONG, "not a container cgroup: \"%s\"", rel);
         if ((l.parent_fd = open_below(mount_fd, parent)) < 0)
                 return l.parent_fd == -ENOENT ? 0 : herror_sys(err, -l.parent_fd, "open the cgroup above %s", l.path);
         l.fd = openat(l.parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);

@@ -115,6 +115,10 @@ rc() { cat "$R/$1.rc"; }
                 fail "$(cat "$R/doctor-not-delegated.out")"
 }
 
+@test "hutch killed with SIGKILL: the next run removes the cgroup it left" {
+        [[ "$(out killed-hutch)" == *"ready: ready"$'\n'"after kill: 1"$'\n'"after the next run: 0"* ]] || fail "$(out killed-hutch)"
+}
+
 @test "no container cgroup is left behind" {
         [ -z "$(out leaves-after-run)" ] || fail "after hutch run: $(out leaves-after-run)"
         [ -z "$(out leaves-after-runtime-run)" ] || fail "after hutch-runtime run: $(out leaves-after-runtime-run)"

@@ -16,10 +16,11 @@ work=$home/cgroup-test
 as_user() { "$VM_AS" "$user" "$@"; }
 # record NAME CMD...: CMD's output and status, for the bats file
 record() {
-        local name=$1
+        local name=$1 t0=$EPOCHREALTIME
         shift
         "$@" >"$R/$name.out" 2>&1
         echo $? >"$R/$name.rc"
+        awk -v n="$name" -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%s: %.2f s\n", n, b - a }' >>"$R/times"
 }
 leaves() { find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'hutch-*' -printf '%f\n' | sort; }
 
@@ -69,6 +70,27 @@ record forks hrun --rm --pids-limit 20 "$IMG" /payload forks 200
 record forks-unlimited hrun --rm "$IMG" /payload forks 200
 record cpu hrun --rm --cpus 0.5 "$IMG" true
 record leaves-after-run leaves
+
+# hutch killed with SIGKILL: its container dies with it (parent-death signal), the cgroup stays until
+# the next run, which removes it with the dead run's directory
+killed_hutch() {
+        local out=$work/out2 line pid
+        as_user mkfifo "$out"
+        # vm-as, setpriv and env all exec: $! is hutch itself
+        "$VM_AS" "$user" "$HUTCH" run --storage "$work/store" --policy "$work/accept.json" --rm --memory 32m "$IMG" \
+                sh -c 'echo ready; exec sleep 1000' >"$out" 2>&1 &
+        pid=$!
+        exec 7<"$out"
+        read -r -t 120 line <&7
+        echo "ready: $line"
+        kill -KILL "$pid"
+        { wait "$pid"; } 2>/dev/null
+        exec 7<&-
+        echo "after kill: $(leaves | grep -c .)"
+        hrun --rm --memory 32m "$IMG" true
+        echo "after the next run: $(leaves | grep -c .)"
+}
+record killed-hutch killed_hutch
 
 # ---- refusals with a reason ----
 
