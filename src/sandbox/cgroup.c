@@ -797,10 +797,11 @@ int cgroup_remove(struct cgroup_leaf *l, struct herror *err)
         return r;
 }
 
-int cgroup_remove_rel(const char *rel, struct herror *err)
+int cgroup_open_rel(const char *rel, struct cgroup_leaf *ret, struct herror *err)
 {
         char mount[PATH_MAX], parent[PATH_MAX];
         const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+        *ret = (struct cgroup_leaf) CGROUP_LEAF_INIT;
         if (!name[0] || streq(name, ".") || streq(name, ".."))
                 return herror_set(err, EINVAL, "not a container cgroup: \"%s\"", rel);
         int r = find_hierarchy(mount, sizeof mount, NULL, 0, err);
@@ -812,15 +813,31 @@ int cgroup_remove_rel(const char *rel, struct herror *err)
         struct cgroup_leaf l = CGROUP_LEAF_INIT;
         parent_path(rel, parent, sizeof parent);
         join_path(l.path, sizeof l.path, mount, rel);
-        if (copy_string(l.name, sizeof l.name, name, strlen(name)) < 0)
+        if (copy_string(l.name, sizeof l.name, name, strlen(name)) < 0 ||
+            copy_string(l.rel, sizeof l.rel, rel, strlen(rel)) < 0)
                 return herror_set(err, ENAMETOOLONG, "not a container cgroup: \"%s\"", rel);
         if ((l.parent_fd = open_below(mount_fd, parent)) < 0)
-                return l.parent_fd == -ENOENT ? 0 : herror_sys(err, -l.parent_fd, "open the cgroup above %s", l.path);
+                return herror_sys(err, -l.parent_fd, "open the cgroup above %s", l.path);
         l.fd = openat(l.parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (l.fd < 0) {
                 int e = errno;
                 cgroup_leaf_close(&l);
-                return e == ENOENT ? 0 : herror_sys(err, e, "open the cgroup %s", l.path);
+                return herror_sys(err, e, "open the cgroup %s", l.path);
+        }
+        *ret = l;
+        return 0;
+}
+
+int cgroup_remove_rel(const char *rel, struct herror *err)
+{
+        struct cgroup_leaf l;
+        _cleanup_herror_ struct herror open_err = HERROR_INIT;
+        int r = cgroup_open_rel(rel, &l, &open_err);
+        if (r == -ENOENT)
+                return 0;       /* already gone */
+        if (r < 0) {
+                herror_set(err, open_err.errnum, "%s", herror_msg(&open_err));
+                return r;
         }
         return cgroup_remove(&l, err);
 }

@@ -86,8 +86,10 @@ int cgroup_create_at(int mount_fd, const char *mount, const char *own_rel, const
  * anything (hutch doctor): 0 with *ret_base, the cgroup the leaf would go in, or the reason it would
  * give in err. */
 int cgroup_check(char *ret_base, size_t base_size, struct herror *err);
-/* Move pid into the leaf (for kernels without CLONE_INTO_CGROUP). */
+/* Move pid into the leaf (for kernels without CLONE_INTO_CGROUP); pid 0: the caller. */
 int cgroup_enter(const struct cgroup_leaf *l, pid_t pid, struct herror *err);
+/* Open a leaf known by its path below the cgroup2 mount (from state.json). -ENOENT: it is gone. */
+int cgroup_open_rel(const char *rel, struct cgroup_leaf *ret, struct herror *err);
 /* true when the kernel OOM-killed a process of the leaf (memory.events oom_kill > 0). */
 int cgroup_oom_killed(const struct cgroup_leaf *l, bool *ret, struct herror *err);
 /* Kill whatever is left in the leaf, wait for it to empty (cgroup.events, no polling) and remove it;

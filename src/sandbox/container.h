@@ -71,6 +71,7 @@ void sandbox_release(struct sandbox *s);
 
 struct sandbox_exec_opts {
         int console_socket_fd;        /* -1 = none */
+        int cgroup_fd;                /* the container's cgroup (its limits apply to the new process too); -1 = none */
         unsigned preserve_fds;
         bool die_with_parent;
 };

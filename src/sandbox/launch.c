@@ -862,6 +862,13 @@ static _noreturn_ void exec_grandchild(const struct exec_args *a)
 static _noreturn_ void exec_joiner(const struct exec_args *a)
 {
         _cleanup_herror_ struct herror err = HERROR_INIT;
+        /* into the container's cgroup first: what it starts is under the same limits */
+        if (a->opts->cgroup_fd >= 0) {
+                struct cgroup_leaf l = { .fd = a->opts->cgroup_fd, .parent_fd = -1 };
+                snprintf(l.path, sizeof l.path, "the container's cgroup");
+                if (cgroup_enter(&l, 0, &err) < 0)
+                        child_fail(a->syncfd, &err);
+        }
         if (setns(a->pidfd, a->ns_flags) < 0) {
                 herror_sys(&err, errno, "join the container's namespaces");
                 child_fail(a->syncfd, &err);

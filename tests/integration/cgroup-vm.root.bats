@@ -100,6 +100,9 @@ rc() { cat "$R/$1.rc"; }
         [ "$(rc runtime-lifecycle)" = 0 ] || fail "$(out runtime-lifecycle)"
         [[ "$(out runtime-lifecycle)" == *"leaf: hutch-rt2"$'\n'"procs: 1"$'\n'"state cgroup: user.slice/"*"/app.slice/hutch-rt2"* ]] ||
                 fail "$(out runtime-lifecycle)"
+        # exec: in the container's cgroup, the root of its cgroup namespace (from hutch's cgroup it would
+        # read "0::/../vm-test.scope")
+        [[ "$(out runtime-lifecycle)" == *"exec: 0::/"$'\n'* ]] || fail "$(out runtime-lifecycle)"
         [[ "$(out runtime-lifecycle)" == *"left: " ]] || fail "delete left the cgroup: $(out runtime-lifecycle)"
         # clone3 hidden: the launcher moved the init itself, with the same result
         [ "$(rc runtime-no-clone3)" = 0 ] || fail "$(out runtime-no-clone3)"

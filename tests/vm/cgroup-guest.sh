@@ -136,14 +136,21 @@ as_user jq '.process.terminal = false
 record runtime-run as_user "$HUTCH_RUNTIME" run --bundle "$bundle" rt1
 record leaves-after-runtime-run leaves
 
-# create: the cgroup exists with the init in it and is in state.json; delete --force removes both
+# create: the cgroup exists with the init in it and is in state.json; exec puts its process in the same
+# cgroup (inside the container's cgroup namespace it is the root); delete --force removes it
+bundle2=$work/bundle2
+as_user mkdir -p "$bundle2"
+as_user jq --arg root "$bundle/rootfs" '.root.path = $root | .process.args = ["/payload", "sleep-forever"]' \
+        "$bundle/config.json" >"$work/config2.json" && as_user cp "$work/config2.json" "$bundle2/config.json"
 lifecycle() {
-        as_user "$HUTCH_RUNTIME" create --bundle "$bundle" rt2 || return 1
+        as_user "$HUTCH_RUNTIME" create --bundle "$bundle2" rt2 || return 1
         local leaf
         leaf=$(leaves)
         echo "leaf: $leaf"
         echo "procs: $(grep -c . "$parent/$leaf/cgroup.procs")"
         echo "state cgroup: $(jq -r .cgroup "/run/user/$uid/hutch/rt2/state.json")"
+        as_user "$HUTCH_RUNTIME" start rt2 || return 1
+        echo "exec: $(as_user "$HUTCH_RUNTIME" exec rt2 cat /proc/self/cgroup)"
         as_user "$HUTCH_RUNTIME" delete --force rt2 || return 1
         echo "left: $(leaves | tr '\n' ' ')"
 }
