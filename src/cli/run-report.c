@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -48,6 +49,18 @@ static json_t *str_or_null(const char *s)
         return s ? json_string(s) : json_null();
 }
 
+/* The limits written to the container's cgroup (null: none asked for, so no cgroup at all). */
+static json_t *limits_json(const struct spec_resources *res)
+{
+        if (!res->any_limit)
+                return json_null();
+        char cpu[64];
+        snprintf(cpu, sizeof cpu, "%" PRId64 " %" PRIu64, res->cpu_quota, res->cpu_period);
+        return json_pack("{s:o,s:o,s:o}", "memory_max", res->has_memory_limit ? json_integer(res->memory_limit) : json_null(),
+                         "pids_max", res->has_pids_limit ? json_integer(res->pids_limit) : json_null(),
+                         "cpu_max", res->has_cpu_quota ? json_string(cpu) : json_null());
+}
+
 static json_t *enforced_json(const struct run_report *r)
 {
         const struct spec *s = r->spec;
@@ -55,7 +68,7 @@ static json_t *enforced_json(const struct run_report *r)
         for (int t = 0; ns && t < _NS_TYPE_MAX; t++)
                 if (s->namespaces[t].enabled)
                         json_array_append_new(ns, json_string(spec_ns_type_to_string(t)));
-        return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:{s:s,s:i},s:o,s:o,s:s,s:b,s:o,s:{s:I,s:I}}",
+        return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:{s:s,s:i},s:o,s:o,s:s,s:b,s:o,s:{s:I,s:I},s:o}",
                          "uid_map", maps_json(r->uid_map, r->n_uid_map), "gid_map", maps_json(r->gid_map, r->n_gid_map),
                          "capabilities", caps_json(s->process.caps[CAPSET_BOUNDING]),
                          "namespaces", ns,
@@ -67,7 +80,8 @@ static json_t *enforced_json(const struct run_report *r)
                          "network", r->network_host ? "host" : "none",
                          "read_only_root", r->read_only,
                          "mounts", mounts_json(s),
-                         "user", "uid", (json_int_t) s->process.uid, "gid", (json_int_t) s->process.gid);
+                         "user", "uid", (json_int_t) s->process.uid, "gid", (json_int_t) s->process.gid,
+                         "limits", limits_json(&s->resources));
 }
 
 int run_write_report(const char *path, const struct run_report *r, struct herror *err)

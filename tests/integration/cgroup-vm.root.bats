@@ -70,6 +70,8 @@ rc() { cat "$R/$1.rc"; }
         [[ "$(out oom)" != *allocated* ]] || fail "it allocated 256 MiB under a 32 MiB limit: $(out oom)"
         jq -e '.exit.status == 137 and .exit.signal == 9 and .exit.oom_killed == true' "$R/oom.json" >/dev/null ||
                 fail "$(cat "$R/oom.json")"
+        jq -e '.enforced.limits == {"memory_max": 33554432, "pids_max": null, "cpu_max": null}' "$R/oom.json" >/dev/null ||
+                fail "$(cat "$R/oom.json")"
         # the same program within its limit: no kill, and the report says so
         [ "$(rc no-oom)" = 0 ] && [ "$(out no-oom)" = "allocated 8" ] || fail "$(out no-oom)"
         jq -e '.exit.status == 0 and .exit.oom_killed == false' "$R/no-oom.json" >/dev/null || fail "$(cat "$R/no-oom.json")"
