@@ -425,11 +425,11 @@ static int missing_controllers(struct walk *w, unsigned missing, struct herror *
                           "the cgroup above does not enable it in cgroup.subtree_control)", names, w->user, here);
 }
 
-/* The controllers a child of the cgroup at fd needs, enabled in its cgroup.subtree_control. */
-static int enable_controllers(struct walk *w, int fd, struct herror *err)
+/* The wanted controllers must be offered to the cgroup at fd (here, for messages); *ret_need: those of
+ * them it does not enable for its children yet. */
+static int controllers_needed(struct walk *w, int fd, const char *here, unsigned *ret_need, struct herror *err)
 {
-        char text[CGROUP_FILE_MAX], here[PATH_MAX + 64];
-        join_path(here, sizeof here, w->mount, w->rel);
+        char text[CGROUP_FILE_MAX];
         int r = read_text_at(fd, "cgroup.controllers", text, sizeof text);
         if (r < 0)
                 return herror_sys(err, -r, "read %s/cgroup.controllers", here);
@@ -438,7 +438,19 @@ static int enable_controllers(struct walk *w, int fd, struct herror *err)
                 return missing_controllers(w, missing, err);
         if ((r = read_text_at(fd, "cgroup.subtree_control", text, sizeof text)) < 0)
                 return herror_sys(err, -r, "read %s/cgroup.subtree_control", here);
-        unsigned need = w->wanted & ~cgroup_parse_controllers(text);
+        *ret_need = w->wanted & ~cgroup_parse_controllers(text);
+        return 0;
+}
+
+/* The controllers a child of the cgroup at fd needs, enabled in its cgroup.subtree_control. */
+static int enable_controllers(struct walk *w, int fd, struct herror *err)
+{
+        char here[PATH_MAX + 64];
+        unsigned need;
+        join_path(here, sizeof here, w->mount, w->rel);
+        int r = controllers_needed(w, fd, here, &need, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(controllers); i++) {
                 if (!(need & controllers[i].bit))
                         continue;
@@ -642,16 +654,12 @@ int cgroup_create(const struct spec *s, const char *id, bool ignore_path, struct
 static int check_base(struct walk *w, int fd, struct herror *err)
 {
         char text[CGROUP_FILE_MAX], here[PATH_MAX + 64];
+        unsigned need;
         join_path(here, sizeof here, w->mount, w->rel);
-        int r = read_text_at(fd, "cgroup.controllers", text, sizeof text);
+        int r = controllers_needed(w, fd, here, &need, err);
         if (r < 0)
-                return herror_sys(err, -r, "read %s/cgroup.controllers", here);
-        unsigned missing = w->wanted & ~cgroup_parse_controllers(text);
-        if (missing)
-                return missing_controllers(w, missing, err);
-        if ((r = read_text_at(fd, "cgroup.subtree_control", text, sizeof text)) < 0)
-                return herror_sys(err, -r, "read %s/cgroup.subtree_control", here);
-        if (w->wanted & ~cgroup_parse_controllers(text)) {
+                return r;
+        if (need) {
                 if (faccessat(fd, "cgroup.subtree_control", W_OK, AT_EACCESS) < 0)
                         return herror_set(err, EACCES, "controllers not delegated to user %s in %s (its "
                                           "cgroup.subtree_control is not writable)", w->user, here);
