@@ -43,7 +43,9 @@ void run_usage(FILE *out)
                 "      --timeout SECONDS        stop the container after this long (stop signal, then SIGKILL)\n"
                 "      --stop-signal SIGNAL     signal for --timeout (default: the image's, else SIGTERM)\n"
                 "      --stop-timeout SECONDS   grace before SIGKILL (default 10)\n"
-                "      --init                   not supported: the workload is pid 1 (see docs/pid1.md)\n"
+                "      --init                   run a reaper as pid 1 (catatonit, read-only at /dev/init) that\n"
+                "                               forwards signals and reaps orphans (docs/pid1.md)\n"
+                "      --init-path PATH         the static init binary for --init (default: catatonit)\n"
                 "Filesystem:\n"
                 "  -v, --volume SRC:DST[:OPTS]  bind a host directory (OPTS: ro, rw, z, Z)\n"
                 "      --mount type=bind|tmpfs,...  (source=, destination=/target=, ro, tmpfs-size=, tmpfs-mode=)\n"
@@ -57,7 +59,8 @@ void run_usage(FILE *out)
                 "      --cap-add CAP, --cap-drop CAP   (\"all\" allowed)\n"
                 "      --security-opt OPT       seccomp=FILE|unconfined, no-new-privileges, apparmor=PROFILE,\n"
                 "                               label=type:T, landlock=off|default|required\n"
-                "      --privileged             refused: hutch has no privileged mode\n"
+                "      --privileged             every capability (in the user namespace), no seccomp, no Landlock,\n"
+                "                               no masked paths; refused unless hutch.conf has allow_privileged = on\n"
                 "Limits (through a delegated cgroup v2; refused with exit 125 where there is none):\n"
                 "  -m, --memory SIZE            memory.max: 512m, 1g, bytes (-1: none)\n"
                 "      --pids-limit N           pids.max (-1: none)\n"
@@ -136,7 +139,7 @@ static int parse_security_opt(struct run_options *o, const char *s)
 enum {
         OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENV_HOST, OPT_MOUNT, OPT_TMPFS, OPT_USERNS, OPT_READ_ONLY,
         OPT_READ_ONLY_TMPFS, OPT_NETWORK, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_ULIMIT,
-        OPT_PIDS_LIMIT, OPT_CPUS, OPT_INIT, OPT_TIMEOUT, OPT_STOP_TIMEOUT, OPT_STOP_SIGNAL, OPT_ENTRYPOINT, OPT_POLICY,
+        OPT_PIDS_LIMIT, OPT_CPUS, OPT_INIT, OPT_INIT_PATH, OPT_TIMEOUT, OPT_STOP_TIMEOUT, OPT_STOP_SIGNAL, OPT_ENTRYPOINT, OPT_POLICY,
         OPT_STORAGE, OPT_REPORT, OPT_AUDIT, OPT_AUDIT_LOG, OPT_HELP,
 };
 
@@ -166,6 +169,7 @@ static const struct option run_opts[] = {
         { "memory", required_argument, NULL, 'm' },
         { "cpus", required_argument, NULL, OPT_CPUS },
         { "init", no_argument, NULL, OPT_INIT },
+        { "init-path", required_argument, NULL, OPT_INIT_PATH },
         { "interactive", no_argument, NULL, 'i' },
         { "tty", no_argument, NULL, 't' },
         { "attach", required_argument, NULL, 'a' },
@@ -242,8 +246,8 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
                         return cli_usage_error(CMD, "--cpus needs a number of CPUs of at least 0.01 like 0.5 or 2 (0: no limit), "
                                                "not '%s'", optarg), -EINVAL;
                 return 0;
-        case OPT_INIT:
-                return cli_usage_error(CMD, "--init is not supported: the command is pid 1 (docs/pid1.md)"), -EINVAL;
+        case OPT_INIT: o->init = true; return 0;
+        case OPT_INIT_PATH: o->init_path = optarg; return 0;
         case 'i': o->interactive = true; return 0;
         case 't': o->tty = true; return 0;
         case 'a':
@@ -270,8 +274,8 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
 
 static int check_conflicts(const struct run_options *o)
 {
-        if (o->privileged)
-                return cli_usage_error(CMD, "--privileged is refused: hutch has no privileged mode (use --cap-add for what is needed)"), -EINVAL;
+        if (o->init_path && !o->init)
+                return cli_usage_error(CMD, "--init-path needs --init"), -EINVAL;
         if (o->read_only_tmpfs && !o->read_only)
                 return cli_usage_error(CMD, "--read-only-tmpfs needs --read-only"), -EINVAL;
         if (o->tty && !isatty(STDIN_FILENO) && o->interactive)

@@ -15,6 +15,8 @@ enum run_userns { RUN_USERNS_AUTO, RUN_USERNS_KEEP_ID };
 struct run_options {
         bool rm, interactive, tty, quiet, read_only, read_only_tmpfs, privileged, env_host, network_host;
         bool no_new_privileges_given;
+        bool init;                  /* --init; init_path: --init-path, else the first catatonit found */
+        const char *init_path;
         const char *name, *workdir, *user, *hostname, *entrypoint, *policy, *storage, *report;
         bool entrypoint_given;
         enum run_userns userns;

@@ -98,6 +98,20 @@ static int fill_state(struct container_state *st, const char *id, const char *bu
         return st->id && st->bundle && st->rootfs && st->created && st->owner ? 0 : -ENOMEM;
 }
 
+struct start_record {
+        const char *id, *bundle;
+};
+
+/* `run`'s start record, written while the init sets up its rootfs so its fdatasync overlaps the setup (it is
+ * still on disk before the gate opens: audit = required keeps "no record, no run"). */
+static int record_start(const struct sandbox *sb, void *userdata, struct herror *err)
+{
+        const struct start_record *sr = userdata;
+        struct container_state st = { .id = (char *) sr->id, .bundle = (char *) sr->bundle, .pid = sb->pid,
+                                      .landlock_abi = sb->landlock_abi };
+        return runtime_audit_start(&st, err);
+}
+
 int runtime_create_container(const char *id, const struct runtime_create_opts *o, bool gated, bool die_with_parent,
                              int *ret_rootfd, int *ret_dirfd, struct container_state *ret_state, int *ret_pidfd,
                              struct herror *err)
@@ -132,6 +146,11 @@ int runtime_create_container(const char *id, const struct runtime_create_opts *o
         if (runtime_globals.systemd_cgroup && s->resources.any_limit && s->cgroups_path)
                 log_info("--systemd-cgroup: hutch does not talk to systemd; cgroupsPath \"%s\" is not used, the container's "
                          "cgroup is made beside hutch's own", s->cgroups_path);
+        struct start_record sr = { .id = id, .bundle = bundle };
+        if (o->start_record) {
+                so.during_setup = record_start;
+                so.userdata = &sr;
+        }
         struct sandbox sb = SANDBOX_INIT;
         r = sandbox_create(s, &so, &sb, err);
         if (r < 0) {

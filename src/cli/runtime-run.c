@@ -66,15 +66,14 @@ int runtime_cmd_run(int argc, char **argv)
         struct container_state st = { 0 };
         /* Gated like create, attached or not: the init waits at its start gate until the start record is
          * written, so with audit = required a launch that cannot be recorded never runs its workload. */
+        o.start_record = true;
         if (runtime_create_container(id, &o, true, !o.detach, &rootfd, &dirfd, &st, &pidfd, &err) < 0) {
                 log_error("%s", herror_msg(&err));
                 runtime_audit_refusal(id, o.bundle ? o.bundle : ".", &err);
                 return 1;
         }
-        int r = runtime_audit_start(&st, &err);
         int64_t started = runtime_audit_now_ns();
-        if (r == 0)
-                r = sandbox_start(dirfd, &err);
+        int r = sandbox_start(dirfd, &err);
         if (r < 0) {
                 log_error("%s", herror_msg(&err));
                 discard(rootfd, id, &st, pidfd);

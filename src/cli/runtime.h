@@ -87,6 +87,7 @@ struct runtime_create_opts {
         unsigned preserve_fds;
         bool detach;
         bool keep;
+        bool start_record;      /* write the audit start record while the init sets up (run, not create) */
 };
 /* Create a container (state dir, sandbox), leaving it at the start gate when gated. */
 int runtime_create_container(const char *id, const struct runtime_create_opts *o, bool gated, bool die_with_parent,

@@ -17,6 +17,8 @@
 
 #define SANDBOX_EXEC_FIFO "exec.fifo"
 
+struct sandbox;
+
 struct sandbox_opts {
         int bundle_dirfd;             /* root.path is resolved relative to this */
         const char *bundle_path;      /* absolute; the init re-opens it in its own mount namespace */
@@ -29,6 +31,12 @@ struct sandbox_opts {
         enum landlock_mode landlock;  /* default (0): best effort; the spec's annotation overrides */
         const struct rootfs_overlay *overlay; /* NULL: root.path is bind-mounted (the runtime CLI) */
         bool systemd_cgroup;          /* --systemd-cgroup: cgroupsPath is systemd's "slice:prefix:name", not a path */
+        /* Called in the launcher once the init has its ID maps and is setting up its rootfs, before the
+         * launcher waits for it: slow work (a durable audit record) overlaps the setup instead of following
+         * it. sb has pid and the Landlock ABI the init will apply (checked when it reports ready). An error
+         * stops the launch. */
+        int (*during_setup)(const struct sandbox *sb, void *userdata, struct herror *err);
+        void *userdata;
 };
 
 struct sandbox {

@@ -26,6 +26,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/container.h"
 #include "sandbox/idmap.h"
+#include "sandbox/kernel.h"
 #include "sandbox/lsm.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
@@ -526,34 +527,47 @@ static pid_t clone_init_in_cgroup(int flags, const struct cgroup_leaf *cg, struc
         return pid;
 }
 
-static int parent_sync(pid_t pid, int syncfd, const struct child_args *a, const struct cgroup_leaf *cg,
-                       int *ret_landlock_abi, bool *ret_exec_failed, struct herror *err)
+/* What landlock_apply_spec will report in the init: the same kernel answers both. */
+static int expected_landlock_abi(enum landlock_mode mode)
+{
+        int abi = mode == LANDLOCK_OFF ? 0 : kernel_landlock_abi();
+        return abi > 0 ? abi : 0;
+}
+
+static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, struct sandbox *sb,
+                       struct herror *err)
 {
         const struct spec *s = a->spec;
+        const struct sandbox_opts *o = a->opts;
         int r;
-        if (a->wait_cgroup && (r = cgroup_enter(cg, pid, err)) < 0)
+        if (a->wait_cgroup && (r = cgroup_enter(cg, sb->pid, err)) < 0)
                 return r;
-        if (new_userns(s) && (r = idmap_write(pid, s, a->plan, err)) < 0)
+        if (new_userns(s) && (r = idmap_write(sb->pid, s, a->plan, err)) < 0)
                 return r;
         if (new_userns(s) || a->wait_cgroup) {
                 struct sync_msg go = { .type = SYNC_MAPS_DONE };
                 if (write(syncfd, &go, sizeof go) != sizeof go)
                         return herror_sys(err, errno, "signal the container init");
         }
+        if (o->during_setup && (r = o->during_setup(sb, o->userdata, err)) < 0)
+                return r;
         struct sync_msg m;
         ssize_t n;
         do
                 n = read(syncfd, &m, sizeof m);
         while (n < 0 && errno == EINTR);
         if (n == sizeof m && m.type == SYNC_READY) {
-                *ret_landlock_abi = m.errnum;
                 m.msg[sizeof m.msg - 1] = 0;
                 log_debug("timing: init: %s", m.msg);
+                /* during_setup was told this ABI (an audit record may already say so): hold the init to it */
+                if (m.errnum != sb->landlock_abi)
+                        return herror_set(err, EPROTO, "the init applied Landlock ABI %d, not the announced %d",
+                                          (int) m.errnum, sb->landlock_abi);
                 return 0;
         }
         if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
                 m.msg[sizeof m.msg - 1] = 0;
-                *ret_exec_failed = m.type == SYNC_EXEC_ERROR;
+                sb->exec_failed = m.type == SYNC_EXEC_ERROR;
                 return herror_set(err, m.errnum, "%s", m.msg);
         }
         return herror_set(err, EPIPE, "the container init exited during setup");
@@ -626,16 +640,18 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         closep(&sv[1]);
         double t_clone = now_ms();
         ret->exec_failed = false;
-        r = parent_sync(pid, sv[0], &a, &cg, &ret->landlock_abi, &ret->exec_failed, err);
+        ret->pid = pid;
+        ret->landlock_abi = expected_landlock_abi(a.landlock);
+        r = parent_sync(sv[0], &a, &cg, ret, err);
         log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                   cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                   now_ms() - t_clone);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
+                ret->pid = 0;
                 goto out;
         }
-        ret->pid = pid;
         ret->pidfd = TAKE_FD(pidfd);
         ret->start_time = sandbox_process_start_time(pid);
         ret->cgroup = cg;

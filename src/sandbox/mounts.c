@@ -81,9 +81,12 @@ static int fs_configure(int fsfd, const char *source, const char *data, const ch
                 return fs_error(fsfd, errno, what, "set source of", err);
         if (!data)
                 return 0;
-        _cleanup_free_ char *copy = strdup(data);
-        if (!copy)
-                return -ENOMEM;
+        /* on the stack: the init does no dynamic allocation on its success path (it runs after clone,
+         * where a copy of the launcher's heap is all it has) */
+        char copy[4096];
+        if (strlen(data) >= sizeof copy)
+                return herror_set(err, E2BIG, "%s: mount options longer than %zu bytes", what, sizeof copy - 1);
+        strcpy(copy, data);
         char *save = NULL;
         for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
                 char *eq = strchr(opt, '=');
@@ -263,14 +266,14 @@ static int setup_dev(const struct spec *s, int rootfd, struct herror *err)
 /* Masked and read-only paths name what may not exist in this image: absent is fine, 0 with *ret_fd -1. */
 static int open_if_present(int rootfd, const char *path, int *ret_fd, struct herror *err)
 {
-        int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, err);
+        /* no message unless it is an error: formatting one allocates, and the init allocates nothing on its
+         * success path (most images lack some of these paths) */
+        int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, NULL);
         *ret_fd = -1;
-        if (fd == -ENOENT || fd == -ENOTDIR) {
-                herror_clear(err);
+        if (fd == -ENOENT || fd == -ENOTDIR)
                 return 0;
-        }
         if (fd < 0)
-                return fd;
+                return herror_sys(err, -fd, "open %s in the rootfs", path);
         *ret_fd = fd;
         return 0;
 }

@@ -53,7 +53,14 @@ struct spec_run_options {
         int64_t pids_limit, memory_limit;   /* 0 = none; applied through a delegated cgroup v2 (sandbox/cgroup.h) */
         int64_t cpu_quota;                  /* microseconds per cpu_period; 0 = none */
         uint64_t cpu_period;
+        const char *init_path;              /* --init: this host file, read-only at SPEC_INIT_DEST, runs args */
+        bool privileged;                    /* --privileged: no masked or read-only paths (capabilities,
+                                             * seccomp and Landlock are set by the caller's other fields) */
 };
+
+/* Where --init's reaper appears inside, as Docker puts docker-init: /dev is hutch's own tmpfs, so the
+ * mount point exists also under --read-only. */
+#define SPEC_INIT_DEST "/dev/init"
 
 /* podman's syntax for limits, 0 meaning none: --memory "512m", "1.5g", "1048576", "512MiB", "0" or "-1";
  * --pids-limit "100", "0" or "-1"; --cpus "0.5" (-> quota 50000 of period 100000), "0". -EINVAL for
