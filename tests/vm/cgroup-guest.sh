@@ -2,6 +2,7 @@
 # cgroup-guest.sh USER: run inside a run-in-vm guest as root, with `--delegate USER` (tests/vm/README.md).
 # Drives hutch as USER from its delegated cgroup and records, for tests/integration/cgroup-vm.root.bats
 # to check, each step's output in $VM_RESULTS/cgroup/NAME.out and its exit status in NAME.rc.
+# shellcheck disable=SC2317 # the step functions are called through record
 set -u
 user=$1
 R=$VM_RESULTS/cgroup
