@@ -372,6 +372,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
                 return r;
+        /* The exec labels first: their attr files are on the private procfs, outside every Landlock rule, and
+         * (as runc orders it) before no_new_privs. */
+        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
+                return r;
         /* Before capabilities go: without no_new_privs, restricting needs CAP_SYS_ADMIN in the namespace. */
         double t_other = now_ms();
         if ((r = landlock_apply_spec(s, a->landlock, ret_landlock_abi, err)) < 0)
@@ -389,8 +393,6 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
-                return r;
         if ((r = child_chdir(&s->process, st->rootfd, err)) < 0)
                 return r;
         if ((r = child_find_executable(&s->process, exe, exe_size, err)) < 0) {
@@ -759,6 +761,13 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
         int r;
         if ((r = child_setup_terminal(&tmp, &term, rootfd, err)) < 0 || (r = child_set_rlimits(p, err)) < 0)
                 return r;
+        /* Labels before Landlock, capabilities and no_new_privs, as in the init (mounting the private procfs
+         * needs CAP_SYS_ADMIN in the container's user namespace). */
+        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
+                _cleanup_close_ int procfd = rootfs_private_proc(err);
+                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
+                        return procfd < 0 ? procfd : r;
+        }
         int abi;
         if ((r = landlock_apply_spec(a->spec, a->landlock, &abi, err)) < 0)
                 return r;
@@ -773,11 +782,6 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
                 umask((mode_t) p->umask);
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
-                _cleanup_close_ int procfd = rootfs_private_proc(err);
-                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
-                        return procfd < 0 ? procfd : r;
-        }
         if ((r = child_chdir(p, rootfd, err)) < 0 || (r = child_find_executable(p, exe, exe_size, err)) < 0)
                 return r;
         return child_prepare_fds(a->opts->preserve_fds, err);
