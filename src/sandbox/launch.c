@@ -548,6 +548,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
                 return r;
+        if ((r = lsm_check_host(s, err)) < 0)
+                return r;
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
                 return r;
@@ -874,7 +876,7 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
                 return herror_set(err, ESRCH, "container not running");
         struct seccomp_program prog = { 0 };
         int r = landlock_mode_from_spec(s, LANDLOCK_BEST_EFFORT, err);
-        if (r < 0)
+        if (r < 0 || (r = lsm_check_host(&(struct spec) { .process = *proc }, err)) < 0)
                 return r;
         enum landlock_mode landlock = (enum landlock_mode) r;
         bool cached = false;

@@ -36,10 +36,16 @@ struct lsm_host {
         char selinux_file_base[LSM_LABEL_MAX];    /* LSM_SELINUX_*_BASE defaults */
 };
 
-/* Read-only probes: module parameters, securityfs, selinuxfs (through libselinux where built with it). */
+/* Probes: module parameters, securityfs, selinuxfs (through libselinux where built with it), and whether
+ * the AppArmor profile hutch-default can be had (lsm_apparmor_profile_check). */
 void lsm_probe(struct lsm_host *ret);
-/* true when text (the kernel's apparmor/profiles: "NAME (MODE)" lines) lists profile name. */
-bool lsm_apparmor_profiles_has(const char *text, const char *name);
+/* 0 when AppArmor would run this process's next exec under profile name, -ENOENT when no such profile is
+ * loaded, else -errno. Asked in a short-lived child (the profile list itself is root's to read). */
+int lsm_apparmor_profile_check(const char *name);
+/* Before the clone, in the launcher: the spec's AppArmor profile, SELinux label and mount label can be
+ * applied on this host (active LSM, profile loaded, context valid), else an error naming them. The
+ * container's init cannot tell (it sees the container's mounts), so this is where it is decided. */
+int lsm_check_host(const struct spec *s, struct herror *err);
 
 /* ---- AppArmor: which profile ---- */
 

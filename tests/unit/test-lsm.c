@@ -45,17 +45,6 @@ static void require_list(void **state)
 
 /* ---- AppArmor ---- */
 
-static void apparmor_profile_list(void **state)
-{
-        const char *list = "docker-default (enforce)\nhutch-default-old (enforce)\n/usr/bin/man (complain)\n";
-        assert_true(lsm_apparmor_profiles_has(list, "docker-default"));
-        assert_true(lsm_apparmor_profiles_has(list, "/usr/bin/man"));
-        assert_false(lsm_apparmor_profiles_has(list, "hutch-default"));
-        assert_false(lsm_apparmor_profiles_has(list, "docker"));
-        assert_true(lsm_apparmor_profiles_has("a (enforce)\nhutch-default (enforce)\n", "hutch-default"));
-        assert_false(lsm_apparmor_profiles_has("", "hutch-default"));
-}
-
 static int aa(const struct lsm_host *h, const char *asked, bool required, char **profile, const char **why, char *msg)
 {
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -291,34 +280,50 @@ static void no_labels_is_a_no_op(void **state)
         assert_int_equal(lsm_apply_exec_labels(&p, -1, &err), 0);
 }
 
-static void apparmor_profile_fails_closed_when_inactive(void **state)
+/* Before the clone: what the spec asks for is checked against this host, naming what cannot be had. */
+static void spec_labels_checked_against_this_host(void **state)
 {
         struct lsm_host h;
         lsm_probe(&h);
-        if (h.apparmor)
-                skip();
-        char prof[] = "hutch-default", unconfined[] = "unconfined";
-        struct spec_process p = { .apparmor_profile = prof };
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        assert_true(lsm_apply_exec_labels(&p, -1, &err) < 0);
-        assert_non_null(strstr(herror_msg(&err), "hutch-default"));
-        assert_int_equal(err.errnum, EOPNOTSUPP);
-        p.apparmor_profile = unconfined; /* asking for no confinement where there is none is satisfied */
-        herror_clear(&err);
-        assert_int_equal(lsm_apply_exec_labels(&p, -1, &err), 0);
+        struct spec s = { 0 };
+        assert_int_equal(lsm_check_host(&s, &err), 0);
+        char unconfined[] = "unconfined", prof[] = "hutch-default", label[] = "system_u:system_r:container_t:s0:c1,c2";
+        s.process.apparmor_profile = unconfined;
+        assert_int_equal(lsm_check_host(&s, &err), 0);
+        if (!h.apparmor) {
+                s.process.apparmor_profile = prof;
+                assert_int_equal(lsm_check_host(&s, &err), -EOPNOTSUPP);
+                assert_non_null(strstr(herror_msg(&err), "\"hutch-default\" asked for, but AppArmor is not active"));
+                /* the kernel's answer when asked directly agrees */
+                assert_true(lsm_apparmor_profile_check("hutch-default") < 0);
+                s.process.apparmor_profile = NULL;
+        }
+        if (!h.selinux) {
+                herror_clear(&err);
+                s.process.selinux_label = label;
+                assert_int_equal(lsm_check_host(&s, &err), -EOPNOTSUPP);
+                assert_non_null(strstr(herror_msg(&err), "container_t"));
+                s.process.selinux_label = NULL;
+                s.mount_label = label;
+                assert_int_equal(lsm_check_host(&s, &err), -EOPNOTSUPP);
+                assert_non_null(strstr(herror_msg(&err), "mount label"));
+        }
+        if (h.apparmor && h.selinux)
+                skip();
 }
 
-static void selinux_label_fails_closed_when_inactive(void **state)
+/* In the child the label write itself is the check; without hutch's private procfs it fails closed. */
+static void exec_labels_fail_closed_without_private_proc(void **state)
 {
-        struct lsm_host h;
-        lsm_probe(&h);
-        if (h.selinux)
-                skip();
-        char label[] = "system_u:system_r:container_t:s0:c1,c2";
-        struct spec_process p = { .selinux_label = label };
+        char prof[] = "hutch-default", label[] = "system_u:system_r:container_t:s0:c1,c2";
+        struct spec_process p = { .apparmor_profile = prof };
         _cleanup_herror_ struct herror err = HERROR_INIT;
+        assert_int_equal(lsm_apply_exec_labels(&p, -1, &err), -EOPNOTSUPP);
+        assert_non_null(strstr(herror_msg(&err), "procfs"));
+        p = (struct spec_process) { .selinux_label = label };
+        herror_clear(&err);
         assert_true(lsm_apply_exec_labels(&p, -1, &err) < 0);
-        assert_non_null(strstr(herror_msg(&err), "container_t"));
 }
 
 /* ---- mounts and volumes ---- */
@@ -415,7 +420,6 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(require_list),
-                cmocka_unit_test(apparmor_profile_list),
                 cmocka_unit_test(apparmor_selection),
                 cmocka_unit_test(selinux_options),
                 cmocka_unit_test(selinux_label_strings),
@@ -423,8 +427,8 @@ int main(void)
                 cmocka_unit_test(selinux_selection),
                 cmocka_unit_test(this_host_fails_closed),
                 cmocka_unit_test(no_labels_is_a_no_op),
-                cmocka_unit_test(apparmor_profile_fails_closed_when_inactive),
-                cmocka_unit_test(selinux_label_fails_closed_when_inactive),
+                cmocka_unit_test(spec_labels_checked_against_this_host),
+                cmocka_unit_test(exec_labels_fail_closed_without_private_proc),
                 cmocka_unit_test(mount_context_on_tmpfs_and_mqueue),
                 cmocka_unit_test(relabel_refusals),
                 cmocka_unit_test(relabel_without_selinux_is_a_no_op),
