@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/image-trust.h"
 #include "cli/run-config.h"
+#include "cli/run-confine.h"
 #include "cli/run-io.h"
 #include "cli/run-report.h"
 #include "cli/run.h"
@@ -82,6 +83,7 @@ struct run_ctx {
         struct spec_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
         size_t n_uid_map, n_gid_map;
         struct spec *spec;
+        struct run_confine confine;
         char *seccomp_name;
         char seccomp_sha256[DIGEST_STRING_MAX];
         char id[33];
@@ -103,6 +105,7 @@ static void run_ctx_done(struct run_ctx *c)
         }
         free(c->dir_path);
         spec_free(c->spec);
+        run_confine_done(&c->confine);
         free(c->seccomp_name);
         run_mounts_free(c->mounts, c->n_mounts);
         run_process_done(&c->proc);
@@ -153,6 +156,8 @@ static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum a
         }
         rec->seccomp_profile = c->seccomp_name;
         rec->seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL;
+        rec->unavailable = (const char *const *) c->confine.unavailable;
+        rec->n_unavailable = c->confine.n_unavailable;
 }
 
 /* A refusal is recorded before the error is printed; in required mode an unwritable audit log is one
@@ -354,6 +359,23 @@ static int make_container_dir(struct run_ctx *c, struct herror *err)
 
 /* ---- spec ---- */
 
+/* A profile hutch carries (profiles/seccomp/NAME.json, embedded at build time). */
+static int use_seccomp_builtin(struct run_ctx *c, const char *name, const char *data, size_t len, struct herror *err)
+{
+        struct spec_seccomp *sc = NULL;
+        struct digest d;
+        int r = spec_parse_seccomp_profile(data, len, name, c->spec->process.caps[CAPSET_BOUNDING], &sc, err);
+        if (r < 0 || (r = digest_buffer(data, len, &d, err)) < 0) {
+                spec_seccomp_free(sc);
+                return r;
+        }
+        spec_seccomp_free(c->spec->seccomp);
+        c->spec->seccomp = sc;
+        digest_to_string(&d, c->seccomp_sha256);
+        c->seccomp_name = strdup(name);
+        return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
 static int load_seccomp(struct run_ctx *c, struct herror *err)
 {
         if (c->o.seccomp_unconfined) {
@@ -364,7 +386,10 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
                 return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
         }
         struct digest d;
-        if (!c->o.seccomp_profile) {
+        const char *name = c->o.seccomp_profile;
+        if (name && streq(name, "ci"))
+                return use_seccomp_builtin(c, "ci", spec_ci_seccomp_json, spec_ci_seccomp_json_len, err);
+        if (!name || streq(name, "default")) {
                 c->seccomp_name = strdup("default");
                 int r = digest_buffer(spec_default_seccomp_json, spec_default_seccomp_json_len, &d, err);
                 if (r < 0 || !c->seccomp_name)
@@ -460,8 +485,9 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
         const char *init_path;
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
         if (r < 0 || (r = resolve_volumes(c, err)) < 0 || (r = find_init(&c->o, &init_path, err)) < 0 ||
-            (r = apply_privileged(c, err)) < 0)
+            (r = apply_privileged(c, err)) < 0 || (r = run_confine_decide(&c->o, &c->confine, err)) < 0)
                 return r;
+        run_confine_log(&c->confine);
         struct spec_run_options so = {
                 .rootless = getuid() != 0,
                 .root_path = c->o.read_only ? c->cache_path : c->dir_path,
@@ -484,9 +510,10 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .mounts = c->mounts,
                 .n_mounts = c->n_mounts,
                 .ulimits = c->o.ulimits,
-                .apparmor_profile = c->o.apparmor,
-                .selinux_label = c->o.selinux_label,
-                .landlock = c->o.landlock,
+                .apparmor_profile = c->confine.apparmor_profile,
+                .selinux_label = c->confine.selinux_process,
+                .mount_label = c->confine.selinux_mount,
+                .landlock = c->confine.landlock_mode,
                 .pids_limit = c->o.pids_limit,
                 .memory_limit = c->o.memory,
                 .cpu_quota = c->o.cpu_quota,
@@ -496,7 +523,11 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
         };
         if ((r = spec_build_run(&so, &c->spec, err)) < 0 || (r = load_seccomp(c, err)) < 0)
                 return r;
-        return spec_validate(c->spec, so.rootless, err);
+        c->spec->landlock_rules = TAKE_PTR(c->confine.landlock_rules);
+        if ((r = spec_validate(c->spec, so.rootless, err)) < 0)
+                return r;
+        /* last, once nothing else can refuse the run: it changes files on the host */
+        return run_confine_relabel(&c->confine, c->mounts, c->n_mounts, err);
 }
 
 /* ---- launch ---- */
@@ -616,7 +647,8 @@ static int write_report(const struct run_ctx *c, const struct run_result *res, i
                 .policy = c->trust.policy_source, .policy_sha256 = c->trust.policy_sha256,
                 .spec = c->spec, .seccomp_profile = c->seccomp_name,
                 .seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL,
-                .landlock_abi = landlock_abi, .landlock_mode = c->o.landlock,
+                .landlock_abi = landlock_abi, .landlock_mode = c->confine.landlock_mode,
+                .landlock_rules = c->o.landlock_rules, .confine = &c->confine,
                 .uid_map = c->uid_map, .n_uid_map = c->n_uid_map, .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
                 .network_host = c->o.network_host, .read_only = c->o.read_only, .result = res,
         };

@@ -57,8 +57,10 @@ void run_usage(FILE *out)
                 "      --network none|host      default none: a network namespace with only lo\n"
                 "  -h, --hostname NAME\n"
                 "      --cap-add CAP, --cap-drop CAP   (\"all\" allowed)\n"
-                "      --security-opt OPT       seccomp=FILE|unconfined, no-new-privileges, apparmor=PROFILE,\n"
-                "                               label=type:T, landlock=off|default|required\n"
+                "      --security-opt OPT       seccomp=default|ci|FILE|unconfined, apparmor=PROFILE|unconfined,\n"
+                "                               label=type:T|level:L|user:U|role:R|filetype:T|disable,\n"
+                "                               landlock=off|default|required|FILE, no-new-privileges,\n"
+                "                               require=landlock,apparmor,selinux,seccomp (absent: exit 125)\n"
                 "      --privileged             every capability (in the user namespace), no seccomp, no Landlock,\n"
                 "                               no masked paths; refused unless hutch.conf has allow_privileged = on\n"
                 "Limits (through a delegated cgroup v2; refused with exit 125 where there is none):\n"
@@ -89,6 +91,7 @@ void run_options_done(struct run_options *o)
         strv_free(o->ulimits);
         strv_free(o->attach);
         strv_free(o->audit_settings);
+        lsm_selinux_opts_done(&o->selinux);
         *o = (struct run_options) { 0 };
 }
 
@@ -104,12 +107,30 @@ static int parse_seconds(const char *opt, const char *s, int64_t *ret)
         return 0;
 }
 
+static bool key_is(const char *s, size_t klen, const char *key)
+{
+        return strlen(key) == klen && strncmp(s, key, klen) == 0;
+}
+
+static int parse_landlock_opt(struct run_options *o, const char *v)
+{
+        if (streq(v, "off") || streq(v, "default") || streq(v, "required")) {
+                o->landlock = v;
+                o->landlock_rules = NULL;
+                return 0;
+        }
+        /* anything else names a rules file (./off for a file called "off") */
+        o->landlock = NULL;
+        o->landlock_rules = v;
+        return 0;
+}
+
 static int parse_security_opt(struct run_options *o, const char *s)
 {
         const char *eq = strchr(s, '=');
         size_t klen = eq ? (size_t) (eq - s) : strlen(s);
         const char *v = eq ? eq + 1 : "";
-        if (strncmp(s, "no-new-privileges", klen) == 0 && klen == strlen("no-new-privileges")) {
+        if (key_is(s, klen, "no-new-privileges")) {
                 if (eq && !streq(v, "true"))
                         return cli_usage_error(CMD, "--security-opt no-new-privileges cannot be turned off in hutch"), -EINVAL;
                 o->no_new_privileges_given = true;
@@ -117,22 +138,25 @@ static int parse_security_opt(struct run_options *o, const char *s)
         }
         if (!eq || !*v)
                 return cli_usage_error(CMD, "--security-opt '%s' needs a value", s), -EINVAL;
-        if (strncmp(s, "seccomp", klen) == 0 && klen == 7) {
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int r = 0;
+        if (key_is(s, klen, "seccomp")) {
                 o->seccomp_unconfined = streq(v, "unconfined");
                 o->seccomp_profile = o->seccomp_unconfined ? NULL : v;
-        } else if (strncmp(s, "apparmor", klen) == 0 && klen == 8) {
+        } else if (key_is(s, klen, "apparmor")) {
                 o->apparmor = v;
-        } else if (strncmp(s, "label", klen) == 0 && klen == 5) {
-                if (streq(v, "disable"))
-                        return cli_usage_error(CMD, "--security-opt label=disable is not supported"), -EINVAL;
-                o->selinux_label = v;
-        } else if (strncmp(s, "landlock", klen) == 0 && klen == 8) {
-                if (!streq(v, "off") && !streq(v, "default") && !streq(v, "required"))
-                        return cli_usage_error(CMD, "--security-opt landlock= takes off, default or required, not '%s'", v), -EINVAL;
-                o->landlock = v;
+        } else if (key_is(s, klen, "label")) {
+                r = lsm_selinux_opts_add(&o->selinux, v, &err);
+        } else if (key_is(s, klen, "landlock")) {
+                r = parse_landlock_opt(o, v);
+        } else if (key_is(s, klen, "require")) {
+                r = confine_parse_require(v, &o->require, &err);
         } else {
-                return cli_usage_error(CMD, "unknown --security-opt '%s'", s), -EINVAL;
+                return cli_usage_error(CMD, "unknown --security-opt '%s' (seccomp=, apparmor=, label=, landlock=, require=, "
+                                       "no-new-privileges)", s), -EINVAL;
         }
+        if (r < 0)
+                return cli_usage_error(CMD, "--security-opt %s", herror_msg(&err)), r == -ENOMEM ? r : -EINVAL;
         return 0;
 }
 
@@ -363,6 +387,7 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
         *dst++ = 0;
         char *opts = strchr(dst, ':');
         bool ro = false;
+        char relabel = 0;
         if (opts) {
                 *opts++ = 0;
                 char *save = NULL;
@@ -371,11 +396,16 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
                                 ro = true;
                         else if (streq(t, "rw"))
                                 ro = false;
-                        else if (!streq(t, "z") && !streq(t, "Z"))
+                        else if (streq(t, "z") || streq(t, "Z"))
+                                relabel = t[0];
+                        else
                                 return herror_set(err, EINVAL, "-v %s: unknown option '%s' (ro, rw, z, Z)", spec, t);
                 }
         }
-        return add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
+        int r = add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
+        if (r == 0)
+                (*v)[*n - 1].relabel = relabel;
+        return r;
 }
 
 static int tmpfs_option(const char *opt, const char *spec, const char *t, char *buf, size_t size, struct herror *err)
@@ -419,6 +449,7 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                 return herror_set(err, ENOMEM, "out of memory");
         const char *type = NULL, *src = NULL, *dst = NULL;
         bool ro = false;
+        char relabel = 0;
         char buf[256] = "";
         char *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -439,7 +470,9 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                         r = snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%ssize=%s", *buf ? "," : "", val) < 0 ? -EINVAL : 0;
                 else if (streq(t, "tmpfs-mode") && val)
                         r = snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%smode=%s", *buf ? "," : "", val) < 0 ? -EINVAL : 0;
-                else if (!streq(t, "bind-propagation") && !streq(t, "relabel"))
+                else if (streq(t, "relabel") && val && (streq(val, "shared") || streq(val, "private")))
+                        relabel = streq(val, "shared") ? 'z' : 'Z';
+                else if (!streq(t, "bind-propagation"))
                         return herror_set(err, EINVAL, "--mount %s: unknown or incomplete field '%s'", spec, t);
                 if (r < 0)
                         return herror_set(err, EINVAL, "--mount %s: bad value", spec);
@@ -449,14 +482,20 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
         if (streq(type, "bind")) {
                 if (!src)
                         return herror_set(err, EINVAL, "--mount %s: a bind mount needs source=", spec);
-                return add_mount(v, n, "bind", src, dst, ro, NULL, "--mount", err);
+                int r = add_mount(v, n, "bind", src, dst, ro, NULL, "--mount", err);
+                if (r == 0)
+                        (*v)[*n - 1].relabel = relabel;
+                return r;
         }
         if (streq(type, "tmpfs"))
                 return add_mount(v, n, "tmpfs", NULL, dst, ro, buf, "--mount", err);
         if (streq(type, "volume")) {
                 if (!src)
                         return herror_set(err, EINVAL, "--mount %s: a volume mount needs source=NAME", spec);
-                return add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+                int r = add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+                if (r == 0)
+                        (*v)[*n - 1].relabel = relabel;
+                return r;
         }
         return herror_set(err, EINVAL, "--mount %s: type %s is not supported (bind, volume or tmpfs)", spec, type);
 }

@@ -61,6 +61,17 @@ static json_t *limits_json(const struct spec_resources *res)
                          "cpu_max", res->has_cpu_quota ? json_string(cpu) : json_null());
 }
 
+static json_t *layers_json(const struct run_confine *c)
+{
+        json_t *req = json_array(), *unav = json_array();
+        for (int l = 0; c && req && l < _CONFINE_MAX; l++)
+                if (c->required & CONFINE_BIT(l))
+                        json_array_append_new(req, json_string(confine_layer_to_string((enum confine_layer) l)));
+        for (size_t i = 0; c && unav && i < c->n_unavailable; i++)
+                json_array_append_new(unav, json_string(c->unavailable[i]));
+        return json_pack("{s:o,s:o}", "required", req, "unavailable", unav);
+}
+
 static json_t *enforced_json(const struct run_report *r)
 {
         const struct spec *s = r->spec;
@@ -68,20 +79,23 @@ static json_t *enforced_json(const struct run_report *r)
         for (int t = 0; ns && t < _NS_TYPE_MAX; t++)
                 if (s->namespaces[t].enabled)
                         json_array_append_new(ns, json_string(spec_ns_type_to_string(t)));
-        return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:{s:s,s:i},s:o,s:o,s:s,s:b,s:o,s:{s:I,s:I},s:o}",
+        return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:{s:s,s:i,s:o},s:o,s:o,s:o,s:s,s:b,s:o,s:{s:I,s:I},s:o,s:o}",
                          "uid_map", maps_json(r->uid_map, r->n_uid_map), "gid_map", maps_json(r->gid_map, r->n_gid_map),
                          "capabilities", caps_json(s->process.caps[CAPSET_BOUNDING]),
                          "namespaces", ns,
                          "no_new_privileges", s->process.no_new_privileges,
                          "seccomp", "profile", str_or_null(r->seccomp_profile), "sha256", str_or_null(r->seccomp_sha256),
                          "landlock", "mode", r->landlock_mode ? r->landlock_mode : "default", "abi", r->landlock_abi,
+                         "rules", str_or_null(r->landlock_rules),
                          "apparmor", str_or_null(s->process.apparmor_profile),
                          "selinux", str_or_null(s->process.selinux_label),
+                         "selinux_mount", str_or_null(s->mount_label),
                          "network", r->network_host ? "host" : "none",
                          "read_only_root", r->read_only,
                          "mounts", mounts_json(s),
                          "user", "uid", (json_int_t) s->process.uid, "gid", (json_int_t) s->process.gid,
-                         "limits", limits_json(&s->resources));
+                         "limits", limits_json(&s->resources),
+                         "layers", layers_json(r->confine));
 }
 
 int run_write_report(const char *path, const struct run_report *r, struct herror *err)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "cli/run-confine.h"
 #include "spec/build.h"
 #include "spec/spec.h"
 #include "util/error.h"
@@ -24,6 +25,8 @@ struct run_report {
         const char *seccomp_profile, *seccomp_sha256;
         int landlock_abi;
         const char *landlock_mode;
+        const char *landlock_rules;          /* the rules file, or NULL */
+        const struct run_confine *confine;   /* required layers, what was unavailable */
         const struct spec_idmap *uid_map, *gid_map;
         size_t n_uid_map, n_gid_map;
         bool network_host, read_only;

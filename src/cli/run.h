@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sandbox/lsm.h"
 #include "spec/build.h"
 #include "util/error.h"
 
@@ -29,9 +30,13 @@ struct run_options {
         char **ulimits;
         char **attach;
         char **audit_settings;      /* "key=value" for audit_config_set */
-        const char *seccomp_profile;/* path, or NULL = default */
+        const char *seccomp_profile;/* a built-in name (default, ci) or a path; NULL = default */
         bool seccomp_unconfined;
-        const char *apparmor, *selinux_label, *landlock;
+        const char *apparmor;       /* profile name or "unconfined"; NULL = the default (hutch-default where loaded) */
+        struct lsm_selinux_opts selinux; /* label= options */
+        const char *landlock;       /* off, default, required; NULL = default */
+        const char *landlock_rules; /* landlock=FILE */
+        unsigned require;           /* CONFINE_BITs from require= (and landlock=required) */
         int64_t pids_limit, memory;  /* 0 = none */
         int64_t cpu_quota;          /* --cpus: microseconds per cpu_period; 0 = none */
         uint64_t cpu_period;

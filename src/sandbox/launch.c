@@ -388,6 +388,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
                 return r;
+        /* The exec labels first: their attr files are on the private procfs, outside every Landlock rule, and
+         * (as runc orders it) before no_new_privs. */
+        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
+                return r;
         /* Before capabilities go: without no_new_privs, restricting needs CAP_SYS_ADMIN in the namespace. */
         double t_other = now_ms();
         if ((r = landlock_apply_spec(s, a->landlock, ret_landlock_abi, err)) < 0)
@@ -405,8 +409,6 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
-                return r;
         if ((r = child_chdir(&s->process, st->rootfd, err)) < 0)
                 return r;
         if ((r = child_find_executable(&s->process, exe, exe_size, err)) < 0) {
@@ -595,6 +597,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         if (!o->bundle_path || o->bundle_path[0] != '/')
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
+                return r;
+        if ((r = lsm_check_host(s, err)) < 0)
                 return r;
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
@@ -825,6 +829,13 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
         int r;
         if ((r = child_setup_terminal(&tmp, &term, rootfd, err)) < 0 || (r = child_set_rlimits(p, err)) < 0)
                 return r;
+        /* Labels before Landlock, capabilities and no_new_privs, as in the init (mounting the private procfs
+         * needs CAP_SYS_ADMIN in the container's user namespace). */
+        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
+                _cleanup_close_ int procfd = rootfs_private_proc(err);
+                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
+                        return procfd < 0 ? procfd : r;
+        }
         int abi;
         if ((r = landlock_apply_spec(a->spec, a->landlock, &abi, err)) < 0)
                 return r;
@@ -839,11 +850,6 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
                 umask((mode_t) p->umask);
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
-                _cleanup_close_ int procfd = rootfs_private_proc(err);
-                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
-                        return procfd < 0 ? procfd : r;
-        }
         if ((r = child_chdir(p, rootfd, err)) < 0 || (r = child_find_executable(p, exe, exe_size, err)) < 0)
                 return r;
         return child_prepare_fds(a->opts->preserve_fds, err);
@@ -943,7 +949,7 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
                 return herror_set(err, ESRCH, "container not running");
         struct seccomp_program prog = { 0 };
         int r = landlock_mode_from_spec(s, LANDLOCK_BEST_EFFORT, err);
-        if (r < 0)
+        if (r < 0 || (r = lsm_check_host(&(struct spec) { .process = *proc }, err)) < 0)
                 return r;
         enum landlock_mode landlock = (enum landlock_mode) r;
         bool cached = false;

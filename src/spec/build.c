@@ -305,6 +305,8 @@ static int run_linux(json_t *lx, const struct spec_run_options *o, struct herror
                         }
                 }
         }
+        if (o->mount_label)
+                json_object_set_new(lx, "mountLabel", json_string(o->mount_label));
         if (o->pids_limit || o->memory_limit || o->cpu_quota) {
                 json_t *res = json_object();
                 if (o->pids_limit)

@@ -12,6 +12,9 @@
 
 extern const char spec_default_seccomp_json[];
 extern const unsigned long spec_default_seccomp_json_len;
+/* profiles/seccomp/ci.json: the default plus ptrace, process_vm_*, kcmp and any personality */
+extern const char spec_ci_seccomp_json[];
+extern const unsigned long spec_ci_seccomp_json_len;
 
 /* runc's `spec` shape, hardened: user/mount/pid/ipc/uts/network/cgroup namespaces, podman's default
  * capabilities with empty inheritable and ambient sets, no_new_privs, a read-only root, masked and
@@ -26,6 +29,7 @@ struct spec_run_mount {
         char *destination;  /* absolute path inside */
         bool readonly;
         char *options;      /* more comma-separated options ("size=64m,mode=1777"), or NULL */
+        char relabel;       /* -v ...:z 'z' (shared), :Z 'Z' (private), 0: none; done by the CLI, not the spec */
 };
 
 struct spec_run_options {
@@ -49,7 +53,8 @@ struct spec_run_options {
         const struct spec_run_mount *mounts;
         size_t n_mounts;
         char *const *ulimits;               /* "nofile=1024[:2048]" as podman takes them */
-        const char *apparmor_profile, *selinux_label, *landlock; /* NULL = default */
+        const char *apparmor_profile, *selinux_label, *landlock; /* NULL = none (landlock: default) */
+        const char *mount_label;            /* linux.mountLabel; NULL = none */
         int64_t pids_limit, memory_limit;   /* 0 = none; applied through a delegated cgroup v2 (sandbox/cgroup.h) */
         int64_t cpu_quota;                  /* microseconds per cpu_period; 0 = none */
         uint64_t cpu_period;

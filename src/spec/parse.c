@@ -1003,5 +1003,6 @@ void spec_free(struct spec *s)
         free(s->mount_label);
         free(s->cgroups_path);
         kv_free(s->annotations, s->n_annotations);
+        spec_landlock_rules_free(s->landlock_rules);
         free(s);
 }

@@ -7,7 +7,7 @@
 
 #include "spec/spec.h"
 
-static bool path_has_dotdot(const char *p)
+bool spec_path_has_dotdot(const char *p)
 {
         for (const char *c = p; (c = strstr(c, "..")); c += 2) {
                 bool start = c == p || c[-1] == '/';
@@ -38,7 +38,7 @@ static int validate_process(const struct spec *s, struct herror *err)
         const struct spec_process *p = &s->process;
         if (!p->args || !p->args[0] || !p->args[0][0])
                 return herror_set(err, EINVAL, ".process.args: must name the program to run");
-        if (!p->cwd || p->cwd[0] != '/' || path_has_dotdot(p->cwd))
+        if (!p->cwd || p->cwd[0] != '/' || spec_path_has_dotdot(p->cwd))
                 return herror_set(err, EINVAL, ".process.cwd: must be an absolute path without \"..\"");
         for (size_t i = 0; p->env && p->env[i]; i++)
                 if (!strchr(p->env[i], '=') || p->env[i][0] == '=')
@@ -168,7 +168,7 @@ static int validate_mounts(const struct spec *s, struct herror *err)
                 const struct spec_mount *m = &s->mounts[i];
                 if (m->destination[0] != '/')
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" must be absolute", i, m->destination);
-                if (path_has_dotdot(m->destination))
+                if (spec_path_has_dotdot(m->destination))
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" contains \"..\"", i, m->destination);
                 if (streq(m->destination, "/"))
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: mounting over / is not allowed", i);
@@ -187,7 +187,7 @@ static int validate_mounts(const struct spec *s, struct herror *err)
 static int validate_path_list(char **v, const char *what, struct herror *err)
 {
         for (size_t i = 0; v && v[i]; i++)
-                if (v[i][0] != '/' || path_has_dotdot(v[i]))
+                if (v[i][0] != '/' || spec_path_has_dotdot(v[i]))
                         return herror_set(err, EINVAL, ".linux.%s[%zu]: \"%s\" must be absolute without \"..\"", what, i, v[i]);
         return 0;
 }
@@ -208,7 +208,7 @@ static int validate_resources(const struct spec *s, struct herror *err)
                 return herror_set(err, ERANGE, ".linux.resources.cpu.quota: %" PRId64 " is below the kernel's minimum 1000 "
                                   "(microseconds; -1: no limit)", r->cpu_quota);
         const char *p = s->cgroups_path;
-        if (p && (path_has_dotdot(p) || strlen(p) >= 4096))
+        if (p && (spec_path_has_dotdot(p) || strlen(p) >= 4096))
                 return herror_set(err, EINVAL, ".linux.cgroupsPath: \"%.64s\" must not contain \"..\" and must be shorter "
                                   "than 4096 bytes", p);
         return 0;
@@ -245,7 +245,7 @@ static int validate_devices(const struct spec *s, struct herror *err)
 {
         for (size_t i = 0; i < s->n_devices; i++) {
                 const char *p = s->devices[i].path;
-                if (strncmp(p, "/dev/", 5) != 0 || path_has_dotdot(p))
+                if (strncmp(p, "/dev/", 5) != 0 || spec_path_has_dotdot(p))
                         return herror_set(err, EINVAL, ".linux.devices[%zu].path: \"%s\" must be under /dev without \"..\"", i, p);
         }
         return 0;

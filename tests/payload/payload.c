@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <linux/audit.h>
+#include <netinet/in.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -80,7 +83,7 @@ static int usage(void)
 {
         fprintf(stderr, "usage: payload id|cat FILE|write FILE TEXT|cwd|fds|status FIELD...|uid_map|gid_map|"
                         "exit N|kill-self SIG|sleep-forever|signal-wait [READY_FILE]|tty|env|landlock-abi|"
-                        "syscall NAME|syscall list|alloc MIB|forks N\n");
+                        "tcp-bind PORT|tcp-connect PORT|ptrace-child|syscall NAME|syscall list|alloc MIB|forks N\n");
         return 2;
 }
 
@@ -324,6 +327,54 @@ static int act_env(void)
 {
         for (char **e = environ; *e; e++)
                 puts(*e);
+        return 0;
+}
+
+/* TCP on 127.0.0.1:PORT. bind: bind and listen ("OK" or the errno). connect: to a port nobody listens
+ * on, so a connect let through answers ECONNREFUSED and one fenced off EACCES. */
+static int act_tcp(const char *what, const char *port)
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) atoi(port)),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return fail_errno();
+        if (strcmp(what, "bind") == 0) {
+                int one = 1;
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+                if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 1) < 0)
+                        return fail_errno();
+                puts("OK");
+                return 0;
+        }
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return fail_errno();
+        puts("OK");
+        return 0;
+}
+
+/* What a debugger does: trace a child of its own (PTRACE_TRACEME, stop, continue, reap). */
+static int act_ptrace_child(void)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return fail_errno();
+        if (pid == 0) {
+                if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+                        _exit(100 + (errno & 0x7f));
+                raise(SIGSTOP);
+                _exit(0);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) < 0)
+                return fail_errno();
+        if (WIFEXITED(status)) {
+                errno = WEXITSTATUS(status) - 100;
+                return fail_errno();
+        }
+        if (!WIFSTOPPED(status) || ptrace(PTRACE_CONT, pid, NULL, NULL) < 0 || waitpid(pid, &status, 0) < 0)
+                return fail_errno();
+        puts(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "OK" : "EIO");
         return 0;
 }
 
@@ -881,6 +932,10 @@ int main(int argc, char **argv)
                 return act_env();
         if (strcmp(a, "landlock-abi") == 0 && n == 0)
                 return act_landlock_abi();
+        if ((strcmp(a, "tcp-bind") == 0 || strcmp(a, "tcp-connect") == 0) && n == 1)
+                return act_tcp(a + 4, argv[2]);
+        if (strcmp(a, "ptrace-child") == 0 && n == 0)
+                return act_ptrace_child();
         if (strcmp(a, "syscall") == 0 && n == 1)
                 return act_syscall(argv[2]);
         if (strcmp(a, "alloc") == 0 && n == 1)
