@@ -9,12 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sandbox/lsm-dl.h"
 #include "sandbox/lsm.h"
 #include "util/cleanup.h"
-
-#if HAVE_SELINUX
-#include <selinux/selinux.h>
-#endif
 
 #define RELABEL_MAX_DEPTH 256
 
@@ -90,6 +87,8 @@ static int relabel_dir(int dirfd, dev_t dev, const char *label, const char *top,
 int lsm_relabel_walk(const char *path, const char *label, struct herror *err)
 {
 #if HAVE_SELINUX
+        if (!lsm_dl_selinux())
+                return herror_set(err, EOPNOTSUPP, "relabel %s: libselinux cannot be loaded", path);
         _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)

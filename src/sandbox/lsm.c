@@ -6,16 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/lsm-dl.h"
 #include "sandbox/lsm.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
-
-#if HAVE_APPARMOR
-#include <sys/apparmor.h>
-#endif
-#if HAVE_SELINUX
-#include <selinux/selinux.h>
-#endif
 
 static bool first_line_is(const char *path, const char *want)
 {
@@ -57,12 +51,14 @@ int lsm_apparmor_profile_check(const char *name)
 
 static void probe_apparmor(struct lsm_host *h)
 {
+        /* the kernel first: the library is loaded only where AppArmor is on (lsm-dl.h says why) */
+        h->apparmor = first_line_is("/sys/module/apparmor/parameters/enabled", "Y");
 #if HAVE_APPARMOR
-        h->apparmor = first_line_is("/sys/module/apparmor/parameters/enabled", "Y") && aa_is_enabled() > 0;
-#else
-        h->apparmor = first_line_is("/sys/module/apparmor/parameters/enabled", "Y") &&
-                      access("/sys/kernel/security/apparmor", F_OK) == 0;
+        if (h->apparmor && lsm_dl_apparmor())
+                h->apparmor = aa_is_enabled() > 0;
+        else
 #endif
+                h->apparmor = h->apparmor && access("/sys/kernel/security/apparmor", F_OK) == 0;
         h->apparmor_default_loaded = h->apparmor && lsm_apparmor_profile_check(LSM_APPARMOR_DEFAULT) == 0;
 }
 
@@ -88,7 +84,9 @@ static void probe_selinux(struct lsm_host *h)
         snprintf(h->selinux_process_base, sizeof h->selinux_process_base, "%s", LSM_SELINUX_PROCESS_BASE);
         snprintf(h->selinux_file_base, sizeof h->selinux_file_base, "%s", LSM_SELINUX_FILE_BASE);
 #if HAVE_SELINUX
-        h->selinux = is_selinux_enabled() > 0;
+        /* selinuxfs mounted: SELinux is on, and only then is libselinux loaded (lsm-dl.h); a host where it
+         * cannot be loaded has SELinux reported unavailable */
+        h->selinux = access("/sys/fs/selinux", F_OK) == 0 && lsm_dl_selinux() && is_selinux_enabled() > 0;
         if (!h->selinux)
                 return;
         h->selinux_enforcing = security_getenforce() == 1;
