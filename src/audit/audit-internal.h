@@ -26,7 +26,7 @@ struct audit_origin {
 
 enum audit_key {
         AK_MODE, AK_LOG, AK_JOURNALD, AK_JOURNALD_SOCKET, AK_SYSLOG, AK_KERNEL, AK_HMAC_KEY, AK_SIGN_KEY,
-        AK_ROTATE_SIZE, AK_SYSLOG_SOCKET, _AK_MAX,
+        AK_ROTATE_SIZE, AK_SYSLOG_SOCKET, AK_ALLOW_PRIVILEGED, _AK_MAX,
 };
 
 struct audit_config {
@@ -41,6 +41,8 @@ struct audit_config {
         char *hmac_key_path;
         char *sign_key_path;
         uint64_t rotate_size;                /* 0 = never */
+        bool allow_privileged;               /* hutch run --privileged; only an administrator's file sets it */
+        bool reading_admin;                  /* while an administrator's file is parsed */
         struct audit_origin origin[_AK_MAX];
 };
 

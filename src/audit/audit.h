@@ -14,6 +14,7 @@
 #include "util/error.h"
 
 #define AUDIT_SCHEMA_VERSION 1
+#define AUDIT_SCHEMA_VERSION_STR "1" /* the same, for the record head verify.c reads by hand */
 
 enum audit_event { AUDIT_EVENT_START, AUDIT_EVENT_END, AUDIT_EVENT_REFUSAL, _AUDIT_EVENT_MAX, _AUDIT_EVENT_INVALID = -EINVAL };
 
@@ -30,6 +31,7 @@ struct audit_record {            /* every pointer may be NULL / every count 0 = 
         const char *seccomp_profile; const char *seccomp_sha256;
         const char *apparmor_profile, *selinux_label;
         const char *landlock;            /* e.g. "best-effort abi 7", "off" */
+        const char *const *unavailable; size_t n_unavailable; /* "LAYER: why" for each default layer the host lacks */
         const char *const *caps; size_t n_caps;
         const char *const *namespaces; size_t n_namespaces;
         const struct audit_idmap *uid_map; size_t n_uid_map;
@@ -64,6 +66,8 @@ int audit_config_new(struct audit_config **ret, struct herror *err);
  * file set while it made audit required cannot be changed here (EPERM, naming the file and line). */
 int audit_config_set(struct audit_config *c, const char *key, const char *value, struct herror *err);
 enum audit_mode audit_config_mode(const struct audit_config *c);
+/* hutch.conf's allow_privileged: whether `hutch run --privileged` may run (administrator's file only). */
+bool audit_config_allow_privileged(const struct audit_config *c);
 /* The file sink's path after defaults ($XDG_STATE_HOME/hutch/audit.log, ~/.local/state/hutch/audit.log,
  * root: /var/log/hutch/audit.log); NULL when the file sink is off. Caller frees. */
 int audit_config_log_path(const struct audit_config *c, char **ret, struct herror *err);

@@ -23,6 +23,9 @@ static const char *const key_names[_AK_MAX] = {
         [AK_SIGN_KEY] = "audit_sign_key",
         [AK_ROTATE_SIZE] = "audit_rotate_size",
         [AK_SYSLOG_SOCKET] = "audit_syslog_socket",
+        /* not an audit key: hutch.conf's one launch-policy key lives here so the file has one parser and one
+         * set of administrator rules */
+        [AK_ALLOW_PRIVILEGED] = "allow_privileged",
 };
 
 int audit_config_new(struct audit_config **ret, struct herror *err)
@@ -55,6 +58,11 @@ void audit_config_free(struct audit_config *c)
 enum audit_mode audit_config_mode(const struct audit_config *c)
 {
         return c->mode;
+}
+
+bool audit_config_allow_privileged(const struct audit_config *c)
+{
+        return c->allow_privileged;
 }
 
 static int parse_switch(const char *v, bool with_auto, enum audit_switch *ret)
@@ -144,7 +152,8 @@ static const char *expected(enum audit_key k)
         case AK_KERNEL: return "auto, on or off";
         case AK_JOURNALD_SOCKET:
         case AK_SYSLOG_SOCKET: return "an absolute path";
-        case AK_SYSLOG: return "on or off";
+        case AK_SYSLOG:
+        case AK_ALLOW_PRIVILEGED: return "on or off";
         case AK_HMAC_KEY:
         case AK_SIGN_KEY: return "an absolute path or none";
         case AK_ROTATE_SIZE: return "a size in bytes (K, M, G suffixes; 0 = never)";
@@ -198,6 +207,11 @@ static int apply(struct audit_config *c, enum audit_key k, const char *v)
                 replace(k == AK_HMAC_KEY ? &c->hmac_key_path : &c->sign_key_path, path);
                 return 0;
         case AK_ROTATE_SIZE: return parse_size(v, &c->rotate_size);
+        case AK_ALLOW_PRIVILEGED:
+                if ((r = parse_switch(v, false, &sw)) < 0)
+                        return r;
+                c->allow_privileged = sw == AUDIT_SWITCH_ON;
+                return 0;
         case _AK_MAX:
         default: return -EINVAL;
         }
@@ -219,6 +233,7 @@ static void value_text(const struct audit_config *c, enum audit_key k, char *buf
         case AK_SIGN_KEY: snprintf(buf, size, "%s", c->sign_key_path ? c->sign_key_path : ""); return;
         case AK_ROTATE_SIZE: snprintf(buf, size, "%llu", (unsigned long long) c->rotate_size); return;
         case AK_SYSLOG_SOCKET: snprintf(buf, size, "%s", c->syslog_socket ? c->syslog_socket : ""); return;
+        case AK_ALLOW_PRIVILEGED: snprintf(buf, size, "%s", c->allow_privileged ? "on" : "off"); return;
         case _AK_MAX:
         default: buf[0] = 0; return;
         }
@@ -231,6 +246,9 @@ static int set_from(struct audit_config *c, const char *where, const char *name,
         int k = key_from_name(name);
         if (k < 0)
                 return herror_set(err, EINVAL, "%s: unknown key '%s'", where, name);
+        if (k == AK_ALLOW_PRIVILEGED && !c->reading_admin)
+                return herror_set(err, EPERM, "%s: allow_privileged may only be set in the administrator's %s", where,
+                                  AUDIT_SYSTEM_CONFIG);
         _cleanup_audit_config_ struct audit_config *probe = NULL;
         int r = audit_config_new(&probe, err);
         if (r < 0)
@@ -335,7 +353,10 @@ static int read_config_file(struct audit_config *c, const char *path, bool syste
                 return r;
         if (memchr(data, 0, len))
                 return herror_set(err, EINVAL, "%s: contains a NUL byte", path);
-        return parse_text(c, path, data, err);
+        c->reading_admin = system;
+        r = parse_text(c, path, data, err);
+        c->reading_admin = false;
+        return r;
 }
 
 static void lock_admin_keys(struct audit_config *c)

@@ -26,6 +26,27 @@ struct load {
         size_t sigs_without_signature;
 };
 
+/* cosign signs the digest a tag resolves to, so a multi-platform image (cosign save: kind imageIndex)
+ * carries signatures of its index, not of the platform manifest hutch stores and verifies. They are not
+ * kept (FORMATS.md 3.1: the manifest would have to be trusted through the signed index, which hutch does
+ * not do); say so, or the user is left wondering where the signatures went. */
+static void warn_index_signatures(const struct load *l, int layoutfd, const struct store_import *imp)
+{
+        if (digest_equal(&imp->selected, &imp->manifest))
+                return;
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        char ds[DIGEST_STRING_MAX];
+        struct sigstore_signature *found = NULL;
+        size_t n = 0;
+        if (cosign_layout_find_signatures(layoutfd, digest_to_string(&imp->selected, ds), &found, &n, &why) < 0)
+                log_warn("%s: signatures of the image index %s not read: %s", l->path, ds, herror_msg(&why));
+        else if (n)
+                log_warn("%s: %zu signature(s) in the layout sign the image index %s, not the platform manifest: "
+                         "hutch verifies signatures of the manifest it runs only, so they are not kept",
+                         l->path, n, ds);
+        sigstore_signatures_free(found, n);
+}
+
 /* store_layout_fn: the cosign signatures the layout holds for the imported manifest, kept beside it.
  * Artifacts that cannot be read fail the load (cosign-layout.h); a layer without a signature
  * annotation is no signature at all and is skipped. */
@@ -63,6 +84,7 @@ static int keep_signatures(int layoutfd, const struct store_import *imp, void *u
         if (r < 0)
                 return r;
         l->sigs_kept = k;
+        warn_index_signatures(l, layoutfd, imp);
         return 0;
 }
 

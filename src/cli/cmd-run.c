@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/image-trust.h"
 #include "cli/run-config.h"
+#include "cli/run-confine.h"
 #include "cli/run-io.h"
 #include "cli/run-report.h"
 #include "cli/run.h"
@@ -37,6 +38,34 @@
 #include "util/log.h"
 
 #define CONTAINERS_DIR "containers"
+#define CGROUP_FILE "cgroup"          /* in a run's directory: its cgroup below the cgroup2 mount, if any */
+
+/* The per-phase breakdown of one launch behind --log-level=debug (bench/ reads it to pick the next
+ * optimisation); marking costs one clock_gettime when debug is off. */
+struct phase_clock {
+        double last_ms;
+        char line[512];
+        size_t len;
+};
+
+static double monotonic_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static void phase_mark(struct phase_clock *pc, const char *name)
+{
+        double now = monotonic_ms();
+        if (pc->last_ms > 0 && log_get_level() >= LOG_LEVEL_DEBUG && pc->len < sizeof pc->line) {
+                int n = snprintf(pc->line + pc->len, sizeof pc->line - pc->len, "%s%s %.2f ms", pc->len ? ", " : "",
+                                 name, now - pc->last_ms);
+                if (n > 0)
+                        pc->len += (size_t) n;
+        }
+        pc->last_ms = now;
+}
 
 /* Everything one run decides and holds, freed by run_ctx_done(). */
 struct run_ctx {
@@ -54,6 +83,7 @@ struct run_ctx {
         struct spec_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
         size_t n_uid_map, n_gid_map;
         struct spec *spec;
+        struct run_confine confine;
         char *seccomp_name;
         char seccomp_sha256[DIGEST_STRING_MAX];
         char id[33];
@@ -61,6 +91,8 @@ struct run_ctx {
         int dirfd;            /* flock()ed while we live, so a later run can tell it is not stale */
         struct audit *audit;
         struct timespec t_start;
+        struct phase_clock phases;
+        bool allow_privileged;  /* the administrator's hutch.conf: allow_privileged = on */
 };
 
 static void run_ctx_done(struct run_ctx *c)
@@ -73,6 +105,7 @@ static void run_ctx_done(struct run_ctx *c)
         }
         free(c->dir_path);
         spec_free(c->spec);
+        run_confine_done(&c->confine);
         free(c->seccomp_name);
         run_mounts_free(c->mounts, c->n_mounts);
         run_process_done(&c->proc);
@@ -123,6 +156,8 @@ static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum a
         }
         rec->seccomp_profile = c->seccomp_name;
         rec->seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL;
+        rec->unavailable = (const char *const *) c->confine.unavailable;
+        rec->n_unavailable = c->confine.n_unavailable;
 }
 
 /* A refusal is recorded before the error is printed; in required mode an unwritable audit log is one
@@ -158,8 +193,10 @@ static int open_audit(struct run_ctx *c, struct herror *err)
                 r = audit_config_set(cfg, kv, eq + 1, err);
                 *eq = '=';
         }
-        if (r == 0)
+        if (r == 0) {
+                c->allow_privileged = audit_config_allow_privileged(cfg);
                 r = audit_open(cfg, &c->audit, err);
+        }
         audit_config_free(cfg);
         return r;
 }
@@ -256,6 +293,23 @@ static int prepare_process(struct run_ctx *c, struct herror *err)
 
 /* ---- the container's directory ---- */
 
+/* A dead run's cgroup (its container died with it: parent-death signal) goes with its directory. */
+static void remove_stale_cgroup(int cfd)
+{
+        char rel[PATH_MAX];
+        _cleanup_close_ int fd = openat(cfd, CGROUP_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        ssize_t n = read_all(fd, rel, sizeof rel - 1);
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        if (n > 0) {
+                rel[n] = 0;
+                if (cgroup_remove_rel(rel, &e) < 0)
+                        log_debug("a dead run's cgroup: %s", herror_msg(&e));
+        }
+        unlinkat(cfd, CGROUP_FILE, 0);
+}
+
 /* Directories of runs whose hutch is gone (killed with SIGKILL): nobody holds their lock. */
 static void remove_stale(int containersfd)
 {
@@ -271,7 +325,10 @@ static void remove_stale(int containersfd)
                 if (de->d_name[0] == '.')
                         continue;
                 _cleanup_close_ int cfd = openat(containersfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (cfd >= 0 && flock(cfd, LOCK_EX | LOCK_NB) == 0 && unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
+                if (cfd < 0 || flock(cfd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                remove_stale_cgroup(cfd);
+                if (unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
                         log_debug("removed the directory of a dead run: %s", de->d_name);
         }
         closedir(d);
@@ -302,6 +359,23 @@ static int make_container_dir(struct run_ctx *c, struct herror *err)
 
 /* ---- spec ---- */
 
+/* A profile hutch carries (profiles/seccomp/NAME.json, embedded at build time). */
+static int use_seccomp_builtin(struct run_ctx *c, const char *name, const char *data, size_t len, struct herror *err)
+{
+        struct spec_seccomp *sc = NULL;
+        struct digest d;
+        int r = spec_parse_seccomp_profile(data, len, name, c->spec->process.caps[CAPSET_BOUNDING], &sc, err);
+        if (r < 0 || (r = digest_buffer(data, len, &d, err)) < 0) {
+                spec_seccomp_free(sc);
+                return r;
+        }
+        spec_seccomp_free(c->spec->seccomp);
+        c->spec->seccomp = sc;
+        digest_to_string(&d, c->seccomp_sha256);
+        c->seccomp_name = strdup(name);
+        return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
 static int load_seccomp(struct run_ctx *c, struct herror *err)
 {
         if (c->o.seccomp_unconfined) {
@@ -312,7 +386,10 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
                 return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
         }
         struct digest d;
-        if (!c->o.seccomp_profile) {
+        const char *name = c->o.seccomp_profile;
+        if (name && streq(name, "ci"))
+                return use_seccomp_builtin(c, "ci", spec_ci_seccomp_json, spec_ci_seccomp_json_len, err);
+        if (!name || streq(name, "default")) {
                 c->seccomp_name = strdup("default");
                 int r = digest_buffer(spec_default_seccomp_json, spec_default_seccomp_json_len, &d, err);
                 if (r < 0 || !c->seccomp_name)
@@ -335,6 +412,51 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
         digest_to_string(&d, c->seccomp_sha256);
         c->seccomp_name = strdup(c->o.seccomp_profile);
         return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
+/* --privileged is an administrator's decision, not a user's: hutch runs hardened unless
+ * /etc/hutch/hutch.conf says allow_privileged = on. Then, as podman's: every capability (of the user
+ * namespace: nothing of the host's), no seccomp filter and no Landlock unless asked for by name, no masked
+ * or read-only paths. no_new_privs stays. */
+static int apply_privileged(struct run_ctx *c, struct herror *err)
+{
+        if (!c->o.privileged)
+                return 0;
+        if (!c->allow_privileged)
+                return herror_set(err, EPERM, "--privileged is refused: hutch runs hardened unless the administrator sets "
+                                              "'allow_privileged = on' in %s", AUDIT_SYSTEM_CONFIG);
+        log_warn("--privileged: every capability, no seccomp filter, no Landlock, no masked paths");
+        if (!c->o.seccomp_profile)
+                c->o.seccomp_unconfined = true;
+        if (!c->o.landlock)
+                c->o.landlock = "off";
+        return strv_push(&c->o.cap_add, "all") < 0 ? herror_set(err, ENOMEM, "out of memory") : 0;
+}
+
+/* --init's reaper: a static binary of the host's, bind-mounted read-only (podman's catatonit; a hutch
+ * process inside the container is exactly what docs/pid1.md rules out). */
+static int find_init(const struct run_options *o, const char **ret, struct herror *err)
+{
+        static const char *const candidates[] = { "/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
+                                                  "/usr/bin/tini-static" };
+        struct stat st;
+        *ret = NULL;
+        if (!o->init)
+                return 0;
+        if (o->init_path) {
+                if (o->init_path[0] != '/' || stat(o->init_path, &st) < 0 || !S_ISREG(st.st_mode) ||
+                    access(o->init_path, X_OK) < 0)
+                        return herror_set(err, ENOENT, "--init-path %s: not an absolute path to an executable file",
+                                          o->init_path);
+                *ret = o->init_path;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++)
+                if (stat(candidates[i], &st) == 0 && S_ISREG(st.st_mode) && access(candidates[i], X_OK) == 0) {
+                        *ret = candidates[i];
+                        return 0;
+                }
+        return herror_set(err, ENOENT, "--init: no init binary found (install catatonit, or name a static one with --init-path)");
 }
 
 /* -v NAME:/dst: the volume's directory in the store, created on first use as podman does. */
@@ -360,9 +482,12 @@ static int resolve_volumes(struct run_ctx *c, struct herror *err)
 
 static int prepare_spec(struct run_ctx *c, struct herror *err)
 {
+        const char *init_path;
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
-        if (r < 0 || (r = resolve_volumes(c, err)) < 0)
+        if (r < 0 || (r = resolve_volumes(c, err)) < 0 || (r = find_init(&c->o, &init_path, err)) < 0 ||
+            (r = apply_privileged(c, err)) < 0 || (r = run_confine_decide(&c->o, &c->confine, err)) < 0)
                 return r;
+        run_confine_log(&c->confine);
         struct spec_run_options so = {
                 .rootless = getuid() != 0,
                 .root_path = c->o.read_only ? c->cache_path : c->dir_path,
@@ -385,56 +510,56 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .mounts = c->mounts,
                 .n_mounts = c->n_mounts,
                 .ulimits = c->o.ulimits,
-                .apparmor_profile = c->o.apparmor,
-                .selinux_label = c->o.selinux_label,
-                .landlock = c->o.landlock,
+                .apparmor_profile = c->confine.apparmor_profile,
+                .selinux_label = c->confine.selinux_process,
+                .mount_label = c->confine.selinux_mount,
+                .landlock = c->confine.landlock_mode,
                 .pids_limit = c->o.pids_limit,
                 .memory_limit = c->o.memory,
+                .cpu_quota = c->o.cpu_quota,
+                .cpu_period = c->o.cpu_period,
+                .init_path = init_path,
+                .privileged = c->o.privileged,
         };
-        if (c->o.cpus > 0)
-                return herror_set(err, EOPNOTSUPP, "--cpus needs cgroup v2 delegation, which hutch does not apply yet");
         if ((r = spec_build_run(&so, &c->spec, err)) < 0 || (r = load_seccomp(c, err)) < 0)
                 return r;
-        return spec_validate(c->spec, so.rootless, err);
+        c->spec->landlock_rules = TAKE_PTR(c->confine.landlock_rules);
+        if ((r = spec_validate(c->spec, so.rootless, err)) < 0)
+                return r;
+        /* last, once nothing else can refuse the run: it changes files on the host */
+        return run_confine_relabel(&c->confine, c->mounts, c->n_mounts, err);
 }
 
 /* ---- launch ---- */
 
-static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
+/* The container is over: what its memory cgroup saw (res may be NULL), then the cgroup goes. */
+static void finish_cgroup(const struct run_ctx *c, struct sandbox *sb, struct run_result *res)
 {
-        int sv[2] = { -1, -1 };
-        if (c->o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                return herror_sys(err, errno, "socketpair for the terminal");
-        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0 };
-        struct sandbox_opts so = {
-                .bundle_dirfd = c->dirfd,
-                .bundle_path = c->dir_path,
-                .state_dirfd = c->dirfd,
-                .console_socket_fd = sv[1],
-                .container_id = c->id,
-                .die_with_parent = true,
-                .overlay = c->o.read_only ? NULL : &ov,
-        };
-        int r = sandbox_create(c->spec, &so, sb, err);
-        closep(&sv[1]);
-        if (r == 0 && c->o.tty) {
-                *ret_master = run_receive_pty(sv[0], err);
-                if (*ret_master < 0)
-                        r = *ret_master;
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        bool oom = false;
+        if (res && (sb->cgroup.controllers & CGROUP_MEMORY)) {
+                if (cgroup_oom_killed(&sb->cgroup, &oom, &e) == 0)
+                        res->oom_killed = oom;
                 else
-                        run_copy_winsize(*ret_master);
+                        log_warn("%s", herror_msg(&e));
         }
-        closep(&sv[0]);
-        if (r < 0 && sb->pidfd >= 0) {
-                sandbox_kill(sb->pid, sb->start_time, SIGKILL, false, NULL);
-                int ignored;
-                sandbox_wait(sb, &ignored, NULL);
-        }
-        return r;
+        herror_clear(&e);
+        if (cgroup_remove(&sb->cgroup, &e) < 0)
+                log_warn("%s", herror_msg(&e));
+        else
+                unlinkat(c->dirfd, CGROUP_FILE, 0);
 }
 
-static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum audit_event ev,
-                            const struct run_result *res, struct herror *err)
+/* Where the container's cgroup is, for the next run to remove should this hutch be killed. */
+static int note_cgroup(struct run_ctx *c, const struct sandbox *sb, struct herror *err)
+{
+        if (sb->cgroup.fd < 0)
+                return 0;
+        return atomic_write_at(c->dirfd, CGROUP_FILE, sb->cgroup.rel, strlen(sb->cgroup.rel), 0600, err);
+}
+
+static int audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum audit_event ev,
+                           const struct run_result *res, struct herror *err)
 {
         struct audit_record rec;
         audit_fill(c, &rec, ev);
@@ -450,9 +575,58 @@ static void audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum au
                 rec.timed_out = res->timed_out;
                 rec.duration_ns = res->wall_ns;
         }
-        if (audit_emit(c->audit, &rec, err) < 0)
+        int r = audit_emit(c->audit, &rec, err);
+        if (r < 0)
                 log_error("audit: %s", herror_msg(err));
         audit_facts_done(&facts);
+        return r;
+}
+
+/* The start record is written while the init sets up its rootfs (sandbox_opts.during_setup): on disk
+ * before the workload can run (with audit = required: no record, no run), without its fdatasync adding
+ * to the launch. A setup that fails afterwards is recorded as a refusal of the same container. */
+static int record_start(const struct sandbox *sb, void *userdata, struct herror *err)
+{
+        return audit_start_end(userdata, sb, AUDIT_EVENT_START, NULL, err);
+}
+
+
+static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
+{
+        int sv[2] = { -1, -1 };
+        if (c->o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return herror_sys(err, errno, "socketpair for the terminal");
+        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0 };
+        struct sandbox_opts so = {
+                .bundle_dirfd = c->dirfd,
+                .bundle_path = c->dir_path,
+                .state_dirfd = c->dirfd,
+                .console_socket_fd = sv[1],
+                .container_id = c->id,
+                .die_with_parent = true,
+                .overlay = c->o.read_only ? NULL : &ov,
+                .during_setup = record_start,
+                .userdata = c,
+        };
+        int r = sandbox_create(c->spec, &so, sb, err);
+        closep(&sv[1]);
+        if (r == 0)
+                r = note_cgroup(c, sb, err);
+        if (r == 0 && c->o.tty) {
+                *ret_master = run_receive_pty(sv[0], err);
+                if (*ret_master < 0)
+                        r = *ret_master;
+                else
+                        run_copy_winsize(*ret_master);
+        }
+        closep(&sv[0]);
+        if (r < 0 && sb->pidfd >= 0) {
+                sandbox_kill(sb->pid, sb->start_time, SIGKILL, false, NULL);
+                int ignored;
+                sandbox_wait(sb, &ignored, NULL);
+                finish_cgroup(c, sb, NULL);
+        }
+        return r;
 }
 
 static int64_t elapsed_ns(const struct timespec *t0)
@@ -473,7 +647,8 @@ static int write_report(const struct run_ctx *c, const struct run_result *res, i
                 .policy = c->trust.policy_source, .policy_sha256 = c->trust.policy_sha256,
                 .spec = c->spec, .seccomp_profile = c->seccomp_name,
                 .seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL,
-                .landlock_abi = landlock_abi, .landlock_mode = c->o.landlock,
+                .landlock_abi = landlock_abi, .landlock_mode = c->confine.landlock_mode,
+                .landlock_rules = c->o.landlock_rules, .confine = &c->confine,
                 .uid_map = c->uid_map, .n_uid_map = c->n_uid_map, .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
                 .network_host = c->o.network_host, .read_only = c->o.read_only, .result = res,
         };
@@ -485,21 +660,20 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         struct sandbox sb = SANDBOX_INIT;
         _cleanup_close_ int master = -1;
         int r = start_container(c, &sb, &master, err);
+        phase_mark(&c->phases, "sandbox+start record");
         if (r < 0 && sb.exec_failed) {
                 refuse(c, err);
                 return err->errnum == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
         }
         if (r < 0)
                 return refuse(c, err);
-        /* The start record is written before the workload may run: with --audit=required, no record, no run. */
-        _cleanup_herror_ struct herror aerr = HERROR_INIT;
-        audit_start_end(c, &sb, AUDIT_EVENT_START, NULL, &aerr);
-        if (aerr.errnum || (r = sandbox_start(c->dirfd, err)) < 0) {
+        if ((r = sandbox_start(c->dirfd, err)) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(&sb, &ignored, NULL);
+                finish_cgroup(c, &sb, NULL);
                 sandbox_release(&sb);
-                return refuse(c, aerr.errnum ? &aerr : err);
+                return refuse(c, err);
         }
         /* the container's own run time, as the end record and the report give it */
         clock_gettime(CLOCK_MONOTONIC, &c->t_start);
@@ -512,21 +686,25 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         r = run_wait(&w, mask, err);
         if (raw > 0)
                 run_restore_mode(&saved);
-        struct run_result res = { .timed_out = w.timed_out };
+        struct run_result res = { .timed_out = w.timed_out, .oom_killed = -1 };
         int status = EXIT_HUTCH_ERROR;
         if (r < 0 || sandbox_wait(&sb, &status, err) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
+                finish_cgroup(c, &sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, err);
         }
+        finish_cgroup(c, &sb, &res);
         res.status = status;
         res.signal = status > 128 ? status - 128 : 0;
         res.wall_ns = elapsed_ns(&c->t_start);
         struct rusage ru;
         if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
                 res.rusage = ru;
-        herror_clear(&aerr);
+        phase_mark(&c->phases, "workload");
+        _cleanup_herror_ struct herror aerr = HERROR_INIT;
         audit_start_end(c, &sb, AUDIT_EVENT_END, &res, &aerr);
+        phase_mark(&c->phases, "end record");
         if (c->o.report && write_report(c, &res, sb.landlock_abi, err) < 0)
                 log_error("%s", herror_msg(err));
         sandbox_release(&sb);
@@ -547,12 +725,16 @@ int cmd_run(int argc, char **argv)
         sigset_t mask;
         run_block_signals(&mask);
         _cleanup_herror_ struct herror err = HERROR_INIT;
+        phase_mark(&c.phases, NULL);
         if (open_audit(&c, &err) < 0) {
                 r = refuse(&c, &err);
-        } else if (prepare_image(&c, &err) < 0 || prepare_idmaps(&c, &err) < 0 || prepare_process(&c, &err) < 0 ||
-                   make_container_dir(&c, &err) < 0 || prepare_spec(&c, &err) < 0) {
+        } else if ((phase_mark(&c.phases, "options+audit setup"), prepare_image(&c, &err)) < 0 ||
+                   (phase_mark(&c.phases, "image+trust+rootfs"), prepare_idmaps(&c, &err)) < 0 ||
+                   prepare_process(&c, &err) < 0 || make_container_dir(&c, &err) < 0 ||
+                   (phase_mark(&c.phases, "id maps+process+container dir"), prepare_spec(&c, &err)) < 0) {
                 r = refuse(&c, &err);
         } else {
+                phase_mark(&c.phases, "spec");
                 /* Without -i the container reads nothing of ours, as with podman. */
                 if (!c.o.interactive) {
                         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -564,5 +746,8 @@ int cmd_run(int argc, char **argv)
                 r = run_attached(&c, &mask, &err);
         }
         run_ctx_done(&c);
+        phase_mark(&c.phases, "cleanup");
+        if (c.phases.len)
+                log_debug("timing: hutch run: %s", c.phases.line);
         return r;
 }

@@ -43,7 +43,9 @@ void run_usage(FILE *out)
                 "      --timeout SECONDS        stop the container after this long (stop signal, then SIGKILL)\n"
                 "      --stop-signal SIGNAL     signal for --timeout (default: the image's, else SIGTERM)\n"
                 "      --stop-timeout SECONDS   grace before SIGKILL (default 10)\n"
-                "      --init                   not supported: the workload is pid 1 (see docs/pid1.md)\n"
+                "      --init                   run a reaper as pid 1 (catatonit, read-only at /dev/init) that\n"
+                "                               forwards signals and reaps orphans (docs/pid1.md)\n"
+                "      --init-path PATH         the static init binary for --init (default: catatonit)\n"
                 "Filesystem:\n"
                 "  -v, --volume SRC:DST[:OPTS]  bind a host directory (OPTS: ro, rw, z, Z)\n"
                 "      --mount type=bind|tmpfs,...  (source=, destination=/target=, ro, tmpfs-size=, tmpfs-mode=)\n"
@@ -55,10 +57,16 @@ void run_usage(FILE *out)
                 "      --network none|host      default none: a network namespace with only lo\n"
                 "  -h, --hostname NAME\n"
                 "      --cap-add CAP, --cap-drop CAP   (\"all\" allowed)\n"
-                "      --security-opt OPT       seccomp=FILE|unconfined, no-new-privileges, apparmor=PROFILE,\n"
-                "                               label=type:T, landlock=off|default|required\n"
-                "      --privileged             refused: hutch has no privileged mode\n"
-                "      --pids-limit N, -m/--memory SIZE, --cpus N   need cgroup v2 delegation (refused without)\n"
+                "      --security-opt OPT       seccomp=default|ci|FILE|unconfined, apparmor=PROFILE|unconfined,\n"
+                "                               label=type:T|level:L|user:U|role:R|filetype:T|disable,\n"
+                "                               landlock=off|default|required|FILE, no-new-privileges,\n"
+                "                               require=landlock,apparmor,selinux,seccomp (absent: exit 125)\n"
+                "      --privileged             every capability (in the user namespace), no seccomp, no Landlock,\n"
+                "                               no masked paths; refused unless hutch.conf has allow_privileged = on\n"
+                "Limits (through a delegated cgroup v2; refused with exit 125 where there is none):\n"
+                "  -m, --memory SIZE            memory.max: 512m, 1g, bytes (-1: none)\n"
+                "      --pids-limit N           pids.max (-1: none)\n"
+                "      --cpus N                 cpu.max: N CPUs' worth of time, e.g. 0.5 (0: none)\n"
                 "Other:\n"
                 "      --name NAME              name in the audit record and report\n"
                 "      --rm                     accepted: containers are always removed when they end\n"
@@ -83,6 +91,7 @@ void run_options_done(struct run_options *o)
         strv_free(o->ulimits);
         strv_free(o->attach);
         strv_free(o->audit_settings);
+        lsm_selinux_opts_done(&o->selinux);
         *o = (struct run_options) { 0 };
 }
 
@@ -98,23 +107,21 @@ static int parse_seconds(const char *opt, const char *s, int64_t *ret)
         return 0;
 }
 
-/* "512m", "1g", "100000" (bytes) as podman takes them. */
-static int parse_size(const char *opt, const char *s, int64_t *ret)
+static bool key_is(const char *s, size_t klen, const char *key)
 {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        unsigned shift = 0;
-        switch (*end) {
-        case 'k': case 'K': shift = 10; end++; break;
-        case 'm': case 'M': shift = 20; end++; break;
-        case 'g': case 'G': shift = 30; end++; break;
-        case 'b': case 'B': end++; break;
-        default: break;
+        return strlen(key) == klen && strncmp(s, key, klen) == 0;
+}
+
+static int parse_landlock_opt(struct run_options *o, const char *v)
+{
+        if (streq(v, "off") || streq(v, "default") || streq(v, "required")) {
+                o->landlock = v;
+                o->landlock_rules = NULL;
+                return 0;
         }
-        if (errno || end == s || *end || v == 0 || v > (unsigned long long) INT64_MAX >> shift)
-                return cli_usage_error(CMD, "%s needs a size like 512m, not '%s'", opt, s), -EINVAL;
-        *ret = (int64_t) (v << shift);
+        /* anything else names a rules file (./off for a file called "off") */
+        o->landlock = NULL;
+        o->landlock_rules = v;
         return 0;
 }
 
@@ -123,7 +130,7 @@ static int parse_security_opt(struct run_options *o, const char *s)
         const char *eq = strchr(s, '=');
         size_t klen = eq ? (size_t) (eq - s) : strlen(s);
         const char *v = eq ? eq + 1 : "";
-        if (strncmp(s, "no-new-privileges", klen) == 0 && klen == strlen("no-new-privileges")) {
+        if (key_is(s, klen, "no-new-privileges")) {
                 if (eq && !streq(v, "true"))
                         return cli_usage_error(CMD, "--security-opt no-new-privileges cannot be turned off in hutch"), -EINVAL;
                 o->no_new_privileges_given = true;
@@ -131,29 +138,32 @@ static int parse_security_opt(struct run_options *o, const char *s)
         }
         if (!eq || !*v)
                 return cli_usage_error(CMD, "--security-opt '%s' needs a value", s), -EINVAL;
-        if (strncmp(s, "seccomp", klen) == 0 && klen == 7) {
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int r = 0;
+        if (key_is(s, klen, "seccomp")) {
                 o->seccomp_unconfined = streq(v, "unconfined");
                 o->seccomp_profile = o->seccomp_unconfined ? NULL : v;
-        } else if (strncmp(s, "apparmor", klen) == 0 && klen == 8) {
+        } else if (key_is(s, klen, "apparmor")) {
                 o->apparmor = v;
-        } else if (strncmp(s, "label", klen) == 0 && klen == 5) {
-                if (streq(v, "disable"))
-                        return cli_usage_error(CMD, "--security-opt label=disable is not supported"), -EINVAL;
-                o->selinux_label = v;
-        } else if (strncmp(s, "landlock", klen) == 0 && klen == 8) {
-                if (!streq(v, "off") && !streq(v, "default") && !streq(v, "required"))
-                        return cli_usage_error(CMD, "--security-opt landlock= takes off, default or required, not '%s'", v), -EINVAL;
-                o->landlock = v;
+        } else if (key_is(s, klen, "label")) {
+                r = lsm_selinux_opts_add(&o->selinux, v, &err);
+        } else if (key_is(s, klen, "landlock")) {
+                r = parse_landlock_opt(o, v);
+        } else if (key_is(s, klen, "require")) {
+                r = confine_parse_require(v, &o->require, &err);
         } else {
-                return cli_usage_error(CMD, "unknown --security-opt '%s'", s), -EINVAL;
+                return cli_usage_error(CMD, "unknown --security-opt '%s' (seccomp=, apparmor=, label=, landlock=, require=, "
+                                       "no-new-privileges)", s), -EINVAL;
         }
+        if (r < 0)
+                return cli_usage_error(CMD, "--security-opt %s", herror_msg(&err)), r == -ENOMEM ? r : -EINVAL;
         return 0;
 }
 
 enum {
         OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENV_HOST, OPT_MOUNT, OPT_TMPFS, OPT_USERNS, OPT_READ_ONLY,
         OPT_READ_ONLY_TMPFS, OPT_NETWORK, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_ULIMIT,
-        OPT_PIDS_LIMIT, OPT_CPUS, OPT_INIT, OPT_TIMEOUT, OPT_STOP_TIMEOUT, OPT_STOP_SIGNAL, OPT_ENTRYPOINT, OPT_POLICY,
+        OPT_PIDS_LIMIT, OPT_CPUS, OPT_INIT, OPT_INIT_PATH, OPT_TIMEOUT, OPT_STOP_TIMEOUT, OPT_STOP_SIGNAL, OPT_ENTRYPOINT, OPT_POLICY,
         OPT_STORAGE, OPT_REPORT, OPT_AUDIT, OPT_AUDIT_LOG, OPT_HELP,
 };
 
@@ -183,6 +193,7 @@ static const struct option run_opts[] = {
         { "memory", required_argument, NULL, 'm' },
         { "cpus", required_argument, NULL, OPT_CPUS },
         { "init", no_argument, NULL, OPT_INIT },
+        { "init-path", required_argument, NULL, OPT_INIT_PATH },
         { "interactive", no_argument, NULL, 'i' },
         { "tty", no_argument, NULL, 't' },
         { "attach", required_argument, NULL, 'a' },
@@ -199,17 +210,6 @@ static const struct option run_opts[] = {
         { "help", no_argument, NULL, OPT_HELP },
         {},
 };
-
-static int parse_int64(const char *opt, const char *s, int64_t min, int64_t *ret)
-{
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || end == s || *end || v < min)
-                return cli_usage_error(CMD, "%s needs a number, not '%s'", opt, s), -EINVAL;
-        *ret = v;
-        return 0;
-}
 
 static int push_audit(struct run_options *o, const char *key, const char *value)
 {
@@ -257,16 +257,21 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
         case OPT_PRIVILEGED: o->privileged = true; return 0;
         case OPT_SECURITY_OPT: return parse_security_opt(o, optarg);
         case OPT_ULIMIT: return strv_push(&o->ulimits, optarg);
-        case OPT_PIDS_LIMIT: return parse_int64("--pids-limit", optarg, 1, &o->pids_limit);
-        case 'm': return parse_size("--memory", optarg, &o->memory);
-        case OPT_CPUS: {
-                int64_t ms = 0;
-                int r = parse_seconds("--cpus", optarg, &ms);
-                o->cpus = ms / 1000.0;
-                return r;
-        }
-        case OPT_INIT:
-                return cli_usage_error(CMD, "--init is not supported: the command is pid 1 (docs/pid1.md)"), -EINVAL;
+        case OPT_PIDS_LIMIT:
+                if (spec_parse_pids_option(optarg, &o->pids_limit) < 0)
+                        return cli_usage_error(CMD, "--pids-limit needs a number (-1: no limit), not '%s'", optarg), -EINVAL;
+                return 0;
+        case 'm':
+                if (spec_parse_memory_option(optarg, &o->memory) < 0)
+                        return cli_usage_error(CMD, "--memory needs a size like 512m or 1g (-1: no limit), not '%s'", optarg), -EINVAL;
+                return 0;
+        case OPT_CPUS:
+                if (spec_parse_cpus_option(optarg, &o->cpu_quota, &o->cpu_period) < 0)
+                        return cli_usage_error(CMD, "--cpus needs a number of CPUs of at least 0.01 like 0.5 or 2 (0: no limit), "
+                                               "not '%s'", optarg), -EINVAL;
+                return 0;
+        case OPT_INIT: o->init = true; return 0;
+        case OPT_INIT_PATH: o->init_path = optarg; return 0;
         case 'i': o->interactive = true; return 0;
         case 't': o->tty = true; return 0;
         case 'a':
@@ -293,8 +298,8 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
 
 static int check_conflicts(const struct run_options *o)
 {
-        if (o->privileged)
-                return cli_usage_error(CMD, "--privileged is refused: hutch has no privileged mode (use --cap-add for what is needed)"), -EINVAL;
+        if (o->init_path && !o->init)
+                return cli_usage_error(CMD, "--init-path needs --init"), -EINVAL;
         if (o->read_only_tmpfs && !o->read_only)
                 return cli_usage_error(CMD, "--read-only-tmpfs needs --read-only"), -EINVAL;
         if (o->tty && !isatty(STDIN_FILENO) && o->interactive)
@@ -382,6 +387,7 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
         *dst++ = 0;
         char *opts = strchr(dst, ':');
         bool ro = false;
+        char relabel = 0;
         if (opts) {
                 *opts++ = 0;
                 char *save = NULL;
@@ -390,11 +396,16 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
                                 ro = true;
                         else if (streq(t, "rw"))
                                 ro = false;
-                        else if (!streq(t, "z") && !streq(t, "Z"))
+                        else if (streq(t, "z") || streq(t, "Z"))
+                                relabel = t[0];
+                        else
                                 return herror_set(err, EINVAL, "-v %s: unknown option '%s' (ro, rw, z, Z)", spec, t);
                 }
         }
-        return add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
+        int r = add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
+        if (r == 0)
+                (*v)[*n - 1].relabel = relabel;
+        return r;
 }
 
 static int tmpfs_option(const char *opt, const char *spec, const char *t, char *buf, size_t size, struct herror *err)
@@ -446,6 +457,7 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                 return herror_set(err, ENOMEM, "out of memory");
         const char *type = NULL, *src = NULL, *dst = NULL;
         bool ro = false;
+        char relabel = 0;
         char buf[256] = "";
         char *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -466,7 +478,9 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                         r = append_option(buf, sizeof buf, "size", val);
                 else if (streq(t, "tmpfs-mode") && val)
                         r = append_option(buf, sizeof buf, "mode", val);
-                else if (!streq(t, "bind-propagation") && !streq(t, "relabel"))
+                else if (streq(t, "relabel") && val && (streq(val, "shared") || streq(val, "private")))
+                        relabel = streq(val, "shared") ? 'z' : 'Z';
+                else if (!streq(t, "bind-propagation"))
                         return herror_set(err, EINVAL, "--mount %s: unknown or incomplete field '%s'", spec, t);
                 if (r < 0)
                         return herror_set(err, EINVAL, "--mount %s: tmpfs options too long", spec);
@@ -476,14 +490,20 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
         if (streq(type, "bind")) {
                 if (!src)
                         return herror_set(err, EINVAL, "--mount %s: a bind mount needs source=", spec);
-                return add_mount(v, n, "bind", src, dst, ro, NULL, "--mount", err);
+                int r = add_mount(v, n, "bind", src, dst, ro, NULL, "--mount", err);
+                if (r == 0)
+                        (*v)[*n - 1].relabel = relabel;
+                return r;
         }
         if (streq(type, "tmpfs"))
                 return add_mount(v, n, "tmpfs", NULL, dst, ro, buf, "--mount", err);
         if (streq(type, "volume")) {
                 if (!src)
                         return herror_set(err, EINVAL, "--mount %s: a volume mount needs source=NAME", spec);
-                return add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+                int r = add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+                if (r == 0)
+                        (*v)[*n - 1].relabel = relabel;
+                return r;
         }
         return herror_set(err, EINVAL, "--mount %s: type %s is not supported (bind, volume or tmpfs)", spec, type);
 }

@@ -1,4 +1,3 @@
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "image/digest.h"
@@ -92,52 +91,38 @@ bool digest_equal(const struct digest *a, const struct digest *b)
 
 int sha256_stream_init(struct sha256_stream *s, struct herror *err)
 {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return herror_set(err, ENOMEM, "sha256: out of memory");
-        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-                EVP_MD_CTX_free(ctx);
-                return herror_set(err, EIO, "sha256: OpenSSL could not initialise the digest");
-        }
-        s->ctx = ctx;
+        (void) err; /* no failure left since the context lives in the struct; the signature stays for callers */
+        sha256_init(&s->h);
+        s->active = true;
         s->bytes = 0;
         return 0;
 }
 
 int sha256_stream_update(struct sha256_stream *s, const void *buf, size_t len, struct herror *err)
 {
-        if (!s->ctx)
+        if (!s->active)
                 return herror_set(err, EINVAL, "sha256: stream not initialised");
-        if (len > 0 && EVP_DigestUpdate(s->ctx, buf, len) != 1)
-                return herror_set(err, EIO, "sha256: OpenSSL digest update failed");
+        sha256_update(&s->h, buf, len);
         s->bytes += len;
         return 0;
 }
 
 int sha256_stream_final(struct sha256_stream *s, struct digest *ret, struct herror *err)
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        if (!s->ctx)
+        if (!s->active)
                 return herror_set(err, EINVAL, "sha256: stream not initialised");
-        int ok = EVP_DigestFinal_ex(s->ctx, md, &mdlen);
-        sha256_stream_done(s);
-        if (ok != 1 || mdlen != DIGEST_HEX_LEN / 2)
-                return herror_set(err, EIO, "sha256: OpenSSL digest final failed");
-        static const char hexdig[] = "0123456789abcdef";
-        for (unsigned i = 0; i < mdlen; i++) {
-                ret->hex[2 * i] = hexdig[md[i] >> 4];
-                ret->hex[2 * i + 1] = hexdig[md[i] & 15];
-        }
-        ret->hex[DIGEST_HEX_LEN] = 0;
+        uint8_t md[SHA256_DIGEST_SIZE];
+        sha256_final(&s->h, md);
+        s->active = false;
+        sha256_to_hex(md, ret->hex);
         return 0;
 }
 
 void sha256_stream_done(struct sha256_stream *s)
 {
-        if (s->ctx)
-                EVP_MD_CTX_free(s->ctx);
-        s->ctx = NULL;
+        if (s->active)
+                explicit_bzero(&s->h, sizeof s->h);
+        s->active = false;
 }
 
 int digest_buffer(const void *buf, size_t len, struct digest *ret, struct herror *err)

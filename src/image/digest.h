@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 #define DIGEST_HEX_LEN 64
 #define DIGEST_STRING_MAX (sizeof "sha256:" - 1 + DIGEST_HEX_LEN + 1)
@@ -30,7 +31,8 @@ bool digest_equal(const struct digest *a, const struct digest *b);
 /* Streaming sha256. init/update/final return 0 or -errno; the context is freed by final and by
  * sha256_stream_done (safe to call twice, or after final). */
 struct sha256_stream {
-        void *ctx; /* EVP_MD_CTX */
+        struct sha256 h;
+        bool active;
         uint64_t bytes;
 };
 int sha256_stream_init(struct sha256_stream *s, struct herror *err);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/archive-dl.h"
 #include "image/rootfs.h"
 #include "sandbox/isolate.h"
 #include "util/log.h"
@@ -59,6 +60,10 @@ static int unpack_one(const struct isolate_plan *plan, int layerfd, int targetfd
 {
         if (!plan)
                 return unpack_layer(layerfd, targetfd, uo, NULL, err);
+        /* the child, once pivoted into the target, can no longer open the library */
+        int r = archive_dl_load(err);
+        if (r < 0)
+                return r;
         /* Owners are kept when the child's map covers them; with the own ID alone they cannot be. */
         uo->chown = plan->keeps_owners;
         struct layer_call lc = { .layerfd = layerfd, .uo = *uo };

@@ -1,9 +1,8 @@
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/archive-dl.h"
 #include "image/layout.h"
 #include "image/save.h"
 #include "util/fileio.h"
@@ -230,6 +229,8 @@ int store_save_oci_archive(struct image_store *s, const struct save_entry *entri
         _cleanup_json_ json_t *manifests = json_array();
         if (r == 0 && !manifests)
                 r = herror_set(err, ENOMEM, "out of memory");
+        if (r == 0)
+                r = archive_dl_load(err);
         if (r == 0 && !(sv.a = archive_write_new()))
                 r = herror_set(err, ENOMEM, "out of memory");
         if (r == 0 && (archive_write_set_format_pax_restricted(sv.a) != ARCHIVE_OK ||

@@ -1,5 +1,3 @@
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +9,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/archive-dl.h"
 #include "image/unpack.h"
 #include "util/fileio.h"
 #include "util/safepath.h"
@@ -948,6 +947,9 @@ int unpack_layer(int layerfd, int rootfd, const struct unpack_options *opts, str
                 unpack_options_init(&defaults);
                 opts = &defaults;
         }
+        int r = archive_dl_load(err);
+        if (r < 0)
+                return r;
         _cleanup_herror_ struct herror local = HERROR_INIT;
         struct unpack_ctx c = {
                 .layerfd = layerfd,
@@ -956,7 +958,7 @@ int unpack_layer(int layerfd, int rootfd, const struct unpack_options *opts, str
                 .err = &local,
                 .is_root = geteuid() == 0,
         };
-        int r = unpack_run(&c);
+        r = unpack_run(&c);
         if (c.tar)
                 archive_read_free(c.tar);
         if (c.raw)

@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -185,23 +186,24 @@ static int spawn_helper(const char *name, pid_t target, const struct spec_idmap 
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return herror_sys(err, errno, "pipe");
-        pid_t pid = fork();
-        if (pid < 0) {
+        /* posix_spawn (clone with CLONE_VM|CLONE_VFORK in glibc): no copy of our page tables for a
+         * child that only execs; the helper runs on its own while we spawn the second one. */
+        posix_spawn_file_actions_t fa;
+        pid_t pid = -1;
+        int r = posix_spawn_file_actions_init(&fa);
+        if (r == 0) {
+                if ((r = posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO)) == 0 &&
+                    (r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0)) == 0 &&
+                    (r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)) == 0) {
+                        char *envp[] = { NULL };
+                        r = posix_spawn(&pid, exe, &fa, NULL, argv, envp);
+                }
+                posix_spawn_file_actions_destroy(&fa);
+        }
+        if (r != 0) {
                 close(pfd[0]);
                 close(pfd[1]);
-                return herror_sys(err, errno, "fork %s", name);
-        }
-        if (pid == 0) {
-                dup2(pfd[1], STDERR_FILENO);
-                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (devnull >= 0) {
-                        dup2(devnull, STDIN_FILENO);
-                        dup2(devnull, STDOUT_FILENO);
-                }
-                char *envp[] = { NULL };
-                execve(exe, argv, envp);
-                dprintf(STDERR_FILENO, "exec %s: %s", exe, strerror(errno));
-                _exit(127);
+                return herror_sys(err, r, "run %s", exe);
         }
         close(pfd[1]);
         ret->pid = pid;

@@ -26,6 +26,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/container.h"
 #include "sandbox/idmap.h"
+#include "sandbox/kernel.h"
 #include "sandbox/lsm.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
@@ -59,6 +60,8 @@ struct child_args {
         int gatefd;                  /* exec.fifo opened for reading, or -1 */
         int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
         int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
+        bool wait_cgroup;            /* no CLONE_INTO_CGROUP: the parent moves the init into its cgroup first */
+        bool late_cgroupns;          /* the cgroup namespace is unshared once in the container's cgroup */
         bool exec_failed;            /* child side: setup failed only because the command cannot be run */
 };
 
@@ -75,6 +78,7 @@ static _noreturn_ void child_fail(int syncfd, const struct herror *err)
         child_fail_as(syncfd, SYNC_ERROR, err);
 }
 
+/* SYNC_MAPS_DONE: the parent wrote the ID maps and/or moved the init into its cgroup. */
 static int child_wait_maps(int syncfd, struct herror *err)
 {
         struct sync_msg m;
@@ -82,6 +86,11 @@ static int child_wait_maps(int syncfd, struct herror *err)
         if (n != sizeof m || m.type != SYNC_MAPS_DONE)
                 return herror_set(err, EPIPE, "the launcher went away before the ID maps were written");
         return 0;
+}
+
+static bool new_userns(const struct spec *s)
+{
+        return s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path;
 }
 
 static int child_join_namespaces(struct child_args *a, bool user, struct herror *err)
@@ -352,6 +361,9 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         const struct spec *s = a->spec;
         int r;
         double t0 = now_ms(), t_maps, t_rootfs, t_landlock, t_end;
+        /* Nothing may run outside the container's cgroup: wait until the parent has moved us. */
+        if (a->wait_cgroup && !new_userns(s) && (r = child_wait_maps(a->syncfd, err)) < 0)
+                return r;
         if (s->namespaces[NS_USER].path) {
                 if ((r = child_join_namespaces(a, true, err)) < 0)
                         return r;
@@ -362,6 +374,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         }
         if ((r = child_join_namespaces(a, false, err)) < 0)
                 return r;
+        /* clone makes the cgroup namespace before CLONE_INTO_CGROUP moves the child: unshared here, it is
+         * rooted at the container's own cgroup, which is all the container sees of the hierarchy */
+        if (a->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return herror_sys(err, errno, "unshare the cgroup namespace");
         t_maps = now_ms();
         _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
         if (bundlefd < 0)
@@ -373,6 +389,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         if (r < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
+                return r;
+        /* The exec labels first: their attr files are on the private procfs, outside every Landlock rule, and
+         * (as runc orders it) before no_new_privs. */
+        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
                 return r;
         /* Before capabilities go: without no_new_privs, restricting needs CAP_SYS_ADMIN in the namespace. */
         double t_other = now_ms();
@@ -391,8 +411,6 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
-                return r;
         if ((r = child_chdir(&s->process, st->rootfd, err)) < 0)
                 return r;
         if ((r = child_find_executable(&s->process, exe, exe_size, err)) < 0) {
@@ -443,15 +461,18 @@ static _noreturn_ void child_main(struct child_args *a)
 
 /* ---- parent side ---- */
 
-static pid_t clone_init(int flags, int *ret_pidfd)
+/* cgroup_fd >= 0: straight into that cgroup (CLONE_INTO_CGROUP, Linux 5.7), so not one instruction of
+ * the init runs outside its limits. */
+static pid_t clone_init(int flags, int cgroup_fd, int *ret_pidfd)
 {
         struct clone_args ca = {
-                .flags = (uint64_t) flags | CLONE_PIDFD,
+                .flags = (uint64_t) flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
+                .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
         };
         pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && errno == ENOSYS) {
+        if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
                 pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, NULL);
                 if (pid > 0)
                         *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -496,31 +517,61 @@ static int create_gate(int state_dirfd, struct herror *err)
         return fd;
 }
 
-static int parent_sync(pid_t pid, int syncfd, const struct spec *s, const struct idmap_plan *plan, int *ret_landlock_abi,
-                       bool *ret_exec_failed, struct herror *err)
+/* Clone without CLONE_INTO_CGROUP (ENOSYS: no clone3, or a seccomp filter hiding it; E2BIG, EINVAL:
+ * a kernel before 5.7): the init then waits until the parent has moved it. */
+static pid_t clone_init_in_cgroup(int flags, const struct cgroup_leaf *cg, struct child_args *a, int *ret_pidfd)
 {
-        if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path) {
-                int r = idmap_write(pid, s, plan, err);
-                if (r < 0)
-                        return r;
+        pid_t pid = clone_init(flags, cg->fd, ret_pidfd);
+        if (pid < 0 && cg->fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                log_debug("clone3 with CLONE_INTO_CGROUP failed (%s): the launcher moves the init into %s", strerror(errno),
+                          cg->path);
+                a->wait_cgroup = true;
+                pid = clone_init(flags, -1, ret_pidfd);
+        }
+        return pid;
+}
+
+/* What landlock_apply_spec will report in the init: the same kernel answers both. */
+static int expected_landlock_abi(enum landlock_mode mode)
+{
+        int abi = mode == LANDLOCK_OFF ? 0 : kernel_landlock_abi();
+        return abi > 0 ? abi : 0;
+}
+
+static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, struct sandbox *sb,
+                       struct herror *err)
+{
+        const struct spec *s = a->spec;
+        const struct sandbox_opts *o = a->opts;
+        int r;
+        if (a->wait_cgroup && (r = cgroup_enter(cg, sb->pid, err)) < 0)
+                return r;
+        if (new_userns(s) && (r = idmap_write(sb->pid, s, a->plan, err)) < 0)
+                return r;
+        if (new_userns(s) || a->wait_cgroup) {
                 struct sync_msg go = { .type = SYNC_MAPS_DONE };
                 if (write(syncfd, &go, sizeof go) != sizeof go)
                         return herror_sys(err, errno, "signal the container init");
         }
+        if (o->during_setup && (r = o->during_setup(sb, o->userdata, err)) < 0)
+                return r;
         struct sync_msg m;
         ssize_t n;
         do
                 n = read(syncfd, &m, sizeof m);
         while (n < 0 && errno == EINTR);
         if (n == sizeof m && m.type == SYNC_READY) {
-                *ret_landlock_abi = m.errnum;
                 m.msg[sizeof m.msg - 1] = 0;
                 log_debug("timing: init: %s", m.msg);
+                /* during_setup was told this ABI (an audit record may already say so): hold the init to it */
+                if (m.errnum != sb->landlock_abi)
+                        return herror_set(err, EPROTO, "the init applied Landlock ABI %d, not the announced %d",
+                                          (int) m.errnum, sb->landlock_abi);
                 return 0;
         }
         if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
                 m.msg[sizeof m.msg - 1] = 0;
-                *ret_exec_failed = m.type == SYNC_EXEC_ERROR;
+                sb->exec_failed = m.type == SYNC_EXEC_ERROR;
                 return herror_set(err, m.errnum, "%s", m.msg);
         }
         return herror_set(err, EPIPE, "the container init exited during setup");
@@ -541,12 +592,15 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         struct idmap_plan plan = { 0 };
         struct seccomp_program prog = { 0 };
         struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
+        struct cgroup_leaf cg = CGROUP_LEAF_INIT;
         int sv[2] = { -1, -1 }, pidfd = -1, r;
         pid_t pid = -1;
         double t0 = now_ms();
         if (!o->bundle_path || o->bundle_path[0] != '/')
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
+                return r;
+        if ((r = lsm_check_host(s, err)) < 0)
                 return r;
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
@@ -562,6 +616,9 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
                 goto out;
         a.landlock = (enum landlock_mode) r;
+        /* only with limits: a container without them costs no cgroup work and runs on any host */
+        if (s->resources.any_limit && (r = cgroup_create(s, o->container_id, o->systemd_cgroup, &cg, err)) < 0)
+                goto out;
         if ((a.gatefd = create_gate(o->state_dirfd, err)) < -1) {
                 r = a.gatefd;
                 goto out;
@@ -571,9 +628,15 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 goto out;
         }
         a.syncfd = sv[1];
-        pid = clone_init(s->namespaces[NS_USER].path ? 0 : a.new_ns_flags, &pidfd);
+        int clone_flags = s->namespaces[NS_USER].path ? 0 : a.new_ns_flags;
+        if (cg.fd >= 0 && (clone_flags & CLONE_NEWCGROUP)) {
+                clone_flags &= ~CLONE_NEWCGROUP;
+                a.late_cgroupns = true;
+        }
+        pid = clone_init_in_cgroup(clone_flags, &cg, &a, &pidfd);
         if (pid < 0) {
-                r = herror_sys(err, errno, "clone the container init");
+                r = cg.fd >= 0 ? herror_sys(err, errno, "clone the container init into its cgroup %s", cg.path)
+                               : herror_sys(err, errno, "clone the container init");
                 goto out;
         }
         if (pid == 0) {
@@ -583,21 +646,27 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         closep(&sv[1]);
         double t_clone = now_ms();
         ret->exec_failed = false;
-        r = parent_sync(pid, sv[0], s, &plan, &ret->landlock_abi, &ret->exec_failed, err);
+        ret->pid = pid;
+        ret->landlock_abi = expected_landlock_abi(a.landlock);
+        r = parent_sync(sv[0], &a, &cg, ret, err);
         log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                   cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                   now_ms() - t_clone);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
+                ret->pid = 0;
                 goto out;
         }
-        ret->pid = pid;
         ret->pidfd = TAKE_FD(pidfd);
         ret->start_time = sandbox_process_start_time(pid);
+        ret->cgroup = cg;
+        cg = (struct cgroup_leaf) CGROUP_LEAF_INIT;
 out:
         if (r < 0 && o->state_dirfd >= 0 && a.gatefd != -1)
                 unlinkat(o->state_dirfd, SANDBOX_EXEC_FIFO, 0);
+        if (r < 0)
+                cgroup_remove(&cg, NULL);
         closep(&a.gatefd);
         closep(&sv[0]);
         closep(&sv[1]);
@@ -734,6 +803,7 @@ void sandbox_release(struct sandbox *s)
 {
         closep(&s->pidfd);
         s->pidfd = -1;
+        cgroup_leaf_close(&s->cgroup);
 }
 
 /* ---- exec into a running container ---- */
@@ -761,6 +831,13 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
         int r;
         if ((r = child_setup_terminal(&tmp, &term, rootfd, err)) < 0 || (r = child_set_rlimits(p, err)) < 0)
                 return r;
+        /* Labels before Landlock, capabilities and no_new_privs, as in the init (mounting the private procfs
+         * needs CAP_SYS_ADMIN in the container's user namespace). */
+        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
+                _cleanup_close_ int procfd = rootfs_private_proc(err);
+                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
+                        return procfd < 0 ? procfd : r;
+        }
         int abi;
         if ((r = landlock_apply_spec(a->spec, a->landlock, &abi, err)) < 0)
                 return r;
@@ -775,11 +852,6 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
                 umask((mode_t) p->umask);
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
-                _cleanup_close_ int procfd = rootfs_private_proc(err);
-                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
-                        return procfd < 0 ? procfd : r;
-        }
         if ((r = child_chdir(p, rootfd, err)) < 0 || (r = child_find_executable(p, exe, exe_size, err)) < 0)
                 return r;
         return child_prepare_fds(a->opts->preserve_fds, err);
@@ -814,6 +886,13 @@ static _noreturn_ void exec_grandchild(const struct exec_args *a)
 static _noreturn_ void exec_joiner(const struct exec_args *a)
 {
         _cleanup_herror_ struct herror err = HERROR_INIT;
+        /* into the container's cgroup first: what it starts is under the same limits */
+        if (a->opts->cgroup_fd >= 0) {
+                struct cgroup_leaf l = { .fd = a->opts->cgroup_fd, .parent_fd = -1 };
+                snprintf(l.path, sizeof l.path, "the container's cgroup");
+                if (cgroup_enter(&l, 0, &err) < 0)
+                        child_fail(a->syncfd, &err);
+        }
         if (setns(a->pidfd, a->ns_flags) < 0) {
                 herror_sys(&err, errno, "join the container's namespaces");
                 child_fail(a->syncfd, &err);
@@ -872,7 +951,7 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
                 return herror_set(err, ESRCH, "container not running");
         struct seccomp_program prog = { 0 };
         int r = landlock_mode_from_spec(s, LANDLOCK_BEST_EFFORT, err);
-        if (r < 0)
+        if (r < 0 || (r = lsm_check_host(&(struct spec) { .process = *proc }, err)) < 0)
                 return r;
         enum landlock_mode landlock = (enum landlock_mode) r;
         bool cached = false;

@@ -81,9 +81,12 @@ static int fs_configure(int fsfd, const char *source, const char *data, const ch
                 return fs_error(fsfd, errno, what, "set source of", err);
         if (!data)
                 return 0;
-        _cleanup_free_ char *copy = strdup(data);
-        if (!copy)
-                return -ENOMEM;
+        /* on the stack: the init does no dynamic allocation on its success path (it runs after clone,
+         * where a copy of the launcher's heap is all it has) */
+        char copy[4096];
+        if (strlen(data) >= sizeof copy)
+                return herror_set(err, E2BIG, "%s: mount options longer than %zu bytes", what, sizeof copy - 1);
+        strcpy(copy, data);
         char *save = NULL;
         for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
                 char *eq = strchr(opt, '=');
@@ -103,9 +106,10 @@ static int fs_configure(int fsfd, const char *source, const char *data, const ch
         return 0;
 }
 
-/* A detached mount of a new filesystem instance. */
-static int fs_mount_detached(const char *type, const char *source, const char *data, unsigned long ms,
-                             const char *what, struct herror *err)
+/* A detached mount of a new filesystem instance; context: its SELinux label (context=), or NULL. Set by
+ * itself, never through the comma-split data: an MCS level holds a comma. */
+static int fs_mount_detached_labeled(const char *type, const char *source, const char *data, const char *context,
+                                     unsigned long ms, const char *what, struct herror *err)
 {
         _cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
         if (fsfd < 0)
@@ -113,12 +117,29 @@ static int fs_mount_detached(const char *type, const char *source, const char *d
         int r = fs_configure(fsfd, source, data, what, err);
         if (r < 0)
                 return r;
+        if (context && fsconfig(fsfd, FSCONFIG_SET_STRING, "context", context, 0) < 0)
+                return fs_error(fsfd, errno, what, "set the SELinux context of", err);
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return fs_error(fsfd, errno, what, "create", err);
         int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned) (ms_to_attr(ms) | ms_to_atime_attr(ms)));
         if (mfd < 0)
                 return fs_error(fsfd, errno, what, "mount", err);
         return mfd;
+}
+
+static int fs_mount_detached(const char *type, const char *source, const char *data, unsigned long ms,
+                             const char *what, struct herror *err)
+{
+        return fs_mount_detached_labeled(type, source, data, NULL, ms, what, err);
+}
+
+/* linux.mountLabel goes on the filesystems the container creates that hold files (tmpfs, mqueue), as
+ * runc and podman label them. */
+const char *rootfs_mount_context(const struct spec *s, const char *type)
+{
+        if (!s->mount_label || !s->mount_label[0] || !type)
+                return NULL;
+        return streq(type, "tmpfs") || streq(type, "mqueue") ? s->mount_label : NULL;
 }
 
 static int bind_tree(int dirfd, const char *path, bool recursive, const char *what, struct herror *err)
@@ -153,14 +174,15 @@ static int mount_sysfs_fallback(int targetfd, const char *what, struct herror *e
         return r < 0 ? r : attach(mfd, targetfd, what, err);
 }
 
-static int mount_fs(const struct spec_mount *m, int targetfd, struct herror *err)
+static int mount_fs(const struct spec *s, const struct spec_mount *m, int targetfd, struct herror *err)
 {
         const char *type = m->type;
         /* cgroup v1 hierarchies are never mounted (CVE-2022-0492, release_agent): cgroup2 instead. */
         if (streq(type, "cgroup"))
                 type = "cgroup2";
         _cleanup_herror_ struct herror inner = HERROR_INIT;
-        int mfd = fs_mount_detached(type, m->source, m->data, m->flags, m->destination, &inner);
+        int mfd = fs_mount_detached_labeled(type, m->source, m->data, rootfs_mount_context(s, type), m->flags, m->destination,
+                                            &inner);
         if (mfd == -EPERM && streq(type, "sysfs"))
                 return mount_sysfs_fallback(targetfd, m->destination, err);
         if (mfd < 0 && streq(type, "cgroup2")) {
@@ -189,13 +211,14 @@ static bool bind_source_is_dir(const struct spec_mount *m, int bundle_dirfd)
         return S_ISDIR(st.st_mode);
 }
 
-static int setup_mount(const struct spec_mount *m, int bundle_dirfd, int rootfd, size_t idx, struct herror *err)
+static int setup_mount(const struct spec *s, const struct spec_mount *m, int bundle_dirfd, int rootfd, size_t idx,
+                       struct herror *err)
 {
         bool is_dir = !m->bind || bind_source_is_dir(m, bundle_dirfd);
         _cleanup_close_ int targetfd = safe_create_target(rootfd, m->destination, is_dir, err);
         if (targetfd < 0)
                 return herror_wrap(err, ".mounts[%zu]", idx);
-        int r = m->bind ? mount_bind(m, bundle_dirfd, targetfd, err) : mount_fs(m, targetfd, err);
+        int r = m->bind ? mount_bind(m, bundle_dirfd, targetfd, err) : mount_fs(s, m, targetfd, err);
         return r < 0 ? herror_wrap(err, ".mounts[%zu]", idx) : 0;
 }
 
@@ -263,14 +286,14 @@ static int setup_dev(const struct spec *s, int rootfd, struct herror *err)
 /* Masked and read-only paths name what may not exist in this image: absent is fine, 0 with *ret_fd -1. */
 static int open_if_present(int rootfd, const char *path, int *ret_fd, struct herror *err)
 {
-        int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, err);
+        /* no message unless it is an error: formatting one allocates, and the init allocates nothing on its
+         * success path (most images lack some of these paths) */
+        int fd = safe_openat(rootfd, path, O_PATH, 0, SAFE_NOFOLLOW, NULL);
         *ret_fd = -1;
-        if (fd == -ENOENT || fd == -ENOTDIR) {
-                herror_clear(err);
+        if (fd == -ENOENT || fd == -ENOTDIR)
                 return 0;
-        }
         if (fd < 0)
-                return fd;
+                return herror_sys(err, -fd, "open %s in the rootfs", path);
         *ret_fd = fd;
         return 0;
 }
@@ -356,7 +379,9 @@ static int overlay_escape(const char *path, char *buf, size_t size, struct herro
         return 0;
 }
 
-static int overlay_mount(const struct rootfs_overlay *ov, const char *top, struct herror *err)
+/* context: linux.mountLabel, so every file of the rootfs carries the container's file label (podman labels
+ * its storage for the same reason). */
+static int overlay_mount(const struct rootfs_overlay *ov, const char *top, const char *context, struct herror *err)
 {
         char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
         int r = overlay_escape(ov->lower, lower, sizeof lower, err);
@@ -371,7 +396,8 @@ static int overlay_mount(const struct rootfs_overlay *ov, const char *top, struc
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-            (ov->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0))
+            (ov->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
+            (context && fsconfig(fsfd, FSCONFIG_SET_STRING, "context", context, 0) < 0))
                 return fs_error(fsfd, errno, "the overlay rootfs", "configure", err);
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return fs_error(fsfd, errno, "the overlay rootfs", "create", err);
@@ -389,7 +415,9 @@ static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_o
         char data[64] = "mode=0700";
         if (ov->tmpfs_size)
                 snprintf(data, sizeof data, "mode=0700,size=%llu", (unsigned long long) ov->tmpfs_size);
-        _cleanup_close_ int tmp = fs_mount_detached("tmpfs", "tmpfs", data, MS_NOSUID | MS_NODEV, "the container's writable layer", err);
+        const char *context = rootfs_mount_context(s, "tmpfs");
+        _cleanup_close_ int tmp = fs_mount_detached_labeled("tmpfs", "tmpfs", data, context, MS_NOSUID | MS_NODEV,
+                                                            "the container's writable layer", err);
         if (tmp < 0)
                 return tmp;
         if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0700) < 0 || mkdirat(tmp, "merged", 0755) < 0)
@@ -397,7 +425,7 @@ static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_o
         int r = attach(tmp, dirfd, s->root_path, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int mfd = overlay_mount(ov, s->root_path, err);
+        _cleanup_close_ int mfd = overlay_mount(ov, s->root_path, context, err);
         if (mfd < 0)
                 return mfd;
         _cleanup_close_ int merged = openat(tmp, "merged", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -440,7 +468,7 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_ove
                 return st->rootfd;
         int r;
         for (size_t i = 0; i < s->n_mounts; i++)
-                if ((r = setup_mount(&s->mounts[i], bundle_dirfd, st->rootfd, i, err)) < 0)
+                if ((r = setup_mount(s, &s->mounts[i], bundle_dirfd, st->rootfd, i, err)) < 0)
                         return r;
         if ((r = setup_dev(s, st->rootfd, err)) < 0)
                 return r;

@@ -35,6 +35,8 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_ove
 /* Write linux.sysctl through the private procfs (never through a path the container controls). */
 int rootfs_apply_sysctl(const struct spec *s, const struct rootfs_state *st, struct herror *err);
 void rootfs_state_release(struct rootfs_state *st);
+/* The SELinux context= a mount of this type gets from linux.mountLabel (tmpfs and mqueue), or NULL. */
+const char *rootfs_mount_context(const struct spec *s, const char *type);
 /* A new procfs instance of the caller's pid namespace, mounted detached: a /proc the container cannot
  * reach or replace. */
 int rootfs_private_proc(struct herror *err);

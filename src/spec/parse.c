@@ -571,7 +571,8 @@ static int dispatch_rootfs_propagation(const char *jpath, json_t *v, void *dst, 
         return 0;
 }
 
-/* Memory, pids and cpu limits need a delegated cgroup; validate.c decides whether one exists. */
+/* Memory, pids and cpu limits (-1 or 0: none); whether the host can apply them is decided when the
+ * container is made (sandbox/cgroup.c), not here. */
 static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct herror *err)
 {
         struct spec_resources *r = &((struct spec *) dst)->resources;
@@ -600,7 +601,8 @@ static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct he
                         return k;
                 r->has_cpu_quota = r->cpu_quota > 0;
                 json_t *period = json_object_get(cpu, "period");
-                if (period) {
+                r->cpu_period = 100000; /* the kernel's default period, in microseconds */
+                if (period && !json_is_null(period)) {
                         json_path_key(p, sizeof p, jpath, "cpu.period");
                         k = json_dispatch_uint64(p, period, &r->cpu_period, err);
                         if (k < 0)
@@ -1001,5 +1003,6 @@ void spec_free(struct spec *s)
         free(s->mount_label);
         free(s->cgroups_path);
         kv_free(s->annotations, s->n_annotations);
+        spec_landlock_rules_free(s->landlock_rules);
         free(s);
 }

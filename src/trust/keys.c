@@ -13,6 +13,7 @@
 #include "trust/keys.h"
 #include "trust/reference.h"
 #include "util/fileio.h"
+#include "util/sha256.h"
 
 struct trust_key {
         EVP_PKEY *pkey;
@@ -124,15 +125,10 @@ static int fingerprint(EVP_PKEY *pkey, char id[static TRUST_KEY_ID_SIZE])
         int len = i2d_PUBKEY(pkey, &der);
         if (len <= 0)
                 return -EINVAL;
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned mdlen = 0;
-        int ok = EVP_Digest(der, (size_t) len, md, &mdlen, EVP_sha256(), NULL);
-        OPENSSL_free(der);
-        if (!ok || mdlen != 32)
-                return -EINVAL;
+        _Static_assert(TRUST_KEY_ID_SIZE >= 7 + SHA256_HEX_SIZE, "key ids are sha256:<hex>");
         memcpy(id, "sha256:", 7);
-        for (unsigned i = 0; i < 32; i++)
-                snprintf(id + 7 + 2 * i, 3, "%02x", md[i]);
+        sha256_hex(der, (size_t) len, id + 7);
+        OPENSSL_free(der);
         return 0;
 }
 

@@ -100,6 +100,14 @@ _hutch_feature_landlock() {
         return 1
 }
 
+_hutch_feature_landlock_net() { # TCP fencing: Landlock ABI 4 or later
+        local abi
+        abi=$("$HUTCH_PAYLOAD" landlock-abi 2>/dev/null) || abi=0
+        [ "${abi:-0}" -ge 4 ] && return 0
+        echo "the kernel's Landlock ABI is ${abi:-0}; TCP fencing needs 4"
+        return 1
+}
+
 _hutch_need_command() { # command package
         command -v "$1" >/dev/null && return 0
         echo "$1 is not installed (package $2)"
@@ -114,6 +122,7 @@ _hutch_feature_openssl() { _hutch_need_command openssl openssl; }
 _hutch_feature_xxd() { _hutch_need_command xxd xxd; }
 _hutch_feature_python3() { _hutch_need_command python3 python3; }
 _hutch_feature_tty() { _hutch_need_command tmux tmux; }
+_hutch_feature_apparmor_parser() { _hutch_need_command apparmor_parser apparmor; }
 _hutch_feature_script() { _hutch_need_command script bsdutils; }
 
 _hutch_feature_probe() {

@@ -40,6 +40,19 @@ hbg() {
         [ "$output" = hi ]
 }
 
+@test "--log-level debug: the per-phase breakdown of the launch (what bench/ reads)" {
+        run hrun --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        [[ "$output" != *timing:* ]] || fail "timing printed without --log-level debug: $output"
+        run "$HUTCH" --log-level debug run --storage "$S" --policy "$POLICY" --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        line=$(grep 'timing: hutch run:' <<<"$output") || fail "no breakdown: $output"
+        for p in "image+trust+rootfs" spec "sandbox+start record" workload "end record"; do
+                [[ "$line" == *"$p "[0-9]*.[0-9][0-9]" ms"* ]] || fail "phase '$p' missing: $line"
+        done
+        grep -q 'timing: launcher: .*namespaces + clone' <<<"$output" || fail "no launcher breakdown: $output"
+}
+
 @test "the image's Cmd runs when no command is given; --entrypoint replaces it" {
         run hrun "$IMG" </dev/null
         [ "$status" -eq 0 ] || fail "image Cmd /bin/sh with no stdin: $output"
@@ -194,6 +207,33 @@ hbg() {
         jq -e '.enforced.seccomp.profile == "default" and (.enforced.seccomp.sha256 | startswith("sha256:"))' "$r" >/dev/null || fail "$(cat "$r")"
         jq -e '.enforced.no_new_privileges and .enforced.network == "none" and (.enforced.uid_map | length) >= 2' "$r" >/dev/null || fail "$(cat "$r")"
         jq -e '.trust.verdict == "accepted" and (.image_digest | startswith("sha256:"))' "$r" >/dev/null || fail "$(cat "$r")"
+}
+
+@test "--init: a read-only reaper is pid 1, the command its child; it reaps orphans; TERM ends a command without a handler" {
+        run hrun --rm --init "$IMG" sh -c 'echo $$; tr "\0" " " </proc/1/cmdline'
+        [ "$status" -eq 0 ] || fail "$output"
+        [ "${lines[0]}" = 2 ] || fail "the command should be pid 2: $output"
+        [[ "${lines[1]}" == "/dev/init -- sh -c "* ]] || fail "pid 1 is not the reaper: $output"
+        run hrun --rm --init "$IMG" sh -c 'echo x >/dev/init'
+        [ "$status" -ne 0 ] && [[ "$output" == *"Read-only"* ]] || fail "/dev/init writable: $status $output"
+        # an orphan (its parent exits at once) is reparented to pid 1 and must not stay a zombie
+        run hrun --rm --init "$IMG" sh -c 'sh -c "sleep 0.2 & exit 0"; sleep 1; grep -l "^State:.*zombie" /proc/[0-9]*/status | wc -l'
+        [ "$status" -eq 0 ] && [ "${lines[-1]}" = 0 ] || fail "zombies left: $output"
+        # without a handler, pid 1 would ignore TERM; with --init the reaper passes it on: 128+15
+        OUT="$BATS_TEST_TMPDIR/fifo"
+        mkfifo "$OUT"
+        hbg --init "$IMG" sh -c 'echo ready; exec sleep 60'
+        local pid=$! line= st=0
+        exec 4<"$OUT"
+        read -r -t 10 line <&4 || fail "no ready line"
+        kill -TERM "$pid"
+        wait "$pid" || st=$?
+        exec 4<&-
+        [ "$st" -eq 143 ] || fail "status $st, want 143"
+        run hrun --rm --init --init-path /nonexistent "$IMG" true
+        [ "$status" -eq 125 ] && [[ "$output" == *"--init-path /nonexistent"* ]] || fail "$status $output"
+        run hrun --rm --init-path /bin/true "$IMG" true
+        [ "$status" -eq 125 ] && [[ "$output" == *"needs --init"* ]] || fail "$status $output"
 }
 
 @test "signals sent to hutch reach the container" {

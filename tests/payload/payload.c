@@ -15,7 +15,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <linux/audit.h>
+#include <netinet/in.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -74,7 +77,7 @@ static int usage(void)
 {
         fprintf(stderr, "usage: payload id|cat FILE|write FILE TEXT|cwd|fds|status FIELD...|uid_map|gid_map|"
                         "exit N|kill-self SIG|sleep-forever|signal-wait [READY_FILE]|tty|env|landlock-abi|"
-                        "syscall NAME|syscall list\n");
+                        "tcp-bind PORT|tcp-connect PORT|ptrace-child|syscall NAME|syscall list|alloc MIB|forks N\n");
         return 2;
 }
 
@@ -321,6 +324,54 @@ static int act_env(void)
         return 0;
 }
 
+/* TCP on 127.0.0.1:PORT. bind: bind and listen ("OK" or the errno). connect: to a port nobody listens
+ * on, so a connect let through answers ECONNREFUSED and one fenced off EACCES. */
+static int act_tcp(const char *what, const char *port)
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) atoi(port)),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return fail_errno();
+        if (strcmp(what, "bind") == 0) {
+                int one = 1;
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+                if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 1) < 0)
+                        return fail_errno();
+                puts("OK");
+                return 0;
+        }
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return fail_errno();
+        puts("OK");
+        return 0;
+}
+
+/* What a debugger does: trace a child of its own (PTRACE_TRACEME, stop, continue, reap). */
+static int act_ptrace_child(void)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return fail_errno();
+        if (pid == 0) {
+                if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+                        _exit(100 + (errno & 0x7f));
+                raise(SIGSTOP);
+                _exit(0);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) < 0)
+                return fail_errno();
+        if (WIFEXITED(status)) {
+                errno = WEXITSTATUS(status) - 100;
+                return fail_errno();
+        }
+        if (!WIFSTOPPED(status) || ptrace(PTRACE_CONT, pid, NULL, NULL) < 0 || waitpid(pid, &status, 0) < 0)
+                return fail_errno();
+        puts(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "OK" : "EIO");
+        return 0;
+}
+
 static int act_landlock_abi(void)
 {
         long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -345,10 +396,58 @@ static int act_syscall(const char *name)
         return 2;
 }
 
+/* alloc MIB: allocate and touch MIB mebibytes, 1 MiB at a time, then print "allocated MIB" (a memory
+ * limit lower than that gets it OOM-killed first). */
+static int act_alloc(const char *arg)
+{
+        long mib = atol(arg);
+        for (long i = 0; i < mib; i++) {
+                char *p = malloc(1 << 20);
+                if (!p)
+                        return fail_errno();
+                memset(p, (int) (i & 0x7f) + 1, 1 << 20);
+        }
+        printf("allocated %ld\n", mib);
+        return 0;
+}
+
+/* forks N: a bounded fork bomb: fork up to N children that wait, print "forked K" (K < N when fork
+ * failed, with the errno name: "forked 18 EAGAIN"), then end them. */
+static int act_forks(const char *arg)
+{
+        long want = atol(arg), k = 0;
+        int pipefd[2];
+        if (want <= 0 || pipe(pipefd) < 0)
+                return fail_errno();
+        int e = 0;
+        for (; k < want; k++) {
+                pid_t pid = fork();
+                if (pid < 0) {
+                        e = errno;
+                        break;
+                }
+                if (pid == 0) {
+                        char c;
+                        close(pipefd[1]);
+                        (void) !read(pipefd[0], &c, 1); /* until the parent closes the pipe */
+                        _exit(0);
+                }
+        }
+        close(pipefd[1]);
+        close(pipefd[0]);
+        while (wait(NULL) > 0)
+                ;
+        if (e)
+                printf("forked %ld %s\n", k, errno_name(e));
+        else
+                printf("forked %ld\n", k);
+        return 0;
+}
+
 /* deny GROUP[,GROUP] -- CMD...: exec CMD with the named syscalls answering ENOSYS, the way crun's
  * tests force the fallbacks (no_openat2.c): a kernel without them, for the launcher under test. Groups:
- * landlock (create_ruleset, add_rule, restrict_self), openat2. Raw BPF: the payload is static, without
- * libseccomp. */
+ * landlock (create_ruleset, add_rule, restrict_self), openat2, clone3 (so no CLONE_INTO_CGROUP). Raw
+ * BPF: the payload is static, without libseccomp. */
 static int act_deny(const char *groups, char **cmd)
 {
         long nrs[8];
@@ -360,6 +459,8 @@ static int act_deny(const char *groups, char **cmd)
         }
         if (strstr(groups, "openat2"))
                 nrs[n++] = SYS_openat2;
+        if (strstr(groups, "clone3"))
+                nrs[n++] = SYS_clone3;
         if (n == 0) {
                 fprintf(stderr, "payload: deny: unknown group list '%s'\n", groups);
                 return 2;
@@ -419,8 +520,16 @@ int main(int argc, char **argv)
                 return act_env();
         if (strcmp(a, "landlock-abi") == 0 && n == 0)
                 return act_landlock_abi();
+        if ((strcmp(a, "tcp-bind") == 0 || strcmp(a, "tcp-connect") == 0) && n == 1)
+                return act_tcp(a + 4, argv[2]);
+        if (strcmp(a, "ptrace-child") == 0 && n == 0)
+                return act_ptrace_child();
         if (strcmp(a, "syscall") == 0 && n == 1)
                 return act_syscall(argv[2]);
+        if (strcmp(a, "alloc") == 0 && n == 1)
+                return act_alloc(argv[2]);
+        if (strcmp(a, "forks") == 0 && n == 1)
+                return act_forks(argv[2]);
         if (strcmp(a, "deny") == 0 && n >= 3 && strcmp(argv[3], "--") == 0)
                 return act_deny(argv[2], argv + 4);
         return usage();

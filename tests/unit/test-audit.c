@@ -312,6 +312,58 @@ static void verify_names_garbage(void **state)
         expect_break("garbage", "audit.log:3: not a JSON record", NULL);
 }
 
+/* line = t with "Z" replaced by 64 zeros (the first record's prev) */
+static void expand_zero_hash(const char *t, char *line, size_t size)
+{
+        static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
+        size_t n = 0;
+        for (; *t && n + sizeof zero < size; t++) {
+                if (*t == 'Z') {
+                        memcpy(line + n, zero, sizeof zero - 1);
+                        n += sizeof zero - 1;
+                } else {
+                        line[n++] = *t;
+                }
+        }
+        line[n] = 0;
+}
+
+/* verify reads each record's head by hand ({"v":1,"seq":N,"prev":"<hex>", ... }): exactly that form passes */
+static void verify_reads_heads_strictly(void **state)
+{
+        (void) state;
+        static const char *const bad_heads[] = {
+                "{\"v\":2,\"seq\":1,\"prev\":\"Z\"}\n",          /* another schema */
+                "{\"v\":1,\"seq\":01,\"prev\":\"Z\"}\n",         /* leading zero */
+                "{\"v\":1,\"seq\":0,\"prev\":\"Z\"}\n",          /* seq starts at 1 */
+                "{\"v\":1,\"seq\":-1,\"prev\":\"Z\"}\n",
+                "{\"v\":1,\"seq\":1234567890123456789,\"prev\":\"Z\"}\n", /* 19 digits */
+                "{\"v\":1, \"seq\":1,\"prev\":\"Z\"}\n",         /* not the writer's layout */
+                "{\"seq\":1,\"v\":1,\"prev\":\"Z\"}\n",
+                "{\"v\":1,\"seq\":1,\"prev\":\"Z\"\n",           /* no closing brace */
+                "{\"v\":1,\"seq\":1,\"prev\":\"Za\"}\n",          /* 65 hex digits */
+                "{\"v\":1,\"seq\":1,\"prev\":\"Z\"x}\n",
+                "{\"v\":1,\"seq\":1,\"prev\":\"AZ\"}\n",          /* uppercase */
+                "{\"v\":1,\"seq\":1}\n",
+                "\n",
+        };
+        char msg[8192], line[256];
+        emit_n(NULL, 1); /* creates the log's directories */
+        _cleanup_close_ int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        expand_zero_hash("{\"v\":1,\"seq\":1,\"prev\":\"Z\",\"event\":\"start\"}\n", line, sizeof line);
+        assert_int_equal(write_all(fd, line, strlen(line)), 0);
+        assert_int_equal(verify(msg, sizeof msg), 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad_heads); i++) {
+                assert_int_equal(ftruncate(fd, 0), 0);
+                expand_zero_hash(bad_heads[i], line, sizeof line);
+                assert_int_equal(pwrite(fd, line, strlen(line), 0), (ssize_t) strlen(line));
+                char what[32];
+                snprintf(what, sizeof what, "head %zu", i);
+                expect_break(what, "audit.log:1: not a JSON record", NULL);
+        }
+}
+
 /* ---- MACs and signatures -------------------------------------------------------------------------- */
 
 static void write_key(const char *path, const char *data, size_t len, mode_t mode)
@@ -858,6 +910,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(verify_finds_head_removed, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_finds_splice, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_names_garbage, setup, teardown),
+                cmocka_unit_test_setup_teardown(verify_reads_heads_strictly, setup, teardown),
                 cmocka_unit_test_setup_teardown(hmac_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(ed25519_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(config_errors_name_the_line, setup, teardown),

@@ -91,6 +91,30 @@ static void hashes_buffers_and_streams(void **state)
         assert_false(digest_equal(&a, &b));
 }
 
+/* FIPS 180-2 vectors: two blocks, and a million bytes fed in odd-sized pieces (block boundaries). */
+static void hashes_multi_block_vectors(void **state)
+{
+        (void) state;
+        char hex[SHA256_HEX_SIZE];
+        sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+        assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        static char a[1024]; /* pieces are at most 1003 bytes */
+        memset(a, 'a', sizeof a);
+        struct sha256 h;
+        sha256_init(&h);
+        size_t left = 1000000, piece = 1;
+        while (left > 0) {
+                size_t n = piece < left ? piece : left;
+                sha256_update(&h, a, n);
+                left -= n;
+                piece = piece % 997 + 7;
+        }
+        uint8_t md[SHA256_DIGEST_SIZE];
+        sha256_final(&h, md);
+        sha256_to_hex(md, hex);
+        assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 static void hashes_fds_with_limit(void **state)
 {
         int fd = memfd_create("t", MFD_CLOEXEC);
@@ -120,6 +144,7 @@ int main(void)
                 cmocka_unit_test(other_algorithms_unsupported),
                 cmocka_unit_test(message_is_sanitised),
                 cmocka_unit_test(hashes_buffers_and_streams),
+                cmocka_unit_test(hashes_multi_block_vectors),
                 cmocka_unit_test(hashes_fds_with_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
