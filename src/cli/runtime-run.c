@@ -87,7 +87,7 @@ int runtime_cmd_run(int argc, char **argv)
         siginfo_t exited = { 0 };
         if (waitid((idtype_t) P_PIDFD, (id_t) pidfd, &exited, WEXITED | WNOWAIT) < 0)
                 exited.si_pid = 0;
-        struct sandbox sb = { .pid = st.pid, .pidfd = TAKE_FD(pidfd), .start_time = st.start_time };
+        struct sandbox sb = { .pid = st.pid, .pidfd = TAKE_FD(pidfd), .start_time = st.start_time, .fuse = FUSE_DAEMON_INIT };
         int status = 1;
         if (sandbox_wait(&sb, &status, &err) < 0) {
                 log_error("%s", herror_msg(&err));

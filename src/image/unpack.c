@@ -561,14 +561,19 @@ static int apply_whiteout(struct unpack_ctx *c, const char *entry, const char *p
 /* user.* xattrs are data for the container (e.g. file tags); security.capability is how images ship
  * file capabilities (ping): in a user namespace the kernel stores them relative to its root, so they
  * grant nothing on the host. Everything else (trusted.*, security.selinux, ACLs, system.*) would
- * need privilege or carry host policy and is dropped. user.overlay.* is dropped too: overlayfs
- * mounted with userxattr reads those names as whiteouts, opaque markers and redirects, and this
- * tree may become an overlay lower layer. */
+ * need privilege or carry host policy and is dropped. So are the user.* names an overlay reads as its
+ * own metadata, because this tree becomes an overlay's lower layer: user.overlay.* (overlayfs with
+ * userxattr: whiteouts, opaque markers, redirects), user.fuseoverlayfs.* and user.containers.*
+ * (fuse-overlayfs: opaque markers, origins, an owner and mode override). */
 static bool xattr_allowed(const char *name)
 {
-        if (strncmp(name, "user.", 5) == 0)
-                return strncmp(name, "user.overlay.", 13) != 0;
-        return streq(name, "security.capability");
+        static const char *const reserved[] = { "user.overlay.", "user.fuseoverlayfs.", "user.containers." };
+        if (strncmp(name, "user.", 5) != 0)
+                return streq(name, "security.capability");
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (strncmp(name, reserved[i], strlen(reserved[i])) == 0)
+                        return false;
+        return true;
 }
 
 static void apply_xattrs(struct unpack_ctx *c, struct archive_entry *e, int fd)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "sandbox/fuse-overlay.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "spec/spec.h"
@@ -37,9 +38,11 @@ struct sandbox {
         bool exec_failed;             /* set also when sandbox_create fails: everything was ready but the
                                        * command cannot be run (err->errnum ENOENT: not found, else not
                                        * executable), so a launcher can exit 127/126 as podman does */
+        struct fuse_daemon fuse;      /* the fuse-overlayfs serving the rootfs (overlay fallback), pid 0 if none;
+                                       * stopped and reaped by sandbox_wait() and sandbox_release() */
 };
 
-#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0 }
+#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0, .fuse = FUSE_DAEMON_INIT }
 
 /* Clone the init into its namespaces, map IDs (newuidmap/newgidmap when more than the caller's own ID
  * is mapped), set up the rootfs and mounts, and return once the init is waiting at the start gate
@@ -50,8 +53,8 @@ int sandbox_create(const struct spec *spec, const struct sandbox_opts *opts, str
 /* Open the start gate of a created container: the init execs the workload. */
 int sandbox_start(int state_dirfd, struct herror *err);
 
-/* Wait for the init to end. *ret_status follows the shell/podman convention: exit code, or
- * 128 + signal number when killed by a signal. */
+/* Wait for the init to end (then for the fuse-overlayfs daemon, if any). *ret_status follows the
+ * shell/podman convention: exit code, or 128 + signal number when killed by a signal. */
 int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err);
 
 /* Read field 22 (starttime) of /proc/PID/stat; 0 if the process is gone. */

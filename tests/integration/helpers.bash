@@ -115,6 +115,13 @@ _hutch_feature_xxd() { _hutch_need_command xxd xxd; }
 _hutch_feature_python3() { _hutch_need_command python3 python3; }
 _hutch_feature_tty() { _hutch_need_command tmux tmux; }
 
+_hutch_feature_fuse_overlayfs() {
+        _hutch_need_command fuse-overlayfs fuse-overlayfs || return 1
+        [ -c /dev/fuse ] && [ -r /dev/fuse ] && [ -w /dev/fuse ] && return 0
+        echo "/dev/fuse is missing or not read-writable by $(id -un)"
+        return 1
+}
+
 _hutch_feature_busybox() {
         local path
         path=$(command -v busybox) || { echo "busybox is not installed (package busybox-static)"; return 1; }
