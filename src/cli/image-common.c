@@ -66,7 +66,27 @@ static bool is_hex(const char *s, size_t n)
         return true;
 }
 
-/* A short digest: unique among the stored images, named or not. */
+/* Not an image anyone listed: one whose last name went (rmi keeps the blobs until prune, and a name may be
+ * given back), or from a store older than the unnamed record. Counts the matching blobs. */
+static size_t prefix_among_blobs(struct image_store *s, const char *hex, struct digest *ret)
+{
+        size_t found = 0;
+        struct dirent *de;
+        int dfd = openat(s->rootfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d && dfd >= 0)
+                close(dfd);
+        while (d && (de = readdir(d)))
+                if (strlen(de->d_name) == DIGEST_HEX_LEN && strncmp(de->d_name, hex, strlen(hex)) == 0) {
+                        memcpy(ret->hex, de->d_name, DIGEST_HEX_LEN + 1); /* length checked above */
+                        found++;
+                }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* A short digest: unique among the stored images, named or not (else among the blobs). */
 static int resolve_prefix(struct image_store *s, const char *hex, struct digest *ret, struct herror *err)
 {
         struct store_ref *refs = NULL;
@@ -84,6 +104,8 @@ static int resolve_prefix(struct image_store *s, const char *hex, struct digest 
         }
         store_ref_list_free(refs, n);
         free(unnamed);
+        if (r == 0 && found == 0)
+                found = prefix_among_blobs(s, hex, ret);
         if (r < 0 || found == 1)
                 return r;
         return herror_set(err, found ? EINVAL : ENOENT, "image store %s: %s image ID %s", s->path,
