@@ -3,7 +3,7 @@ BUILD_PACKAGES=(meson ninja-build pkg-config gcc libc6-dev python3
         libseccomp-dev libcap-dev libssl-dev libarchive-dev libjansson-dev libapparmor-dev libselinux1-dev)
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev clang libclang-rt-14-dev bats uidmap passwd util-linux
         busybox-static umoci runc tmux procps golang-github-containers-common jq podman valgrind apparmor
-        openssl xxd zstd systemd catatonit clang-tidy clang-format cppcheck bubblewrap
+        openssl xxd zstd systemd catatonit fuse-overlayfs clang-tidy clang-format cppcheck bubblewrap
         qemu-system-x86 linux-image-amd64 kmod)  # tests/vm: a guest with a pure, delegated cgroup v2
 
 ensure_packages() {

@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/fuse-overlay.h"
 #include "sandbox/kernel.h"
 #include "sandbox/subid.h"
 #include "util/fileio.h"
@@ -317,11 +318,17 @@ static void check_overlay(struct doctor *d, const struct probe_result *p)
         else if (p->stage < PROBE_OVERLAY)
                 report(d, CHECK_WARN, "overlay", "fix the user namespace check first",
                        "not tried: the user namespace probe stopped at: %s", probe_stage_text(p->stage));
-        else
+        else {
+                char prog[4096];
+                bool fuse = fuse_overlay_find(prog, sizeof prog, NULL) == 0 && access("/dev/fuse", R_OK | W_OK) == 0;
                 report(d, CHECK_WARN, "overlay",
-                       "use Linux >= 5.11 built with CONFIG_OVERLAY_FS (tmpfs needs >= 6.6 for user xattrs)",
-                       "native overlayfs is refused in a user namespace (%s): image layers cannot be stacked "
-                       "with overlay mounts by this user", strerror(p->err));
+                       fuse ? "use Linux >= 5.11 built with CONFIG_OVERLAY_FS for the faster native overlay"
+                            : "install fuse-overlayfs (and make /dev/fuse usable), or use Linux >= 5.11 with CONFIG_OVERLAY_FS",
+                       "native overlayfs is refused in a user namespace (%s): %s%s", strerror(p->err),
+                       fuse ? "hutch run falls back to fuse-overlayfs, " : "and the fuse-overlayfs fallback is not usable: "
+                                                                          "hutch run cannot build a container root",
+                       fuse ? prog : "");
+        }
 }
 
 /* ---- subordinate IDs ------------------------------------------------------------------------------ */

@@ -593,10 +593,14 @@ static int record_start(const struct sandbox *sb, void *userdata, struct herror 
 
 static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
 {
+        /* HUTCH_OVERLAY=native|fuse|auto: which overlay builds the root (auto: native, fuse-overlayfs where refused) */
+        int mode = overlay_mode_from_string(secure_getenv("HUTCH_OVERLAY"));
+        if (mode < 0)
+                return herror_set(err, EINVAL, "HUTCH_OVERLAY=%s: expected auto, native or fuse", secure_getenv("HUTCH_OVERLAY"));
         int sv[2] = { -1, -1 };
         if (c->o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return herror_sys(err, errno, "socketpair for the terminal");
-        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0 };
+        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0, .mode = (enum overlay_mode) mode };
         struct sandbox_opts so = {
                 .bundle_dirfd = c->dirfd,
                 .bundle_path = c->dir_path,

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/fuse-overlay.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "spec/spec.h"
@@ -49,9 +50,11 @@ struct sandbox {
                                        * executable), so a launcher can exit 127/126 as podman does */
         struct cgroup_leaf cgroup;    /* the container's cgroup when limits were asked for (fd -1: none);
                                        * the launcher removes it (cgroup_remove) when the container ends */
+        struct fuse_daemon fuse;      /* the fuse-overlayfs serving the rootfs (overlay fallback), pid 0 if none;
+                                       * stopped and reaped by sandbox_wait() and sandbox_release() */
 };
 
-#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0, .cgroup = CGROUP_LEAF_INIT }
+#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0, .cgroup = CGROUP_LEAF_INIT, .fuse = FUSE_DAEMON_INIT }
 
 /* Clone the init into its namespaces (and, with linux.resources limits, into a new cgroup holding
  * them), map IDs (newuidmap/newgidmap when more than the caller's own ID is mapped), set up the rootfs
@@ -63,8 +66,8 @@ int sandbox_create(const struct spec *spec, const struct sandbox_opts *opts, str
 /* Open the start gate of a created container: the init execs the workload. */
 int sandbox_start(int state_dirfd, struct herror *err);
 
-/* Wait for the init to end. *ret_status follows the shell/podman convention: exit code, or
- * 128 + signal number when killed by a signal. */
+/* Wait for the init to end (then for the fuse-overlayfs daemon, if any). *ret_status follows the
+ * shell/podman convention: exit code, or 128 + signal number when killed by a signal. */
 int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err);
 
 /* Read field 22 (starttime) of /proc/PID/stat; 0 if the process is gone. */

@@ -34,7 +34,7 @@
 #include "util/log.h"
 #include "util/safepath.h"
 
-enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR, SYNC_EXEC_ERROR };
+enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR, SYNC_EXEC_ERROR, SYNC_FUSE_START, SYNC_FUSE_STARTED };
 
 /* Monotonic milliseconds, for the per-phase breakdown behind --log-level=debug. */
 static double now_ms(void)
@@ -131,6 +131,38 @@ static int send_fd(int sock, int fd)
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &fd, sizeof fd);
         return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The fuse-overlayfs fallback (fuse-overlay.h): the /dev/fuse descriptor goes to the launcher, which starts
+ * the daemon outside the container and answers once it runs. */
+static int child_fuse_start(int fusefd, const char *why, void *userdata, struct herror *err)
+{
+        const struct child_args *a = userdata;
+        struct sync_msg m = { .type = SYNC_FUSE_START };
+        snprintf(m.msg, sizeof m.msg, "%s", why);
+        char dummy = 'F';
+        struct iovec iov[2] = { { .iov_base = &m, .iov_len = sizeof m }, { .iov_base = &dummy, .iov_len = 0 } };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof u);
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS, .cmsg_len = CMSG_LEN(sizeof(int)) };
+        memcpy(CMSG_DATA(c), &fusefd, sizeof fusefd);
+        if (sendmsg(a->syncfd, &msg, MSG_NOSIGNAL) != sizeof m)
+                return herror_sys(err, errno, "ask the launcher for fuse-overlayfs");
+        ssize_t n;
+        while ((n = read(a->syncfd, &m, sizeof m)) < 0 && errno == EINTR)
+                ;
+        if (n != sizeof m)
+                return herror_set(err, EPIPE, "the launcher went away while starting fuse-overlayfs");
+        if (m.type != SYNC_FUSE_STARTED) {
+                m.msg[sizeof m.msg - 1] = 0;
+                return herror_set(err, m.errnum ? m.errnum : EIO, "%s", m.msg);
+        }
+        return 0;
 }
 
 /* The pty comes from the container's own devpts; its master goes to the console socket (runc's
@@ -384,7 +416,8 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 return bundlefd;
         if (a->new_ns_flags & CLONE_NEWNET && (r = child_loopback_up(err)) < 0)
                 return r;
-        r = rootfs_setup(s, bundlefd, a->opts->overlay, st, err);
+        struct rootfs_fuse_hook fuse = { .start = child_fuse_start, .userdata = a };
+        r = rootfs_setup(s, bundlefd, a->opts->overlay, &fuse, st, err);
         t_rootfs = now_ms();
         if (r < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
@@ -538,7 +571,46 @@ static int expected_landlock_abi(enum landlock_mode mode)
         return abi > 0 ? abi : 0;
 }
 
-static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, struct sandbox *sb,
+/* One message, and the descriptor it may carry (-1 when none). */
+static ssize_t recv_msg_fd(int sock, struct sync_msg *m, int *ret_fd)
+{
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        *ret_fd = -1;
+        ssize_t n;
+        while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        return n;
+}
+
+/* The init asked for the fuse-overlayfs fallback: start it in the init's namespaces, answer. */
+static int parent_start_fuse(int syncfd, int fusefd, const struct child_args *a, int pidfd, struct fuse_daemon *fuse,
+                             struct herror *err)
+{
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        int r = -EINVAL;
+        if (fusefd < 0 || !a->opts->overlay || fuse->pid)
+                herror_set(&why, EPROTO, "unexpected request for fuse-overlayfs");
+        else {
+                int nsflags = CLONE_NEWNS | (a->spec->namespaces[NS_USER].enabled ? CLONE_NEWUSER : 0);
+                r = fuse_overlay_start(pidfd, nsflags, fusefd, a->opts->overlay->lower, a->spec->root_path, fuse, &why);
+        }
+        struct sync_msg m = { .type = r < 0 ? SYNC_ERROR : SYNC_FUSE_STARTED, .errnum = r < 0 ? why.errnum : 0 };
+        if (r < 0)
+                snprintf(m.msg, sizeof m.msg, "%s", herror_msg(&why));
+        if (write(syncfd, &m, sizeof m) != sizeof m)
+                return herror_sys(err, errno, "answer the container init");
+        return 0;
+}
+
+static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, int pidfd, struct sandbox *sb,
                        struct herror *err)
 {
         const struct spec *s = a->spec;
@@ -555,26 +627,38 @@ static int parent_sync(int syncfd, const struct child_args *a, const struct cgro
         }
         if (o->during_setup && (r = o->during_setup(sb, o->userdata, err)) < 0)
                 return r;
-        struct sync_msg m;
-        ssize_t n;
-        do
-                n = read(syncfd, &m, sizeof m);
-        while (n < 0 && errno == EINTR);
-        if (n == sizeof m && m.type == SYNC_READY) {
-                m.msg[sizeof m.msg - 1] = 0;
-                log_debug("timing: init: %s", m.msg);
-                /* during_setup was told this ABI (an audit record may already say so): hold the init to it */
-                if (m.errnum != sb->landlock_abi)
-                        return herror_set(err, EPROTO, "the init applied Landlock ABI %d, not the announced %d",
-                                          (int) m.errnum, sb->landlock_abi);
-                return 0;
+        for (;;) {
+                struct sync_msg m;
+                int fd;
+                ssize_t n = recv_msg_fd(syncfd, &m, &fd);
+                if (n == sizeof m && m.type == SYNC_FUSE_START) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        log_info("rootfs: fuse-overlayfs (%s)", m.msg);
+                        r = parent_start_fuse(syncfd, fd, a, pidfd, &sb->fuse, err);
+                        closep(&fd);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                closep(&fd);
+                if (n == sizeof m && m.type == SYNC_READY) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        log_debug("timing: init: %s%s", m.msg, sb->fuse.pid ? " (rootfs: fuse-overlayfs)" : "");
+                        /* during_setup was told this ABI (an audit record may already say so): hold the init to it */
+                        if (m.errnum != sb->landlock_abi)
+                                return herror_set(err, EPROTO, "the init applied Landlock ABI %d, not the announced %d",
+                                                  (int) m.errnum, sb->landlock_abi);
+                        return 0;
+                }
+                if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        sb->exec_failed = m.type == SYNC_EXEC_ERROR;
+                        char said[320];
+                        fuse_overlay_describe(&sb->fuse, m.errnum == ENOTCONN ? 2000 : 0, said, sizeof said);
+                        return herror_set(err, m.errnum, "%s%s%s%s", m.msg, said[0] ? " (" : "", said, said[0] ? ")" : "");
+                }
+                return herror_set(err, EPIPE, "the container init exited during setup");
         }
-        if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
-                m.msg[sizeof m.msg - 1] = 0;
-                sb->exec_failed = m.type == SYNC_EXEC_ERROR;
-                return herror_set(err, m.errnum, "%s", m.msg);
-        }
-        return herror_set(err, EPIPE, "the container init exited during setup");
 }
 
 static void kill_and_reap(pid_t pid, int pidfd)
@@ -648,7 +732,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         ret->exec_failed = false;
         ret->pid = pid;
         ret->landlock_abi = expected_landlock_abi(a.landlock);
-        r = parent_sync(sv[0], &a, &cg, ret, err);
+        r = parent_sync(sv[0], &a, &cg, pidfd, ret, err);
         log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                   cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                   now_ms() - t_clone);
@@ -656,6 +740,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
                 ret->pid = 0;
+                fuse_overlay_stop(&ret->fuse);
                 goto out;
         }
         ret->pidfd = TAKE_FD(pidfd);
@@ -702,6 +787,8 @@ int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err)
                         return herror_sys(err, errno, "wait for the container");
         }
         *ret_status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        /* The container's mount namespace is gone with its last process: so is the daemon's connection. */
+        fuse_overlay_stop(&s->fuse);
         return 0;
 }
 
@@ -801,6 +888,7 @@ int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, st
 
 void sandbox_release(struct sandbox *s)
 {
+        fuse_overlay_stop(&s->fuse);
         closep(&s->pidfd);
         s->pidfd = -1;
         cgroup_leaf_close(&s->cgroup);

@@ -407,8 +407,89 @@ static int overlay_mount(const struct rootfs_overlay *ov, const char *top, const
         return mfd;
 }
 
+int overlay_mode_from_string(const char *s)
+{
+        if (!s || !s[0] || streq(s, "auto"))
+                return OVERLAY_AUTO;
+        if (streq(s, "native"))
+                return OVERLAY_NATIVE;
+        if (streq(s, "fuse"))
+                return OVERLAY_FUSE;
+        return -EINVAL;
+}
+
+/* A FUSE connection mounted by us (in this user namespace, so that the kernel accepts it), detached, with
+ * the kernel checking permissions and every ID of the namespace allowed in. *ret_fusefd: its /dev/fuse. */
+static int fuse_mount(int *ret_fusefd, struct herror *err)
+{
+        _cleanup_close_ int fusefd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+        if (fusefd < 0)
+                return herror_sys(err, errno, "open /dev/fuse");
+        _cleanup_close_ int fsfd = fsopen("fuse", FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return herror_sys(err, errno, "fsopen fuse (FUSE in a user namespace needs Linux 4.18)");
+        char fdstr[16];
+        snprintf(fdstr, sizeof fdstr, "%d", fusefd);
+        static const char *const strings[][2] = {
+                { "source", "fuse-overlayfs" }, { "subtype", "fuse-overlayfs" }, { "rootmode", "40000" },
+                { "user_id", "0" }, { "group_id", "0" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                if (fsconfig(fsfd, FSCONFIG_SET_STRING, strings[i][0], strings[i][1], 0) < 0)
+                        return fs_error(fsfd, errno, "the FUSE rootfs", "configure", err);
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "fd", fdstr, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) < 0)
+                return fs_error(fsfd, errno, "the FUSE rootfs", "configure", err);
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return fs_error(fsfd, errno, "the FUSE rootfs", "create", err);
+        int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+        if (mfd < 0)
+                return fs_error(fsfd, errno, "the FUSE rootfs", "mount", err);
+        *ret_fusefd = TAKE_FD(fusefd);
+        return mfd;
+}
+
+/* The launcher starts the daemon before the mount is attached anywhere (fuse-overlay.h says why). */
+static int fuse_overlay_mount(const struct rootfs_fuse_hook *fuse, const char *why, struct herror *err)
+{
+        if (!fuse)
+                return herror_set(err, EOPNOTSUPP, "no fuse-overlayfs fallback here");
+        int fusefd = -1;
+        _cleanup_close_ int mfd = fuse_mount(&fusefd, err);
+        if (mfd < 0)
+                return mfd;
+        int r = fuse->start(fusefd, why, fuse->userdata, err);
+        close(fusefd); /* the daemon holds the connection now: if it dies, access fails rather than hangs */
+        return r < 0 ? r : TAKE_FD(mfd);
+}
+
+/* Native overlayfs, or (by mode) fuse-overlayfs; in auto mode a refusal of the first is said in the error of
+ * the second. */
+static int overlay_choose(const struct rootfs_overlay *ov, const char *top, const char *context,
+                          const struct rootfs_fuse_hook *fuse, struct herror *err)
+{
+        if (ov->mode == OVERLAY_FUSE)
+                return fuse_overlay_mount(fuse, "HUTCH_OVERLAY=fuse", err);
+        _cleanup_herror_ struct herror native = HERROR_INIT;
+        int mfd = overlay_mount(ov, top, context, &native);
+        if (mfd >= 0 || ov->mode == OVERLAY_NATIVE || !fuse) {
+                if (mfd < 0)
+                        herror_set(err, native.errnum, "%s", herror_msg(&native));
+                return mfd;
+        }
+        char why[256];
+        snprintf(why, sizeof why, "native overlayfs was refused: %s", herror_msg(&native));
+        mfd = fuse_overlay_mount(fuse, why, err);
+        if (mfd < 0)
+                herror_wrap(err, "native overlayfs was refused (%s), and the fuse-overlayfs fallback failed",
+                            herror_msg(&native));
+        return mfd;
+}
+
 /* The tmpfs goes on root.path (in this mount namespace only), the overlay on its "merged". */
-static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_overlay *ov, struct herror *err)
+static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_overlay *ov,
+                          const struct rootfs_fuse_hook *fuse, struct herror *err)
 {
         if (s->root_path[0] != '/')
                 return herror_set(err, EINVAL, ".root.path: an overlay rootfs needs an absolute path");
@@ -425,7 +506,7 @@ static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_o
         int r = attach(tmp, dirfd, s->root_path, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int mfd = overlay_mount(ov, s->root_path, context, err);
+        _cleanup_close_ int mfd = overlay_choose(ov, s->root_path, context, fuse, err);
         if (mfd < 0)
                 return mfd;
         _cleanup_close_ int merged = openat(tmp, "merged", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -451,8 +532,8 @@ static int pivot_into(int rootfd, struct herror *err)
         return 0;
 }
 
-int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_overlay *ov, struct rootfs_state *st,
-                 struct herror *err)
+int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_overlay *ov,
+                 const struct rootfs_fuse_hook *fuse, struct rootfs_state *st, struct herror *err)
 {
         unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_REC | MS_PRIVATE);
         if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
@@ -463,7 +544,7 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_ove
         _cleanup_close_ int dirfd = open_rootfs(s, bundle_dirfd, err);
         if (dirfd < 0)
                 return dirfd;
-        st->rootfd = ov ? overlay_rootfs(s, dirfd, ov, err) : bind_rootfs(dirfd, err);
+        st->rootfd = ov ? overlay_rootfs(s, dirfd, ov, fuse, err) : bind_rootfs(dirfd, err);
         if (st->rootfd < 0)
                 return st->rootfd;
         int r;

@@ -131,6 +131,13 @@ _hutch_feature_probe() {
         return 1
 }
 
+_hutch_feature_fuse_overlayfs() {
+        _hutch_need_command fuse-overlayfs fuse-overlayfs || return 1
+        [ -c /dev/fuse ] && [ -r /dev/fuse ] && [ -w /dev/fuse ] && return 0
+        echo "/dev/fuse is missing or not read-writable by $(id -un)"
+        return 1
+}
+
 _hutch_feature_busybox() {
         local path
         path=$(command -v busybox) || { echo "busybox is not installed (package busybox-static)"; return 1; }
