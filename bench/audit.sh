@@ -1,29 +1,22 @@
 #!/usr/bin/env bash
 # bench/audit.sh: the cost of the audit trail.
-#   1. `hutch audit verify` over a log of N records (default 1,000,000), chained like the real writer's
-#      (each record a real start record with its seq/prev/time changed).
-#   2. One launch (`hutch-runtime run` of /bin/true, rootless) with audit off vs on (the file sink:
-#      flock, tail read, sha256, one O_APPEND write, fdatasync), hyperfine medians.
-# Run as an unprivileged user with user namespaces (scripts/bench does that for root).
-#   HUTCH=build-release/hutch HUTCH_RUNTIME=build-release/hutch-runtime bench/audit.sh
-set -eu
-cd "$(dirname "$0")/.."
-records=${BENCH_AUDIT_RECORDS:-1000000}
-runs=${BENCH_RUNS:-40}
-hutch=${HUTCH:-$PWD/build/hutch}
-runtime=${HUTCH_RUNTIME:-$(dirname "$hutch")/hutch-runtime}
-work=$(mktemp -d /tmp/hutch-bench-audit.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-out=${BENCH_OUT:-$PWD/bench/results}
-mkdir -p "$out"
+#   1. `hutch audit verify` over a log of N records (default 1,000,000; BENCH_QUICK=1: 100,000), chained
+#      like the real writer's (each record a real start record with its seq/prev/time changed), timed in
+#      BENCH_AUDIT_VERIFY_RUNS rounds (default 5). Goal (issue 10): >= 1M records/s.
+#   2. One launch (`hutch-runtime run` of /bin/true, rootless) with audit off vs on (the file sink: flock,
+#      tail read, sha256, one O_APPEND write, fdatasync), interleaved. bench/run.sh does the same for
+#      `hutch run --rm`.
+# Output: $BENCH_OUT/audit-verify.json, audit-launch.json.
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+        records=${BENCH_AUDIT_RECORDS:-100000} verify_runs=1
+else
+        records=${BENCH_AUDIT_RECORDS:-1000000} verify_runs=${BENCH_AUDIT_VERIFY_RUNS:-5}
+fi
 
 # ---- a bundle and one real record as the template ------------------------------------------------
-mkdir -p "$work/bundle/rootfs/bin" "$work/bundle/rootfs/proc" "$work/bundle/rootfs/dev" "$work/bundle/rootfs/sys"
-cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
-ln -s busybox "$work/bundle/rootfs/bin/true"
-(cd "$work/bundle" && "$runtime" spec --rootless)
-jq '.process.terminal=false | .process.args=["/bin/true"]' "$work/bundle/config.json" >"$work/c"
-mv "$work/c" "$work/bundle/config.json"
+make_bundle "$work/bundle" seccomp
 "$runtime" --root "$work/run" --audit-log "$work/template.log" run --bundle "$work/bundle" tmpl
 
 # ---- 1. verify over N records --------------------------------------------------------------------
@@ -41,23 +34,15 @@ with open(sys.argv[2], "w") as f:
         prev = hashlib.sha256(line.encode()).hexdigest()
         f.write(line + "\n")
 EOF
-size=$(stat -c %s "$work/big.log")
-start=$(date +%s.%N)
-"$hutch" audit verify "$work/big.log" >"$work/verify.out"
-end=$(date +%s.%N)
-verify_s=$(echo "$end - $start" | bc)
-{
-        echo "audit verify: $records records, $((size / 1048576)) MiB: ${verify_s} s"
-        cat "$work/verify.out"
-} | tee "$out/audit-verify.txt"
+"$hutch" audit verify "$work/big.log" >/dev/null || die "audit verify rejected the generated log"
+timer --runs "$verify_runs" --warmup 1 --out "$out/audit-verify.json" \
+        --note "records=$records bytes=$(stat -c %s "$work/big.log")" \
+        -n "hutch audit verify" "$hutch audit verify $work/big.log"
+rm -f "$work/big.log"
 
 # ---- 2. one launch, audit off vs on ---------------------------------------------------------------
-if command -v hyperfine >/dev/null; then
-        hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/audit-launch.json" \
-                -n "audit off" "$runtime --root $work/h --audit off run --bundle $work/bundle b1" \
-                -n "audit on (file sink)" "$runtime --root $work/h --audit best-effort --audit-log $work/launch.log run --bundle $work/bundle b1" \
-                | tee "$out/audit-launch.txt"
-        "$hutch" audit verify "$work/launch.log"
-else
-        echo "hyperfine is not installed: launch cost not measured" | tee "$out/audit-launch.txt"
-fi
+timer --runs "$runs" --warmup 3 --out "$out/audit-launch.json" --note "$(mount_note)" \
+        -n "hutch-runtime run, audit off" "$runtime --root $work/h --audit off run --bundle $work/bundle b1" \
+        -n "hutch-runtime run, audit on (file)" "$runtime --root $work/h --audit best-effort --audit-log $work/launch.log run --bundle $work/bundle b1"
+"$hutch" audit verify "$work/launch.log" >/dev/null || die "audit verify rejected the launches' log"
+python3 "$bench_dir/summarize.py" --show "$out/audit-verify.json" "$out/audit-launch.json"

@@ -5,6 +5,10 @@ TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev clang libclang-rt-14-dev bat
         busybox-static umoci runc tmux procps golang-github-containers-common jq podman valgrind apparmor
         openssl xxd zstd systemd catatonit fuse-overlayfs clang-tidy clang-format cppcheck bubblewrap
         qemu-system-x86 linux-image-amd64 kmod)  # tests/vm: a guest with a pure, delegated cgroup v2
+# scripts/bench (not run by CI): the peers it measures hutch against, GNU time for peak RSS, hyperfine for
+# bench/unpack.sh, and libcmocka-dev because its release build includes the tests' image-tool.
+BENCH_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev hyperfine time runc crun bubblewrap busybox-static jq uidmap debootstrap
+        passwd util-linux procps umoci podman golang-github-containers-common)
 
 ensure_packages() {
         local missing=() p
