@@ -18,85 +18,70 @@
 
 #define SECRET "do not touch"
 
-static char base[64], outside[128], secret_path[160];
+static const char *base;
+static char outside[128], secret_path[160];
 static int basefd = -1, rootfd = -1;
-
-static void die(const char *what)
-{
-        fprintf(stderr, "fuzz-unpack: %s\n", what);
-        abort();
-}
-
-static void cleanup(void)
-{
-        _cleanup_close_ int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tmp >= 0)
-                (void) image_remove_tree_at(tmp, base + strlen("/tmp/"), NULL);
-}
 
 static void init_once(void)
 {
         if (basefd >= 0)
                 return;
-        snprintf(base, sizeof base, "/tmp/hutch-fuzz-unpack-XXXXXX");
-        if (!mkdtemp(base))
-                die("mkdtemp");
+        base = fuzz_scratch_dir("unpack");
         snprintf(outside, sizeof outside, "%s/outside", base);
         snprintf(secret_path, sizeof secret_path, "%s/secret", outside);
         basefd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (basefd < 0 || mkdirat(basefd, "root", 0755) < 0 || mkdirat(basefd, "outside", 0755) < 0)
-                die("setup");
+                fuzz_die("setup");
         int fd = openat(basefd, "outside/secret", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 || write_all(fd, SECRET, strlen(SECRET)) < 0)
-                die("secret");
+                fuzz_die("secret");
         close(fd);
         rootfd = openat(basefd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
-                die("root");
-        atexit(cleanup);
+                fuzz_die("root");
 }
 
 static void reset_root(void)
 {
         DIR *d = fdopendir(fcntl(rootfd, F_DUPFD_CLOEXEC, 3));
         if (!d)
-                die("opendir root");
+                fuzz_die("opendir root");
         rewinddir(d); /* the dup shares rootfd's offset with the previous pass */
         struct dirent *de;
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && image_remove_tree_at(rootfd, de->d_name, NULL) < 0)
-                        die("clean root");
+                        fuzz_die("clean root");
         closedir(d);
         if (symlinkat(outside, rootfd, "escape") < 0 || symlinkat(secret_path, rootfd, "victim") < 0 ||
             symlinkat("../outside", rootfd, "up") < 0)
-                die("symlinks");
+                fuzz_die("symlinks");
 }
 
 static void check_outside(void)
 {
         DIR *d = fdopendir(fcntl(basefd, F_DUPFD_CLOEXEC, 3));
         if (!d)
-                die("opendir base");
+                fuzz_die("opendir base");
         rewinddir(d);
         struct dirent *de;
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && !streq(de->d_name, "root") &&
                     !streq(de->d_name, "outside"))
-                        die("an entry appeared beside root/");
+                        fuzz_die("an entry appeared beside root/");
         closedir(d);
         d = opendir(outside);
         if (!d)
-                die("outside/ is gone");
+                fuzz_die("outside/ is gone");
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && !streq(de->d_name, "secret"))
-                        die("an entry appeared in outside/");
+                        fuzz_die("an entry appeared in outside/");
         closedir(d);
         struct stat st;
         char *data = NULL;
         if (lstat(secret_path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || (st.st_mode & 07777) != 0600)
-                die("outside/secret was changed or linked");
+                fuzz_die("outside/secret was changed or linked");
         if (read_file_at(AT_FDCWD, secret_path, 100, &data, NULL, NULL) < 0 || !streq(data, SECRET))
-                die("outside/secret content changed");
+                fuzz_die("outside/secret content changed");
         free(data);
 }
 
@@ -108,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reset_root();
         int fd = memfd_create("layer", MFD_CLOEXEC);
         if (fd < 0 || write_all(fd, data, size) < 0 || lseek(fd, 0, SEEK_SET) != 0)
-                die("memfd");
+                fuzz_die("memfd");
         struct unpack_options o;
         unpack_options_init(&o);
         o.limits.max_entries = 256;
@@ -121,9 +106,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int r = unpack_layer(fd, rootfd, &o, &st, &err);
         close(fd);
         if (r < 0 && (!err.msg || err.errnum <= 0))
-                die("failure without a message");
+                fuzz_die("failure without a message");
         if (r == 0 && st.bytes_written > o.limits.max_bytes)
-                die("byte limit exceeded");
+                fuzz_die("byte limit exceeded");
         herror_clear(&err);
         check_outside();
         return 0;

@@ -2,11 +2,12 @@
 BUILD_PACKAGES=(meson ninja-build pkg-config gcc libc6-dev python3
         libseccomp-dev libcap-dev libssl-dev libarchive-dev libjansson-dev libapparmor-dev libselinux1-dev)
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev clang libclang-rt-14-dev bats uidmap passwd util-linux
-        busybox-static umoci runc tmux procps golang-github-containers-common jq podman valgrind
-        openssl xxd zstd systemd catatonit)
+        busybox-static umoci runc tmux procps golang-github-containers-common jq podman valgrind apparmor
+        openssl xxd zstd systemd catatonit fuse-overlayfs clang-tidy clang-format cppcheck bubblewrap
+        qemu-system-x86 linux-image-amd64 kmod)  # tests/vm: a guest with a pure, delegated cgroup v2
 # scripts/bench (not run by CI): the peers it measures hutch against, GNU time for peak RSS, hyperfine for
 # bench/unpack.sh, and libcmocka-dev because its release build includes the tests' image-tool.
-BENCH_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev hyperfine time runc crun bubblewrap busybox-static jq uidmap
+BENCH_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev hyperfine time runc crun bubblewrap busybox-static jq uidmap debootstrap
         passwd util-linux procps umoci podman golang-github-containers-common)
 
 ensure_packages() {

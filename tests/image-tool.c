@@ -71,7 +71,7 @@ static int cmd_import(char **argv, int argc, enum source source)
         const struct oci_platform *p = have_platform ? &platform : NULL;
         int r = source == SOURCE_LAYOUT        ? store_import_oci(&s, lfd, want, p, NULL, &imp, &err)
                 : source == SOURCE_OCI_ARCHIVE ? store_import_oci_archive(&s, lfd, want, p, NULL, &imp, &err)
-                                               : store_import_docker_archive(&s, lfd, want, NULL, &imp, &err);
+                                               : store_import_docker_archive(&s, lfd, want, p, NULL, &imp, &err);
         if (r == 0) {
                 const char *name = argc == 3 ? argv[2] : ref && *ref ? ref : imp.ref_name;
                 if (name)

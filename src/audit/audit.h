@@ -31,6 +31,7 @@ struct audit_record {            /* every pointer may be NULL / every count 0 = 
         const char *seccomp_profile; const char *seccomp_sha256;
         const char *apparmor_profile, *selinux_label;
         const char *landlock;            /* e.g. "best-effort abi 7", "off" */
+        const char *const *unavailable; size_t n_unavailable; /* "LAYER: why" for each default layer the host lacks */
         const char *const *caps; size_t n_caps;
         const char *const *namespaces; size_t n_namespaces;
         const struct audit_idmap *uid_map; size_t n_uid_map;

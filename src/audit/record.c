@@ -225,6 +225,7 @@ static bool set_confinement(json_t *o, const struct audit_record *r)
         const char *sn[] = { "profile", "sha256" }, *sv[] = { r->seccomp_profile, r->seccomp_sha256 };
         const char *ln[] = { "apparmor", "selinux" }, *lv[] = { r->apparmor_profile, r->selinux_label };
         return set_group(o, "seccomp", sn, sv, 2) && set_group(o, "lsm", ln, lv, 2) && set_str(o, "landlock", r->landlock) &&
+               set_strv(o, "unavailable", r->unavailable, r->n_unavailable) &&
                set_strv(o, "capabilities", r->caps, r->n_caps) && set_strv(o, "namespaces", r->namespaces, r->n_namespaces) &&
                set_idmap(o, "uid_map", r->uid_map, r->n_uid_map) && set_idmap(o, "gid_map", r->gid_map, r->n_gid_map) &&
                set_strv(o, "volumes", r->volumes, r->n_volumes) && set_strv(o, "argv", r->argv, r->n_argv);

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/fuse-overlay.h"
 #include "sandbox/kernel.h"
 #include "sandbox/subid.h"
 #include "util/fileio.h"
@@ -316,11 +318,17 @@ static void check_overlay(struct doctor *d, const struct probe_result *p)
         else if (p->stage < PROBE_OVERLAY)
                 report(d, CHECK_WARN, "overlay", "fix the user namespace check first",
                        "not tried: the user namespace probe stopped at: %s", probe_stage_text(p->stage));
-        else
+        else {
+                char prog[4096];
+                bool fuse = fuse_overlay_find(prog, sizeof prog, NULL) == 0 && access("/dev/fuse", R_OK | W_OK) == 0;
                 report(d, CHECK_WARN, "overlay",
-                       "use Linux >= 5.11 built with CONFIG_OVERLAY_FS (tmpfs needs >= 6.6 for user xattrs)",
-                       "native overlayfs is refused in a user namespace (%s): image layers cannot be stacked "
-                       "with overlay mounts by this user", strerror(p->err));
+                       fuse ? "use Linux >= 5.11 built with CONFIG_OVERLAY_FS for the faster native overlay"
+                            : "install fuse-overlayfs (and make /dev/fuse usable), or use Linux >= 5.11 with CONFIG_OVERLAY_FS",
+                       "native overlayfs is refused in a user namespace (%s): %s%s", strerror(p->err),
+                       fuse ? "hutch run falls back to fuse-overlayfs, " : "and the fuse-overlayfs fallback is not usable: "
+                                                                          "hutch run cannot build a container root",
+                       fuse ? prog : "");
+        }
 }
 
 /* ---- subordinate IDs ------------------------------------------------------------------------------ */
@@ -854,15 +862,6 @@ static bool own_cgroup(char *buf, size_t size)
         return false;
 }
 
-static bool has_word(const char *list, const char *word)
-{
-        size_t wl = strlen(word);
-        for (const char *p = list; (p = strstr(p, word)); p += wl)
-                if ((p == list || p[-1] == ' ') && (p[wl] == 0 || p[wl] == ' '))
-                        return true;
-        return false;
-}
-
 static const char limits_lost[] = "resource limits (--memory, --pids-limit, --cpus) unavailable";
 
 static void check_cgroups(struct doctor *d)
@@ -870,7 +869,7 @@ static void check_cgroups(struct doctor *d)
         enum cgroup_mode mode = cgroup_mode();
         const char *boot_fix = "as root, add systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, "
                                "run update-grub and reboot";
-        char cg[2048] = "", dir[PATH_MAX], file[PATH_MAX + 32], controllers[512] = "", subtree[512] = "";
+        char cg[2048] = "", dir[PATH_MAX], file[PATH_MAX + 32], controllers[512] = "";
         bool have_cg = own_cgroup(cg, sizeof cg);
         if (mode == CGROUP_NONE || mode == CGROUP_LEGACY) {
                 report(d, CHECK_WARN, "cgroups", boot_fix, "%s: %s",
@@ -881,8 +880,6 @@ static void check_cgroups(struct doctor *d)
                  streq(cg, "/") ? "" : cg);
         snprintf(file, sizeof file, "%s/cgroup.controllers", dir);
         read_line(file, controllers, sizeof controllers);
-        snprintf(file, sizeof file, "%s/cgroup.subtree_control", dir);
-        read_line(file, subtree, sizeof subtree);
         snprintf(file, sizeof file, "%s/cgroup.procs", dir);
         bool writable = have_cg && access(dir, W_OK) == 0 && access(file, W_OK) == 0;
         if (mode == CGROUP_HYBRID) {
@@ -897,51 +894,30 @@ static void check_cgroups(struct doctor *d)
                        "cgroup v2, but this process's cgroup is not listed in /proc/self/cgroup: %s", limits_lost);
                 return;
         }
-        bool systemd = access("/run/systemd/system", F_OK) == 0;
-        char fix[2 * PATH_MAX];
-        if (!writable) {
-                if (systemd)
-                        snprintf(fix, sizeof fix, "start hutch in a delegated scope: systemd-run --user --scope -p "
-                                 "Delegate=yes hutch ... (needs a systemd user session: log in as %s, or run "
-                                 "loginctl enable-linger %s as root)", d->user, d->user);
-                else {  /* no systemd to delegate: hand a cgroup over by hand, then move the shell into it */
-                        char g[300];    /* user names are at most 32 bytes (useradd), uids 10 */
-                        snprintf(g, sizeof g, "/sys/fs/cgroup/hutch-%s", d->user);
-                        snprintf(fix, sizeof fix, "as root: mkdir %s && chown %s: %s %s/cgroup.procs %s/cgroup.threads "
-                                 "%s/cgroup.subtree_control && echo %d > %s/cgroup.procs (%d: doctor's parent, normally "
-                                 "your shell)", g, d->user, g, g, g, g, (int) getppid(), g, (int) getppid());
-                }
-                report(d, CHECK_WARN, "cgroups", fix, "cgroup v2, but %s (this process's cgroup) is not writable by %s, "
-                       "so nothing is delegated: %s", dir, d->user, limits_lost);
+        /* the sandbox's own decision, made without creating anything */
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        char base[PATH_MAX], fix[2 * PATH_MAX];
+        if (cgroup_check(base, sizeof base, &why) == 0) {
+                report(d, CHECK_OK, "cgroups", NULL, "cgroup v2: containers' cgroups are made in %s (beside this "
+                       "process's), with cpu, memory and pids delegated to %s", base, d->user);
                 return;
         }
-        static const char *const wanted[] = { "memory", "pids", "cpu" };
-        char missing[64] = "";
-        for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
-                if (!has_word(controllers, wanted[i]))
-                        snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
-                                 missing[0] ? " " : "", wanted[i]);
-        if (!missing[0]) {
-                report(d, CHECK_OK, "cgroups", NULL, "cgroup v2, %s is writable by %s; controllers available: %s; "
-                       "enabled for children: %s", dir, d->user, controllers, subtree[0] ? subtree : "none");
-                return;
+        if (access("/run/systemd/system", F_OK) == 0) {
+                snprintf(fix, sizeof fix, "start hutch in a delegated scope: systemd-run --user --scope -p Delegate=yes "
+                         "hutch ... (needs a systemd user session: log in as %s, or run loginctl enable-linger %s as root; "
+                         "systemd delegates cpu, memory and pids to user@.service when "
+                         "/etc/systemd/system/user@.service.d/delegate.conf says Delegate=cpu cpuset io memory pids)",
+                         d->user, d->user);
+        } else {
+                /* no systemd to delegate: hand a cgroup over by hand; the shell goes in a child of it, and
+                 * hutch makes containers' cgroups beside the shell's */
+                char g[300];    /* user names are at most 32 bytes (useradd), uids 10 */
+                snprintf(g, sizeof g, "/sys/fs/cgroup/hutch-%s", d->user);
+                snprintf(fix, sizeof fix, "as root: echo '+cpu +memory +pids' > /sys/fs/cgroup/cgroup.subtree_control && "
+                         "mkdir %s && chown %s: %s %s/cgroup.procs %s/cgroup.threads %s/cgroup.subtree_control; then as "
+                         "%s: mkdir %s/shell && echo $$ > %s/shell/cgroup.procs", g, d->user, g, g, g, g, d->user, g, g);
         }
-        /* A cgroup offers the controllers its parent enables for children. */
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", dir);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent)
-                *slash = 0;
-        if (systemd)
-                snprintf(fix, sizeof fix, "as root: mkdir -p /etc/systemd/system/user@.service.d && printf "
-                         "'[Service]\\nDelegate=cpu cpuset io memory pids\\n' > "
-                         "/etc/systemd/system/user@.service.d/delegate.conf && systemctl daemon-reload; then log in again");
-        else
-                snprintf(fix, sizeof fix, "as root: echo '+cpu +memory +pids' > %s/cgroup.subtree_control (and the same in "
-                         "each cgroup above it that lacks them, from /sys/fs/cgroup down)", parent);
-        report(d, CHECK_WARN, "cgroups", fix, "cgroup v2, %s is writable, but the controllers %s are not delegated to "
-               "it (available: %s; enabled for children: %s): %s", dir, missing, controllers[0] ? controllers : "none",
-               subtree[0] ? subtree : "none", limits_lost);
+        report(d, CHECK_WARN, "cgroups", fix, "cgroup v2, but %s: %s", herror_msg(&why), limits_lost);
 }
 
 /* ---- kernel security features --------------------------------------------------------------------- */

@@ -26,6 +26,27 @@ struct load {
         size_t sigs_without_signature;
 };
 
+/* cosign signs the digest a tag resolves to, so a multi-platform image (cosign save: kind imageIndex)
+ * carries signatures of its index, not of the platform manifest hutch stores and verifies. They are not
+ * kept (FORMATS.md 3.1: the manifest would have to be trusted through the signed index, which hutch does
+ * not do); say so, or the user is left wondering where the signatures went. */
+static void warn_index_signatures(const struct load *l, int layoutfd, const struct store_import *imp)
+{
+        if (digest_equal(&imp->selected, &imp->manifest))
+                return;
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        char ds[DIGEST_STRING_MAX];
+        struct sigstore_signature *found = NULL;
+        size_t n = 0;
+        if (cosign_layout_find_signatures(layoutfd, digest_to_string(&imp->selected, ds), &found, &n, &why) < 0)
+                log_warn("%s: signatures of the image index %s not read: %s", l->path, ds, herror_msg(&why));
+        else if (n)
+                log_warn("%s: %zu signature(s) in the layout sign the image index %s, not the platform manifest: "
+                         "hutch verifies signatures of the manifest it runs only, so they are not kept",
+                         l->path, n, ds);
+        sigstore_signatures_free(found, n);
+}
+
 /* store_layout_fn: the cosign signatures the layout holds for the imported manifest, kept beside it.
  * Artifacts that cannot be read fail the load (cosign-layout.h); a layer without a signature
  * annotation is no signature at all and is skipped. */
@@ -63,6 +84,7 @@ static int keep_signatures(int layoutfd, const struct store_import *imp, void *u
         if (r < 0)
                 return r;
         l->sigs_kept = k;
+        warn_index_signatures(l, layoutfd, imp);
         return 0;
 }
 
@@ -128,9 +150,11 @@ static int names_for(struct load *l, const struct store_import *imp, enum store_
 
 static int load_usage(void)
 {
-        printf("Usage: hutch load [OPTIONS] PATH[:REF]\n\n"
+        printf("Usage: hutch load [OPTIONS] [PATH[:REF]]\n\n"
                "Import an image into the store from an OCI image layout directory, an oci-archive\n"
                "(tar, tar.gz or tar.zst of a layout) or a docker-archive ('docker save', 'podman save').\n"
+               "Without PATH (or with '-') the archive is read from standard input, as podman load does:\n"
+               "  podman save IMAGE | hutch load\n"
                "Every blob is checked against its digest and size; cosign signatures found in an OCI\n"
                "layout for the image are kept beside it. REF picks a layout entry (its ref.name, or @N)\n"
                "or a docker-archive RepoTag; without it a layout must hold one image, and every image\n"
@@ -138,10 +162,13 @@ static int load_usage(void)
                "last ':' that leaves an existing PATH.\n\n"
                "Names are stored normalised (alpine -> docker.io/library/alpine:latest): --name, else the\n"
                "layout entry's ref.name when it is a full name with a registry, else the docker-archive's\n"
-               "RepoTags. An image without a name is stored by digest only (see 'hutch tag').\n\n"
+               "RepoTags. An image without a name is stored by digest only: 'hutch images' lists it as\n"
+               "<none>, 'hutch tag' names it, 'hutch prune' removes it while no container uses it.\n\n"
                "Options:\n"
+               "  -i, --input PATH[:REF]   read this instead of PATH ('-': standard input)\n"
                "  --name REF               store the image under this name\n"
-               "  --platform OS/ARCH[/VAR] pick this platform from a multi-platform image (default: the host)\n"
+               "  --platform OS/ARCH[/VAR] pick this platform: from a multi-platform image (default: the\n"
+               "                           host), or the docker-archive images built for it (none: error)\n"
                "  --storage DIR            the image store (default: $HUTCH_STORAGE, else the user's store)\n"
                "  -q, --quiet              no progress line and no summary on stderr\n"
                "  -h, --help               show this help\n\n"
@@ -150,9 +177,167 @@ static int load_usage(void)
         return 0;
 }
 
+/* PATH[:REF]: the whole argument when it exists, else split at the last ':' that leaves an existing
+ * PATH (a docker-archive's RepoTag has a ':' of its own: FILE:busybox:latest). Returns REF or NULL. */
+static char *split_ref(char *path)
+{
+        struct stat st;
+        if (stat(path, &st) == 0)
+                return NULL;
+        for (char *colon = strrchr(path, ':'); colon && colon != path;) {
+                *colon = 0;
+                if (stat(path, &st) == 0)
+                        return colon[1] ? colon + 1 : NULL;
+                char *prev = colon;
+                *colon = ':';
+                colon = NULL;
+                for (char *p = prev - 1; p > path; p--)
+                        if (*p == ':') {
+                                colon = p;
+                                break;
+                        }
+        }
+        return NULL;
+}
+
+/* The input as an fd: the user's path (theirs to name; what is inside is untrusted and read only
+ * through the layout reader and the archive extractor), or standard input. */
+static int open_input(const char *path, bool from_stdin, struct stat *st, struct herror *err)
+{
+        _cleanup_close_ int fd = -1;
+        if (from_stdin) {
+                if (isatty(STDIN_FILENO))
+                        return herror_set(err, EINVAL, "no input: give PATH or -i PATH, or pipe an archive to standard "
+                                                       "input (it is a terminal)");
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        } else
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return herror_sys(err, errno, "%s", path);
+        if (fstat(fd, st) < 0)
+                return herror_sys(err, errno, "%s: stat", path);
+        if (from_stdin ? !(S_ISREG(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+                       : !(S_ISDIR(st->st_mode) || S_ISREG(st->st_mode)))
+                return herror_set(err, EINVAL, from_stdin ? "%s: not a file, pipe or socket" :
+                                  "%s: neither a directory (OCI layout) nor a regular file (archive)", path);
+        /* Archives are read with blocking reads (a pipe from `podman save` included). */
+        int flags = S_ISDIR(st->st_mode) ? -1 : fcntl(fd, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK))
+                (void) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        return TAKE_FD(fd);
+}
+
+/* An OCI layout directory: imported in place, under the writers' lock. */
+static int import_layout(struct load *l, int fd, const char *ref, const struct oci_platform *want,
+                         struct store_import **ret, size_t *ret_n, struct herror *err)
+{
+        struct stat s2;
+        if (fstatat(fd, "oci-layout", &s2, AT_SYMLINK_NOFOLLOW) < 0 && fstatat(fd, "manifest.json", &s2, AT_SYMLINK_NOFOLLOW) == 0)
+                return herror_set(err, EOPNOTSUPP, "a docker-archive must be loaded as the tar file 'docker save' wrote, not unpacked");
+        struct store_import *imp = calloc(1, sizeof *imp);
+        if (!imp)
+                return herror_set(err, ENOMEM, "out of memory");
+        int r = store_import_oci(&l->store, fd, ref, want, NULL, imp, err);
+        if (r == 0)
+                r = keep_signatures(fd, imp, l, err);
+        if (r == 0)
+                r = keep_origin(l, imp, err);
+        if (r < 0) {
+                store_imports_free(imp, 1);
+                return r;
+        }
+        *ret = imp;
+        *ret_n = 1;
+        return 0;
+}
+
+/* Names last, under the writers' lock: a name never points at an image whose blobs or signatures are not
+ * all stored. An image that gets no name is recorded as unnamed. */
+static int name_images(struct load *l, struct store_import *imps, size_t n, enum store_archive_kind kind,
+                       const char *name, bool have_platform, char ***loaded, struct herror *err)
+{
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                _cleanup_strv_ char **names = NULL;
+                bool named_elsewhere = false; /* the same image listed again with RepoTags */
+                for (size_t j = 0; !name && !imps[i].repo_tags && j < n; j++)
+                        named_elsewhere |= j != i && imps[j].repo_tags && digest_equal(&imps[j].manifest, &imps[i].manifest);
+                if (named_elsewhere)
+                        continue;
+                r = names_for(l, &imps[i], kind, name, &names, err);
+                for (size_t k = 0; r == 0 && names[k]; k++) {
+                        r = store_ref_set(&l->store, names[k], &imps[i].manifest, err);
+                        if (r == 0 && strv_push(loaded, names[k]) < 0)
+                                r = herror_set(err, ENOMEM, "out of memory");
+                }
+                char ds[DIGEST_STRING_MAX];
+                if (r == 0 && !names[0]) {
+                        r = store_unnamed_add(&l->store, &imps[i].manifest, err);
+                        if (r == 0 && strv_push(loaded, digest_to_string(&imps[i].manifest, ds)) < 0)
+                                r = herror_set(err, ENOMEM, "out of memory");
+                }
+                if (r == 0 && imps[i].platform_mismatch)
+                        log_warn("%s: image %s is built for another platform than %s", l->path,
+                                 digest_to_string(&imps[i].manifest, ds), have_platform ? "the one asked for" : "this machine");
+        }
+        return r;
+}
+
+static void print_loaded(char **loaded, const struct store_import *imps, size_t n)
+{
+        for (size_t i = 0; loaded && loaded[i]; i++)
+                printf("Loaded image: %s\n", loaded[i]);
+        for (size_t i = 0; i < n; i++) {
+                char ds[DIGEST_STRING_MAX];
+                bool seen = false;
+                for (size_t j = 0; j < i; j++)
+                        seen |= digest_equal(&imps[j].manifest, &imps[i].manifest);
+                if (!seen)
+                        printf("Manifest digest: %s\n", digest_to_string(&imps[i].manifest, ds));
+        }
+}
+
+/* Open the input, extract an archive (without the writers' lock: a slow pipe stops no one), then import
+ * and name under the lock. */
+static int load_run(struct load *l, int fd, const struct stat *st, const char *ref, const struct oci_platform *want,
+                    const char *name, struct herror *err)
+{
+        struct store_import *imps = NULL;
+        size_t n = 0;
+        enum store_archive_kind kind = STORE_ARCHIVE_OCI;
+        struct store_extracted x = STORE_EXTRACTED_INIT;
+        _cleanup_strv_ char **loaded = NULL; /* what "Loaded image:" reports: the names, or the digest */
+        int r = S_ISDIR(st->st_mode) ? 0 : store_archive_extract(&l->store, fd, &x, err);
+        if (r == 0)
+                r = store_lock(&l->store, err);
+        if (r == 0) {
+                if (S_ISDIR(st->st_mode))
+                        r = import_layout(l, fd, ref, want, &imps, &n, err);
+                else
+                        r = store_import_extracted(&l->store, &x, ref, want, keep_signatures, l, &kind, &imps, &n, err);
+                image_cli_progress_clear(&l->progress);
+                if (r == 0 && name && n != 1)
+                        r = herror_set(err, EINVAL, "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
+                if (r == 0)
+                        r = name_images(l, imps, n, kind, name, want != NULL, &loaded, err);
+                store_unlock(&l->store);
+        }
+        image_cli_progress_clear(&l->progress);
+        store_extracted_done(&x);
+        if (r == 0) {
+                print_loaded(loaded, imps, n);
+                if (!l->quiet && kind == STORE_ARCHIVE_OCI && n == 1)
+                        fprintf(stderr, "Signatures kept: %zu%s\n", l->sigs_kept,
+                                l->sigs_without_signature ? " (and signature layers without a signature skipped)" : "");
+        }
+        store_imports_free(imps, n);
+        return r;
+}
+
 int cmd_load(int argc, char **argv)
 {
         static const struct option opts[] = {
+                { "input", required_argument, NULL, 'i' },
                 { "name", required_argument, NULL, 'n' },
                 { "platform", required_argument, NULL, 'p' },
                 { "storage", required_argument, NULL, 's' },
@@ -160,15 +345,18 @@ int cmd_load(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *name_arg = NULL, *storage = NULL;
+        const char *name_arg = NULL, *storage = NULL, *input = NULL;
         struct oci_platform platform;
         bool have_platform = false;
         struct load l = { .store = IMAGE_STORE_INIT };
         _cleanup_herror_ struct herror err = HERROR_INIT;
         int c;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
                 switch (c) {
+                case 'i':
+                        input = optarg;
+                        break;
                 case 'n':
                         name_arg = optarg;
                         break;
@@ -189,133 +377,33 @@ int cmd_load(int argc, char **argv)
                         return cli_bad_option("hutch load", argc, argv);
                 }
         }
-        if (optind != argc - 1)
-                return cli_usage_error("hutch load", "needs exactly one PATH[:REF]");
+        if (argc - optind > 1 || (input && optind < argc))
+                return cli_usage_error("hutch load", "needs one input: PATH[:REF], -i PATH[:REF], or standard input");
+        if (!input)
+                input = optind < argc ? argv[optind] : "-";
         _cleanup_free_ char *name = NULL;
         if (name_arg && image_cli_normalise_name(name_arg, &name, &err) < 0)
                 return cli_usage_error("hutch load", "--name: %s", herror_msg(&err));
 
-        /* PATH[:REF]: the whole argument when it exists, else split at the last ':'. */
-        _cleanup_free_ char *path = strdup(argv[optind]);
+        bool from_stdin = streq(input, "-");
+        _cleanup_free_ char *path = strdup(from_stdin ? "stdin" : input);
         if (!path)
                 return cli_fail(&(struct herror) { ENOMEM, (char *) "out of memory" });
-        char *ref = NULL;
-        struct stat st;
-        if (stat(path, &st) < 0) {
-                /* From the last ':' backwards, the first split whose PATH exists: a docker-archive's
-                 * RepoTag has a ':' of its own (FILE:busybox:latest). */
-                for (char *colon = strrchr(path, ':'); colon && colon != path;) {
-                        *colon = 0;
-                        if (stat(path, &st) == 0) {
-                                ref = colon[1] ? colon + 1 : NULL;
-                                break;
-                        }
-                        char *prev = colon;
-                        *colon = ':';
-                        colon = NULL;
-                        for (char *p = prev - 1; p > path; p--)
-                                if (*p == ':') {
-                                        colon = p;
-                                        break;
-                                }
-                }
-        }
+        char *ref = from_stdin ? NULL : split_ref(path);
         l.path = path;
-        /* The path the user chose is theirs to name; what is inside it is untrusted and read only
-         * through the layout reader and the archive extractor. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0) {
-                herror_sys(&err, errno, "%s", path);
+        struct stat st;
+        _cleanup_close_ int fd = open_input(path, from_stdin, &st, &err);
+        if (fd < 0)
                 return cli_fail(&err);
-        }
-        if (fstat(fd, &st) < 0) {
-                herror_sys(&err, errno, "%s: stat", path);
-                return cli_fail(&err);
-        }
-        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-                herror_set(&err, EINVAL, "%s: neither a directory (OCI layout) nor a regular file (archive)", path);
-                return cli_fail(&err);
-        }
-        if (S_ISREG(st.st_mode)) {
-                int flags = fcntl(fd, F_GETFL);
-                if (flags >= 0)
-                        (void) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-        }
-
         if (image_cli_open_store(storage, &l.store, &err) < 0)
                 return cli_fail(&err);
         image_cli_progress_init(&l.progress, l.quiet);
         image_cli_progress_store(&l.progress, &l.store);
-
-        struct store_import *imps = NULL;
-        size_t n = 0;
-        enum store_archive_kind kind = STORE_ARCHIVE_OCI;
-        const struct oci_platform *want = have_platform ? &platform : NULL;
-        int r = store_lock(&l.store, &err);
-        if (r == 0 && S_ISDIR(st.st_mode)) {
-                struct stat s2;
-                if (fstatat(fd, "oci-layout", &s2, AT_SYMLINK_NOFOLLOW) < 0 &&
-                    fstatat(fd, "manifest.json", &s2, AT_SYMLINK_NOFOLLOW) == 0)
-                        r = herror_set(&err, EOPNOTSUPP,
-                                       "a docker-archive must be loaded as the tar file 'docker save' wrote, not unpacked");
-                else if (!(imps = calloc(1, sizeof *imps)))
-                        r = herror_set(&err, ENOMEM, "out of memory");
-                else if ((r = store_import_oci(&l.store, fd, ref, want, NULL, imps, &err)) == 0) {
-                        n = 1;
-                        r = keep_signatures(fd, imps, &l, &err);
-                        if (r == 0)
-                                r = keep_origin(&l, imps, &err);
-                }
-        } else if (r == 0)
-                r = store_import_archive(&l.store, fd, ref, want, keep_signatures, &l, &kind, &imps, &n, &err);
-        image_cli_progress_clear(&l.progress);
-        if (r == 0 && name && n != 1)
-                r = herror_set(&err, EINVAL, "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
-
-        /* Names last: a name never points at an image whose blobs or signatures are not all stored. */
-        _cleanup_strv_ char **loaded = NULL; /* what "Loaded image:" reports: the names, or the digest */
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                _cleanup_strv_ char **names = NULL;
-                bool named_elsewhere = false; /* the same image listed again with RepoTags */
-                for (size_t j = 0; !name && !imps[i].repo_tags && j < n; j++)
-                        named_elsewhere |= j != i && imps[j].repo_tags && digest_equal(&imps[j].manifest, &imps[i].manifest);
-                if (named_elsewhere)
-                        continue;
-                r = names_for(&l, &imps[i], kind, name, &names, &err);
-                for (size_t k = 0; r == 0 && names[k]; k++) {
-                        r = store_ref_set(&l.store, names[k], &imps[i].manifest, &err);
-                        if (r == 0 && strv_push(&loaded, names[k]) < 0)
-                                r = herror_set(&err, ENOMEM, "out of memory");
-                }
-                char ds[DIGEST_STRING_MAX];
-                if (r == 0 && !names[0] && strv_push(&loaded, digest_to_string(&imps[i].manifest, ds)) < 0)
-                        r = herror_set(&err, ENOMEM, "out of memory");
-                if (r == 0 && imps[i].platform_mismatch)
-                        log_warn("%s: image %s is built for another platform than %s", path,
-                                 digest_to_string(&imps[i].manifest, (char[DIGEST_STRING_MAX]) {}),
-                                 have_platform ? "the one asked for" : "this machine");
-        }
-        store_unlock(&l.store);
+        int r = load_run(&l, fd, &st, ref, have_platform ? &platform : NULL, name, &err);
+        store_close(&l.store);
         if (r < 0) {
-                store_imports_free(imps, n);
-                store_close(&l.store);
                 herror_wrap(&err, "%s", path);
                 return cli_fail(&err);
         }
-        for (size_t i = 0; loaded && loaded[i]; i++)
-                printf("Loaded image: %s\n", loaded[i]);
-        for (size_t i = 0; i < n; i++) {
-                char ds[DIGEST_STRING_MAX];
-                bool seen = false;
-                for (size_t j = 0; j < i; j++)
-                        seen |= digest_equal(&imps[j].manifest, &imps[i].manifest);
-                if (!seen)
-                        printf("Manifest digest: %s\n", digest_to_string(&imps[i].manifest, ds));
-        }
-        if (!l.quiet && kind == STORE_ARCHIVE_OCI && n == 1)
-                fprintf(stderr, "Signatures kept: %zu%s\n", l.sigs_kept,
-                        l.sigs_without_signature ? " (and signature layers without a signature skipped)" : "");
-        store_imports_free(imps, n);
-        store_close(&l.store);
         return 0;
 }

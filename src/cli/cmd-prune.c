@@ -9,11 +9,12 @@
 static int prune_usage(void)
 {
         printf("Usage: hutch prune [OPTIONS]\n\n"
-               "Remove from the image store every blob no named image needs (a named image keeps its\n"
-               "manifest, config, layers and the payloads of its kept signatures), the signatures and\n"
-               "rootfs caches of images without a name (except those running containers use), and what\n"
-               "killed hutch processes left behind.\n"
-               "Images loaded by digest only are removed: name them first with 'hutch tag'.\n"
+               "Remove the images without a name ('<none>' in 'hutch images', loaded by digest only) that no\n"
+               "running container uses, as 'podman image prune' removes dangling images; then every blob no\n"
+               "remaining image needs (an image keeps its manifest, config, layers and the payloads of its\n"
+               "kept signatures), the signatures and rootfs caches of removed images (except caches running\n"
+               "containers use), and what killed hutch processes left behind.\n"
+               "To keep an image loaded by digest only, name it first with 'hutch tag'.\n"
                "Runs under the store's writers' lock: concurrent loads wait.\n\n"
                "Options:\n"
                "  --dry-run        count what would be removed, remove nothing\n"
@@ -60,9 +61,11 @@ int cmd_prune(int argc, char **argv)
         if (r < 0)
                 return cli_fail(&err);
         char size[32];
-        printf("%s %zu blobs (%s), %zu rootfs caches, %zu signature files, %zu leftovers\n",
+        printf("%s %zu blobs (%s), %zu rootfs caches, %zu signature files, %zu leftovers, %zu images without a name\n",
                dry_run ? "Would remove" : "Removed", st.blobs_removed, image_cli_format_size(st.bytes_freed, size, sizeof size),
-               st.rootfs_removed, st.sigs_removed, st.leftovers_removed);
+               st.rootfs_removed, st.sigs_removed, st.leftovers_removed, st.images_removed);
+        if (st.images_busy)
+                printf("Kept %zu images without a name: running containers use them\n", st.images_busy);
         if (st.rootfs_busy)
                 printf("Kept %zu rootfs caches of removed images: running containers use them\n", st.rootfs_busy);
         return 0;

@@ -62,7 +62,7 @@ static int rmi_one(struct image_store *s, const char *user, bool force, struct h
                 log_warn("%s: kept until the container ends ('hutch prune' removes it then)", herror_msg(&busy));
         else if (r < 0)
                 return herror_set(err, busy.errnum, "%s", herror_msg(&busy));
-        if ((r = store_sigs_remove(s, &md, err)) < 0)
+        if ((r = store_sigs_remove(s, &md, err)) < 0 || (r = store_unnamed_remove(s, &md, err)) < 0)
                 return r;
         printf("Deleted: %s\n", ds);
         return 0;

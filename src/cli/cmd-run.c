@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/image-trust.h"
 #include "cli/run-config.h"
+#include "cli/run-confine.h"
 #include "cli/run-io.h"
 #include "cli/run-report.h"
 #include "cli/run.h"
@@ -37,6 +38,7 @@
 #include "util/log.h"
 
 #define CONTAINERS_DIR "containers"
+#define CGROUP_FILE "cgroup"          /* in a run's directory: its cgroup below the cgroup2 mount, if any */
 
 /* The per-phase breakdown of one launch behind --log-level=debug (bench/ reads it to pick the next
  * optimisation); marking costs one clock_gettime when debug is off. */
@@ -81,6 +83,7 @@ struct run_ctx {
         struct spec_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
         size_t n_uid_map, n_gid_map;
         struct spec *spec;
+        struct run_confine confine;
         char *seccomp_name;
         char seccomp_sha256[DIGEST_STRING_MAX];
         char id[33];
@@ -102,6 +105,7 @@ static void run_ctx_done(struct run_ctx *c)
         }
         free(c->dir_path);
         spec_free(c->spec);
+        run_confine_done(&c->confine);
         free(c->seccomp_name);
         run_mounts_free(c->mounts, c->n_mounts);
         run_process_done(&c->proc);
@@ -152,6 +156,8 @@ static void audit_fill(const struct run_ctx *c, struct audit_record *rec, enum a
         }
         rec->seccomp_profile = c->seccomp_name;
         rec->seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL;
+        rec->unavailable = (const char *const *) c->confine.unavailable;
+        rec->n_unavailable = c->confine.n_unavailable;
 }
 
 /* A refusal is recorded before the error is printed; in required mode an unwritable audit log is one
@@ -287,6 +293,23 @@ static int prepare_process(struct run_ctx *c, struct herror *err)
 
 /* ---- the container's directory ---- */
 
+/* A dead run's cgroup (its container died with it: parent-death signal) goes with its directory. */
+static void remove_stale_cgroup(int cfd)
+{
+        char rel[PATH_MAX];
+        _cleanup_close_ int fd = openat(cfd, CGROUP_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        ssize_t n = read_all(fd, rel, sizeof rel - 1);
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        if (n > 0) {
+                rel[n] = 0;
+                if (cgroup_remove_rel(rel, &e) < 0)
+                        log_debug("a dead run's cgroup: %s", herror_msg(&e));
+        }
+        unlinkat(cfd, CGROUP_FILE, 0);
+}
+
 /* Directories of runs whose hutch is gone (killed with SIGKILL): nobody holds their lock. */
 static void remove_stale(int containersfd)
 {
@@ -302,7 +325,10 @@ static void remove_stale(int containersfd)
                 if (de->d_name[0] == '.')
                         continue;
                 _cleanup_close_ int cfd = openat(containersfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (cfd >= 0 && flock(cfd, LOCK_EX | LOCK_NB) == 0 && unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
+                if (cfd < 0 || flock(cfd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                remove_stale_cgroup(cfd);
+                if (unlinkat(containersfd, de->d_name, AT_REMOVEDIR) == 0)
                         log_debug("removed the directory of a dead run: %s", de->d_name);
         }
         closedir(d);
@@ -333,6 +359,23 @@ static int make_container_dir(struct run_ctx *c, struct herror *err)
 
 /* ---- spec ---- */
 
+/* A profile hutch carries (profiles/seccomp/NAME.json, embedded at build time). */
+static int use_seccomp_builtin(struct run_ctx *c, const char *name, const char *data, size_t len, struct herror *err)
+{
+        struct spec_seccomp *sc = NULL;
+        struct digest d;
+        int r = spec_parse_seccomp_profile(data, len, name, c->spec->process.caps[CAPSET_BOUNDING], &sc, err);
+        if (r < 0 || (r = digest_buffer(data, len, &d, err)) < 0) {
+                spec_seccomp_free(sc);
+                return r;
+        }
+        spec_seccomp_free(c->spec->seccomp);
+        c->spec->seccomp = sc;
+        digest_to_string(&d, c->seccomp_sha256);
+        c->seccomp_name = strdup(name);
+        return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
 static int load_seccomp(struct run_ctx *c, struct herror *err)
 {
         if (c->o.seccomp_unconfined) {
@@ -343,7 +386,10 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
                 return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
         }
         struct digest d;
-        if (!c->o.seccomp_profile) {
+        const char *name = c->o.seccomp_profile;
+        if (name && streq(name, "ci"))
+                return use_seccomp_builtin(c, "ci", spec_ci_seccomp_json, spec_ci_seccomp_json_len, err);
+        if (!name || streq(name, "default")) {
                 c->seccomp_name = strdup("default");
                 int r = digest_buffer(spec_default_seccomp_json, spec_default_seccomp_json_len, &d, err);
                 if (r < 0 || !c->seccomp_name)
@@ -439,8 +485,9 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
         const char *init_path;
         int r = run_parse_mounts(&c->o, &c->mounts, &c->n_mounts, err);
         if (r < 0 || (r = resolve_volumes(c, err)) < 0 || (r = find_init(&c->o, &init_path, err)) < 0 ||
-            (r = apply_privileged(c, err)) < 0)
+            (r = apply_privileged(c, err)) < 0 || (r = run_confine_decide(&c->o, &c->confine, err)) < 0)
                 return r;
+        run_confine_log(&c->confine);
         struct spec_run_options so = {
                 .rootless = getuid() != 0,
                 .root_path = c->o.read_only ? c->cache_path : c->dir_path,
@@ -463,22 +510,53 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .mounts = c->mounts,
                 .n_mounts = c->n_mounts,
                 .ulimits = c->o.ulimits,
-                .apparmor_profile = c->o.apparmor,
-                .selinux_label = c->o.selinux_label,
-                .landlock = c->o.landlock,
+                .apparmor_profile = c->confine.apparmor_profile,
+                .selinux_label = c->confine.selinux_process,
+                .mount_label = c->confine.selinux_mount,
+                .landlock = c->confine.landlock_mode,
                 .pids_limit = c->o.pids_limit,
                 .memory_limit = c->o.memory,
+                .cpu_quota = c->o.cpu_quota,
+                .cpu_period = c->o.cpu_period,
                 .init_path = init_path,
                 .privileged = c->o.privileged,
         };
-        if (c->o.cpus > 0)
-                return herror_set(err, EOPNOTSUPP, "--cpus needs cgroup v2 delegation, which hutch does not apply yet");
         if ((r = spec_build_run(&so, &c->spec, err)) < 0 || (r = load_seccomp(c, err)) < 0)
                 return r;
-        return spec_validate(c->spec, so.rootless, err);
+        c->spec->landlock_rules = TAKE_PTR(c->confine.landlock_rules);
+        if ((r = spec_validate(c->spec, so.rootless, err)) < 0)
+                return r;
+        /* last, once nothing else can refuse the run: it changes files on the host */
+        return run_confine_relabel(&c->confine, c->mounts, c->n_mounts, err);
 }
 
 /* ---- launch ---- */
+
+/* The container is over: what its memory cgroup saw (res may be NULL), then the cgroup goes. */
+static void finish_cgroup(const struct run_ctx *c, struct sandbox *sb, struct run_result *res)
+{
+        _cleanup_herror_ struct herror e = HERROR_INIT;
+        bool oom = false;
+        if (res && (sb->cgroup.controllers & CGROUP_MEMORY)) {
+                if (cgroup_oom_killed(&sb->cgroup, &oom, &e) == 0)
+                        res->oom_killed = oom;
+                else
+                        log_warn("%s", herror_msg(&e));
+        }
+        herror_clear(&e);
+        if (cgroup_remove(&sb->cgroup, &e) < 0)
+                log_warn("%s", herror_msg(&e));
+        else
+                unlinkat(c->dirfd, CGROUP_FILE, 0);
+}
+
+/* Where the container's cgroup is, for the next run to remove should this hutch be killed. */
+static int note_cgroup(struct run_ctx *c, const struct sandbox *sb, struct herror *err)
+{
+        if (sb->cgroup.fd < 0)
+                return 0;
+        return atomic_write_at(c->dirfd, CGROUP_FILE, sb->cgroup.rel, strlen(sb->cgroup.rel), 0600, err);
+}
 
 static int audit_start_end(struct run_ctx *c, const struct sandbox *sb, enum audit_event ev,
                            const struct run_result *res, struct herror *err)
@@ -515,10 +593,14 @@ static int record_start(const struct sandbox *sb, void *userdata, struct herror 
 
 static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
 {
+        /* HUTCH_OVERLAY=native|fuse|auto: which overlay builds the root (auto: native, fuse-overlayfs where refused) */
+        int mode = overlay_mode_from_string(secure_getenv("HUTCH_OVERLAY"));
+        if (mode < 0)
+                return herror_set(err, EINVAL, "HUTCH_OVERLAY=%s: expected auto, native or fuse", secure_getenv("HUTCH_OVERLAY"));
         int sv[2] = { -1, -1 };
         if (c->o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return herror_sys(err, errno, "socketpair for the terminal");
-        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0 };
+        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0, .mode = (enum overlay_mode) mode };
         struct sandbox_opts so = {
                 .bundle_dirfd = c->dirfd,
                 .bundle_path = c->dir_path,
@@ -532,6 +614,8 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
         };
         int r = sandbox_create(c->spec, &so, sb, err);
         closep(&sv[1]);
+        if (r == 0)
+                r = note_cgroup(c, sb, err);
         if (r == 0 && c->o.tty) {
                 *ret_master = run_receive_pty(sv[0], err);
                 if (*ret_master < 0)
@@ -544,6 +628,7 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 sandbox_kill(sb->pid, sb->start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(sb, &ignored, NULL);
+                finish_cgroup(c, sb, NULL);
         }
         return r;
 }
@@ -566,7 +651,8 @@ static int write_report(const struct run_ctx *c, const struct run_result *res, i
                 .policy = c->trust.policy_source, .policy_sha256 = c->trust.policy_sha256,
                 .spec = c->spec, .seccomp_profile = c->seccomp_name,
                 .seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL,
-                .landlock_abi = landlock_abi, .landlock_mode = c->o.landlock,
+                .landlock_abi = landlock_abi, .landlock_mode = c->confine.landlock_mode,
+                .landlock_rules = c->o.landlock_rules, .confine = &c->confine,
                 .uid_map = c->uid_map, .n_uid_map = c->n_uid_map, .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
                 .network_host = c->o.network_host, .read_only = c->o.read_only, .result = res,
         };
@@ -589,6 +675,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
                 int ignored;
                 sandbox_wait(&sb, &ignored, NULL);
+                finish_cgroup(c, &sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, err);
         }
@@ -603,13 +690,15 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         r = run_wait(&w, mask, err);
         if (raw > 0)
                 run_restore_mode(&saved);
-        struct run_result res = { .timed_out = w.timed_out };
+        struct run_result res = { .timed_out = w.timed_out, .oom_killed = -1 };
         int status = EXIT_HUTCH_ERROR;
         if (r < 0 || sandbox_wait(&sb, &status, err) < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
+                finish_cgroup(c, &sb, NULL);
                 sandbox_release(&sb);
                 return refuse(c, err);
         }
+        finish_cgroup(c, &sb, &res);
         res.status = status;
         res.signal = status > 128 ? status - 128 : 0;
         res.wall_ns = elapsed_ns(&c->t_start);

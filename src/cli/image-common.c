@@ -66,40 +66,58 @@ static bool is_hex(const char *s, size_t n)
         return true;
 }
 
-/* A short digest: unique among the stored names' manifests. */
+/* Not an image anyone listed: one whose last name went (rmi keeps the blobs until prune, and a name may be
+ * given back), or from a store older than the unnamed record. Counts the matching blobs. */
+static size_t prefix_among_blobs(struct image_store *s, const char *hex, struct digest *ret)
+{
+        size_t found = 0;
+        struct dirent *de;
+        int dfd = openat(s->rootfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d && dfd >= 0)
+                close(dfd);
+        while (d && (de = readdir(d)))
+                if (strlen(de->d_name) == DIGEST_HEX_LEN && strncmp(de->d_name, hex, strlen(hex)) == 0) {
+                        memcpy(ret->hex, de->d_name, DIGEST_HEX_LEN + 1); /* length checked above */
+                        found++;
+                }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* A short digest: unique among the stored images, named or not (else among the blobs). */
 static int resolve_prefix(struct image_store *s, const char *hex, struct digest *ret, struct herror *err)
 {
         struct store_ref *refs = NULL;
-        size_t n = 0, found = 0;
+        struct digest *unnamed = NULL;
+        size_t n = 0, nu = 0, found = 0, len = strlen(hex);
         int r = store_ref_list(s, &refs, &n, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++)
-                if (strncmp(refs[i].digest.hex, hex, strlen(hex)) == 0 &&
-                    (found == 0 || !digest_equal(ret, &refs[i].digest))) {
-                        *ret = refs[i].digest;
+        if (r == 0)
+                r = store_unnamed_list(s, &unnamed, &nu, err);
+        for (size_t i = 0; r == 0 && i < n + nu; i++) {
+                const struct digest *d = i < n ? &refs[i].digest : &unnamed[i - n];
+                if (strncmp(d->hex, hex, len) == 0 && (found == 0 || !digest_equal(ret, d))) {
+                        *ret = *d;
                         found++;
                 }
-        store_ref_list_free(refs, n);
-        if (found == 0) {
-                /* Not a named image: an image stored by digest only, found among the blobs. */
-                struct dirent *de;
-                int dfd = openat(s->rootfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-                if (!d && dfd >= 0)
-                        close(dfd);
-                while (d && (de = readdir(d)))
-                        if (strlen(de->d_name) == DIGEST_HEX_LEN && strncmp(de->d_name, hex, strlen(hex)) == 0) {
-                                memcpy(ret->hex, de->d_name, DIGEST_HEX_LEN + 1); /* length checked above */
-                                found++;
-                        }
-                if (d)
-                        closedir(d);
         }
-        if (found == 1)
-                return 0;
+        store_ref_list_free(refs, n);
+        free(unnamed);
+        if (r == 0 && found == 0)
+                found = prefix_among_blobs(s, hex, ret);
+        if (r < 0 || found == 1)
+                return r;
         return herror_set(err, found ? EINVAL : ENOENT, "image store %s: %s image ID %s", s->path,
                           found ? "ambiguous" : "no image with", hex);
+}
+
+bool image_cli_is_id(const char *user)
+{
+        if (strncmp(user, "sha256:", 7) == 0)
+                return true;
+        size_t len = strlen(user);
+        return len >= 12 && len <= DIGEST_HEX_LEN && is_hex(user, len);
 }
 
 int image_cli_resolve(struct image_store *s, const char *user, struct digest *ret, char **ret_name, struct herror *err)

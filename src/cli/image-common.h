@@ -28,6 +28,8 @@ bool image_cli_is_registry_name(const char *s);
  * NULL) gets the normalised name when one was given. */
 int image_cli_resolve(struct image_store *s, const char *user, struct digest *ret, char **ret_name,
                       struct herror *err);
+/* Whether image_cli_resolve() takes user as an image ID or digest rather than as a name. */
+bool image_cli_is_id(const char *user);
 
 /* Strings from an image (config values, label keys, "created") printed as text: C0 and C1 control
  * characters (also C1 in UTF-8, 0xC2 0x80..0x9F) are written as '?', so that an image cannot move the

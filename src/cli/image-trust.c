@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/image-common.h"
 #include "cli/image-trust.h"
 #include "image/store-sigs.h"
 #include "util/cleanup.h"
@@ -13,39 +14,51 @@ void image_target_done(struct image_target *t)
         *t = (struct image_target) { 0 };
 }
 
-/* The one name a stored manifest is known by. */
+/* The one name a stored manifest is known by: the policy judges names. */
 static int name_of_digest(struct image_store *s, const struct digest *d, char **ret, struct herror *err)
 {
-        struct store_ref *refs = NULL;
-        size_t n = 0, found = 0;
-        int r = store_ref_list(s, &refs, &n, err);
+        _cleanup_strv_ char **names = NULL;
+        int r = image_cli_names_of(s, d, &names, err);
         if (r < 0)
                 return r;
-        const char *name = NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (digest_equal(&refs[i].digest, d)) {
-                        name = refs[i].name;
-                        found++;
-                }
-        }
         char ds[DIGEST_STRING_MAX];
         digest_to_string(d, ds);
-        if (found != 1)
-                r = herror_set(err, found ? EINVAL : ENOENT,
-                               "image %s has %s: name it by reference, the trust policy matches names", ds,
-                               found ? "several names" : "no name");
-        else if (!(*ret = strdup(name)))
-                r = herror_set(err, ENOMEM, "out of memory");
-        store_ref_list_free(refs, n);
-        return r;
+        if (!names[0])
+                return herror_set(err, ENOENT, "image %s has no name: name it with 'hutch tag %.19s NAME' (the trust "
+                                  "policy judges names)", ds, ds);
+        if (names[1])
+                return herror_set(err, EINVAL, "image %s has several names (%s, %s%s): run it by one of them (the trust "
+                                  "policy judges names)", ds, names[0], names[1], names[2] ? ", ..." : "");
+        *ret = TAKE_PTR(names[0]);
+        return 0;
+}
+
+/* "repo@sha256:X" that is not stored under exactly that name: the image X, when one of its stored names is
+ * in the same repository (as podman finds a digested reference among an image's names). */
+static int resolve_digested(struct image_store *s, const struct image_target *t, struct digest *ret, struct herror *err)
+{
+        struct digest d;
+        _cleanup_strv_ char **names = NULL;
+        int r = digest_parse(t->ref.digest, &d, err);
+        if (r < 0 || (r = image_cli_names_of(s, &d, &names, err)) < 0)
+                return r;
+        for (char **n = names; *n; n++) {
+                _cleanup_ref_ struct image_ref other = { 0 };
+                if (ref_parse(*n, &other, NULL) == 0 && ref_same_name(&other, &t->ref)) {
+                        *ret = d;
+                        return 0;
+                }
+        }
+        return herror_set(err, ENOENT, "image %s is not in the store %s (no image %s has a name in that repository; "
+                          "load it with 'hutch load')", t->name, s->path, t->ref.digest);
 }
 
 int image_target_resolve(struct image_store *s, const char *user_name, struct image_target *ret, struct herror *err)
 {
         struct image_target t = { 0 };
         int r;
-        if (strncmp(user_name, "sha256:", 7) == 0) {
-                if ((r = store_resolve(s, user_name, &t.manifest, err)) < 0 ||
+        if (image_cli_is_id(user_name)) {
+                if ((r = image_cli_resolve(s, user_name, &t.manifest, NULL, err)) < 0 ||
                     (r = name_of_digest(s, &t.manifest, &t.name, err)) < 0)
                         goto fail;
                 if ((r = ref_parse(t.name, &t.ref, err)) < 0)
@@ -58,7 +71,9 @@ int image_target_resolve(struct image_store *s, const char *user_name, struct im
                         goto fail;
                 }
                 r = store_ref_get(s, t.name, &t.manifest, err);
-                if (r == -ENOENT)
+                if (r == -ENOENT && t.ref.digest)
+                        r = resolve_digested(s, &t, &t.manifest, err);
+                else if (r == -ENOENT)
                         herror_set(err, ENOENT, "image %s is not in the store %s (load it with 'hutch load')",
                                    t.name, s->path);
                 if (r < 0)

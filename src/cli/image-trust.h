@@ -21,8 +21,10 @@ struct image_target {
         struct digest manifest;
 };
 
-/* user_name: a reference as podman takes it, or "sha256:<hex>" of a stored manifest that exactly one
- * name points at (the policy needs a name). */
+/* user_name: a reference as podman takes it; "repo@sha256:<hex>" also finds the image <hex> when one of
+ * its stored names is in that repository (the target's name is then the digested reference, which the
+ * policy judges); or an image ID as image_cli_resolve() takes it ("sha256:<hex>", 64 hex digits, or a
+ * unique prefix of 12 or more) of an image that exactly one name points at (the policy needs a name). */
 int image_target_resolve(struct image_store *s, const char *user_name, struct image_target *ret, struct herror *err);
 void image_target_done(struct image_target *t);
 

@@ -57,11 +57,16 @@ void run_usage(FILE *out)
                 "      --network none|host      default none: a network namespace with only lo\n"
                 "  -h, --hostname NAME\n"
                 "      --cap-add CAP, --cap-drop CAP   (\"all\" allowed)\n"
-                "      --security-opt OPT       seccomp=FILE|unconfined, no-new-privileges, apparmor=PROFILE,\n"
-                "                               label=type:T, landlock=off|default|required\n"
+                "      --security-opt OPT       seccomp=default|ci|FILE|unconfined, apparmor=PROFILE|unconfined,\n"
+                "                               label=type:T|level:L|user:U|role:R|filetype:T|disable,\n"
+                "                               landlock=off|default|required|FILE, no-new-privileges,\n"
+                "                               require=landlock,apparmor,selinux,seccomp (absent: exit 125)\n"
                 "      --privileged             every capability (in the user namespace), no seccomp, no Landlock,\n"
                 "                               no masked paths; refused unless hutch.conf has allow_privileged = on\n"
-                "      --pids-limit N, -m/--memory SIZE, --cpus N   need cgroup v2 delegation (refused without)\n"
+                "Limits (through a delegated cgroup v2; refused with exit 125 where there is none):\n"
+                "  -m, --memory SIZE            memory.max: 512m, 1g, bytes (-1: none)\n"
+                "      --pids-limit N           pids.max (-1: none)\n"
+                "      --cpus N                 cpu.max: N CPUs' worth of time, e.g. 0.5 (0: none)\n"
                 "Other:\n"
                 "      --name NAME              name in the audit record and report\n"
                 "      --rm                     accepted: containers are always removed when they end\n"
@@ -86,6 +91,7 @@ void run_options_done(struct run_options *o)
         strv_free(o->ulimits);
         strv_free(o->attach);
         strv_free(o->audit_settings);
+        lsm_selinux_opts_done(&o->selinux);
         *o = (struct run_options) { 0 };
 }
 
@@ -101,23 +107,21 @@ static int parse_seconds(const char *opt, const char *s, int64_t *ret)
         return 0;
 }
 
-/* "512m", "1g", "100000" (bytes) as podman takes them. */
-static int parse_size(const char *opt, const char *s, int64_t *ret)
+static bool key_is(const char *s, size_t klen, const char *key)
 {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        unsigned shift = 0;
-        switch (*end) {
-        case 'k': case 'K': shift = 10; end++; break;
-        case 'm': case 'M': shift = 20; end++; break;
-        case 'g': case 'G': shift = 30; end++; break;
-        case 'b': case 'B': end++; break;
-        default: break;
+        return strlen(key) == klen && strncmp(s, key, klen) == 0;
+}
+
+static int parse_landlock_opt(struct run_options *o, const char *v)
+{
+        if (streq(v, "off") || streq(v, "default") || streq(v, "required")) {
+                o->landlock = v;
+                o->landlock_rules = NULL;
+                return 0;
         }
-        if (errno || end == s || *end || v == 0 || v > (unsigned long long) INT64_MAX >> shift)
-                return cli_usage_error(CMD, "%s needs a size like 512m, not '%s'", opt, s), -EINVAL;
-        *ret = (int64_t) (v << shift);
+        /* anything else names a rules file (./off for a file called "off") */
+        o->landlock = NULL;
+        o->landlock_rules = v;
         return 0;
 }
 
@@ -126,7 +130,7 @@ static int parse_security_opt(struct run_options *o, const char *s)
         const char *eq = strchr(s, '=');
         size_t klen = eq ? (size_t) (eq - s) : strlen(s);
         const char *v = eq ? eq + 1 : "";
-        if (strncmp(s, "no-new-privileges", klen) == 0 && klen == strlen("no-new-privileges")) {
+        if (key_is(s, klen, "no-new-privileges")) {
                 if (eq && !streq(v, "true"))
                         return cli_usage_error(CMD, "--security-opt no-new-privileges cannot be turned off in hutch"), -EINVAL;
                 o->no_new_privileges_given = true;
@@ -134,22 +138,25 @@ static int parse_security_opt(struct run_options *o, const char *s)
         }
         if (!eq || !*v)
                 return cli_usage_error(CMD, "--security-opt '%s' needs a value", s), -EINVAL;
-        if (strncmp(s, "seccomp", klen) == 0 && klen == 7) {
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        int r = 0;
+        if (key_is(s, klen, "seccomp")) {
                 o->seccomp_unconfined = streq(v, "unconfined");
                 o->seccomp_profile = o->seccomp_unconfined ? NULL : v;
-        } else if (strncmp(s, "apparmor", klen) == 0 && klen == 8) {
+        } else if (key_is(s, klen, "apparmor")) {
                 o->apparmor = v;
-        } else if (strncmp(s, "label", klen) == 0 && klen == 5) {
-                if (streq(v, "disable"))
-                        return cli_usage_error(CMD, "--security-opt label=disable is not supported"), -EINVAL;
-                o->selinux_label = v;
-        } else if (strncmp(s, "landlock", klen) == 0 && klen == 8) {
-                if (!streq(v, "off") && !streq(v, "default") && !streq(v, "required"))
-                        return cli_usage_error(CMD, "--security-opt landlock= takes off, default or required, not '%s'", v), -EINVAL;
-                o->landlock = v;
+        } else if (key_is(s, klen, "label")) {
+                r = lsm_selinux_opts_add(&o->selinux, v, &err);
+        } else if (key_is(s, klen, "landlock")) {
+                r = parse_landlock_opt(o, v);
+        } else if (key_is(s, klen, "require")) {
+                r = confine_parse_require(v, &o->require, &err);
         } else {
-                return cli_usage_error(CMD, "unknown --security-opt '%s'", s), -EINVAL;
+                return cli_usage_error(CMD, "unknown --security-opt '%s' (seccomp=, apparmor=, label=, landlock=, require=, "
+                                       "no-new-privileges)", s), -EINVAL;
         }
+        if (r < 0)
+                return cli_usage_error(CMD, "--security-opt %s", herror_msg(&err)), r == -ENOMEM ? r : -EINVAL;
         return 0;
 }
 
@@ -204,17 +211,6 @@ static const struct option run_opts[] = {
         {},
 };
 
-static int parse_int64(const char *opt, const char *s, int64_t min, int64_t *ret)
-{
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || end == s || *end || v < min)
-                return cli_usage_error(CMD, "%s needs a number, not '%s'", opt, s), -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 static int push_audit(struct run_options *o, const char *key, const char *value)
 {
         _cleanup_free_ char *kv = NULL;
@@ -261,14 +257,19 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
         case OPT_PRIVILEGED: o->privileged = true; return 0;
         case OPT_SECURITY_OPT: return parse_security_opt(o, optarg);
         case OPT_ULIMIT: return strv_push(&o->ulimits, optarg);
-        case OPT_PIDS_LIMIT: return parse_int64("--pids-limit", optarg, 1, &o->pids_limit);
-        case 'm': return parse_size("--memory", optarg, &o->memory);
-        case OPT_CPUS: {
-                int64_t ms = 0;
-                int r = parse_seconds("--cpus", optarg, &ms);
-                o->cpus = ms / 1000.0;
-                return r;
-        }
+        case OPT_PIDS_LIMIT:
+                if (spec_parse_pids_option(optarg, &o->pids_limit) < 0)
+                        return cli_usage_error(CMD, "--pids-limit needs a number (-1: no limit), not '%s'", optarg), -EINVAL;
+                return 0;
+        case 'm':
+                if (spec_parse_memory_option(optarg, &o->memory) < 0)
+                        return cli_usage_error(CMD, "--memory needs a size like 512m or 1g (-1: no limit), not '%s'", optarg), -EINVAL;
+                return 0;
+        case OPT_CPUS:
+                if (spec_parse_cpus_option(optarg, &o->cpu_quota, &o->cpu_period) < 0)
+                        return cli_usage_error(CMD, "--cpus needs a number of CPUs of at least 0.01 like 0.5 or 2 (0: no limit), "
+                                               "not '%s'", optarg), -EINVAL;
+                return 0;
         case OPT_INIT: o->init = true; return 0;
         case OPT_INIT_PATH: o->init_path = optarg; return 0;
         case 'i': o->interactive = true; return 0;
@@ -386,6 +387,7 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
         *dst++ = 0;
         char *opts = strchr(dst, ':');
         bool ro = false;
+        char relabel = 0;
         if (opts) {
                 *opts++ = 0;
                 char *save = NULL;
@@ -394,16 +396,21 @@ static int parse_volume(const char *spec, struct spec_run_mount **v, size_t *n, 
                                 ro = true;
                         else if (streq(t, "rw"))
                                 ro = false;
-                        else if (!streq(t, "z") && !streq(t, "Z"))
+                        else if (streq(t, "z") || streq(t, "Z"))
+                                relabel = t[0];
+                        else
                                 return herror_set(err, EINVAL, "-v %s: unknown option '%s' (ro, rw, z, Z)", spec, t);
                 }
         }
-        return add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
+        int r = add_mount(v, n, copy[0] == '/' ? "bind" : "volume", copy, dst, ro, NULL, "-v", err);
+        if (r == 0)
+                (*v)[*n - 1].relabel = relabel;
+        return r;
 }
 
 static int tmpfs_option(const char *opt, const char *spec, const char *t, char *buf, size_t size, struct herror *err)
 {
-        if (strncmp(t, "size=", 5) && strncmp(t, "mode=", 5) && strncmp(t, "nr_inodes=", 10) &&
+        if (strncmp(t, "size=", 5) != 0 && strncmp(t, "mode=", 5) != 0 && strncmp(t, "nr_inodes=", 10) != 0 &&
             !streq(t, "noexec") && !streq(t, "exec") && !streq(t, "ro") && !streq(t, "rw"))
                 return herror_set(err, EINVAL, "%s %s: unknown tmpfs option '%s'", opt, spec, t);
         if (streq(t, "ro") || streq(t, "rw"))
@@ -434,6 +441,14 @@ static int parse_tmpfs(const char *spec, struct spec_run_mount **v, size_t *n, s
         return add_mount(v, n, "tmpfs", NULL, copy, ro, buf, "--tmpfs", err);
 }
 
+/* ",KEY=VAL" onto buf; -E2BIG rather than a silently cut option (a truncated size= or mode= changes its meaning). */
+static int append_option(char *buf, size_t size, const char *key, const char *val)
+{
+        size_t l = strlen(buf);
+        int n = snprintf(buf + l, size - l, "%s%s=%s", l ? "," : "", key, val);
+        return n < 0 || (size_t) n >= size - l ? -E2BIG : 0;
+}
+
 /* type=bind|tmpfs,source=,destination=|target=|dst=,ro|readonly[=true|false],tmpfs-size=,tmpfs-mode= */
 static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, struct herror *err)
 {
@@ -442,6 +457,7 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                 return herror_set(err, ENOMEM, "out of memory");
         const char *type = NULL, *src = NULL, *dst = NULL;
         bool ro = false;
+        char relabel = 0;
         char buf[256] = "";
         char *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -459,27 +475,35 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                 else if ((streq(t, "ro") || streq(t, "readonly")) && (!val || streq(val, "true") || streq(val, "false")))
                         ro = !val || streq(val, "true");
                 else if (streq(t, "tmpfs-size") && val)
-                        r = snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%ssize=%s", *buf ? "," : "", val) < 0 ? -EINVAL : 0;
+                        r = append_option(buf, sizeof buf, "size", val);
                 else if (streq(t, "tmpfs-mode") && val)
-                        r = snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%smode=%s", *buf ? "," : "", val) < 0 ? -EINVAL : 0;
-                else if (!streq(t, "bind-propagation") && !streq(t, "relabel"))
+                        r = append_option(buf, sizeof buf, "mode", val);
+                else if (streq(t, "relabel") && val && (streq(val, "shared") || streq(val, "private")))
+                        relabel = streq(val, "shared") ? 'z' : 'Z';
+                else if (!streq(t, "bind-propagation"))
                         return herror_set(err, EINVAL, "--mount %s: unknown or incomplete field '%s'", spec, t);
                 if (r < 0)
-                        return herror_set(err, EINVAL, "--mount %s: bad value", spec);
+                        return herror_set(err, EINVAL, "--mount %s: tmpfs options too long", spec);
         }
         if (!type || !dst)
                 return herror_set(err, EINVAL, "--mount %s: needs type= and destination=", spec);
         if (streq(type, "bind")) {
                 if (!src)
                         return herror_set(err, EINVAL, "--mount %s: a bind mount needs source=", spec);
-                return add_mount(v, n, "bind", src, dst, ro, NULL, "--mount", err);
+                int r = add_mount(v, n, "bind", src, dst, ro, NULL, "--mount", err);
+                if (r == 0)
+                        (*v)[*n - 1].relabel = relabel;
+                return r;
         }
         if (streq(type, "tmpfs"))
                 return add_mount(v, n, "tmpfs", NULL, dst, ro, buf, "--mount", err);
         if (streq(type, "volume")) {
                 if (!src)
                         return herror_set(err, EINVAL, "--mount %s: a volume mount needs source=NAME", spec);
-                return add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+                int r = add_mount(v, n, "volume", src, dst, ro, NULL, "--mount", err);
+                if (r == 0)
+                        (*v)[*n - 1].relabel = relabel;
+                return r;
         }
         return herror_set(err, EINVAL, "--mount %s: type %s is not supported (bind, volume or tmpfs)", spec, type);
 }

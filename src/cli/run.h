@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sandbox/lsm.h"
 #include "spec/build.h"
 #include "util/error.h"
 
@@ -29,11 +30,16 @@ struct run_options {
         char **ulimits;
         char **attach;
         char **audit_settings;      /* "key=value" for audit_config_set */
-        const char *seccomp_profile;/* path, or NULL = default */
+        const char *seccomp_profile;/* a built-in name (default, ci) or a path; NULL = default */
         bool seccomp_unconfined;
-        const char *apparmor, *selinux_label, *landlock;
-        int64_t pids_limit, memory;
-        double cpus;
+        const char *apparmor;       /* profile name or "unconfined"; NULL = the default (hutch-default where loaded) */
+        struct lsm_selinux_opts selinux; /* label= options */
+        const char *landlock;       /* off, default, required; NULL = default */
+        const char *landlock_rules; /* landlock=FILE */
+        unsigned require;           /* CONFINE_BITs from require= (and landlock=required) */
+        int64_t pids_limit, memory;  /* 0 = none */
+        int64_t cpu_quota;          /* --cpus: microseconds per cpu_period; 0 = none */
+        uint64_t cpu_period;
         int64_t timeout_ms;         /* 0 = none */
         int64_t stop_timeout_ms;
         int stop_signal;            /* 0 = the image's, else SIGTERM */

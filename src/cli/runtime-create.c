@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -92,7 +93,23 @@ static int fill_state(struct container_state *st, const char *id, const char *bu
         st->created = strdup(created);
         st->owner = owner_name();
         st->landlock_abi = sb->landlock_abi;
+        if (sb->cgroup.fd >= 0 && !(st->cgroup = strdup(sb->cgroup.rel)))
+                return -ENOMEM;
         return st->id && st->bundle && st->rootfs && st->created && st->owner ? 0 : -ENOMEM;
+}
+
+struct start_record {
+        const char *id, *bundle;
+};
+
+/* `run`'s start record, written while the init sets up its rootfs so its fdatasync overlaps the setup (it is
+ * still on disk before the gate opens: audit = required keeps "no record, no run"). */
+static int record_start(const struct sandbox *sb, void *userdata, struct herror *err)
+{
+        const struct start_record *sr = userdata;
+        struct container_state st = { .id = (char *) sr->id, .bundle = (char *) sr->bundle, .pid = sb->pid,
+                                      .landlock_abi = sb->landlock_abi };
+        return runtime_audit_start(&st, err);
 }
 
 int runtime_create_container(const char *id, const struct runtime_create_opts *o, bool gated, bool die_with_parent,
@@ -124,7 +141,16 @@ int runtime_create_container(const char *id, const struct runtime_create_opts *o
                 .preserve_fds = o->preserve_fds,
                 .container_id = id,
                 .die_with_parent = die_with_parent,
+                .systemd_cgroup = runtime_globals.systemd_cgroup,
         };
+        if (runtime_globals.systemd_cgroup && s->resources.any_limit && s->cgroups_path)
+                log_info("--systemd-cgroup: hutch does not talk to systemd; cgroupsPath \"%s\" is not used, the container's "
+                         "cgroup is made beside hutch's own", s->cgroups_path);
+        struct start_record sr = { .id = id, .bundle = bundle };
+        if (o->start_record) {
+                so.during_setup = record_start;
+                so.userdata = &sr;
+        }
         struct sandbox sb = SANDBOX_INIT;
         r = sandbox_create(s, &so, &sb, err);
         if (r < 0) {
@@ -140,6 +166,9 @@ int runtime_create_container(const char *id, const struct runtime_create_opts *o
                 r = runtime_write_pid_file(o->pid_file, sb.pid, err);
         if (r < 0) {
                 sandbox_kill(sb.pid, sb.start_time, SIGKILL, false, NULL);
+                if (sb.pidfd >= 0)
+                        waitid((idtype_t) P_PIDFD, (id_t) sb.pidfd, NULL, WEXITED);
+                cgroup_remove(&sb.cgroup, NULL);
                 sandbox_release(&sb);
                 container_state_clear(&st);
                 runtime_remove_container(rootfd, id, NULL);

@@ -161,7 +161,10 @@ static int exec_in(const char *id, const struct exec_opts *o, char **args, struc
         if (r == 0 && o->console_socket && (consolefd = runtime_connect_console(o->console_socket, err)) < 0)
                 r = consolefd;
         struct sandbox sb = SANDBOX_INIT;
-        struct sandbox_exec_opts eo = { .console_socket_fd = consolefd, .preserve_fds = o->preserve_fds,
+        struct cgroup_leaf cg = CGROUP_LEAF_INIT;
+        if (r == 0 && st.cgroup)
+                r = cgroup_open_rel(st.cgroup, &cg, err);
+        struct sandbox_exec_opts eo = { .console_socket_fd = consolefd, .cgroup_fd = cg.fd, .preserve_fds = o->preserve_fds,
                                         .die_with_parent = !o->detach };
         sigset_t mask;
         sigemptyset(&mask);
@@ -171,6 +174,7 @@ static int exec_in(const char *id, const struct exec_opts *o, char **args, struc
                 r = sandbox_exec(st.pid, st.start_time, cs, proc, &eo, &sb, err);
         if (r == 0 && o->pid_file)
                 r = runtime_write_pid_file(o->pid_file, sb.pid, err);
+        cgroup_leaf_close(&cg);
         container_state_clear(&st);
         if (r < 0)
                 return r;

@@ -65,7 +65,7 @@ static json_t *all_capabilities(void)
                         continue;
                 char upper[64];
                 size_t i;
-                for (i = 0; name[i] && i < sizeof upper - 1; i++)
+                for (i = 0; i < sizeof upper - 1 && name[i]; i++)
                         upper[i] = (char) (name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
                 upper[i] = 0;
                 cap_free(name);
@@ -112,7 +112,7 @@ int runtime_cmd_features(int argc, char **argv)
                 "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", string_array(none),
                 "mountOptions", string_array(mount_options),
                 "linux", "namespaces", string_array(namespaces), "capabilities", all_capabilities(),
-                "cgroup", "v1", 0, "v2", 0, "systemd", 0,
+                "cgroup", "v1", 0, "v2", 1, "systemd", 0,
                 "seccomp", "enabled", 1, "actions", string_array(actions), "operators", string_array(operators),
                 "archs", string_array(archs), "knownFlags", string_array(flags), "supportedFlags", string_array(flags),
                 "apparmor", "enabled", HAVE_APPARMOR, "selinux", "enabled", HAVE_SELINUX,

@@ -203,6 +203,8 @@ int runtime_cmd_delete(int argc, char **argv)
                 r = herror_set(&err, EBUSY, "cannot delete container %s that is not stopped: %s", o.st.id, runtime_status_name(st));
         else if (st != STATUS_STOPPED)
                 r = kill_and_wait(&o.st, &err);
+        if (r == 0 && o.st.cgroup)
+                r = cgroup_remove_rel(o.st.cgroup, &err);
         if (r == 0)
                 r = runtime_remove_container(o.rootfd, argv[optind], &err);
         if (r == 0 && st != STATUS_CREATED)

@@ -41,6 +41,8 @@ static void discard(int rootfd, const char *id, struct container_state *st, int 
         sandbox_kill(st->pid, st->start_time, SIGKILL, false, NULL);
         if (pidfd >= 0)
                 waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
+        if (st->cgroup)
+                cgroup_remove_rel(st->cgroup, NULL);
         runtime_remove_container(rootfd, id, NULL);
         container_state_clear(st);
 }
@@ -64,15 +66,14 @@ int runtime_cmd_run(int argc, char **argv)
         struct container_state st = { 0 };
         /* Gated like create, attached or not: the init waits at its start gate until the start record is
          * written, so with audit = required a launch that cannot be recorded never runs its workload. */
+        o.start_record = true;
         if (runtime_create_container(id, &o, true, !o.detach, &rootfd, &dirfd, &st, &pidfd, &err) < 0) {
                 log_error("%s", herror_msg(&err));
                 runtime_audit_refusal(id, o.bundle ? o.bundle : ".", &err);
                 return 1;
         }
-        int r = runtime_audit_start(&st, &err);
         int64_t started = runtime_audit_now_ns();
-        if (r == 0)
-                r = sandbox_start(dirfd, &err);
+        int r = sandbox_start(dirfd, &err);
         if (r < 0) {
                 log_error("%s", herror_msg(&err));
                 discard(rootfd, id, &st, pidfd);
@@ -87,7 +88,10 @@ int runtime_cmd_run(int argc, char **argv)
         siginfo_t exited = { 0 };
         if (waitid((idtype_t) P_PIDFD, (id_t) pidfd, &exited, WEXITED | WNOWAIT) < 0)
                 exited.si_pid = 0;
-        struct sandbox sb = { .pid = st.pid, .pidfd = TAKE_FD(pidfd), .start_time = st.start_time };
+        struct sandbox sb = SANDBOX_INIT;
+        sb.pid = st.pid;
+        sb.pidfd = TAKE_FD(pidfd);
+        sb.start_time = st.start_time;
         int status = 1;
         if (sandbox_wait(&sb, &status, &err) < 0) {
                 log_error("%s", herror_msg(&err));
@@ -96,6 +100,9 @@ int runtime_cmd_run(int argc, char **argv)
         if (runtime_audit_end(&st, &exited, runtime_audit_now_ns() - started, &err) < 0)
                 log_error("%s", herror_msg(&err));
         sandbox_release(&sb);
+        /* --keep keeps the cgroup with the state: `delete` removes both */
+        if (!o.keep && st.cgroup && cgroup_remove_rel(st.cgroup, &err) < 0)
+                log_error("%s", herror_msg(&err));
         if (!o.keep)
                 runtime_remove_container(rootfd, id, NULL);
         container_state_clear(&st);

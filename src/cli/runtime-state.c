@@ -26,6 +26,7 @@ void container_state_clear(struct container_state *s)
         free(s->rootfs);
         free(s->created);
         free(s->owner);
+        free(s->cgroup);
         memset(s, 0, sizeof *s);
 }
 
@@ -146,7 +147,7 @@ int runtime_write_state(int dirfd, const struct container_state *s, struct herro
                                              "start_time", (json_int_t) s->start_time, "bundle", s->bundle, "rootfs",
                                              s->rootfs, "created", s->created, "owner", s->owner ? s->owner : "",
                                              "landlock_abi", s->landlock_abi);
-        if (!o)
+        if (!o || (s->cgroup && json_object_set_new(o, "cgroup", json_string(s->cgroup)) < 0))
                 return herror_set(err, ENOMEM, "build state.json");
         _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
         if (!text)
@@ -165,6 +166,7 @@ int runtime_read_state(int dirfd, struct container_state *ret, struct herror *er
                 { "created", JSON_STRING, json_dispatch_string, offsetof(struct container_state, created), JF_MANDATORY },
                 { "owner", JSON_STRING, json_dispatch_string, offsetof(struct container_state, owner), 0 },
                 { "landlock_abi", JSON_INTEGER, json_dispatch_int32, offsetof(struct container_state, landlock_abi), 0 },
+                { "cgroup", JSON_STRING, json_dispatch_string, offsetof(struct container_state, cgroup), 0 },
                 { NULL },
         };
         _cleanup_json_ json_t *o = NULL;

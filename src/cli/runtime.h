@@ -26,6 +26,7 @@ struct container_state {
         char *created;            /* RFC 3339, UTC, nanoseconds */
         char *owner;
         int landlock_abi;
+        char *cgroup;             /* the container's cgroup below the cgroup2 mount (limits asked for), or NULL */
 };
 
 enum container_status { STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED, _STATUS_MAX, _STATUS_INVALID = -EINVAL };
@@ -86,6 +87,7 @@ struct runtime_create_opts {
         unsigned preserve_fds;
         bool detach;
         bool keep;
+        bool start_record;      /* write the audit start record while the init sets up (run, not create) */
 };
 /* Create a container (state dir, sandbox), leaving it at the start gate when gated. */
 int runtime_create_container(const char *id, const struct runtime_create_opts *o, bool gated, bool die_with_parent,

@@ -9,7 +9,7 @@
 static const char *quote(const char *s, char buf[static 84])
 {
         size_t i = 0;
-        for (; s[i] && i < 80; i++)
+        for (; i < 80 && s[i]; i++)
                 buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
         if (s[i]) {
                 memcpy(buf + i, "...", 3);

@@ -207,6 +207,8 @@ static int parse_descriptor(json_t *v, const char *jpath, bool strict, struct oc
                         goto fail;
                 }
                 r = get_string(ann, OCI_REF_NAME_ANNOTATION, path, false, &d.ref_name, err);
+                if (r == 0)
+                        r = get_string(ann, COSIGN_KIND_ANNOTATION, path, false, &d.cosign_kind, err);
                 if (r < 0)
                         goto fail;
         }
@@ -229,6 +231,7 @@ void oci_descriptor_done(struct oci_descriptor *d)
 {
         free(d->media_type);
         free(d->ref_name);
+        free(d->cosign_kind);
         *d = (struct oci_descriptor) { 0 };
 }
 
@@ -586,6 +589,16 @@ static bool is_cosign_artifact_tag(const char *name)
         return streq(ext, ".sig") || streq(ext, ".att") || streq(ext, ".sbom");
 }
 
+/* An unknown kind in cosign's namespace (a newer cosign's attachments, or a hostile label) counts as an
+ * artifact too: it is never picked as the image by default, and never read as signatures. */
+bool oci_descriptor_is_cosign_artifact(const struct oci_descriptor *d)
+{
+        if (is_cosign_artifact_tag(d->ref_name))
+                return true;
+        return d->cosign_kind && strncmp(d->cosign_kind, COSIGN_KIND_PREFIX, strlen(COSIGN_KIND_PREFIX)) == 0 &&
+               !streq(d->cosign_kind, COSIGN_KIND_IMAGE) && !streq(d->cosign_kind, COSIGN_KIND_IMAGE_INDEX);
+}
+
 static int select_top(const struct oci_index *idx, const char *ref, const struct oci_descriptor **ret,
                       struct herror *err)
 {
@@ -604,7 +617,7 @@ static int select_top(const struct oci_index *idx, const char *ref, const struct
                 const struct oci_descriptor *d = &idx->manifests[i];
                 if (!is_image_entry(d))
                         continue; /* unknown media types MUST NOT cause an error (image-layout.md) */
-                if (!ref && is_cosign_artifact_tag(d->ref_name))
+                if (!ref && oci_descriptor_is_cosign_artifact(d))
                         continue;
                 n_images++;
                 if (ref && !(d->ref_name && streq(d->ref_name, ref)))
@@ -677,7 +690,8 @@ static int resolve_manifest(int layoutfd, const struct oci_descriptor *start, co
         cur = *d;
         cur.media_type = strdup(d->media_type);
         cur.ref_name = d->ref_name ? strdup(d->ref_name) : NULL;
-        if (!cur.media_type || (d->ref_name && !cur.ref_name)) {
+        cur.cosign_kind = d->cosign_kind ? strdup(d->cosign_kind) : NULL;
+        if (!cur.media_type || (d->ref_name && !cur.ref_name) || (d->cosign_kind && !cur.cosign_kind)) {
                 oci_descriptor_done(&cur);
                 r = herror_set(err, ENOMEM, "out of memory");
                 goto out;

@@ -20,6 +20,14 @@
 #define DOCKER_MEDIA_TYPE_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define DOCKER_MEDIA_TYPE_CONFIG "application/vnd.docker.container.image.v1+json"
 #define OCI_REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
+/* `cosign save` marks each index.json entry with the annotation "kind" (sigstore/cosign
+ * pkg/oci/layout/index.go): the image (or image index) it saved, its signatures, its attestations. */
+#define COSIGN_KIND_ANNOTATION "kind"
+#define COSIGN_KIND_PREFIX "dev.cosignproject.cosign/"
+#define COSIGN_KIND_IMAGE COSIGN_KIND_PREFIX "image"
+#define COSIGN_KIND_IMAGE_INDEX COSIGN_KIND_PREFIX "imageIndex"
+#define COSIGN_KIND_SIGS COSIGN_KIND_PREFIX "sigs"
+#define COSIGN_KIND_ATTS COSIGN_KIND_PREFIX "atts"
 
 /* Index, manifest and config documents larger than this are refused before they are read. */
 #define OCI_DOCUMENT_MAX_SIZE (4u << 20)
@@ -56,6 +64,7 @@ struct oci_descriptor {
         struct digest digest;               /* valid unless kind == OCI_KIND_UNKNOWN */
         uint64_t size;
         char *ref_name;                     /* annotation org.opencontainers.image.ref.name, or NULL */
+        char *cosign_kind;                  /* annotation "kind" (COSIGN_KIND_*), or NULL */
         bool has_platform;
         struct oci_platform platform;
 };
@@ -122,8 +131,12 @@ int oci_layout_open_blob(int layoutfd, const struct digest *d, uint64_t expected
 /* Read a whole blob of at most max_size bytes and check its size and sha256 against d. */
 int oci_layout_read_blob(int layoutfd, const struct oci_descriptor *d, size_t max_size, char **ret,
                          size_t *ret_len, struct herror *err);
+/* A cosign signature, attestation or SBOM artifact rather than an image anyone means to run: an entry
+ * whose ref.name is a cosign artifact tag "sha256-<hex>.sig|.att|.sbom" (skopeo copy of those tags), or
+ * whose "kind" is in cosign's namespace but is neither the image nor the image index (cosign save). */
+bool oci_descriptor_is_cosign_artifact(const struct oci_descriptor *d);
 /* Pick an image and verify index -> manifest -> config. ref: NULL (index.json must list exactly one
- * image, not counting entries whose ref.name is a cosign artifact tag "sha256-<hex>.sig|.att|.sbom"),
+ * image, not counting cosign artifacts, oci_descriptor_is_cosign_artifact()),
  * a ref.name, or "@N" (the Nth index.json entry, from 0). platform: NULL = the host; used for
  * image indexes (first matching entry wins) and to set platform_mismatch. Then checks the config's
  * rootfs.diff_ids count against the layers. */

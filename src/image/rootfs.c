@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image/archive-dl.h"
 #include "image/rootfs.h"
+#include "image/unpack-confined.h"
 #include "sandbox/isolate.h"
 #include "util/log.h"
 #include "util/safepath.h"
@@ -18,58 +18,8 @@
 
 void rootfs_options_init(struct rootfs_options *opts)
 {
-        const char *env = secure_getenv("HUTCH_UNPACK_SANDBOX");
         *opts = (struct rootfs_options) { .limits = UNPACK_LIMITS_DEFAULT, .chown = geteuid() == 0,
-                                          .isolate = !(env && streq(env, "0")) };
-}
-
-/* ---- layers unpacked in the isolated child (sandbox/isolate.h) ---- */
-
-struct layer_call {
-        int layerfd;
-        struct unpack_options uo;
-        const struct isolate_child *child;
-        uint64_t last_sent;
-};
-
-/* In the child: one message per percent of the layer (or per MiB when its size is unknown). */
-static void child_progress(uint64_t done, uint64_t total, void *userdata)
-{
-        struct layer_call *lc = userdata;
-        uint64_t step = total >= 100 ? total / 100 : (total ? 1 : 1u << 20);
-        if (done - lc->last_sent < step && done != total)
-                return;
-        lc->last_sent = done;
-        isolate_progress(lc->child, done, total);
-}
-
-static int unpack_in_child(struct isolate_child *c, void *arg, struct herror *err)
-{
-        struct layer_call *lc = arg;
-        lc->child = c;
-        if (lc->uo.progress) {
-                lc->uo.progress = child_progress;
-                lc->uo.progress_userdata = lc;
-        }
-        return unpack_layer(lc->layerfd, c->rootfd, &lc->uo, NULL, err);
-}
-
-/* plan NULL: unconfined, in this process (HUTCH_UNPACK_SANDBOX=0). */
-static int unpack_one(const struct isolate_plan *plan, int layerfd, int targetfd, struct unpack_options *uo,
-                      struct herror *err)
-{
-        if (!plan)
-                return unpack_layer(layerfd, targetfd, uo, NULL, err);
-        /* the child, once pivoted into the target, can no longer open the library */
-        int r = archive_dl_load(err);
-        if (r < 0)
-                return r;
-        /* Owners are kept when the child's map covers them; with the own ID alone they cannot be. */
-        uo->chown = plan->keeps_owners;
-        struct layer_call lc = { .layerfd = layerfd, .uo = *uo };
-        struct isolate_opts io = { .root_fd = targetfd, .keep_fds = &layerfd, .n_keep_fds = 1, .progress = uo->progress,
-                                   .userdata = uo->progress_userdata };
-        return sandbox_isolated_call(plan, &io, unpack_in_child, &lc, err);
+                                          .isolate = unpack_confinement_wanted() };
 }
 
 /* Removal inside the same kind of child: files the layers gave to subordinate IDs cannot be removed by
@@ -211,11 +161,12 @@ static int unpack_all(struct image_store *s, const struct oci_manifest *m, const
                         .limits = opts->limits,
                         .diff_id = &c->diff_ids[i],
                         .compressed_size = l->size,
-                        .chown = opts->chown,
+                        /* Isolated, owners are kept exactly when the child's map covers them. */
+                        .chown = plan ? plan->keeps_owners : opts->chown,
                         .progress = opts->progress,
                         .progress_userdata = opts->userdata,
                 };
-                int r = unpack_one(plan, fd, targetfd, &uo, err);
+                int r = unpack_layer_confined(plan, fd, targetfd, &uo, err);
                 if (r < 0) {
                         herror_wrap(err, "layer %zu (%s)", i, digest_to_string(&l->digest, ds));
                         return r;

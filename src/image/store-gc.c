@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,8 +51,63 @@ static bool is_hex64(const char *s)
         return true;
 }
 
-/* Named manifests (sorted, unique) and everything they reference. */
-static int collect_named(struct image_store *s, struct digest_set *named, struct digest_set *keep, struct herror *err)
+static int sort_unique(struct digest_set *set)
+{
+        if (set->n)
+                qsort(set->v, set->n, sizeof *set->v, cmp_digest);
+        size_t k = 0;
+        for (size_t i = 0; i < set->n; i++)
+                if (k == 0 || !digest_equal(&set->v[i], &set->v[k - 1]))
+                        set->v[k++] = set->v[i];
+        set->n = k;
+        return 0;
+}
+
+/* Whether a container uses the image's rootfs cache (rootfs.h): such an image is not unused. */
+static bool image_in_use(int rootfsdirfd, const struct digest *d)
+{
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        int fd = -1;
+        int r = rootfsdirfd < 0 ? 0 : rootfs_lock_for_removal(rootfsdirfd, d->hex, &fd, &why);
+        closep(&fd);
+        return r == -EBUSY;
+}
+
+/* The unnamed images (podman's dangling ones) go, unless a container uses one: that one is kept whole,
+ * like a named image. Their record goes first (not in a dry run), so that an image is never listed with
+ * blobs missing. */
+static int collect_unnamed(struct image_store *s, struct digest_set *kept, bool dry_run, struct store_prune_stats *st,
+                           struct herror *err)
+{
+        struct digest *unnamed = NULL;
+        struct digest_set busy = { 0 }; /* added to kept after the loop, which searches it sorted */
+        size_t n = 0;
+        int r = store_unnamed_list(s, &unnamed, &n, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int rootfsdirfd = safe_openat(s->rootfd, "rootfs", O_RDONLY | O_DIRECTORY, 0,
+                                                      SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                if (set_has_hex(kept, unnamed[i].hex))
+                        continue; /* named meanwhile (store_ref_set takes it off the list) */
+                if (image_in_use(rootfsdirfd, &unnamed[i])) {
+                        st->images_busy++;
+                        r = set_add(&busy, &unnamed[i], err);
+                        continue;
+                }
+                if (!dry_run)
+                        r = store_unnamed_remove(s, &unnamed[i], err);
+                st->images_removed++;
+        }
+        for (size_t i = 0; r == 0 && i < busy.n; i++)
+                r = set_add(kept, &busy.v[i], err);
+        free(unnamed);
+        free(busy.v);
+        return r < 0 ? r : sort_unique(kept);
+}
+
+/* The kept images: named ones, then (collect_unnamed) unnamed ones in use. */
+static int collect_named(struct image_store *s, struct digest_set *named, struct herror *err)
 {
         struct store_ref *refs = NULL;
         size_t n = 0;
@@ -61,22 +117,24 @@ static int collect_named(struct image_store *s, struct digest_set *named, struct
         for (size_t i = 0; r == 0 && i < n; i++)
                 r = set_add(named, &refs[i].digest, err);
         store_ref_list_free(refs, n);
-        if (r < 0)
-                return r;
-        if (named->n)
-                qsort(named->v, named->n, sizeof *named->v, cmp_digest);
-        for (size_t i = 0; r == 0 && i < named->n; i++) {
-                if (i > 0 && digest_equal(&named->v[i], &named->v[i - 1]))
-                        continue;
+        return r < 0 ? r : sort_unique(named);
+}
+
+/* Everything the kept images reference. A kept image that cannot be read stops the prune. */
+static int collect_referenced(struct image_store *s, const struct digest_set *kept, struct digest_set *keep,
+                              struct herror *err)
+{
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < kept->n; i++) {
                 struct oci_manifest m = { 0 };
                 struct oci_config c = { 0 };
                 char ds[DIGEST_STRING_MAX];
-                r = store_read_image(s, &named->v[i], &m, &c, err);
+                r = store_read_image(s, &kept->v[i], &m, &c, err);
                 if (r < 0) {
-                        herror_wrap(err, "image %s", digest_to_string(&named->v[i], ds));
+                        herror_wrap(err, "image %s", digest_to_string(&kept->v[i], ds));
                         break;
                 }
-                r = set_add(keep, &named->v[i], err);
+                r = set_add(keep, &kept->v[i], err);
                 if (r == 0)
                         r = set_add(keep, &m.config.digest, err);
                 for (size_t k = 0; r == 0 && k < m.n_layers; k++)
@@ -263,9 +321,16 @@ static int prune_tmp(struct image_store *s, bool dry_run, struct store_prune_sta
         while (r == 0 && (errno = 0, de = readdir(d))) {
                 if (strncmp(de->d_name, "import-", 7) != 0)
                         continue;
+                /* A load extracting right now holds its directory's lock (store.h): not a leftover. */
                 if (!dry_run)
-                        r = image_remove_tree_at(dirfd(d), de->d_name, err);
-                st->leftovers_removed++;
+                        r = store_remove_stale_import(dirfd(d), de->d_name, err);
+                else {
+                        _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+                }
+                if (r == 0)
+                        st->leftovers_removed++;
+                r = r < 0 ? r : 0;
         }
         if (r == 0 && errno)
                 r = herror_sys(err, errno, "image store %s: read tmp", s->path);
@@ -280,7 +345,12 @@ int store_prune(struct image_store *s, bool dry_run, struct store_prune_stats *r
         int r = store_lock(s, err);
         if (r < 0)
                 return r;
-        r = collect_named(s, &named, &keep, err);
+        /* Named images first: an image named while we look is kept either way. */
+        r = collect_named(s, &named, err);
+        if (r == 0)
+                r = collect_unnamed(s, &named, dry_run, &st, err);
+        if (r == 0)
+                r = collect_referenced(s, &named, &keep, err);
         /* Signatures of unnamed manifests go first, so that their payloads are not counted as referenced. */
         if (r == 0)
                 r = prune_sigs(s, &named, dry_run, &st, err);

@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/rootfs.h"
 #include "image/store.h"
-#include "image/unpack.h"
+#include "image/unpack-confined.h"
+#include "util/log.h"
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/safepath.h"
@@ -377,16 +379,18 @@ int store_ref_validate(const char *name, struct herror *err)
         return 0;
 }
 
-/* refs.json as a JSON object name -> digest string, validated entry by entry. */
+/* refs.json: {"refs": {NAME: "sha256:<hex>"}, "unnamed": ["sha256:<hex>", ...]}, validated entry by entry.
+ * Returns the whole document (both members present). */
 static int refs_load(struct image_store *s, json_t **ret, struct herror *err)
 {
         _cleanup_json_ json_t *root = NULL;
         int r = json_read_file(s->rootfd, REFS_FILE, REFS_MAX_SIZE, &root, err);
         if (r == -ENOENT) {
-                json_t *o = json_object();
-                if (!o)
+                herror_clear(err);
+                root = json_pack("{s:{},s:[]}", "refs", "unnamed");
+                if (!root)
                         return herror_set(err, ENOMEM, "out of memory");
-                *ret = o;
+                *ret = TAKE_PTR(root);
                 return 0;
         }
         if (r < 0) {
@@ -402,27 +406,43 @@ static int refs_load(struct image_store *s, json_t **ret, struct herror *err)
                 if (!json_is_string(v) || store_ref_validate(key, NULL) < 0 || !digest_is_valid(json_string_value(v)))
                         return herror_set(err, EINVAL, "image store %s: %s: bad entry \"%.64s\"", s->path, REFS_FILE, key);
         }
-        *ret = json_incref(refs);
+        json_t *unnamed = json_object_get(root, "unnamed");
+        if (!unnamed && json_object_set_new(root, "unnamed", unnamed = json_array()) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        if (!json_is_array(unnamed))
+                return herror_set(err, EINVAL, "image store %s: %s: \"unnamed\" must be an array", s->path, REFS_FILE);
+        size_t i;
+        json_array_foreach(unnamed, i, v) {
+                if (!json_is_string(v) || !digest_is_valid(json_string_value(v)))
+                        return herror_set(err, EINVAL, "image store %s: %s: bad unnamed[%zu]", s->path, REFS_FILE, i);
+        }
+        *ret = TAKE_PTR(root);
         return 0;
 }
 
-static int refs_save(struct image_store *s, json_t *refs, struct herror *err)
+static int refs_save(struct image_store *s, json_t *root, struct herror *err)
 {
-        _cleanup_json_ json_t *root = json_pack("{sO}", "refs", refs);
-        if (!root)
-                return herror_set(err, ENOMEM, "out of memory");
         _cleanup_free_ char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (!text)
                 return herror_set(err, ENOMEM, "out of memory");
-        size_t len = strlen(text);
-        text[len] = 0;
         _cleanup_free_ char *withnl = NULL;
         if (asprintf(&withnl, "%s\n", text) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
-        int r = atomic_write_at(s->rootfd, REFS_FILE, withnl, len + 1, 0600, err);
+        int r = atomic_write_at(s->rootfd, REFS_FILE, withnl, strlen(withnl), 0600, err);
         if (r < 0)
                 herror_wrap(err, "image store %s", s->path);
         return r;
+}
+
+/* The index of d in root.unnamed, or -1. */
+static ssize_t unnamed_find(json_t *root, const char *ds)
+{
+        json_t *v;
+        size_t i;
+        json_array_foreach(json_object_get(root, "unnamed"), i, v)
+                if (streq(json_string_value(v), ds))
+                        return (ssize_t) i;
+        return -1;
 }
 
 /* A name that carries a digest ("repo@sha256:<hex>", as a digested reference is written) can only name
@@ -453,13 +473,17 @@ int store_ref_set(struct image_store *s, const char *name, const struct digest *
         _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
         if (lk < 0)
                 return lk;
-        _cleanup_json_ json_t *refs = NULL;
-        if ((r = refs_load(s, &refs, err)) < 0)
+        _cleanup_json_ json_t *root = NULL;
+        if ((r = refs_load(s, &root, err)) < 0)
                 return r;
         char ds[DIGEST_STRING_MAX];
-        if (json_object_set_new(refs, name, json_string(digest_to_string(manifest, ds))) < 0)
+        if (json_object_set_new(json_object_get(root, "refs"), name, json_string(digest_to_string(manifest, ds))) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
-        return refs_save(s, refs, err);
+        /* named now */
+        ssize_t i = unnamed_find(root, ds);
+        if (i >= 0)
+                json_array_remove(json_object_get(root, "unnamed"), (size_t) i);
+        return refs_save(s, root, err);
 }
 
 int store_ref_get(struct image_store *s, const char *name, struct digest *ret, struct herror *err)
@@ -467,11 +491,11 @@ int store_ref_get(struct image_store *s, const char *name, struct digest *ret, s
         _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_SH, s->path, err);
         if (lk < 0)
                 return lk;
-        _cleanup_json_ json_t *refs = NULL;
-        int r = refs_load(s, &refs, err);
+        _cleanup_json_ json_t *root = NULL;
+        int r = refs_load(s, &root, err);
         if (r < 0)
                 return r;
-        json_t *v = json_object_get(refs, name);
+        json_t *v = json_object_get(json_object_get(root, "refs"), name);
         if (!v)
                 return herror_set(err, ENOENT, "image store %s: no image named \"%.255s\"", s->path, name);
         struct digest d;
@@ -489,13 +513,74 @@ int store_ref_remove(struct image_store *s, const char *name, struct herror *err
         _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
         if (lk < 0)
                 return lk;
-        _cleanup_json_ json_t *refs = NULL;
-        int r = refs_load(s, &refs, err);
+        _cleanup_json_ json_t *root = NULL;
+        int r = refs_load(s, &root, err);
         if (r < 0)
                 return r;
-        if (json_object_del(refs, name) < 0)
+        if (json_object_del(json_object_get(root, "refs"), name) < 0)
                 return herror_set(err, ENOENT, "image store %s: no image named \"%.255s\"", s->path, name);
-        return refs_save(s, refs, err);
+        return refs_save(s, root, err);
+}
+
+int store_unnamed_add(struct image_store *s, const struct digest *manifest, struct herror *err)
+{
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *root = NULL;
+        int r = refs_load(s, &root, err);
+        if (r < 0)
+                return r;
+        char ds[DIGEST_STRING_MAX];
+        digest_to_string(manifest, ds);
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(root, "refs"), key, v)
+                if (streq(json_string_value(v), ds))
+                        return 0; /* it has a name */
+        if (unnamed_find(root, ds) >= 0)
+                return 0;
+        if (json_array_append_new(json_object_get(root, "unnamed"), json_string(ds)) < 0)
+                return herror_set(err, ENOMEM, "out of memory");
+        return refs_save(s, root, err);
+}
+
+int store_unnamed_remove(struct image_store *s, const struct digest *manifest, struct herror *err)
+{
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_EX, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *root = NULL;
+        int r = refs_load(s, &root, err);
+        if (r < 0)
+                return r;
+        char ds[DIGEST_STRING_MAX];
+        ssize_t i = unnamed_find(root, digest_to_string(manifest, ds));
+        if (i < 0)
+                return 0;
+        json_array_remove(json_object_get(root, "unnamed"), (size_t) i);
+        return refs_save(s, root, err);
+}
+
+int store_unnamed_list(struct image_store *s, struct digest **ret, size_t *ret_n, struct herror *err)
+{
+        _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_SH, s->path, err);
+        if (lk < 0)
+                return lk;
+        _cleanup_json_ json_t *root = NULL;
+        int r = refs_load(s, &root, err);
+        if (r < 0)
+                return r;
+        json_t *unnamed = json_object_get(root, "unnamed"), *v;
+        size_t n = json_array_size(unnamed), i;
+        struct digest *list = calloc(n ? n : 1, sizeof *list);
+        if (!list)
+                return herror_set(err, ENOMEM, "out of memory");
+        json_array_foreach(unnamed, i, v)
+                (void) digest_parse(json_string_value(v), &list[i], NULL); /* validated by refs_load */
+        *ret = list;
+        *ret_n = n;
+        return 0;
 }
 
 static int cmp_ref(const void *a, const void *b)
@@ -515,10 +600,11 @@ int store_ref_list(struct image_store *s, struct store_ref **ret, size_t *ret_n,
         _cleanup_close_ int lk = lock_file(s->rootfd, REFS_LOCK, LOCK_SH, s->path, err);
         if (lk < 0)
                 return lk;
-        _cleanup_json_ json_t *refs = NULL;
-        int r = refs_load(s, &refs, err);
+        _cleanup_json_ json_t *root = NULL;
+        int r = refs_load(s, &root, err);
         if (r < 0)
                 return r;
+        json_t *refs = json_object_get(root, "refs");
         size_t n = json_object_size(refs), i = 0;
         struct store_ref *list = calloc(n ? n : 1, sizeof *list);
         if (!list)
@@ -659,22 +745,9 @@ out:
 
 /* ---- archives ---- */
 
-struct extracted {
-        int tmpdirfd;   /* <root>/tmp */
-        int fd;         /* the extracted tree */
-        char name[32];  /* its name in tmp/ */
-};
-
-static void extracted_done(struct extracted *x)
-{
-        closep(&x->fd);
-        if (x->tmpdirfd >= 0 && x->name[0])
-                (void) image_remove_tree_at(x->tmpdirfd, x->name, NULL);
-        closep(&x->tmpdirfd);
-        *x = (struct extracted) { .tmpdirfd = -1, .fd = -1 };
-}
-
-/* Called with the writers' lock held: any import-* left in tmp/ belongs to a process that died. */
+/* A tmp/import-* directory is live while its creator holds an exclusive flock() on it; any other is
+ * left by a process that died. The caller holds the writers' lock, under which live ones are created
+ * and locked, so an unlocked one cannot be about to be locked. */
 static int remove_stale_imports(int tmpdirfd, struct herror *err)
 {
         int dup_fd = fcntl(tmpdirfd, F_DUPFD_CLOEXEC, 3);
@@ -686,30 +759,49 @@ static int remove_stale_imports(int tmpdirfd, struct herror *err)
                 return herror_sys(err, errno, "image store: opendir tmp");
         }
         struct dirent *de;
-        while ((errno = 0, de = readdir(d)))
-                if (strncmp(de->d_name, "import-", 7) == 0) {
-                        int r = image_remove_tree_at(tmpdirfd, de->d_name, err);
-                        if (r < 0)
-                                return r;
-                }
+        while ((errno = 0, de = readdir(d))) {
+                if (strncmp(de->d_name, "import-", 7) != 0)
+                        continue;
+                int r = store_remove_stale_import(tmpdirfd, de->d_name, err);
+                if (r < 0)
+                        return r;
+        }
         return errno ? herror_sys(err, errno, "image store: readdir tmp") : 0;
 }
 
-/* The archive is untrusted like a layer, so it is extracted exactly like one (without ownership).
- * The caller holds the writers' lock. */
-static int extract_archive(struct image_store *s, int archivefd, struct extracted *x, struct herror *err)
+int store_remove_stale_import(int tmpdirfd, const char *name, struct herror *err)
 {
-        *x = (struct extracted) { .tmpdirfd = -1, .fd = -1 };
-        if (mkdirat(s->rootfd, "tmp", 0700) < 0 && errno != EEXIST)
-                return herror_sys(err, errno, "image store %s: create tmp", s->path);
-        x->tmpdirfd = safe_openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
-        if (x->tmpdirfd < 0)
-                return x->tmpdirfd;
-        int r0 = remove_stale_imports(x->tmpdirfd, err);
-        if (r0 < 0) {
-                extracted_done(x);
-                return r0;
+        _cleanup_close_ int fd = openat(tmpdirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno != ENOTDIR)
+                return errno == ENOENT ? 0 : herror_sys(err, errno, "image store: tmp/%s", name);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 1 : herror_sys(err, errno, "image store: lock tmp/%s", name);
+        /* Extracted by an isolated child: what it wrote may belong to IDs only a user namespace can remove. */
+        return rootfs_remove_tree_at(tmpdirfd, name, err);
+}
+
+void store_extracted_done(struct store_extracted *x)
+{
+        if (x->tmpdirfd >= 0 && x->name[0])
+                (void) rootfs_remove_tree_at(x->tmpdirfd, x->name, NULL);
+        closep(&x->fd); /* after the removal: the lock keeps stale-import removers away until then */
+        closep(&x->tmpdirfd);
+        *x = (struct store_extracted) STORE_EXTRACTED_INIT;
+}
+
+/* tmp/import-XXXXXXXX, created and locked under the writers' lock (see remove_stale_imports). */
+static int make_import_dir(struct image_store *s, struct store_extracted *x, struct herror *err)
+{
+        int r = store_lock(s, err);
+        if (r < 0)
+                return r;
+        if (mkdirat(s->rootfd, "tmp", 0700) < 0 && errno != EEXIST) {
+                r = herror_sys(err, errno, "image store %s: create tmp", s->path);
+                goto out;
         }
+        x->tmpdirfd = safe_openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        if ((r = x->tmpdirfd) < 0 || (r = remove_stale_imports(x->tmpdirfd, err)) < 0)
+                goto out;
         for (int attempt = 0; attempt < 100 && !x->name[0]; attempt++) {
                 uint32_t rnd;
                 if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
@@ -719,53 +811,62 @@ static int extract_archive(struct image_store *s, int archivefd, struct extracte
                         int e = errno;
                         x->name[0] = 0;
                         if (e != EEXIST) {
-                                extracted_done(x);
-                                return herror_sys(err, e, "image store %s: create a temporary directory", s->path);
+                                r = herror_sys(err, e, "image store %s: create a temporary directory", s->path);
+                                goto out;
                         }
                 }
         }
         x->fd = openat(x->tmpdirfd, x->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (x->fd < 0) {
-                int e = errno;
-                extracted_done(x);
-                return herror_sys(err, e, "image store %s: open the temporary directory", s->path);
+        if (x->fd < 0 || flock(x->fd, LOCK_EX | LOCK_NB) < 0)
+                r = herror_sys(err, errno, "image store %s: open the temporary directory", s->path);
+out:
+        store_unlock(s);
+        return r < 0 ? r : 0;
+}
+
+int store_archive_extract(struct image_store *s, int archivefd, struct store_extracted *ret, struct herror *err)
+{
+        struct store_extracted x = STORE_EXTRACTED_INIT;
+        int r = make_import_dir(s, &x, err);
+        if (r < 0) {
+                store_extracted_done(&x);
+                return r;
         }
+        /* The archive is untrusted like a layer, so it is extracted like one, without ownership, and in
+         * the same isolated child: even a libarchive bug cannot write outside the import directory. */
         struct unpack_options o;
         unpack_options_init(&o);
         o.chown = false;
-        int r = unpack_layer(archivefd, x->fd, &o, NULL, err);
+        struct isolate_plan plan;
+        bool confined = unpack_confinement_wanted();
+        if (confined && (r = isolate_plan_init(&plan, err)) < 0) {
+                store_extracted_done(&x);
+                return r;
+        }
+        if (!confined)
+                log_warn("extracting the archive without the isolated unpacker (HUTCH_UNPACK_SANDBOX=0): only the safe "
+                         "resolver stands between a libarchive bug and your files");
+        r = unpack_layer_confined(confined ? &plan : NULL, archivefd, x.fd, &o, err);
+        if (confined)
+                isolate_plan_done(&plan);
         if (r < 0) {
                 herror_wrap(err, "archive");
-                extracted_done(x);
-        }
-        return r;
-}
-
-/* Take the writers' lock and extract; on failure the lock is released again. */
-static int lock_and_extract(struct image_store *s, int archivefd, struct extracted *x, struct herror *err)
-{
-        int r = store_lock(s, err);
-        if (r < 0)
+                store_extracted_done(&x);
                 return r;
-        r = extract_archive(s, archivefd, x, err);
-        if (r < 0)
-                store_unlock(s);
-        return r;
+        }
+        *ret = x;
+        return 0;
 }
 
 int store_import_oci_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
                              const char *name, struct store_import *ret, struct herror *err)
 {
-        struct extracted x;
-        int r = store_lock(s, err);
+        struct store_extracted x;
+        int r = store_archive_extract(s, archivefd, &x, err);
         if (r < 0)
                 return r;
-        r = extract_archive(s, archivefd, &x, err);
-        if (r == 0) {
-                r = store_import_oci(s, x.fd, ref, platform, name, ret, err);
-                extracted_done(&x);
-        }
-        store_unlock(s);
+        r = store_import_oci(s, x.fd, ref, platform, name, ret, err);
+        store_extracted_done(&x);
         return r;
 }
 
@@ -901,8 +1002,46 @@ static int docker_import_layer(struct image_store *s, int dirfd, const char *pat
         return 0;
 }
 
-static int docker_import_item(struct image_store *s, int dirfd, json_t *item, struct store_import *imp,
-                              struct herror *err)
+static void config_platform(const struct oci_config *c, struct oci_platform *ret)
+{
+        *ret = (struct oci_platform) { 0 };
+        snprintf(ret->os, sizeof ret->os, "%s", c->os);
+        snprintf(ret->architecture, sizeof ret->architecture, "%s", c->architecture);
+        snprintf(ret->variant, sizeof ret->variant, "%s", c->variant ? c->variant : "");
+}
+
+static const char *platform_string(const struct oci_platform *p, char buf[static 96])
+{
+        snprintf(buf, 96, "%s/%s%s%s", p->os, p->architecture, p->variant[0] ? "/" : "", p->variant);
+        return buf;
+}
+
+/* A docker-archive image is built for one platform (its config says which): with want set, an image for
+ * another is skipped (*ret_skipped) when skip is allowed, else refused. */
+static int docker_check_platform(const struct oci_config *config, const struct oci_platform *want, bool skip,
+                                 struct store_import *imp, bool *ret_skipped, struct herror *err)
+{
+        struct oci_platform have, host;
+        config_platform(config, &have);
+        *ret_skipped = false;
+        if (!want) {
+                oci_platform_host(&host);
+                imp->platform_mismatch = !oci_platform_matches(&have, &host);
+                return 0;
+        }
+        if (oci_platform_matches(&have, want))
+                return 0;
+        char a[96], b[96];
+        if (skip) {
+                *ret_skipped = true;
+                return 0;
+        }
+        return herror_set(err, ENOENT, "docker-archive: the image is for %s, not for the platform asked for (%s)",
+                          platform_string(&have, a), platform_string(want, b));
+}
+
+static int docker_import_item(struct image_store *s, int dirfd, json_t *item, const struct oci_platform *want,
+                              bool skip_other_platforms, struct store_import *imp, bool *ret_skipped, struct herror *err)
 {
         json_t *cfg = json_object_get(item, "Config"), *lays = json_object_get(item, "Layers");
         if (!json_is_string(cfg) || !json_is_array(lays) || json_array_size(lays) > OCI_MAX_LAYERS)
@@ -919,8 +1058,13 @@ static int docker_import_item(struct image_store *s, int dirfd, json_t *item, st
                 r = digest_buffer(cdata, clen, &cd, err);
         if (r == 0)
                 r = oci_config_parse(cdata, clen, json_string_value(cfg), &config, err);
-        if (r < 0)
+        /* Before any layer is read: an image of another platform costs no copying. */
+        if (r == 0)
+                r = docker_check_platform(&config, want, skip_other_platforms, imp, ret_skipped, err);
+        if (r < 0 || *ret_skipped) {
+                oci_config_done(&config);
                 return r;
+        }
         _cleanup_json_ json_t *layers = json_array();
         if (!layers)
                 r = herror_set(err, ENOMEM, "out of memory");
@@ -930,14 +1074,7 @@ static int docker_import_item(struct image_store *s, int dirfd, json_t *item, st
         for (size_t i = 0; r == 0 && i < json_array_size(lays); i++)
                 r = docker_import_layer(s, dirfd, json_string_value(json_array_get(lays, i)), i, &config.diff_ids[i],
                                         layers, err);
-        struct oci_platform host, have = { 0 };
-        oci_platform_host(&host);
-        if (r == 0) {
-                snprintf(have.os, sizeof have.os, "%s", config.os);
-                snprintf(have.architecture, sizeof have.architecture, "%s", config.architecture);
-                imp->platform_mismatch = !oci_platform_matches(&have, &host);
-                imp->n_layers = config.n_diff_ids;
-        }
+        imp->n_layers = config.n_diff_ids;
         oci_config_done(&config);
         if (r < 0)
                 return r;
@@ -957,32 +1094,37 @@ static int docker_import_item(struct image_store *s, int dirfd, json_t *item, st
         return 0;
 }
 
-int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const char *name,
-                                struct store_import *ret, struct herror *err)
+int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                                const char *name, struct store_import *ret, struct herror *err)
 {
         if (name) {
                 int r = store_ref_validate(name, err);
                 if (r < 0)
                         return r;
         }
-        struct extracted x;
-        int r = lock_and_extract(s, archivefd, &x, err);
+        struct store_extracted x;
+        int r = store_archive_extract(s, archivefd, &x, err);
         if (r < 0)
                 return r;
+        if ((r = store_lock(s, err)) < 0) {
+                store_extracted_done(&x);
+                return r;
+        }
         struct store_import imp = { 0 };
         _cleanup_json_ json_t *root = NULL;
         json_t *item = NULL;
+        bool skipped = false;
         r = json_read_file(x.fd, "manifest.json", OCI_DOCUMENT_MAX_SIZE, &root, err);
         if (r < 0)
                 herror_wrap(err, "not a docker-archive");
         if (r == 0)
                 r = docker_select(root, ref, &item, &imp.ref_name, err);
         if (r == 0)
-                r = docker_import_item(s, x.fd, item, &imp, err);
+                r = docker_import_item(s, x.fd, item, platform, false, &imp, &skipped, err);
         if (r == 0 && name)
                 r = store_ref_set(s, name, &imp.manifest, err);
-        extracted_done(&x);
         store_unlock(s);
+        store_extracted_done(&x);
         if (r < 0 || !ret)
                 store_import_done(&imp);
         else
@@ -1029,8 +1171,10 @@ void store_imports_free(struct store_import *imps, size_t n)
         free(imps);
 }
 
-static int import_extracted_docker(struct image_store *s, int dirfd, const char *ref, struct store_import **ret,
-                                   size_t *ret_n, struct herror *err)
+/* Every image of the archive (ref NULL) or the one ref picks. With a platform, images of other platforms
+ * are skipped when ref is NULL (and refused when ref picked one); none left is an error. */
+static int import_extracted_docker(struct image_store *s, int dirfd, const char *ref, const struct oci_platform *platform,
+                                   struct store_import **ret, size_t *ret_n, struct herror *err)
 {
         _cleanup_json_ json_t *root = NULL;
         int r = json_read_file(dirfd, "manifest.json", OCI_DOCUMENT_MAX_SIZE, &root, err);
@@ -1042,7 +1186,7 @@ static int import_extracted_docker(struct image_store *s, int dirfd, const char 
                 return r;
         if (!ref && (!json_is_array(root) || json_array_size(root) == 0))
                 return herror_set(err, EINVAL, "manifest.json: expected a non-empty array");
-        size_t n = one ? 1 : json_array_size(root);
+        size_t n = one ? 1 : json_array_size(root), k = 0;
         if (n > OCI_MAX_LAYERS)
                 return herror_set(err, E2BIG, "manifest.json: more than %d images", OCI_MAX_LAYERS);
         struct store_import *imps = calloc(n, sizeof *imps);
@@ -1050,48 +1194,56 @@ static int import_extracted_docker(struct image_store *s, int dirfd, const char 
                 return herror_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; r == 0 && i < n; i++) {
                 json_t *item = one ? one : json_array_get(root, i);
+                bool skipped = false;
                 if (!json_is_object(item)) {
                         r = herror_set(err, EINVAL, "manifest.json: entry %zu is not an object", i);
                         break;
                 }
-                r = docker_repo_tags(item, &imps[i].repo_tags, err);
+                r = docker_repo_tags(item, &imps[k].repo_tags, err);
                 if (r == 0)
-                        r = docker_import_item(s, dirfd, item, &imps[i], err);
+                        r = docker_import_item(s, dirfd, item, platform, !one, &imps[k], &skipped, err);
                 if (r < 0 && n > 1)
                         herror_wrap(err, "image %zu", i);
+                if (r == 0 && skipped)
+                        store_import_done(&imps[k]);
+                else
+                        k++;
         }
+        char p[96];
+        if (r == 0 && k == 0)
+                r = herror_set(err, ENOENT, "docker-archive: none of its %zu images is for platform %s", n,
+                               platform_string(platform, p));
         if (r < 0) {
-                store_imports_free(imps, n);
+                store_imports_free(imps, n); /* zeroed past k */
                 return r;
         }
         *ret = imps;
-        *ret_n = n;
+        *ret_n = k;
         return 0;
 }
 
-int store_import_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
-                         store_layout_fn layout_cb, void *userdata, enum store_archive_kind *ret_kind,
-                         struct store_import **ret, size_t *ret_n, struct herror *err)
+int store_import_extracted(struct image_store *s, const struct store_extracted *x, const char *ref,
+                           const struct oci_platform *platform, store_layout_fn layout_cb, void *userdata,
+                           enum store_archive_kind *ret_kind, struct store_import **ret, size_t *ret_n, struct herror *err)
 {
-        struct extracted x;
-        int r = lock_and_extract(s, archivefd, &x, err);
+        int r = store_lock(s, err);
         if (r < 0)
                 return r;
         struct stat st;
-        enum store_archive_kind kind = fstatat(x.fd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0
+        enum store_archive_kind kind = fstatat(x->fd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0
                                                ? STORE_ARCHIVE_DOCKER
                                                : STORE_ARCHIVE_OCI;
         if (kind == STORE_ARCHIVE_DOCKER)
-                r = import_extracted_docker(s, x.fd, ref, ret, ret_n, err);
-        else if (fstatat(x.fd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-                 fstatat(x.fd, "index.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                r = import_extracted_docker(s, x->fd, ref, platform, ret, ret_n, err);
+        else if (fstatat(x->fd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+                 fstatat(x->fd, "index.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
                 r = herror_set(err, EINVAL, "neither an oci-archive (no oci-layout, no index.json) nor a docker-archive "
                                             "(no manifest.json)");
         else {
                 struct store_import *imp = calloc(1, sizeof *imp);
-                r = imp ? store_import_oci(s, x.fd, ref, platform, NULL, imp, err) : herror_set(err, ENOMEM, "out of memory");
+                r = imp ? store_import_oci(s, x->fd, ref, platform, NULL, imp, err) : herror_set(err, ENOMEM, "out of memory");
                 if (r == 0 && layout_cb)
-                        r = layout_cb(x.fd, imp, userdata, err);
+                        r = layout_cb(x->fd, imp, userdata, err);
                 if (r < 0)
                         store_imports_free(imp, imp ? 1 : 0);
                 else {
@@ -1099,9 +1251,21 @@ int store_import_archive(struct image_store *s, int archivefd, const char *ref, 
                         *ret_n = 1;
                 }
         }
-        extracted_done(&x);
         store_unlock(s);
         if (r == 0 && ret_kind)
                 *ret_kind = kind;
+        return r;
+}
+
+int store_import_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                         store_layout_fn layout_cb, void *userdata, enum store_archive_kind *ret_kind,
+                         struct store_import **ret, size_t *ret_n, struct herror *err)
+{
+        struct store_extracted x;
+        int r = store_archive_extract(s, archivefd, &x, err);
+        if (r < 0)
+                return r;
+        r = store_import_extracted(s, &x, ref, platform, layout_cb, userdata, ret_kind, ret, ret_n, err);
+        store_extracted_done(&x);
         return r;
 }

@@ -1,8 +1,9 @@
 /* The local image store, content-addressed:
  *   <root>/blobs/sha256/<hex>   verified blobs (manifests, configs, layers), written temp + fsync +
  *                               rename only after size and digest matched while streaming
- *   <root>/refs.json            {"refs": {"NAME": "sha256:<hex>"}}: name -> manifest digest, replaced
- *                               atomically under flock(<root>/refs.lock)
+ *   <root>/refs.json            {"refs": {"NAME": "sha256:<hex>"}, "unnamed": ["sha256:<hex>"]}: name ->
+ *                               manifest digest, and the images loaded without a name (podman's <none>),
+ *                               replaced atomically under flock(<root>/refs.lock)
  *   <root>/rootfs/<hex>         unpacked images, by manifest digest (rootfs.h)
  *   <root>/lock                 flock()ed exclusively by writers (import, rootfs creation)
  * Root: $HUTCH_STORAGE, else /var/lib/hutch for uid 0, else $XDG_DATA_HOME/hutch, else
@@ -75,6 +76,12 @@ int store_ref_set(struct image_store *s, const char *name, const struct digest *
 /* -ENOENT (with a message) when the name is not there. */
 int store_ref_get(struct image_store *s, const char *name, struct digest *ret, struct herror *err);
 int store_ref_remove(struct image_store *s, const char *name, struct herror *err);
+/* Images stored without a name ("dangling" in podman's words): hutch load records one it could not
+ * name; naming it (store_ref_set) takes it off the list; rmi and prune remove it. Adding a manifest some
+ * name points at does nothing. */
+int store_unnamed_add(struct image_store *s, const struct digest *manifest, struct herror *err);
+int store_unnamed_remove(struct image_store *s, const struct digest *manifest, struct herror *err);
+int store_unnamed_list(struct image_store *s, struct digest **ret, size_t *ret_n, struct herror *err);
 /* All refs, sorted by name. */
 int store_ref_list(struct image_store *s, struct store_ref **ret, size_t *ret_n, struct herror *err);
 void store_ref_list_free(struct store_ref *refs, size_t n);
@@ -93,9 +100,29 @@ int store_import_oci(struct image_store *s, int layoutfd, const char *ref, const
                      const char *name, struct store_import *ret, struct herror *err);
 void store_import_done(struct store_import *imp);
 
-/* An oci-archive (a tar, possibly gzip- or zstd-compressed, of an OCI layout): extracted with
- * unpack_layer() (normalised paths, no symlink followed, limits) into <root>/tmp/import-XXXXXXXX,
- * imported as above, then removed. */
+/* An archive being imported, extracted into <root>/tmp/import-XXXXXXXX: by unpack_layer() (normalised
+ * paths, no symlink followed, limits, no ownership) inside an isolated child (image/unpack-confined.h) whose
+ * root is that directory, so that even a bug in libarchive or a decompressor cannot write elsewhere. The
+ * directory is flock()ed while in use; one nobody holds is a dead process's and is removed by the next
+ * extraction or prune. Nothing in it is trusted: the import reads it through the layout and
+ * docker-archive readers, which check every digest. */
+struct store_extracted {
+        int tmpdirfd;   /* <root>/tmp */
+        int fd;         /* the extracted tree (O_DIRECTORY), holding the flock */
+        char name[32];  /* its name in tmp/ */
+};
+#define STORE_EXTRACTED_INIT { .tmpdirfd = -1, .fd = -1 }
+
+/* Extract archivefd (read from its offset: a file or a pipe) without holding the writers' lock (it is
+ * taken only to create the directory): a slow producer on a pipe does not stop other writers. */
+int store_archive_extract(struct image_store *s, int archivefd, struct store_extracted *ret, struct herror *err);
+/* Remove the tree and drop the lock. */
+void store_extracted_done(struct store_extracted *x);
+/* tmpdirfd/name when no live import holds it: 0 removed (or gone), 1 in use. */
+int store_remove_stale_import(int tmpdirfd, const char *name, struct herror *err);
+
+/* An oci-archive (a tar, possibly gzip- or zstd-compressed, of an OCI layout): extracted as above,
+ * imported as by store_import_oci, then removed. */
 int store_import_oci_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
                              const char *name, struct store_import *ret, struct herror *err);
 enum store_archive_kind {
@@ -115,18 +142,25 @@ typedef int (*store_layout_fn)(int layoutfd, const struct store_import *imp, voi
  * docker-archive (Docker >= 25 archives are also OCI layouts, but only manifest.json carries their
  * RepoTags, and their OCI manifest is generated at save time anyway), else it must be an OCI layout.
  * ref: as for store_import_oci_archive (one image) or store_import_docker_archive, except that NULL on a
- * docker-archive imports every image it lists. No name is set here: the caller names the images (after
+ * docker-archive imports every image it lists. platform (NULL: any, a mismatch with the host is only
+ * flagged): an OCI index resolves to it; a docker-archive image is built for one platform, so with ref
+ * NULL the images of other platforms are skipped (none left: ENOENT), and the one ref picks must match.
+ * No name is set here: the caller names the images (after
  * it stored their signatures). *ret is an array of *ret_n imports, freed by store_imports_free(). */
 int store_import_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
                          store_layout_fn layout_cb, void *userdata, enum store_archive_kind *ret_kind,
                          struct store_import **ret, size_t *ret_n, struct herror *err);
+/* The same for a tree store_archive_extract() made; takes the writers' lock for the import. */
+int store_import_extracted(struct image_store *s, const struct store_extracted *x, const char *ref,
+                           const struct oci_platform *platform, store_layout_fn layout_cb, void *userdata,
+                           enum store_archive_kind *ret_kind, struct store_import **ret, size_t *ret_n, struct herror *err);
 void store_imports_free(struct store_import *imps, size_t n);
 
 /* `docker save` output: manifest.json (FORMATS.md 2) picks the image: ref NULL (exactly one), "@N", or
- * one of its RepoTags. Paths in manifest.json must be relative without ".."; a symlink among them (older
+ * one of its RepoTags; with platform, its config must name that platform (ENOENT otherwise). Paths in manifest.json must be relative without ".."; a symlink among them (older
  * docker and containers/image write layer.tar symlinks) is followed only inside the archive. The config
  * blob is hashed here; uncompressed layers must hash to the config's diff_ids, compressed ones are
  * checked when unpacked. The OCI manifest is generated locally, so a docker-archive can never carry a
  * registry manifest digest (nor a signature over one): treat it as unsigned. */
-int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const char *name,
-                                struct store_import *ret, struct herror *err);
+int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
+                                const char *name, struct store_import *ret, struct herror *err);

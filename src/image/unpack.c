@@ -11,10 +11,10 @@
 
 #include "image/archive-dl.h"
 #include "image/unpack.h"
+#include "image/unpack-stream.h"
 #include "util/fileio.h"
 #include "util/safepath.h"
 
-#define IO_BUF_SIZE (64u * 1024)
 #define WHITEOUT_PREFIX ".wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 
@@ -124,13 +124,10 @@ struct unpack_ctx {
         int layerfd;
         int rootfd;
         const struct unpack_options *opts;
-        struct archive *raw;      /* decompression only (format "raw") */
-        struct archive *tar;      /* tar parsing of what raw produces */
-        char *inbuf;              /* compressed bytes from layerfd */
-        char *midbuf;             /* uncompressed bytes handed to the tar reader */
+        struct layer_stream *stream; /* the uncompressed, hashed stream (unpack-stream.h) */
+        struct archive *tar;      /* tar parsing of that stream */
         char *pathbuf;            /* normalised entry path */
         char *linkbuf;            /* normalised hardlink target */
-        struct sha256_stream hash;
         struct pathset set;
         struct unpack_stats stats;
         struct herror *err;
@@ -152,91 +149,26 @@ static const char *q(const char *s, char buf[static 204])
         return buf;
 }
 
-static ssize_t raw_read_cb(struct archive *a, void *userdata, const void **ret_buf)
-{
-        struct unpack_ctx *c = userdata;
-        ssize_t n;
-        do
-                n = read(c->layerfd, c->inbuf, IO_BUF_SIZE);
-        while (n < 0 && errno == EINTR);
-        if (n < 0) {
-                archive_set_error(a, errno, "read the layer blob: %s", strerror(errno));
-                return -1;
-        }
-        c->stats.compressed_bytes += (uint64_t) n;
-        if (c->opts->progress)
-                c->opts->progress(c->stats.compressed_bytes, c->opts->compressed_size, c->opts->progress_userdata);
-        *ret_buf = c->inbuf;
-        return n;
-}
-
-/* Pull decompressed bytes, hash them and watch the expansion ratio. Returns bytes (0 at the end) or
- * -1 with c->err set. */
-static ssize_t pull_uncompressed(struct unpack_ctx *c)
-{
-        la_ssize_t n = archive_read_data(c->raw, c->midbuf, IO_BUF_SIZE);
-        if (n < 0) {
-                c->failed = true;
-                herror_set(c->err, EBADMSG, "layer: decompression failed: %s",
-                           archive_error_string(c->raw) ? archive_error_string(c->raw) : "unknown error");
-                return -1;
-        }
-        if (sha256_stream_update(&c->hash, c->midbuf, (size_t) n, c->err) < 0) {
-                c->failed = true;
-                return -1;
-        }
-        c->stats.uncompressed_bytes += (uint64_t) n;
-        const struct unpack_limits *l = &c->opts->limits;
-        /* The check runs on every block, so a bomb is stopped after at most grace + one ratio's worth
-         * of output, however well it compresses. */
-        if (l->max_ratio && c->stats.uncompressed_bytes > l->ratio_grace &&
-            c->stats.uncompressed_bytes / l->max_ratio > c->stats.compressed_bytes) {
-                c->failed = true;
-                herror_set(c->err, EFBIG,
-                           "layer: expands more than %llu times (%llu bytes from %llu compressed): refused as a "
-                           "decompression bomb",
-                           (unsigned long long) l->max_ratio, (unsigned long long) c->stats.uncompressed_bytes,
-                           (unsigned long long) c->stats.compressed_bytes);
-                return -1;
-        }
-        return n;
-}
-
 static ssize_t tar_read_cb(struct archive *a, void *userdata, const void **ret_buf)
 {
         struct unpack_ctx *c = userdata;
-        ssize_t n = pull_uncompressed(c);
+        ssize_t n = layer_stream_next(c->stream, ret_buf, c->err);
         if (n < 0) {
+                c->failed = true;
                 archive_set_error(a, EIO, "%s", herror_msg(c->err));
                 return -1;
         }
-        *ret_buf = c->midbuf;
         return n;
 }
 
 static int open_archives(struct unpack_ctx *c)
 {
-        c->raw = archive_read_new();
+        int r = layer_stream_open(c->layerfd, c->opts, &c->stream, c->err);
+        if (r < 0)
+                return r;
         c->tar = archive_read_new();
-        if (!c->raw || !c->tar)
+        if (!c->tar)
                 return herror_set(c->err, ENOMEM, "layer: out of memory");
-        /* Only built-in decoders: an external gzip/zstd program (ARCHIVE_WARN) would need exec, which
-         * the sandboxed unpacker does not have. Compression is detected from the bytes, as c/image does;
-         * the blob digest already binds the content to the manifest. */
-        if (archive_read_support_filter_gzip(c->raw) != ARCHIVE_OK ||
-            archive_read_support_filter_zstd(c->raw) != ARCHIVE_OK)
-                return herror_set(c->err, EOPNOTSUPP, "layer: libarchive has no built-in gzip and zstd support");
-        if (archive_read_support_format_raw(c->raw) != ARCHIVE_OK ||
-            archive_read_open2(c->raw, c, NULL, raw_read_cb, NULL, NULL) != ARCHIVE_OK)
-                return herror_set(c->err, EBADMSG, "layer: %s",
-                                  archive_error_string(c->raw) ? archive_error_string(c->raw) : "cannot be read");
-        struct archive_entry *e;
-        int r = archive_read_next_header(c->raw, &e);
-        if (r == ARCHIVE_EOF)
-                return herror_set(c->err, EBADMSG, "layer: empty blob");
-        if (r < ARCHIVE_WARN)
-                return herror_set(c->err, EBADMSG, "layer: %s",
-                                  archive_error_string(c->raw) ? archive_error_string(c->raw) : "cannot be read");
         /* Tar only, no filters: a tar inside the decompressed stream is not decompressed again. */
         if (archive_read_support_format_tar(c->tar) != ARCHIVE_OK ||
             archive_read_open2(c->tar, c, NULL, tar_read_cb, NULL, NULL) != ARCHIVE_OK) {
@@ -358,7 +290,7 @@ static int create_parents(struct unpack_ctx *c, const char *entry, const char *p
 static int open_parent(struct unpack_ctx *c, const char *path, bool create, const char **ret_name)
 {
         char parent[PATH_MAX];
-        const char *name = split_parent(path, parent, sizeof parent);
+        *ret_name = split_parent(path, parent, sizeof parent);
         int fd = safe_openat(c->rootfd, parent, O_PATH | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
         if (fd == -ENOENT && create) {
                 int r = create_parents(c, path, parent);
@@ -368,7 +300,6 @@ static int open_parent(struct unpack_ctx *c, const char *path, bool create, cons
         }
         if (fd < 0)
                 return fd == -ENOENT && !create ? -ENOENT : parent_error(c, fd, path, parent);
-        *ret_name = name;
         return fd;
 }
 
@@ -560,14 +491,19 @@ static int apply_whiteout(struct unpack_ctx *c, const char *entry, const char *p
 /* user.* xattrs are data for the container (e.g. file tags); security.capability is how images ship
  * file capabilities (ping): in a user namespace the kernel stores them relative to its root, so they
  * grant nothing on the host. Everything else (trusted.*, security.selinux, ACLs, system.*) would
- * need privilege or carry host policy and is dropped. user.overlay.* is dropped too: overlayfs
- * mounted with userxattr reads those names as whiteouts, opaque markers and redirects, and this
- * tree may become an overlay lower layer. */
+ * need privilege or carry host policy and is dropped. So are the user.* names an overlay reads as its
+ * own metadata, because this tree becomes an overlay's lower layer: user.overlay.* (overlayfs with
+ * userxattr: whiteouts, opaque markers, redirects), user.fuseoverlayfs.* and user.containers.*
+ * (fuse-overlayfs: opaque markers, origins, an owner and mode override). */
 static bool xattr_allowed(const char *name)
 {
-        if (strncmp(name, "user.", 5) == 0)
-                return strncmp(name, "user.overlay.", 13) != 0;
-        return streq(name, "security.capability");
+        static const char *const reserved[] = { "user.overlay.", "user.fuseoverlayfs.", "user.containers." };
+        if (strncmp(name, "user.", 5) != 0)
+                return streq(name, "security.capability");
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (strncmp(name, reserved[i], strlen(reserved[i])) == 0)
+                        return false;
+        return true;
 }
 
 static void apply_xattrs(struct unpack_ctx *c, struct archive_entry *e, int fd)
@@ -895,22 +831,12 @@ static int read_entries(struct unpack_ctx *c)
         }
 }
 
-/* The tar reader stops at the end-of-archive marker; the diff_id covers the whole stream, padding
- * included, so the rest is read (and hashed, and counted against the ratio) too. */
-static int drain(struct unpack_ctx *c)
-{
-        for (;;) {
-                ssize_t n = pull_uncompressed(c);
-                if (n < 0)
-                        return -c->err->errnum;
-                if (n == 0)
-                        return 0;
-        }
-}
-
+/* The diff_id covers the whole stream, end-of-archive padding included: layer_stream_finish() reads what
+ * the tar reader left (hashing it, counting it against the ratio). */
 static int verify_diff_id(struct unpack_ctx *c)
 {
-        int r = sha256_stream_final(&c->hash, &c->stats.diff_id, c->err);
+        int r = layer_stream_finish(c->stream, &c->stats.diff_id, &c->stats.compressed_bytes, &c->stats.uncompressed_bytes,
+                                    c->err);
         if (r < 0)
                 return r;
         if (c->opts->diff_id && !digest_equal(c->opts->diff_id, &c->stats.diff_id)) {
@@ -924,18 +850,14 @@ static int verify_diff_id(struct unpack_ctx *c)
 static int unpack_run(struct unpack_ctx *c)
 {
         int r;
-        if ((r = sha256_stream_init(&c->hash, c->err)) < 0)
-                return r;
         size_t pbuf = c->opts->limits.max_path_len + 1;
         if (pbuf > PATH_MAX) /* the *at() calls cannot take longer paths anyway */
                 return herror_set(c->err, EINVAL, "layer: max_path_len above %d", PATH_MAX - 1);
-        c->inbuf = malloc(IO_BUF_SIZE);
-        c->midbuf = malloc(IO_BUF_SIZE);
         c->pathbuf = malloc(pbuf);
         c->linkbuf = malloc(pbuf);
-        if (!c->inbuf || !c->midbuf || !c->pathbuf || !c->linkbuf)
+        if (!c->pathbuf || !c->linkbuf)
                 return herror_set(c->err, ENOMEM, "layer: out of memory");
-        if ((r = open_archives(c)) < 0 || (r = read_entries(c)) < 0 || (r = drain(c)) < 0)
+        if ((r = open_archives(c)) < 0 || (r = read_entries(c)) < 0)
                 return r;
         return verify_diff_id(c);
 }
@@ -962,12 +884,8 @@ int unpack_layer(int layerfd, int rootfd, const struct unpack_options *opts, str
         r = unpack_run(&c);
         if (c.tar)
                 archive_read_free(c.tar);
-        if (c.raw)
-                archive_read_free(c.raw);
-        sha256_stream_done(&c.hash);
+        layer_stream_free(c.stream);
         pathset_done(&c.set);
-        free(c.inbuf);
-        free(c.midbuf);
         free(c.pathbuf);
         free(c.linkbuf);
         if (r < 0)

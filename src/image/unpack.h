@@ -12,7 +12,8 @@
  *
  * Decisions (see the comments in unpack.c for the reasons):
  *   setuid/setgid/sticky bits are kept, as podman and umoci keep them;
- *   xattrs: only user.* (but never user.overlay.*) and security.capability are applied, best effort;
+ *   xattrs: only user.* (but never user.overlay.*, user.fuseoverlayfs.*, user.containers.*) and
+ *   security.capability are applied, best effort;
  *   device nodes are created only as root, otherwise skipped and counted (devices_skipped);
  *   ownership (uid/gid) is applied only when opts->chown is set; without it directories also get
  *   u+rwx so that later layers (and removal) can write into them. */

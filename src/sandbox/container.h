@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "sandbox/cgroup.h"
+#include "sandbox/fuse-overlay.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "spec/spec.h"
@@ -29,6 +31,7 @@ struct sandbox_opts {
         bool die_with_parent;         /* PDEATHSIG: the container dies with the launcher (run, not create) */
         enum landlock_mode landlock;  /* default (0): best effort; the spec's annotation overrides */
         const struct rootfs_overlay *overlay; /* NULL: root.path is bind-mounted (the runtime CLI) */
+        bool systemd_cgroup;          /* --systemd-cgroup: cgroupsPath is systemd's "slice:prefix:name", not a path */
         /* Called in the launcher once the init has its ID maps and is setting up its rootfs, before the
          * launcher waits for it: slow work (a durable audit record) overlaps the setup instead of following
          * it. sb has pid and the Landlock ABI the init will apply (checked when it reports ready). An error
@@ -45,21 +48,26 @@ struct sandbox {
         bool exec_failed;             /* set also when sandbox_create fails: everything was ready but the
                                        * command cannot be run (err->errnum ENOENT: not found, else not
                                        * executable), so a launcher can exit 127/126 as podman does */
+        struct cgroup_leaf cgroup;    /* the container's cgroup when limits were asked for (fd -1: none);
+                                       * the launcher removes it (cgroup_remove) when the container ends */
+        struct fuse_daemon fuse;      /* the fuse-overlayfs serving the rootfs (overlay fallback), pid 0 if none;
+                                       * stopped and reaped by sandbox_wait() and sandbox_release() */
 };
 
-#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0 }
+#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0, .cgroup = CGROUP_LEAF_INIT, .fuse = FUSE_DAEMON_INIT }
 
-/* Clone the init into its namespaces, map IDs (newuidmap/newgidmap when more than the caller's own ID
- * is mapped), set up the rootfs and mounts, and return once the init is waiting at the start gate
- * (or, with state_dirfd == -1, once it is about to exec). On failure nothing is left running and err
- * says what failed in which step. */
+/* Clone the init into its namespaces (and, with linux.resources limits, into a new cgroup holding
+ * them), map IDs (newuidmap/newgidmap when more than the caller's own ID is mapped), set up the rootfs
+ * and mounts, and return once the init is waiting at the start gate (or, with state_dirfd == -1, once
+ * it is about to exec). On failure nothing is left running or behind and err says what failed in which
+ * step. */
 int sandbox_create(const struct spec *spec, const struct sandbox_opts *opts, struct sandbox *ret, struct herror *err);
 
 /* Open the start gate of a created container: the init execs the workload. */
 int sandbox_start(int state_dirfd, struct herror *err);
 
-/* Wait for the init to end. *ret_status follows the shell/podman convention: exit code, or
- * 128 + signal number when killed by a signal. */
+/* Wait for the init to end (then for the fuse-overlayfs daemon, if any). *ret_status follows the
+ * shell/podman convention: exit code, or 128 + signal number when killed by a signal. */
 int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err);
 
 /* Read field 22 (starttime) of /proc/PID/stat; 0 if the process is gone. */
@@ -69,10 +77,12 @@ bool sandbox_process_alive(pid_t pid, unsigned long long start_time);
 /* Signal the init (pidfd_send_signal on a pidfd checked against start_time). all = every process of
  * the container's pid namespace. */
 int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, struct herror *err);
+/* Closes the pidfd and the cgroup fds (the cgroup itself stays: cgroup_remove removes it). */
 void sandbox_release(struct sandbox *s);
 
 struct sandbox_exec_opts {
         int console_socket_fd;        /* -1 = none */
+        int cgroup_fd;                /* the container's cgroup (its limits apply to the new process too); -1 = none */
         unsigned preserve_fds;
         bool die_with_parent;
 };

@@ -12,9 +12,10 @@
  *     mounted nosuid, nodev, noexec;
  *   - every descriptor is closed except the ones named in the options and the result channel;
  *   - capabilities: only CHOWN, DAC_OVERRIDE, FOWNER, FSETID, SETFCAP (of the namespace), and no_new_privs;
- *   - a seccomp allowlist of file-system and memory calls; the network, ptrace, mount API, namespaces,
- *     keyctl, bpf, io_uring, exec and the like are refused (EPERM), anything not listed gets ENOSYS and
- *     foreign-arch calls kill the child;
+ *   - a seccomp allowlist of file-system and memory calls, and threads (clone with CLONE_THREAD and no
+ *     namespace flag); the network, ptrace, mount API, namespaces, keyctl, bpf, io_uring, exec, new
+ *     processes and the like are refused (EPERM), anything not listed gets ENOSYS and foreign-arch calls
+ *     kill the child;
  *   - the child dies with its parent (PR_SET_PDEATHSIG), and the parent waits on a pidfd.
  * Errors and results come back over a SOCK_SEQPACKET channel; a child that dies without answering
  * (killed, SIGSYS) is an error. */

@@ -25,6 +25,11 @@ int kernel_landlock_errno(void)
         return abi < 0 ? errno : 0;
 }
 
+bool kernel_has_seccomp_filter(void)
+{
+        return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0;
+}
+
 bool kernel_has_openat2(void)
 {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
@@ -65,8 +70,7 @@ void kernel_probe(struct kernel_features *ret)
         memset(ret, 0, sizeof *ret);
         ret->userns = kernel_can_unshare_userns();
         ret->landlock_abi = kernel_landlock_abi();
-        ret->seccomp_filter = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
-                              access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0;
+        ret->seccomp_filter = kernel_has_seccomp_filter();
         ret->apparmor_enabled = read_first_line("/sys/module/apparmor/parameters/enabled", buf, sizeof buf) &&
                                 buf[0] == 'Y';
         ret->selinux_enabled = access("/sys/fs/selinux/enforce", F_OK) == 0;

@@ -20,4 +20,5 @@ int kernel_landlock_abi(void);
  * not enabled at boot (missing from lsm=). */
 int kernel_landlock_errno(void);
 bool kernel_has_openat2(void);
+bool kernel_has_seccomp_filter(void);
 bool kernel_can_unshare_userns(void);

@@ -34,7 +34,7 @@
 #include "util/log.h"
 #include "util/safepath.h"
 
-enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR, SYNC_EXEC_ERROR };
+enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR, SYNC_EXEC_ERROR, SYNC_FUSE_START, SYNC_FUSE_STARTED };
 
 /* Monotonic milliseconds, for the per-phase breakdown behind --log-level=debug. */
 static double now_ms(void)
@@ -60,6 +60,8 @@ struct child_args {
         int gatefd;                  /* exec.fifo opened for reading, or -1 */
         int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
         int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
+        bool wait_cgroup;            /* no CLONE_INTO_CGROUP: the parent moves the init into its cgroup first */
+        bool late_cgroupns;          /* the cgroup namespace is unshared once in the container's cgroup */
         bool exec_failed;            /* child side: setup failed only because the command cannot be run */
 };
 
@@ -76,6 +78,7 @@ static _noreturn_ void child_fail(int syncfd, const struct herror *err)
         child_fail_as(syncfd, SYNC_ERROR, err);
 }
 
+/* SYNC_MAPS_DONE: the parent wrote the ID maps and/or moved the init into its cgroup. */
 static int child_wait_maps(int syncfd, struct herror *err)
 {
         struct sync_msg m;
@@ -83,6 +86,11 @@ static int child_wait_maps(int syncfd, struct herror *err)
         if (n != sizeof m || m.type != SYNC_MAPS_DONE)
                 return herror_set(err, EPIPE, "the launcher went away before the ID maps were written");
         return 0;
+}
+
+static bool new_userns(const struct spec *s)
+{
+        return s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path;
 }
 
 static int child_join_namespaces(struct child_args *a, bool user, struct herror *err)
@@ -125,12 +133,46 @@ static int send_fd(int sock, int fd)
         return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* The fuse-overlayfs fallback (fuse-overlay.h): the /dev/fuse descriptor goes to the launcher, which starts
+ * the daemon outside the container and answers once it runs. */
+static int child_fuse_start(int fusefd, const char *why, void *userdata, struct herror *err)
+{
+        const struct child_args *a = userdata;
+        struct sync_msg m = { .type = SYNC_FUSE_START };
+        snprintf(m.msg, sizeof m.msg, "%s", why);
+        char dummy = 'F';
+        struct iovec iov[2] = { { .iov_base = &m, .iov_len = sizeof m }, { .iov_base = &dummy, .iov_len = 0 } };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof u);
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS, .cmsg_len = CMSG_LEN(sizeof(int)) };
+        memcpy(CMSG_DATA(c), &fusefd, sizeof fusefd);
+        if (sendmsg(a->syncfd, &msg, MSG_NOSIGNAL) != sizeof m)
+                return herror_sys(err, errno, "ask the launcher for fuse-overlayfs");
+        ssize_t n;
+        while ((n = read(a->syncfd, &m, sizeof m)) < 0 && errno == EINTR)
+                ;
+        if (n != sizeof m)
+                return herror_set(err, EPIPE, "the launcher went away while starting fuse-overlayfs");
+        if (m.type != SYNC_FUSE_STARTED) {
+                m.msg[sizeof m.msg - 1] = 0;
+                return herror_set(err, m.errnum ? m.errnum : EIO, "%s", m.msg);
+        }
+        return 0;
+}
+
 /* The pty comes from the container's own devpts; its master goes to the console socket (runc's
  * docs/terminals.md protocol), its slave becomes stdio and the controlling terminal. */
 static int child_setup_terminal(const struct spec *s, const struct sandbox_opts *o, int rootfd, struct herror *err)
 {
+        /* Without a pty of its own the workload must not keep the caller's terminal as its controlling
+         * terminal either: TIOCSTI on it would type into the caller's shell (CVE-2017-5226). */
         if (!s->process.terminal)
-                return 0;
+                return setsid() < 0 ? herror_sys(err, errno, "setsid") : 0;
         if (o->console_socket_fd < 0)
                 return herror_set(err, EINVAL, ".process.terminal: a terminal needs --console-socket");
         _cleanup_close_ int master = safe_openat(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0, SAFE_NOFOLLOW, err);
@@ -351,6 +393,9 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         const struct spec *s = a->spec;
         int r;
         double t0 = now_ms(), t_maps, t_rootfs, t_landlock, t_end;
+        /* Nothing may run outside the container's cgroup: wait until the parent has moved us. */
+        if (a->wait_cgroup && !new_userns(s) && (r = child_wait_maps(a->syncfd, err)) < 0)
+                return r;
         if (s->namespaces[NS_USER].path) {
                 if ((r = child_join_namespaces(a, true, err)) < 0)
                         return r;
@@ -361,17 +406,26 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         }
         if ((r = child_join_namespaces(a, false, err)) < 0)
                 return r;
+        /* clone makes the cgroup namespace before CLONE_INTO_CGROUP moves the child: unshared here, it is
+         * rooted at the container's own cgroup, which is all the container sees of the hierarchy */
+        if (a->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return herror_sys(err, errno, "unshare the cgroup namespace");
         t_maps = now_ms();
         _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
         if (bundlefd < 0)
                 return bundlefd;
         if (a->new_ns_flags & CLONE_NEWNET && (r = child_loopback_up(err)) < 0)
                 return r;
-        r = rootfs_setup(s, bundlefd, a->opts->overlay, st, err);
+        struct rootfs_fuse_hook fuse = { .start = child_fuse_start, .userdata = a };
+        r = rootfs_setup(s, bundlefd, a->opts->overlay, &fuse, st, err);
         t_rootfs = now_ms();
         if (r < 0 || (r = child_set_hostname(s, err)) < 0 ||
             (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
             (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
+                return r;
+        /* The exec labels first: their attr files are on the private procfs, outside every Landlock rule, and
+         * (as runc orders it) before no_new_privs. */
+        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
                 return r;
         /* Before capabilities go: without no_new_privs, restricting needs CAP_SYS_ADMIN in the namespace. */
         double t_other = now_ms();
@@ -390,8 +444,6 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 umask((mode_t) s->process.umask);
         if (s->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((r = lsm_apply_exec_labels(&s->process, st->procfd, err)) < 0)
-                return r;
         if ((r = child_chdir(&s->process, st->rootfd, err)) < 0)
                 return r;
         if ((r = child_find_executable(&s->process, exe, exe_size, err)) < 0) {
@@ -442,15 +494,18 @@ static _noreturn_ void child_main(struct child_args *a)
 
 /* ---- parent side ---- */
 
-static pid_t clone_init(int flags, int *ret_pidfd)
+/* cgroup_fd >= 0: straight into that cgroup (CLONE_INTO_CGROUP, Linux 5.7), so not one instruction of
+ * the init runs outside its limits. */
+static pid_t clone_init(int flags, int cgroup_fd, int *ret_pidfd)
 {
         struct clone_args ca = {
-                .flags = (uint64_t) flags | CLONE_PIDFD,
+                .flags = (uint64_t) flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
+                .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
         };
         pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && errno == ENOSYS) {
+        if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
                 pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, NULL);
                 if (pid > 0)
                         *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -495,6 +550,20 @@ static int create_gate(int state_dirfd, struct herror *err)
         return fd;
 }
 
+/* Clone without CLONE_INTO_CGROUP (ENOSYS: no clone3, or a seccomp filter hiding it; E2BIG, EINVAL:
+ * a kernel before 5.7): the init then waits until the parent has moved it. */
+static pid_t clone_init_in_cgroup(int flags, const struct cgroup_leaf *cg, struct child_args *a, int *ret_pidfd)
+{
+        pid_t pid = clone_init(flags, cg->fd, ret_pidfd);
+        if (pid < 0 && cg->fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                log_debug("clone3 with CLONE_INTO_CGROUP failed (%s): the launcher moves the init into %s", strerror(errno),
+                          cg->path);
+                a->wait_cgroup = true;
+                pid = clone_init(flags, -1, ret_pidfd);
+        }
+        return pid;
+}
+
 /* What landlock_apply_spec will report in the init: the same kernel answers both. */
 static int expected_landlock_abi(enum landlock_mode mode)
 {
@@ -502,42 +571,94 @@ static int expected_landlock_abi(enum landlock_mode mode)
         return abi > 0 ? abi : 0;
 }
 
-static int parent_sync(int syncfd, const struct spec *s, const struct idmap_plan *plan, const struct sandbox_opts *o,
-                       struct sandbox *sb, struct herror *err)
+/* One message, and the descriptor it may carry (-1 when none). */
+static ssize_t recv_msg_fd(int sock, struct sync_msg *m, int *ret_fd)
 {
-        if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path) {
-                int r = idmap_write(sb->pid, s, plan, err);
-                if (r < 0)
-                        return r;
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        *ret_fd = -1;
+        ssize_t n;
+        while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        return n;
+}
+
+/* The init asked for the fuse-overlayfs fallback: start it in the init's namespaces, answer. */
+static int parent_start_fuse(int syncfd, int fusefd, const struct child_args *a, int pidfd, struct fuse_daemon *fuse,
+                             struct herror *err)
+{
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        int r = -EINVAL;
+        if (fusefd < 0 || !a->opts->overlay || fuse->pid)
+                herror_set(&why, EPROTO, "unexpected request for fuse-overlayfs");
+        else {
+                int nsflags = CLONE_NEWNS | (a->spec->namespaces[NS_USER].enabled ? CLONE_NEWUSER : 0);
+                r = fuse_overlay_start(pidfd, nsflags, fusefd, a->opts->overlay->lower, a->spec->root_path, fuse, &why);
+        }
+        struct sync_msg m = { .type = r < 0 ? SYNC_ERROR : SYNC_FUSE_STARTED, .errnum = r < 0 ? why.errnum : 0 };
+        if (r < 0)
+                snprintf(m.msg, sizeof m.msg, "%s", herror_msg(&why));
+        if (write(syncfd, &m, sizeof m) != sizeof m)
+                return herror_sys(err, errno, "answer the container init");
+        return 0;
+}
+
+static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, int pidfd, struct sandbox *sb,
+                       struct herror *err)
+{
+        const struct spec *s = a->spec;
+        const struct sandbox_opts *o = a->opts;
+        int r;
+        if (a->wait_cgroup && (r = cgroup_enter(cg, sb->pid, err)) < 0)
+                return r;
+        if (new_userns(s) && (r = idmap_write(sb->pid, s, a->plan, err)) < 0)
+                return r;
+        if (new_userns(s) || a->wait_cgroup) {
                 struct sync_msg go = { .type = SYNC_MAPS_DONE };
                 if (write(syncfd, &go, sizeof go) != sizeof go)
                         return herror_sys(err, errno, "signal the container init");
         }
-        if (o->during_setup) {
-                int r = o->during_setup(sb, o->userdata, err);
-                if (r < 0)
-                        return r;
+        if (o->during_setup && (r = o->during_setup(sb, o->userdata, err)) < 0)
+                return r;
+        for (;;) {
+                struct sync_msg m;
+                int fd;
+                ssize_t n = recv_msg_fd(syncfd, &m, &fd);
+                if (n == sizeof m && m.type == SYNC_FUSE_START) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        log_info("rootfs: fuse-overlayfs (%s)", m.msg);
+                        r = parent_start_fuse(syncfd, fd, a, pidfd, &sb->fuse, err);
+                        closep(&fd);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                closep(&fd);
+                if (n == sizeof m && m.type == SYNC_READY) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        log_debug("timing: init: %s%s", m.msg, sb->fuse.pid ? " (rootfs: fuse-overlayfs)" : "");
+                        /* during_setup was told this ABI (an audit record may already say so): hold the init to it */
+                        if (m.errnum != sb->landlock_abi)
+                                return herror_set(err, EPROTO, "the init applied Landlock ABI %d, not the announced %d",
+                                                  (int) m.errnum, sb->landlock_abi);
+                        return 0;
+                }
+                if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
+                        m.msg[sizeof m.msg - 1] = 0;
+                        sb->exec_failed = m.type == SYNC_EXEC_ERROR;
+                        char said[320];
+                        fuse_overlay_describe(&sb->fuse, m.errnum == ENOTCONN ? 2000 : 0, said, sizeof said);
+                        return herror_set(err, m.errnum, "%s%s%s%s", m.msg, said[0] ? " (" : "", said, said[0] ? ")" : "");
+                }
+                return herror_set(err, EPIPE, "the container init exited during setup");
         }
-        struct sync_msg m;
-        ssize_t n;
-        do
-                n = read(syncfd, &m, sizeof m);
-        while (n < 0 && errno == EINTR);
-        if (n == sizeof m && m.type == SYNC_READY) {
-                m.msg[sizeof m.msg - 1] = 0;
-                log_debug("timing: init: %s", m.msg);
-                /* during_setup was told this ABI (an audit record may already say so): hold the init to it */
-                if (m.errnum != sb->landlock_abi)
-                        return herror_set(err, EPROTO, "the init applied Landlock ABI %d, not the announced %d",
-                                          (int) m.errnum, sb->landlock_abi);
-                return 0;
-        }
-        if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
-                m.msg[sizeof m.msg - 1] = 0;
-                sb->exec_failed = m.type == SYNC_EXEC_ERROR;
-                return herror_set(err, m.errnum, "%s", m.msg);
-        }
-        return herror_set(err, EPIPE, "the container init exited during setup");
 }
 
 static void kill_and_reap(pid_t pid, int pidfd)
@@ -555,12 +676,15 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         struct idmap_plan plan = { 0 };
         struct seccomp_program prog = { 0 };
         struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
+        struct cgroup_leaf cg = CGROUP_LEAF_INIT;
         int sv[2] = { -1, -1 }, pidfd = -1, r;
         pid_t pid = -1;
         double t0 = now_ms();
         if (!o->bundle_path || o->bundle_path[0] != '/')
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
         if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
+                return r;
+        if ((r = lsm_check_host(s, err)) < 0)
                 return r;
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
@@ -576,6 +700,9 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
                 goto out;
         a.landlock = (enum landlock_mode) r;
+        /* only with limits: a container without them costs no cgroup work and runs on any host */
+        if (s->resources.any_limit && (r = cgroup_create(s, o->container_id, o->systemd_cgroup, &cg, err)) < 0)
+                goto out;
         if ((a.gatefd = create_gate(o->state_dirfd, err)) < -1) {
                 r = a.gatefd;
                 goto out;
@@ -585,9 +712,15 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 goto out;
         }
         a.syncfd = sv[1];
-        pid = clone_init(s->namespaces[NS_USER].path ? 0 : a.new_ns_flags, &pidfd);
+        int clone_flags = s->namespaces[NS_USER].path ? 0 : a.new_ns_flags;
+        if (cg.fd >= 0 && (clone_flags & CLONE_NEWCGROUP)) {
+                clone_flags &= ~CLONE_NEWCGROUP;
+                a.late_cgroupns = true;
+        }
+        pid = clone_init_in_cgroup(clone_flags, &cg, &a, &pidfd);
         if (pid < 0) {
-                r = herror_sys(err, errno, "clone the container init");
+                r = cg.fd >= 0 ? herror_sys(err, errno, "clone the container init into its cgroup %s", cg.path)
+                               : herror_sys(err, errno, "clone the container init");
                 goto out;
         }
         if (pid == 0) {
@@ -599,7 +732,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         ret->exec_failed = false;
         ret->pid = pid;
         ret->landlock_abi = expected_landlock_abi(a.landlock);
-        r = parent_sync(sv[0], s, &plan, o, ret, err);
+        r = parent_sync(sv[0], &a, &cg, pidfd, ret, err);
         log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                   cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                   now_ms() - t_clone);
@@ -607,13 +740,18 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
                 ret->pid = 0;
+                fuse_overlay_stop(&ret->fuse);
                 goto out;
         }
         ret->pidfd = TAKE_FD(pidfd);
         ret->start_time = sandbox_process_start_time(pid);
+        ret->cgroup = cg;
+        cg = (struct cgroup_leaf) CGROUP_LEAF_INIT;
 out:
         if (r < 0 && o->state_dirfd >= 0 && a.gatefd != -1)
                 unlinkat(o->state_dirfd, SANDBOX_EXEC_FIFO, 0);
+        if (r < 0)
+                cgroup_remove(&cg, NULL);
         closep(&a.gatefd);
         closep(&sv[0]);
         closep(&sv[1]);
@@ -649,6 +787,8 @@ int sandbox_wait(struct sandbox *s, int *ret_status, struct herror *err)
                         return herror_sys(err, errno, "wait for the container");
         }
         *ret_status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        /* The container's mount namespace is gone with its last process: so is the daemon's connection. */
+        fuse_overlay_stop(&s->fuse);
         return 0;
 }
 
@@ -712,7 +852,7 @@ static int signal_pid(pid_t pid, unsigned long long start_time, int sig)
 
 static int signal_all(pid_t init, int sig)
 {
-        ino_t ns;
+        ino_t ns = 0;
         int r = pidns_inode(init, &ns);
         if (r < 0)
                 return r;
@@ -723,7 +863,7 @@ static int signal_all(pid_t init, int sig)
         while ((de = readdir(d))) {
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
-                ino_t other;
+                ino_t other = 0;
                 if (*end || pid <= 0 || pid == init || pidns_inode((pid_t) pid, &other) < 0 || other != ns)
                         continue;
                 signal_pid((pid_t) pid, 0, sig);
@@ -748,8 +888,10 @@ int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, st
 
 void sandbox_release(struct sandbox *s)
 {
+        fuse_overlay_stop(&s->fuse);
         closep(&s->pidfd);
         s->pidfd = -1;
+        cgroup_leaf_close(&s->cgroup);
 }
 
 /* ---- exec into a running container ---- */
@@ -777,6 +919,13 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
         int r;
         if ((r = child_setup_terminal(&tmp, &term, rootfd, err)) < 0 || (r = child_set_rlimits(p, err)) < 0)
                 return r;
+        /* Labels before Landlock, capabilities and no_new_privs, as in the init (mounting the private procfs
+         * needs CAP_SYS_ADMIN in the container's user namespace). */
+        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
+                _cleanup_close_ int procfd = rootfs_private_proc(err);
+                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
+                        return procfd < 0 ? procfd : r;
+        }
         int abi;
         if ((r = landlock_apply_spec(a->spec, a->landlock, &abi, err)) < 0)
                 return r;
@@ -791,11 +940,6 @@ static int exec_child_setup(const struct exec_args *a, char *exe, size_t exe_siz
                 umask((mode_t) p->umask);
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return herror_sys(err, errno, "set no_new_privs");
-        if ((p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0])) {
-                _cleanup_close_ int procfd = rootfs_private_proc(err);
-                if (procfd < 0 || (r = lsm_apply_exec_labels(p, procfd, err)) < 0)
-                        return procfd < 0 ? procfd : r;
-        }
         if ((r = child_chdir(p, rootfd, err)) < 0 || (r = child_find_executable(p, exe, exe_size, err)) < 0)
                 return r;
         return child_prepare_fds(a->opts->preserve_fds, err);
@@ -830,6 +974,13 @@ static _noreturn_ void exec_grandchild(const struct exec_args *a)
 static _noreturn_ void exec_joiner(const struct exec_args *a)
 {
         _cleanup_herror_ struct herror err = HERROR_INIT;
+        /* into the container's cgroup first: what it starts is under the same limits */
+        if (a->opts->cgroup_fd >= 0) {
+                struct cgroup_leaf l = { .fd = a->opts->cgroup_fd, .parent_fd = -1 };
+                snprintf(l.path, sizeof l.path, "the container's cgroup");
+                if (cgroup_enter(&l, 0, &err) < 0)
+                        child_fail(a->syncfd, &err);
+        }
         if (setns(a->pidfd, a->ns_flags) < 0) {
                 herror_sys(&err, errno, "join the container's namespaces");
                 child_fail(a->syncfd, &err);
@@ -888,7 +1039,7 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
                 return herror_set(err, ESRCH, "container not running");
         struct seccomp_program prog = { 0 };
         int r = landlock_mode_from_spec(s, LANDLOCK_BEST_EFFORT, err);
-        if (r < 0)
+        if (r < 0 || (r = lsm_check_host(&(struct spec) { .process = *proc }, err)) < 0)
                 return r;
         enum landlock_mode landlock = (enum landlock_mode) r;
         bool cached = false;

@@ -106,9 +106,10 @@ static int fs_configure(int fsfd, const char *source, const char *data, const ch
         return 0;
 }
 
-/* A detached mount of a new filesystem instance. */
-static int fs_mount_detached(const char *type, const char *source, const char *data, unsigned long ms,
-                             const char *what, struct herror *err)
+/* A detached mount of a new filesystem instance; context: its SELinux label (context=), or NULL. Set by
+ * itself, never through the comma-split data: an MCS level holds a comma. */
+static int fs_mount_detached_labeled(const char *type, const char *source, const char *data, const char *context,
+                                     unsigned long ms, const char *what, struct herror *err)
 {
         _cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
         if (fsfd < 0)
@@ -116,12 +117,29 @@ static int fs_mount_detached(const char *type, const char *source, const char *d
         int r = fs_configure(fsfd, source, data, what, err);
         if (r < 0)
                 return r;
+        if (context && fsconfig(fsfd, FSCONFIG_SET_STRING, "context", context, 0) < 0)
+                return fs_error(fsfd, errno, what, "set the SELinux context of", err);
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return fs_error(fsfd, errno, what, "create", err);
         int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned) (ms_to_attr(ms) | ms_to_atime_attr(ms)));
         if (mfd < 0)
                 return fs_error(fsfd, errno, what, "mount", err);
         return mfd;
+}
+
+static int fs_mount_detached(const char *type, const char *source, const char *data, unsigned long ms,
+                             const char *what, struct herror *err)
+{
+        return fs_mount_detached_labeled(type, source, data, NULL, ms, what, err);
+}
+
+/* linux.mountLabel goes on the filesystems the container creates that hold files (tmpfs, mqueue), as
+ * runc and podman label them. */
+const char *rootfs_mount_context(const struct spec *s, const char *type)
+{
+        if (!s->mount_label || !s->mount_label[0] || !type)
+                return NULL;
+        return streq(type, "tmpfs") || streq(type, "mqueue") ? s->mount_label : NULL;
 }
 
 static int bind_tree(int dirfd, const char *path, bool recursive, const char *what, struct herror *err)
@@ -156,15 +174,16 @@ static int mount_sysfs_fallback(int targetfd, const char *what, struct herror *e
         return r < 0 ? r : attach(mfd, targetfd, what, err);
 }
 
-static int mount_fs(const struct spec_mount *m, int targetfd, struct herror *err)
+static int mount_fs(const struct spec *s, const struct spec_mount *m, int targetfd, struct herror *err)
 {
         const char *type = m->type;
         /* cgroup v1 hierarchies are never mounted (CVE-2022-0492, release_agent): cgroup2 instead. */
         if (streq(type, "cgroup"))
                 type = "cgroup2";
         _cleanup_herror_ struct herror inner = HERROR_INIT;
-        int mfd = fs_mount_detached(type, m->source, m->data, m->flags, m->destination, &inner);
-        if (mfd < 0 && mfd == -EPERM && streq(type, "sysfs"))
+        int mfd = fs_mount_detached_labeled(type, m->source, m->data, rootfs_mount_context(s, type), m->flags, m->destination,
+                                            &inner);
+        if (mfd == -EPERM && streq(type, "sysfs"))
                 return mount_sysfs_fallback(targetfd, m->destination, err);
         if (mfd < 0 && streq(type, "cgroup2")) {
                 /* No cgroup namespace of our own to mount: show the host hierarchy read-only. */
@@ -192,13 +211,14 @@ static bool bind_source_is_dir(const struct spec_mount *m, int bundle_dirfd)
         return S_ISDIR(st.st_mode);
 }
 
-static int setup_mount(const struct spec_mount *m, int bundle_dirfd, int rootfd, size_t idx, struct herror *err)
+static int setup_mount(const struct spec *s, const struct spec_mount *m, int bundle_dirfd, int rootfd, size_t idx,
+                       struct herror *err)
 {
         bool is_dir = !m->bind || bind_source_is_dir(m, bundle_dirfd);
         _cleanup_close_ int targetfd = safe_create_target(rootfd, m->destination, is_dir, err);
         if (targetfd < 0)
                 return herror_wrap(err, ".mounts[%zu]", idx);
-        int r = m->bind ? mount_bind(m, bundle_dirfd, targetfd, err) : mount_fs(m, targetfd, err);
+        int r = m->bind ? mount_bind(m, bundle_dirfd, targetfd, err) : mount_fs(s, m, targetfd, err);
         return r < 0 ? herror_wrap(err, ".mounts[%zu]", idx) : 0;
 }
 
@@ -359,7 +379,9 @@ static int overlay_escape(const char *path, char *buf, size_t size, struct herro
         return 0;
 }
 
-static int overlay_mount(const struct rootfs_overlay *ov, const char *top, struct herror *err)
+/* context: linux.mountLabel, so every file of the rootfs carries the container's file label (podman labels
+ * its storage for the same reason). */
+static int overlay_mount(const struct rootfs_overlay *ov, const char *top, const char *context, struct herror *err)
 {
         char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
         int r = overlay_escape(ov->lower, lower, sizeof lower, err);
@@ -374,7 +396,8 @@ static int overlay_mount(const struct rootfs_overlay *ov, const char *top, struc
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-            (ov->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0))
+            (ov->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
+            (context && fsconfig(fsfd, FSCONFIG_SET_STRING, "context", context, 0) < 0))
                 return fs_error(fsfd, errno, "the overlay rootfs", "configure", err);
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return fs_error(fsfd, errno, "the overlay rootfs", "create", err);
@@ -384,15 +407,98 @@ static int overlay_mount(const struct rootfs_overlay *ov, const char *top, struc
         return mfd;
 }
 
+int overlay_mode_from_string(const char *s)
+{
+        if (!s || !s[0] || streq(s, "auto"))
+                return OVERLAY_AUTO;
+        if (streq(s, "native"))
+                return OVERLAY_NATIVE;
+        if (streq(s, "fuse"))
+                return OVERLAY_FUSE;
+        return -EINVAL;
+}
+
+/* A FUSE connection mounted by us (in this user namespace, so that the kernel accepts it), detached, with
+ * the kernel checking permissions and every ID of the namespace allowed in. *ret_fusefd: its /dev/fuse. */
+static int fuse_mount(int *ret_fusefd, struct herror *err)
+{
+        _cleanup_close_ int fusefd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+        if (fusefd < 0)
+                return herror_sys(err, errno, "open /dev/fuse");
+        _cleanup_close_ int fsfd = fsopen("fuse", FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return herror_sys(err, errno, "fsopen fuse (FUSE in a user namespace needs Linux 4.18)");
+        char fdstr[16];
+        snprintf(fdstr, sizeof fdstr, "%d", fusefd);
+        static const char *const strings[][2] = {
+                { "source", "fuse-overlayfs" }, { "subtype", "fuse-overlayfs" }, { "rootmode", "40000" },
+                { "user_id", "0" }, { "group_id", "0" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                if (fsconfig(fsfd, FSCONFIG_SET_STRING, strings[i][0], strings[i][1], 0) < 0)
+                        return fs_error(fsfd, errno, "the FUSE rootfs", "configure", err);
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "fd", fdstr, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) < 0)
+                return fs_error(fsfd, errno, "the FUSE rootfs", "configure", err);
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return fs_error(fsfd, errno, "the FUSE rootfs", "create", err);
+        int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+        if (mfd < 0)
+                return fs_error(fsfd, errno, "the FUSE rootfs", "mount", err);
+        *ret_fusefd = TAKE_FD(fusefd);
+        return mfd;
+}
+
+/* The launcher starts the daemon before the mount is attached anywhere (fuse-overlay.h says why). */
+static int fuse_overlay_mount(const struct rootfs_fuse_hook *fuse, const char *why, struct herror *err)
+{
+        if (!fuse)
+                return herror_set(err, EOPNOTSUPP, "no fuse-overlayfs fallback here");
+        int fusefd = -1;
+        _cleanup_close_ int mfd = fuse_mount(&fusefd, err);
+        if (mfd < 0)
+                return mfd;
+        int r = fuse->start(fusefd, why, fuse->userdata, err);
+        close(fusefd); /* the daemon holds the connection now: if it dies, access fails rather than hangs */
+        return r < 0 ? r : TAKE_FD(mfd);
+}
+
+/* Native overlayfs, or (by mode) fuse-overlayfs; in auto mode a refusal of the first is said in the error of
+ * the second. */
+static int overlay_choose(const struct rootfs_overlay *ov, const char *top, const char *context,
+                          const struct rootfs_fuse_hook *fuse, struct herror *err)
+{
+        if (ov->mode == OVERLAY_FUSE)
+                return fuse_overlay_mount(fuse, "HUTCH_OVERLAY=fuse", err);
+        _cleanup_herror_ struct herror native = HERROR_INIT;
+        int mfd = overlay_mount(ov, top, context, &native);
+        if (mfd >= 0 || ov->mode == OVERLAY_NATIVE || !fuse) {
+                if (mfd < 0)
+                        herror_set(err, native.errnum, "%s", herror_msg(&native));
+                return mfd;
+        }
+        char why[256];
+        snprintf(why, sizeof why, "native overlayfs was refused: %s", herror_msg(&native));
+        mfd = fuse_overlay_mount(fuse, why, err);
+        if (mfd < 0)
+                herror_wrap(err, "native overlayfs was refused (%s), and the fuse-overlayfs fallback failed",
+                            herror_msg(&native));
+        return mfd;
+}
+
 /* The tmpfs goes on root.path (in this mount namespace only), the overlay on its "merged". */
-static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_overlay *ov, struct herror *err)
+static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_overlay *ov,
+                          const struct rootfs_fuse_hook *fuse, struct herror *err)
 {
         if (s->root_path[0] != '/')
                 return herror_set(err, EINVAL, ".root.path: an overlay rootfs needs an absolute path");
         char data[64] = "mode=0700";
         if (ov->tmpfs_size)
                 snprintf(data, sizeof data, "mode=0700,size=%llu", (unsigned long long) ov->tmpfs_size);
-        _cleanup_close_ int tmp = fs_mount_detached("tmpfs", "tmpfs", data, MS_NOSUID | MS_NODEV, "the container's writable layer", err);
+        const char *context = rootfs_mount_context(s, "tmpfs");
+        _cleanup_close_ int tmp = fs_mount_detached_labeled("tmpfs", "tmpfs", data, context, MS_NOSUID | MS_NODEV,
+                                                            "the container's writable layer", err);
         if (tmp < 0)
                 return tmp;
         if (mkdirat(tmp, "upper", 0755) < 0 || mkdirat(tmp, "work", 0700) < 0 || mkdirat(tmp, "merged", 0755) < 0)
@@ -400,7 +506,7 @@ static int overlay_rootfs(const struct spec *s, int dirfd, const struct rootfs_o
         int r = attach(tmp, dirfd, s->root_path, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int mfd = overlay_mount(ov, s->root_path, err);
+        _cleanup_close_ int mfd = overlay_choose(ov, s->root_path, context, fuse, err);
         if (mfd < 0)
                 return mfd;
         _cleanup_close_ int merged = openat(tmp, "merged", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -426,8 +532,8 @@ static int pivot_into(int rootfd, struct herror *err)
         return 0;
 }
 
-int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_overlay *ov, struct rootfs_state *st,
-                 struct herror *err)
+int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_overlay *ov,
+                 const struct rootfs_fuse_hook *fuse, struct rootfs_state *st, struct herror *err)
 {
         unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_REC | MS_PRIVATE);
         if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
@@ -438,12 +544,12 @@ int rootfs_setup(const struct spec *s, int bundle_dirfd, const struct rootfs_ove
         _cleanup_close_ int dirfd = open_rootfs(s, bundle_dirfd, err);
         if (dirfd < 0)
                 return dirfd;
-        st->rootfd = ov ? overlay_rootfs(s, dirfd, ov, err) : bind_rootfs(dirfd, err);
+        st->rootfd = ov ? overlay_rootfs(s, dirfd, ov, fuse, err) : bind_rootfs(dirfd, err);
         if (st->rootfd < 0)
                 return st->rootfd;
         int r;
         for (size_t i = 0; i < s->n_mounts; i++)
-                if ((r = setup_mount(&s->mounts[i], bundle_dirfd, st->rootfd, i, err)) < 0)
+                if ((r = setup_mount(s, &s->mounts[i], bundle_dirfd, st->rootfd, i, err)) < 0)
                         return r;
         if ((r = setup_dev(s, st->rootfd, err)) < 0)
                 return r;

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -304,12 +305,17 @@ static int run_linux(json_t *lx, const struct spec_run_options *o, struct herror
                         }
                 }
         }
-        if (o->pids_limit || o->memory_limit) {
+        if (o->mount_label)
+                json_object_set_new(lx, "mountLabel", json_string(o->mount_label));
+        if (o->pids_limit || o->memory_limit || o->cpu_quota) {
                 json_t *res = json_object();
                 if (o->pids_limit)
                         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t) o->pids_limit));
                 if (o->memory_limit)
                         json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) o->memory_limit));
+                if (o->cpu_quota)
+                        json_object_set_new(res, "cpu", json_pack("{s:I,s:I}", "quota", (json_int_t) o->cpu_quota, "period",
+                                                                  (json_int_t) (o->cpu_period ? o->cpu_period : 100000)));
                 json_object_set_new(lx, "resources", res);
         }
         (void) err;
@@ -371,5 +377,75 @@ int spec_build_run(const struct spec_run_options *o, struct spec **ret, struct h
                 *ret = NULL;
                 return r;
         }
+        return 0;
+}
+
+/* ---- podman's --memory, --pids-limit and --cpus ---- */
+
+static uint64_t unit_shift(const char **p)
+{
+        static const char units[] = "bkmgtp";
+        const char *u = strchr(units, tolower((unsigned char) **p));
+        if (!**p || !u)
+                return 0;
+        (*p)++;
+        return (uint64_t) (u - units) * 10;
+}
+
+int spec_parse_memory_option(const char *s, int64_t *ret)
+{
+        if (streq(s, "-1")) {
+                *ret = 0;
+                return 0;
+        }
+        if (!isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || end == s)
+                return -EINVAL;
+        const char *p = end;
+        if (*p == ' ')
+                p++;
+        uint64_t shift = unit_shift(&p);
+        /* 512m, 512M, 512mb, 512MiB: binary multiples, as podman (go-units RAMInBytes) reads them */
+        if (shift && (*p == 'i' || *p == 'I'))
+                p++;
+        if (shift && (*p == 'b' || *p == 'B'))
+                p++;
+        if (*p)
+                return -EINVAL;
+        double bytes = v * (double) (1ull << shift);
+        if (!isfinite(bytes) || bytes >= 9.2e18)
+                return -ERANGE;
+        *ret = (int64_t) bytes;
+        return 0;
+}
+
+int spec_parse_pids_option(const char *s, int64_t *ret)
+{
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || *end || v < -1)
+                return -EINVAL;
+        *ret = v > 0 ? v : 0;
+        return 0;
+}
+
+int spec_parse_cpus_option(const char *s, int64_t *ret_quota, uint64_t *ret_period)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || end == s || *end || !isfinite(v) || v < 0 || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        /* podman: quota = cpus x the default period of 100 ms */
+        double quota = v * 100000.0 + 0.5;
+        if (v > 0 && (quota < 1000 || quota > 1e12))
+                return -ERANGE;
+        *ret_quota = v > 0 ? (int64_t) quota : 0;
+        *ret_period = 100000;
         return 0;
 }

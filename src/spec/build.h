@@ -12,6 +12,9 @@
 
 extern const char spec_default_seccomp_json[];
 extern const unsigned long spec_default_seccomp_json_len;
+/* profiles/seccomp/ci.json: the default plus ptrace, process_vm_*, kcmp and any personality */
+extern const char spec_ci_seccomp_json[];
+extern const unsigned long spec_ci_seccomp_json_len;
 
 /* runc's `spec` shape, hardened: user/mount/pid/ipc/uts/network/cgroup namespaces, podman's default
  * capabilities with empty inheritable and ambient sets, no_new_privs, a read-only root, masked and
@@ -26,6 +29,7 @@ struct spec_run_mount {
         char *destination;  /* absolute path inside */
         bool readonly;
         char *options;      /* more comma-separated options ("size=64m,mode=1777"), or NULL */
+        char relabel;       /* -v ...:z 'z' (shared), :Z 'Z' (private), 0: none; done by the CLI, not the spec */
 };
 
 struct spec_run_options {
@@ -49,8 +53,11 @@ struct spec_run_options {
         const struct spec_run_mount *mounts;
         size_t n_mounts;
         char *const *ulimits;               /* "nofile=1024[:2048]" as podman takes them */
-        const char *apparmor_profile, *selinux_label, *landlock; /* NULL = default */
-        int64_t pids_limit, memory_limit;   /* 0 = none; refused by spec_validate without cgroup support */
+        const char *apparmor_profile, *selinux_label, *landlock; /* NULL = none (landlock: default) */
+        const char *mount_label;            /* linux.mountLabel; NULL = none */
+        int64_t pids_limit, memory_limit;   /* 0 = none; applied through a delegated cgroup v2 (sandbox/cgroup.h) */
+        int64_t cpu_quota;                  /* microseconds per cpu_period; 0 = none */
+        uint64_t cpu_period;
         const char *init_path;              /* --init: this host file, read-only at SPEC_INIT_DEST, runs args */
         bool privileged;                    /* --privileged: no masked or read-only paths (capabilities,
                                              * seccomp and Landlock are set by the caller's other fields) */
@@ -59,6 +66,13 @@ struct spec_run_options {
 /* Where --init's reaper appears inside, as Docker puts docker-init: /dev is hutch's own tmpfs, so the
  * mount point exists also under --read-only. */
 #define SPEC_INIT_DEST "/dev/init"
+
+/* podman's syntax for limits, 0 meaning none: --memory "512m", "1.5g", "1048576", "512MiB", "0" or "-1";
+ * --pids-limit "100", "0" or "-1"; --cpus "0.5" (-> quota 50000 of period 100000), "0". -EINVAL for
+ * anything else, -ERANGE for a memory size over 2^63 or a cpus value below 0.01. */
+int spec_parse_memory_option(const char *s, int64_t *ret);
+int spec_parse_pids_option(const char *s, int64_t *ret);
+int spec_parse_cpus_option(const char *s, int64_t *ret_quota, uint64_t *ret_period);
 
 /* The default spec with o applied, parsed into the typed form (seccomp: the default profile; callers
  * may replace spec->seccomp). Bad names (capabilities, ulimits) are errors naming the option. */

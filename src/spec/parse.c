@@ -571,7 +571,8 @@ static int dispatch_rootfs_propagation(const char *jpath, json_t *v, void *dst, 
         return 0;
 }
 
-/* Memory, pids and cpu limits need a delegated cgroup; validate.c decides whether one exists. */
+/* Memory, pids and cpu limits (-1 or 0: none); whether the host can apply them is decided when the
+ * container is made (sandbox/cgroup.c), not here. */
 static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct herror *err)
 {
         struct spec_resources *r = &((struct spec *) dst)->resources;
@@ -579,28 +580,29 @@ static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct he
         json_t *pids = json_object_get(v, "pids");
         json_t *cpu = json_object_get(v, "cpu");
         char p[256];
-        if (mem && json_is_object(mem) && json_object_get(mem, "limit")) {
+        if (json_is_object(mem) && json_object_get(mem, "limit")) {
                 json_path_key(p, sizeof p, jpath, "memory.limit");
                 int k = json_dispatch_int64(p, json_object_get(mem, "limit"), &r->memory_limit, err);
                 if (k < 0)
                         return k;
                 r->has_memory_limit = r->memory_limit > 0;
         }
-        if (pids && json_is_object(pids) && json_object_get(pids, "limit")) {
+        if (json_is_object(pids) && json_object_get(pids, "limit")) {
                 json_path_key(p, sizeof p, jpath, "pids.limit");
                 int k = json_dispatch_int64(p, json_object_get(pids, "limit"), &r->pids_limit, err);
                 if (k < 0)
                         return k;
                 r->has_pids_limit = r->pids_limit > 0;
         }
-        if (cpu && json_is_object(cpu) && json_object_get(cpu, "quota")) {
+        if (json_is_object(cpu) && json_object_get(cpu, "quota")) {
                 json_path_key(p, sizeof p, jpath, "cpu.quota");
                 int k = json_dispatch_int64(p, json_object_get(cpu, "quota"), &r->cpu_quota, err);
                 if (k < 0)
                         return k;
                 r->has_cpu_quota = r->cpu_quota > 0;
                 json_t *period = json_object_get(cpu, "period");
-                if (period) {
+                r->cpu_period = 100000; /* the kernel's default period, in microseconds */
+                if (period && !json_is_null(period)) {
                         json_path_key(p, sizeof p, jpath, "cpu.period");
                         k = json_dispatch_uint64(p, period, &r->cpu_period, err);
                         if (k < 0)
@@ -615,7 +617,7 @@ static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct he
                                                (json_is_array(o) && json_array_size(o) == 0)))
                         return herror_set(err, EOPNOTSUPP, "%s.%s: not supported by hutch", jpath, others[i]);
         }
-        if (mem && json_is_object(mem)) {
+        if (json_is_object(mem)) {
                 static const char *const mem_other[] = { "reservation", "swap", "kernel", "kernelTCP", "swappiness" };
                 for (size_t i = 0; i < ELEMENTSOF(mem_other); i++) {
                         json_t *o = json_object_get(mem, mem_other[i]);
@@ -1001,5 +1003,6 @@ void spec_free(struct spec *s)
         free(s->mount_label);
         free(s->cgroups_path);
         kv_free(s->annotations, s->n_annotations);
+        spec_landlock_rules_free(s->landlock_rules);
         free(s);
 }

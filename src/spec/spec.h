@@ -115,6 +115,29 @@ struct spec_seccomp {
         size_t n_rules;
 };
 
+/* Landlock rules from a file (hutch run --security-opt landlock=FILE; format in profiles/landlock/README.md),
+ * read at the CLI edge by spec_load_landlock_rules: the sandbox sees only this. */
+#define SPEC_LANDLOCK_MAX_PATHS 256
+#define SPEC_LANDLOCK_MAX_PORTS 64
+enum {
+        SPEC_LANDLOCK_READ = 1u << 0,     /* read files, list directories */
+        SPEC_LANDLOCK_WRITE = 1u << 1,    /* write and truncate files; create, remove, rename and link entries */
+        SPEC_LANDLOCK_EXECUTE = 1u << 2,  /* execute files */
+};
+
+struct spec_landlock_path {
+        char *path;                     /* absolute, inside the container, without ".." */
+        unsigned access;                /* SPEC_LANDLOCK_*, never 0 */
+};
+
+struct spec_landlock_rules {
+        bool extends_default;           /* "extends": "default": hutch's rules plus these; "none": these alone */
+        struct spec_landlock_path *paths;
+        size_t n_paths;
+        uint16_t *tcp_bind, *tcp_connect; /* ports allowed where TCP is fenced (--network none, ABI >= 4) */
+        size_t n_tcp_bind, n_tcp_connect;
+};
+
 struct spec_kv {
         char *key;
         char *value;
@@ -168,6 +191,8 @@ struct spec {
         char *cgroups_path;
         struct spec_kv *annotations;
         size_t n_annotations;
+        /* hutch's own, never read from config.json: set by hutch run; NULL = the default rules */
+        struct spec_landlock_rules *landlock_rules;
 };
 
 /* parse.c */
@@ -180,6 +205,11 @@ int spec_parse_seccomp(void *json_obj, const char *jpath, struct spec_seccomp **
 int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret, struct herror *err);
 int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps, struct spec_seccomp **ret,
                                struct herror *err);
+/* landlock-rules.c: a Landlock rules file (at most 64 KiB; unknown keys, bad paths and ports refused). */
+int spec_parse_landlock_rules(const char *data, size_t len, const char *source, struct spec_landlock_rules **ret,
+                              struct herror *err);
+int spec_load_landlock_rules(int dirfd, const char *path, struct spec_landlock_rules **ret, struct herror *err);
+void spec_landlock_rules_free(struct spec_landlock_rules *r);
 void spec_free(struct spec *s);
 static inline void spec_freep(struct spec **s) { spec_free(*s); }
 #define _cleanup_spec_ _cleanup_(spec_freep)
@@ -189,5 +219,7 @@ const char *spec_annotation(const struct spec *s, const char *key);
 const char *spec_ns_type_to_string(enum spec_ns_type t);
 int spec_ns_clone_flag(enum spec_ns_type t);
 
+/* validate.c: a ".." component anywhere in p */
+bool spec_path_has_dotdot(const char *p);
 /* validate.c: semantic checks, one function per area, before any fork. `rootless` = not real root. */
 int spec_validate(const struct spec *s, bool rootless, struct herror *err);

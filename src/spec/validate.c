@@ -1,12 +1,13 @@
 /* Semantic checks of a parsed spec, one function per area (runc's validator layout), all before
  * any fork or unshare so that a bad bundle never leaves anything half set up. */
+#include <inttypes.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include "spec/spec.h"
 
-static bool path_has_dotdot(const char *p)
+bool spec_path_has_dotdot(const char *p)
 {
         for (const char *c = p; (c = strstr(c, "..")); c += 2) {
                 bool start = c == p || c[-1] == '/';
@@ -37,7 +38,7 @@ static int validate_process(const struct spec *s, struct herror *err)
         const struct spec_process *p = &s->process;
         if (!p->args || !p->args[0] || !p->args[0][0])
                 return herror_set(err, EINVAL, ".process.args: must name the program to run");
-        if (!p->cwd || p->cwd[0] != '/' || path_has_dotdot(p->cwd))
+        if (!p->cwd || p->cwd[0] != '/' || spec_path_has_dotdot(p->cwd))
                 return herror_set(err, EINVAL, ".process.cwd: must be an absolute path without \"..\"");
         for (size_t i = 0; p->env && p->env[i]; i++)
                 if (!strchr(p->env[i], '=') || p->env[i][0] == '=')
@@ -167,7 +168,7 @@ static int validate_mounts(const struct spec *s, struct herror *err)
                 const struct spec_mount *m = &s->mounts[i];
                 if (m->destination[0] != '/')
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" must be absolute", i, m->destination);
-                if (path_has_dotdot(m->destination))
+                if (spec_path_has_dotdot(m->destination))
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" contains \"..\"", i, m->destination);
                 if (streq(m->destination, "/"))
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: mounting over / is not allowed", i);
@@ -186,18 +187,30 @@ static int validate_mounts(const struct spec *s, struct herror *err)
 static int validate_path_list(char **v, const char *what, struct herror *err)
 {
         for (size_t i = 0; v && v[i]; i++)
-                if (v[i][0] != '/' || path_has_dotdot(v[i]))
+                if (v[i][0] != '/' || spec_path_has_dotdot(v[i]))
                         return herror_set(err, EINVAL, ".linux.%s[%zu]: \"%s\" must be absolute without \"..\"", what, i, v[i]);
         return 0;
 }
 
-static int validate_resources(const struct spec *s, bool rootless, struct herror *err)
+/* Types and ranges only: whether this host can apply the limits (a delegated cgroup v2) is decided by
+ * the sandbox when the container is made, and a limit it cannot apply is an error there. */
+static int validate_resources(const struct spec *s, struct herror *err)
 {
-        /* Limits asked for and not applied would be a silent failure; refuse instead (FORMATS.md 6). */
-        if (s->resources.any_limit)
-                return herror_set(err, EOPNOTSUPP,
-                                  ".linux.resources: memory, pids and cpu limits need a delegated cgroup v2, which "
-                                  "hutch does not manage yet; remove the limits to run without them");
+        const struct spec_resources *r = &s->resources;
+        /* the kernel's PID_MAX_LIMIT: pids.max refuses more */
+        if (r->has_pids_limit && r->pids_limit > 4194304)
+                return herror_set(err, ERANGE, ".linux.resources.pids.limit: %" PRId64 " is above the kernel's maximum 4194304 "
+                                  "(-1: no limit)", r->pids_limit);
+        if (r->has_cpu_quota && (r->cpu_period < 1000 || r->cpu_period > 1000000))
+                return herror_set(err, ERANGE, ".linux.resources.cpu.period: %" PRIu64 " is outside the kernel's range "
+                                  "1000-1000000 (microseconds)", r->cpu_period);
+        if (r->has_cpu_quota && r->cpu_quota < 1000)
+                return herror_set(err, ERANGE, ".linux.resources.cpu.quota: %" PRId64 " is below the kernel's minimum 1000 "
+                                  "(microseconds; -1: no limit)", r->cpu_quota);
+        const char *p = s->cgroups_path;
+        if (p && (spec_path_has_dotdot(p) || strlen(p) >= 4096))
+                return herror_set(err, EINVAL, ".linux.cgroupsPath: \"%.64s\" must not contain \"..\" and must be shorter "
+                                  "than 4096 bytes", p);
         return 0;
 }
 
@@ -232,7 +245,7 @@ static int validate_devices(const struct spec *s, struct herror *err)
 {
         for (size_t i = 0; i < s->n_devices; i++) {
                 const char *p = s->devices[i].path;
-                if (strncmp(p, "/dev/", 5) != 0 || path_has_dotdot(p))
+                if (strncmp(p, "/dev/", 5) != 0 || spec_path_has_dotdot(p))
                         return herror_set(err, EINVAL, ".linux.devices[%zu].path: \"%s\" must be under /dev without \"..\"", i, p);
         }
         return 0;
@@ -246,7 +259,7 @@ int spec_validate(const struct spec *s, bool rootless, struct herror *err)
             (r = validate_hostname(s, err)) < 0 || (r = validate_sysctl(s, err)) < 0 ||
             (r = validate_mounts(s, err)) < 0 || (r = validate_path_list(s->masked_paths, "maskedPaths", err)) < 0 ||
             (r = validate_path_list(s->readonly_paths, "readonlyPaths", err)) < 0 ||
-            (r = validate_resources(s, rootless, err)) < 0 || (r = validate_lsm(s, err)) < 0 ||
+            (r = validate_resources(s, err)) < 0 || (r = validate_lsm(s, err)) < 0 ||
             (r = validate_seccomp(s, err)) < 0 || (r = validate_devices(s, err)) < 0)
                 return r;
         return 0;

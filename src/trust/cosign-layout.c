@@ -91,6 +91,38 @@ static int read_signature_manifest(int layoutfd, const struct oci_descriptor *d,
         return 0;
 }
 
+/* cosign save (sigstore/cosign pkg/oci/layout/write.go) writes one image per layout and gives the
+ * "sigs" entry no digest of the image it signs: it belongs to the entry of kind image or imageIndex.
+ * That entry's digest in *ret, or *ret_found false when the layout has no sigs entry or no such entry.
+ * Two different image entries make the owner ambiguous, which is refused (only when there are sigs
+ * entries to own: other layouts are none of this function's business). */
+static int sigs_owner(const struct oci_index *idx, struct digest *ret, bool *ret_found, struct herror *err)
+{
+        const struct oci_descriptor *owner = NULL;
+        bool any_sigs = false, ambiguous = false;
+        *ret_found = false;
+        for (size_t i = 0; i < idx->n_manifests; i++) {
+                const struct oci_descriptor *d = &idx->manifests[i];
+                if (!d->cosign_kind)
+                        continue;
+                any_sigs |= streq(d->cosign_kind, COSIGN_KIND_SIGS);
+                if (!streq(d->cosign_kind, COSIGN_KIND_IMAGE) && !streq(d->cosign_kind, COSIGN_KIND_IMAGE_INDEX))
+                        continue;
+                ambiguous |= owner && !digest_equal(&owner->digest, &d->digest);
+                owner = d;
+        }
+        if (!any_sigs || !owner)
+                return 0;
+        if (ambiguous)
+                return herror_set(err, EBADMSG,
+                                  "index.json: several different entries of kind %s or %s: cannot tell which one the %s "
+                                  "entries sign",
+                                  COSIGN_KIND_IMAGE, COSIGN_KIND_IMAGE_INDEX, COSIGN_KIND_SIGS);
+        *ret = owner->digest;
+        *ret_found = true;
+        return 0;
+}
+
 int cosign_layout_find_signatures(int layoutfd, const char *manifest_digest, struct sigstore_signature **ret,
                                   size_t *ret_n, struct herror *err)
 {
@@ -105,22 +137,43 @@ int cosign_layout_find_signatures(int layoutfd, const char *manifest_digest, str
         r = oci_layout_read_index(layoutfd, &idx, err);
         if (r < 0)
                 return r;
+        struct digest owner;
+        bool has_owner = false;
+        r = sigs_owner(&idx, &owner, &has_owner, err);
+        bool owned = has_owner && digest_equal(&owner, &md);
         struct sig_list out = { 0 };
+        struct digest read[COSIGN_MAX_ARTIFACTS];
+        size_t n_read = 0;
         for (size_t i = 0; i < idx.n_manifests && r >= 0; i++) {
                 const struct oci_descriptor *d = &idx.manifests[i];
-                if (!d->ref_name || !streq(d->ref_name, tag))
+                /* skopeo's form names the digest in the tag; cosign save's through the owner. Attestations
+                 * ("atts") and unknown kinds are never read: their layers do not sign the image. */
+                bool by_tag = d->ref_name && streq(d->ref_name, tag);
+                bool by_kind = owned && d->cosign_kind && streq(d->cosign_kind, COSIGN_KIND_SIGS);
+                if (!by_tag && !by_kind)
                         continue;
+                char label[sizeof tag + 16];
+                if (by_tag)
+                        snprintf(label, sizeof label, "%s", tag);
+                else
+                        snprintf(label, sizeof label, "index.json entry %zu (kind sigs)", i);
                 if (d->kind != OCI_KIND_MANIFEST) {
-                        r = herror_set(err, EBADMSG, "index.json: %s is not an image manifest", tag);
+                        r = herror_set(err, EBADMSG, "index.json: %s is not an image manifest", label);
                         break;
                 }
-                /* The same artifact listed twice would count its signatures twice. */
+                /* The same artifact listed twice, or in both forms, would count its signatures twice. */
                 bool seen = false;
-                for (size_t k = 0; k < i && !seen; k++)
-                        seen = idx.manifests[k].ref_name && streq(idx.manifests[k].ref_name, tag) &&
-                               digest_equal(&idx.manifests[k].digest, &d->digest);
-                if (!seen)
-                        r = read_signature_manifest(layoutfd, d, tag, &out, err);
+                for (size_t k = 0; k < n_read && !seen; k++)
+                        seen = digest_equal(&read[k], &d->digest);
+                if (seen)
+                        continue;
+                if (n_read >= COSIGN_MAX_ARTIFACTS) {
+                        r = herror_set(err, E2BIG, "index.json: more than %d signature artifacts for %s",
+                                       COSIGN_MAX_ARTIFACTS, manifest_digest);
+                        break;
+                }
+                read[n_read++] = d->digest;
+                r = read_signature_manifest(layoutfd, d, label, &out, err);
         }
         oci_index_done(&idx);
         if (r < 0) {

@@ -35,6 +35,11 @@ static const char *const req_type_names[_REQ_TYPE_MAX] = {
         [REQ_SIGSTORE_SIGNED] = "sigstoreSigned",
 };
 
+static const char *req_type_name(enum req_type t)
+{
+        return t >= 0 && t < _REQ_TYPE_MAX ? req_type_names[t] : "unknown";
+}
+
 enum identity_type {
         ID_MATCH_REPO_DIGEST_OR_EXACT,
         ID_MATCH_REPOSITORY,
@@ -343,7 +348,7 @@ static int decode_key_data(const char *b64, const char *jpath, struct requiremen
         r = trust_key_from_pem(pem, len, jpath, &k, err);
         if (r < 0)
                 return r;
-        struct trust_key **nv = realloc(req->keys, (req->n_keys + 1) * sizeof *nv);
+        struct trust_key **nv = realloc(req->keys, (req->n_keys + 1) * sizeof(struct trust_key *));
         if (!nv) {
                 trust_key_free(k);
                 return -ENOMEM;
@@ -1265,7 +1270,7 @@ static int eval_requirement(const struct requirement *req, const struct policy_i
 static char *describe_scope(const struct transport *t, const struct scope *s)
 {
         char *d;
-        if (!t)
+        if (!t || !s)
                 return strdup("default");
         if (asprintf(&d, "transports.%s[\"%s\"]", t->name, s->name) < 0)
                 return NULL;
@@ -1326,7 +1331,7 @@ static int evaluate(const struct policy *p, const struct policy_image *img, stru
                 if (r < 0)
                         return r;
                 struct policy_requirement_result *out = &v->requirements[v->n_requirements++];
-                out->type = req_type_names[list->v[i].type];
+                out->type = req_type_name(list->v[i].type);
                 out->accepted = res.accepted;
                 if (!res.accepted) {
                         out->reason = TAKE_PTR(res.reason);
@@ -1369,7 +1374,7 @@ static int evaluate(const struct policy *p, const struct policy_image *img, stru
         int n = v->key_id ? asprintf(&v->reason, "accepted by %s: signed by key %s as \"%s\"", where, v->key_id,
                                      trust_quote(v->signed_reference, q))
                           : asprintf(&v->reason, "accepted by %s: %s", where,
-                                     list->n == 1 ? req_type_names[list->v[0].type] : "every requirement passed");
+                                     list->n == 1 ? req_type_name(list->v[0].type) : "every requirement passed");
         if (n < 0) {
                 v->reason = NULL;
                 return -ENOMEM;

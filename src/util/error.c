@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HERROR_IMPLEMENTATION /* error.c defines the functions error.h wraps for the analyzer */
 #include "util/error.h"
 
 int herror_setv(struct herror *err, int errnum, const char *fmt, va_list ap)

@@ -22,6 +22,15 @@ int herror_sys(struct herror *err, int errnum, const char *fmt, ...) _printf_(3,
 /* Prefix the message with "context: " and return -errnum (unchanged). */
 int herror_wrap(struct herror *err, const char *fmt, ...) _printf_(2, 3);
 void herror_clear(struct herror *err);
+
+#if defined(__clang_analyzer__) && !defined(HERROR_IMPLEMENTATION)
+/* The analyzer (scripts/lint) cannot see into error.c, so it would follow "success" paths out of every
+ * failure return. Tell it what error.c guarantees: these always return a negative errno. */
+#define HERROR_NEGATIVE_(call) ({ int _hr = (call); _hr < 0 ? _hr : -EINVAL; })
+#define herror_set(err, errnum, ...) HERROR_NEGATIVE_(herror_set(err, errnum, __VA_ARGS__))
+#define herror_sys(err, errnum, ...) HERROR_NEGATIVE_(herror_sys(err, errnum, __VA_ARGS__))
+#define herror_wrap(err, ...) HERROR_NEGATIVE_(herror_wrap(err, __VA_ARGS__))
+#endif
 const char *herror_msg(const struct herror *err);
 
 static inline void herror_clearp(struct herror *e) { herror_clear(e); }

@@ -36,7 +36,9 @@ int json_parse_limited(const char *data, size_t len, const char *source, size_t 
 {
         if (!source)
                 source = "<input>";
-        if (!data && len == 0)
+        if (!data && len > 0)
+                return herror_set(err, EINVAL, "%s: no data", source);
+        if (!data)
                 data = ""; /* jansson calls a NULL buffer "wrong arguments" and gives no position */
         if (len > max_size)
                 return herror_set(err, EFBIG, "%s: larger than the limit of %zu bytes", source, max_size);

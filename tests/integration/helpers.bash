@@ -100,6 +100,14 @@ _hutch_feature_landlock() {
         return 1
 }
 
+_hutch_feature_landlock_net() { # TCP fencing: Landlock ABI 4 or later
+        local abi
+        abi=$("$HUTCH_PAYLOAD" landlock-abi 2>/dev/null) || abi=0
+        [ "${abi:-0}" -ge 4 ] && return 0
+        echo "the kernel's Landlock ABI is ${abi:-0}; TCP fencing needs 4"
+        return 1
+}
+
 _hutch_need_command() { # command package
         command -v "$1" >/dev/null && return 0
         echo "$1 is not installed (package $2)"
@@ -114,6 +122,21 @@ _hutch_feature_openssl() { _hutch_need_command openssl openssl; }
 _hutch_feature_xxd() { _hutch_need_command xxd xxd; }
 _hutch_feature_python3() { _hutch_need_command python3 python3; }
 _hutch_feature_tty() { _hutch_need_command tmux tmux; }
+_hutch_feature_apparmor_parser() { _hutch_need_command apparmor_parser apparmor; }
+_hutch_feature_script() { _hutch_need_command script bsdutils; }
+
+_hutch_feature_probe() {
+        [ -n "${HUTCH_PROBE:-}" ] && [ -x "$HUTCH_PROBE" ] && return 0
+        echo "the escape probe is not built (HUTCH_PROBE; tests/probe)"
+        return 1
+}
+
+_hutch_feature_fuse_overlayfs() {
+        _hutch_need_command fuse-overlayfs fuse-overlayfs || return 1
+        [ -c /dev/fuse ] && [ -r /dev/fuse ] && [ -w /dev/fuse ] && return 0
+        echo "/dev/fuse is missing or not read-writable by $(id -un)"
+        return 1
+}
 
 _hutch_feature_busybox() {
         local path
@@ -209,6 +232,15 @@ make_bundle() {
                 # shellcheck disable=SC2016 # $ARGS is jq's, not the shell's
                 update_config "$dir" '.process.args = $ARGS.positional' --args -- "$@"
         fi
+}
+
+# under_pty COMMAND...: run COMMAND with a new pty as its stdio and controlling terminal (script(1)), as
+# a user's interactive shell would run it; output without carriage returns.
+under_pty() {
+        (
+                set -o pipefail
+                script -qec "$(printf '%q ' "$@")" /dev/null </dev/null | tr -d '\r'
+        )
 }
 
 # Rootfs caches unpacked by hutch hold files of the user's subordinate IDs (the isolated unpacker keeps

@@ -215,6 +215,7 @@ tty_key_generate() {
 
 teardown() {
         [ ! -S "${TMUX_SOCK:-/nonexistent}" ] || tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+        remove_rootfs_caches
 }
 
 @test "key generate and sign ask for the passphrase on the terminal: twice, echo off, a mismatch refused" {
@@ -457,6 +458,261 @@ EOF
         # the vector key did not sign it
         sigstore_policy other.json "$KEY"
         expect_reject other.json "$TINY:v1" "does not verify"
+}
+
+# ---- layouts written by `cosign save` -----------------------------------------------------------
+
+# cosign is not packaged for Debian 12: cosign-save-layout.sh (beside this file) writes a layout in the shape
+# `cosign save --dir` gives it, following sigstore/cosign pkg/oci/layout/write.go and index.go (the files it
+# names): index.json entries without a ref.name, each annotated "kind" dev.cosignproject.cosign/image, .../sigs
+# (the signature manifest, which names no digest) and .../atts (an attestation in a DSSE envelope). The
+# signature is made here by the openssl CLI with ec.key; cosign's payload names the repository only, so
+# policies accept it with signedIdentity matchRepository.
+
+# cosign_save SRC REF DEST [DIGEST|@PAYLOAD]: prints the digest of the image saved. Signed with ec.key, or
+# with $SIGN_KEY; the identity is $TINY, or $IDENT.
+cosign_save() {
+        bash "$BATS_TEST_DIRNAME/cosign-save-layout.sh" "$1" "$2" "$3" "${SIGN_KEY:-$BATS_TEST_TMPDIR/ec.key}" "${IDENT:-$TINY}" ${4:+"$4"} ||
+                fail "cosign-save-layout.sh $*"
+}
+
+# cload LAYOUT[:REF] NAME [STORE]: hutch load; stdout in $output, stderr in $stderr, status in $status.
+cload() {
+        run --separate-stderr "$HUTCH" load --storage "${3:-$STORE}" --name "$2" "$1"
+}
+
+# expect_kept N: the last cload succeeded and kept N signatures.
+expect_kept() {
+        [ "$status" -eq 0 ] || fail "hutch load: status $status: $output $stderr"
+        grep -qx "Signatures kept: $1" <<<"$stderr" || fail "expected $1 signatures kept: $stderr"
+}
+
+# variant NAME JQ-FILTER [JQ-OPTIONS...]: a copy of the layout ./good with its index.json passed through
+# JQ-FILTER.
+variant() {
+        rm -rf "$1"
+        cp -r good "$1"
+        jq "${@:3}" "$2" good/index.json >"$1/index.json" || fail "jq '$2'"
+}
+
+# blob LAYOUT JQ-PATH: the hex digest at JQ-PATH of LAYOUT's index.json (e.g. .manifests[1].digest).
+blob() {
+        jq -r "$2" "$1/index.json" | cut -c8-
+}
+
+@test "cosign save form: hutch load keeps the signature; verify and run accept the right key, refuse a wrong one (125)" {
+        requires jq
+        openssl_key
+        local digest
+        digest=$(cosign_save "$V/oci/tiny-signed" v2 cs)
+        [ "$digest" = "$V2_DIGEST" ] || fail "saved $digest"
+        # the shape cosign save writes: one entry per kind, no ref.name anywhere
+        [ "$(jq -c '[.manifests[].annotations.kind]' cs/index.json)" = \
+                '["dev.cosignproject.cosign/image","dev.cosignproject.cosign/sigs","dev.cosignproject.cosign/atts"]' ] ||
+                fail "$(cat cs/index.json)"
+        jq -e '[.manifests[].annotations | has("org.opencontainers.image.ref.name")] | any | not' cs/index.json >/dev/null
+        # no REF needed: the signature and attestation manifests are not images to choose from
+        cload cs "$TINY:v2"
+        expect_kept 1
+        grep -qx "Manifest digest: $V2_DIGEST" <<<"$output" || fail "$output"
+        jq -e '.signatures | length == 1 and (.[0].origin | test("kind sigs"))' "$STORE/sigs/${V2_DIGEST#sha256:}.json" >/dev/null ||
+                fail "$(cat "$STORE/sigs/${V2_DIGEST#sha256:}.json")"
+
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        expect_accept p.json "$TINY:v2"
+        grep -qx "  identity:   $TINY" <<<"$output" || fail "$output"
+        sigstore_policy wrong.json "$KEY" '{"type":"matchRepository"}'
+        expect_reject wrong.json "$TINY:v2" "does not verify"
+        # cosign signs the repository, not repo:tag: the default signedIdentity refuses it, as containers/image does
+        sigstore_policy default.json "$BATS_TEST_TMPDIR/ec.pub"
+        expect_reject default.json "$TINY:v2" "identity \"$TINY\" is not accepted by signedIdentity matchRepoDigestOrExact"
+
+        # the same layout as an oci-archive
+        tar -C cs -cf cs.tar .
+        cload cs.tar "$TINY:v2" "$BATS_TEST_TMPDIR/store2"
+        expect_kept 1
+        STORE=$BATS_TEST_TMPDIR/store2 expect_accept p.json "$TINY:v2"
+}
+
+@test "cosign save form: the payload bytes are verified before they are parsed" {
+        requires jq
+        openssl_key
+        # validly signed by ec.key, but trailing data after the JSON
+        printf '%s{}' "$(payload "$TINY" "$V2_DIGEST")" >trailing.json
+        cosign_save "$V/oci/tiny-signed" v2 cs "@$BATS_TEST_TMPDIR/trailing.json" >/dev/null
+        cload cs "$TINY:v2"
+        expect_kept 1
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        expect_reject p.json "$TINY:v2" "payload: line 1 column [0-9]+: end of file expected"
+        # under a key that did not sign it the payload is never parsed: the signature is what fails
+        sigstore_policy wrong.json "$KEY" '{"type":"matchRepository"}'
+        expect_reject wrong.json "$TINY:v2" "does not verify"
+        ! grep -q "end of file" <<<"$stderr" || fail "the unverified payload was parsed: $stderr"
+}
+
+@test "cosign save form: hutch run starts the signed image under the right key and refuses it under a wrong one" {
+        requires jq rootless userns subuid newuidmap
+        fixtures
+        openssl_key
+        local img=localhost/busybox:latest
+        IDENT=localhost/busybox cosign_save "$BUSYBOX_OCI" latest cs >/dev/null
+        cload cs "$img"
+        expect_kept 1
+        # refused first: expect_reject also checks that nothing was unpacked
+        sigstore_policy wrong.json "$KEY" '{"type":"matchRepository"}'
+        expect_reject wrong.json "$img" "does not verify"
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        run --separate-stderr "$HUTCH" run --rm --storage "$STORE" --policy p.json "$img" echo signed-and-running
+        [ "$status" -eq 0 ] && [ "$output" = signed-and-running ] || fail "status $status: $output $stderr"
+}
+
+@test "cosign save form, hostile: attestations, unknown kinds, duplicates, missing blobs, entries without a digest" {
+        requires jq
+        openssl_key
+        cosign_save "$V/oci/tiny-signed" v2 good >/dev/null
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        local sigs atts payload
+        sigs=$(blob good '.manifests[1].digest')
+        atts=$(blob good '.manifests[2].digest')
+        payload=$(jq -r '.layers[0].digest' "good/blobs/sha256/$sigs" | cut -c8-)
+
+        # a layout whose sigs entry holds a signature by another key, plus an entry pointing at the good
+        # signature manifest (valid signatures of the image by the trusted key) under the kind of an
+        # attestation, a kind cosign does not define, or a "kind" outside cosign's namespace: that entry is not
+        # read as signatures (nor, in cosign's namespace, taken for an image)
+        openssl ecparam -name prime256v1 -genkey -noout -out other.key 2>/dev/null
+        SIGN_KEY=$BATS_TEST_TMPDIR/other.key cosign_save "$V/oci/tiny-signed" v2 other >/dev/null
+        local kind
+        for kind in dev.cosignproject.cosign/atts dev.cosignproject.cosign/signatures sigs; do
+                rm -rf "$STORE" k
+                cp -r other k
+                cp -n good/blobs/sha256/* k/blobs/sha256/
+                jq --arg k "$kind" --argjson e "$(jq -c '.manifests[1]' good/index.json)" \
+                        '.manifests += [$e | .annotations.kind = $k]' other/index.json >k/index.json
+                cload k "$TINY:v2"
+                if [ "$kind" = sigs ]; then
+                        # someone else's label: an image like any other, so REF must pick one
+                        [ "$status" -eq 125 ] && grep -q "more than one image" <<<"$stderr" || fail "$kind: $status $stderr"
+                        cload k:@0 "$TINY:v2"
+                fi
+                expect_kept 1
+                expect_reject p.json "$TINY:v2" "does not verify"
+        done
+
+        # the attestation's manifest missing: it is never read, so the load does not care
+        rm -rf "$STORE"
+        variant noatts .
+        rm "noatts/blobs/sha256/$atts"
+        cload noatts "$TINY:v2"
+        expect_kept 1
+        expect_accept p.json "$TINY:v2"
+
+        # entries listed twice (image and signatures) count once
+        rm -rf "$STORE"
+        variant dup '.manifests += [.manifests[1], .manifests[0], .manifests[1]]'
+        cload dup "$TINY:v2"
+        expect_kept 1
+        expect_accept p.json "$TINY:v2"
+        grep -q "signatures: 1 found" <<<"$output" || fail "$output"
+
+        # refused, naming what is wrong, and the image gets no name: the signature manifest or its payload
+        # missing, a kind entry without a digest
+        local v
+        variant nosigs .
+        rm "nosigs/blobs/sha256/$sigs"
+        variant nopayload .
+        rm "nopayload/blobs/sha256/$payload"
+        variant nodigest 'del(.manifests[1].digest)'
+        variant noimagedigest 'del(.manifests[0].digest)'
+        for v in nosigs:"$sigs" nopayload:"index.json entry 1 \(kind sigs\) layer 0" nodigest:"manifests\[1\].digest" \
+                noimagedigest:"manifests\[0\].digest"; do
+                rm -rf "$STORE"
+                cload "${v%%:*}" "$TINY:v2"
+                [ "$status" -eq 125 ] || fail "${v%%:*}: expected 125, got $status: $output $stderr"
+                [ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "${v%%:*}: more than one line: $stderr"
+                grep -Eq -- "${v#*:}" <<<"$stderr" || fail "${v%%:*}: message does not match /${v#*:}/: $stderr"
+                run "$HUTCH" verify --storage "$STORE" --policy p.json "$TINY:v2"
+                [ "$status" -eq 125 ] && grep -q "not in the store" <<<"$output" || fail "${v%%:*}: named anyway: $output"
+        done
+}
+
+@test "cosign save form, hostile: a signature claiming another image's digest, and two images claiming the signature" {
+        requires jq
+        openssl_key
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        # v1 saved with a signature whose payload names v2's digest
+        local v1
+        v1=$(cosign_save "$V/oci/tiny-signed" v1 claim "$V2_DIGEST")
+        cload claim "$TINY:v1"
+        expect_kept 1
+        expect_reject p.json "$TINY:v1" "signed for manifest $V2_DIGEST, but the image's manifest is $v1"
+        # v2 itself added to that layout: the sigs entry signs the image entry's image (v1), so v2 does not get
+        # the signature although it names v2
+        cosign_save "$V/oci/tiny-signed" v2 v2layout >/dev/null
+        cp -n v2layout/blobs/sha256/* claim/blobs/sha256/
+        jq --argjson e "$(jq -c '.manifests[0] | .annotations = {"org.opencontainers.image.ref.name": "v2"}' v2layout/index.json)" \
+                '.manifests += [$e]' claim/index.json >claim/index.json.new
+        mv claim/index.json.new claim/index.json
+        cload claim:v2 "$TINY:v2"
+        expect_kept 0
+        expect_reject p.json "$TINY:v2" "no signature exists"
+
+        # two different images of kind image: whose is the signature? refused rather than guessed
+        rm -rf "$STORE"
+        jq --argjson e "$(jq -c '.manifests[0]' v2layout/index.json)" '.manifests += [$e]' claim/index.json >claim/index.json.new
+        mv claim/index.json.new claim/index.json
+        cload claim:@0 "$TINY:v1"
+        [ "$status" -eq 125 ] && grep -q "cannot tell which one the dev.cosignproject.cosign/sigs entries sign" <<<"$stderr" ||
+                fail "status $status: $stderr"
+}
+
+@test "cosign save form of a multi-platform image: the index's signatures are reported, not kept for the manifest" {
+        requires jq
+        openssl_key
+        cp -r "$V/oci/tiny-signed" src
+        chmod -R u+w src
+        local idx hex
+        idx=$(jq -cn --arg d "$V2_DIGEST" '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+                manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: 499,
+                             platform: {os: "linux", architecture: "amd64"}}]}')
+        printf '%s' "$idx" >idx.json
+        hex=$(sha256sum idx.json | cut -d' ' -f1)
+        cp idx.json "src/blobs/sha256/$hex"
+        jq --arg d "sha256:$hex" --argjson s "$(stat -c %s idx.json)" \
+                '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+                                 annotations: {"org.opencontainers.image.ref.name": "multi"}}]' \
+                src/index.json >src/index.json.new
+        mv src/index.json.new src/index.json
+        [ "$(cosign_save src multi cs)" = "sha256:$hex" ]
+        [ "$(jq -r '.manifests[0].annotations.kind' cs/index.json)" = dev.cosignproject.cosign/imageIndex ]
+        run --separate-stderr "$HUTCH" load --storage "$STORE" --platform linux/amd64 --name "$TINY:v2" cs
+        expect_kept 0
+        grep -q "1 signature(s) in the layout sign the image index sha256:$hex, not the platform manifest" <<<"$stderr" ||
+                fail "$stderr"
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        expect_reject p.json "$TINY:v2" "no signature exists"
+}
+
+@test "cosign save form: hutch save of the image writes the signature so that a re-load keeps it" {
+        requires jq
+        openssl_key
+        cosign_save "$V/oci/tiny-signed" v2 cs >/dev/null
+        cload cs "$TINY:v2"
+        expect_kept 1
+        run "$HUTCH" save --storage "$STORE" -o saved.tar "$TINY:v2"
+        [ "$status" -eq 0 ] || fail "$output"
+        tar -xOf saved.tar index.json | jq -e --arg s "sha256-${V2_DIGEST#sha256:}.sig" \
+                '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | index($s) != null' >/dev/null ||
+                fail "$(tar -xOf saved.tar index.json)"
+        local STORE2=$BATS_TEST_TMPDIR/store2
+        cload saved.tar "$TINY:v2" "$STORE2"
+        expect_kept 1
+        sigstore_policy p.json "$BATS_TEST_TMPDIR/ec.pub" '{"type":"matchRepository"}'
+        STORE=$STORE2 expect_accept p.json "$TINY:v2"
+        diff <(jq -S '.signatures | map(del(.origin))' "$STORE/sigs/${V2_DIGEST#sha256:}.json") \
+                <(jq -S '.signatures | map(del(.origin))' "$STORE2/sigs/${V2_DIGEST#sha256:}.json")
+        sigstore_policy wrong.json "$KEY" '{"type":"matchRepository"}'
+        STORE=$STORE2 expect_reject wrong.json "$TINY:v2" "does not verify"
 }
 
 # ---- rejections ---------------------------------------------------------------------------------

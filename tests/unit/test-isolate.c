@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -26,7 +27,16 @@ struct probe {
         uint32_t uid;
         uint64_t cap_eff;
         int e_socket, e_mount, e_ptrace, e_unshare, e_keyctl, e_bpf, e_uring, e_execve, e_proc, e_chroot;
+        int e_thread;           /* pthread_create's answer: threads are allowed */
+        int thread_ran;
+        int e_fork, e_clone_ns; /* a new process, and a thread with a namespace flag, are not */
 };
+
+static void *thread_fn(void *arg)
+{
+        *(int *) arg = 1;
+        return NULL;
+}
 
 static int err_of(long r)
 {
@@ -73,6 +83,14 @@ static int probe_fn(struct isolate_child *c, void *arg, struct herror *err)
         p->e_execve = err_of(execve("/sub/x", argv, argv + 1));
         p->e_proc = err_of(open("/proc/self/status", O_RDONLY | O_CLOEXEC));
         p->e_chroot = err_of(chroot("/sub"));
+        pthread_t t;
+        p->e_thread = pthread_create(&t, NULL, thread_fn, &p->thread_ran);
+        if (p->e_thread == 0)
+                pthread_join(t, NULL);
+        p->e_fork = err_of(fork());
+        if (p->e_fork == 0)
+                _exit(0); /* a fork that worked must not run the rest of the probe */
+        p->e_clone_ns = err_of(syscall(SYS_clone, CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_NEWNS, NULL, NULL, NULL, 0));
         /* Owners as the map has them: 1000 inside. */
         int fd = openat(c->rootfd, "owned", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0 || fchown(fd, 1000, 1000) < 0)
@@ -163,6 +181,10 @@ static void test_probe_is_confined(void **state)
         assert_int_equal(p.e_execve, EPERM);
         assert_int_equal(p.e_proc, ENOENT);
         assert_int_equal(p.e_chroot, EPERM);
+        assert_int_equal(p.e_thread, 0);
+        assert_int_equal(p.thread_ran, 1);
+        assert_int_equal(p.e_fork, EPERM);
+        assert_int_equal(p.e_clone_ns, ENOSYS);
         assert_int_equal(progress, 2);
         /* The owner set inside, seen from here: the map's host ID for 1000. */
         char path[1024];

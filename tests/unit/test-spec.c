@@ -210,8 +210,26 @@ static void validation_rules(void **state)
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-                                      "\"resources\":{\"memory\":{\"limit\":1048576}}}}", true),
-                        ".linux.resources");
+                                      "\"resources\":{\"pids\":{\"limit\":4194305}}}}", true),
+                        ".linux.resources.pids.limit");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"resources\":{\"cpu\":{\"quota\":999}}}}", true),
+                        ".linux.resources.cpu.quota");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"resources\":{\"cpu\":{\"quota\":5000,\"period\":999}}}}", true),
+                        ".linux.resources.cpu.period");
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+                                      "\"cgroupsPath\":\"/a/../b\"}}", true),
+                        ".linux.cgroupsPath");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
                                       "\"args\":[\"sh\"],\"cwd\":\"/\",\"capabilities\":{\"ambient\":[\"CAP_KILL\"]}}," USERNS "}", true),
                         "ambient");
@@ -321,14 +339,28 @@ static void run_spec_rejects_bad_options(void **state)
                 }
                 assert_contains(herror_msg(&err), cases[i].msg);
         }
-        /* a memory limit is built but refused by validation: no cgroup is applied */
+        /* limits are built into linux.resources and pass validation: whether the host can apply them is
+         * the sandbox's decision (sandbox/cgroup.c), not the spec's */
         struct spec_run_options o = run_opts(args, env);
         o.memory_limit = 1 << 20;
+        o.pids_limit = 20;
+        o.cpu_quota = 50000;
+        o.cpu_period = 100000;
         struct spec *s = NULL;
         assert_int_equal(spec_build_run(&o, &s, NULL), 0);
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        assert_true(spec_validate(s, true, &err) < 0);
-        assert_contains(herror_msg(&err), ".linux.resources");
+        assert_int_equal(spec_validate(s, true, &err), 0);
+        assert_true(s->resources.any_limit && s->resources.has_memory_limit && s->resources.has_pids_limit &&
+                    s->resources.has_cpu_quota);
+        assert_int_equal(s->resources.memory_limit, 1 << 20);
+        assert_int_equal(s->resources.pids_limit, 20);
+        assert_int_equal(s->resources.cpu_quota, 50000);
+        assert_int_equal(s->resources.cpu_period, 100000);
+        spec_free(s);
+        /* none asked: no resources at all */
+        o = run_opts(args, env);
+        assert_int_equal(spec_build_run(&o, &s, NULL), 0);
+        assert_false(s->resources.any_limit);
         spec_free(s);
 }
 

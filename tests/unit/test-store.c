@@ -265,8 +265,32 @@ static void manages_refs(void **state)
         assert_int_equal(store_resolve(&f->s, "docker.io/library/busybox:latest", &got, NULL), 0);
         assert_int_equal(store_resolve(&f->s, digest_to_string(&a, ds), &got, NULL), -ENOENT);
         assert_int_equal(store_resolve(&f->s, "sha256:../x", &got, NULL), -EINVAL);
+        /* images without a name: recorded once, off the list when named, never listed when named */
+        struct digest *un = NULL;
+        size_t nu = 0;
+        assert_int_equal(store_unnamed_add(&f->s, &b, NULL), 0);
+        assert_int_equal(store_unnamed_add(&f->s, &b, NULL), 0);
+        assert_int_equal(store_unnamed_add(&f->s, &a, NULL), 0); /* "docker.io/library/busybox:latest" names it */
+        assert_int_equal(store_unnamed_list(&f->s, &un, &nu, NULL), 0);
+        assert_int_equal(nu, 1);
+        assert_true(digest_equal(&un[0], &b));
+        free(un);
+        assert_int_equal(store_ref_set(&f->s, "localhost/b", &b, NULL), 0);
+        assert_int_equal(store_unnamed_list(&f->s, &un, &nu, NULL), 0);
+        assert_int_equal(nu, 0);
+        free(un);
+        assert_int_equal(store_ref_remove(&f->s, "localhost/b", NULL), 0);
+        assert_int_equal(store_unnamed_add(&f->s, &b, NULL), 0);
+        assert_int_equal(store_unnamed_remove(&f->s, &b, NULL), 0);
+        assert_int_equal(store_unnamed_remove(&f->s, &b, NULL), 0); /* not there: nothing to do */
+        assert_int_equal(store_unnamed_list(&f->s, &un, &nu, NULL), 0);
+        assert_int_equal(nu, 0);
+        free(un);
         /* a corrupt refs.json is an error, not an empty store */
         int rfd = open(f->store_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        th_put_file_at(rfd, "refs.json", "{\"refs\":{},\"unnamed\":[\"sha256:../../etc\"]}");
+        assert_int_equal(store_unnamed_list(&f->s, &un, &nu, &err), -EINVAL);
+        herror_clear(&err);
         th_put_file_at(rfd, "refs.json", "{\"refs\":{\"x\":\"sha256:../../etc\"}}");
         assert_int_equal(store_ref_get(&f->s, "x", &got, &err), -EINVAL);
         /* a refs.json (written by hand, or by an older hutch) whose digested name points elsewhere */
@@ -585,7 +609,7 @@ static void imports_docker_archives(void **state)
         int fd = open_archive(f, dir, "-c");
         struct store_import imp;
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        if (store_import_docker_archive(&f->s, fd, "other:tag", "dock", &imp, &err) < 0)
+        if (store_import_docker_archive(&f->s, fd, "other:tag", NULL, "dock", &imp, &err) < 0)
                 fail_msg("%s", herror_msg(&err));
         close(fd);
         assert_string_equal(imp.ref_name, "test:v1");
@@ -605,7 +629,27 @@ static void imports_docker_archives(void **state)
         assert_int_equal(fstatat(rfd, "data/gone", &st, 0), -1);
         close(rfd);
         fd = open_archive(f, dir, "-c");
-        assert_int_equal(store_import_docker_archive(&f->s, fd, "nope:tag", NULL, NULL, &err), -ENOENT);
+        assert_int_equal(store_import_docker_archive(&f->s, fd, "nope:tag", NULL, NULL, NULL, &err), -ENOENT);
+        close(fd);
+        /* the image is for the host: a --platform for another is refused, the host's own is fine */
+        struct oci_platform other = { .os = "linux", .architecture = "s390x" }, host;
+        oci_platform_host(&host);
+        fd = open_archive(f, dir, "-c");
+        herror_clear(&err);
+        assert_int_equal(store_import_docker_archive(&f->s, fd, NULL, &other, NULL, NULL, &err), -ENOENT);
+        assert_non_null(strstr(herror_msg(&err), "not for the platform asked for (linux/s390x)"));
+        close(fd);
+        assert_tmp_empty(f);
+        fd = open_archive(f, dir, "-c");
+        assert_int_equal(store_import_docker_archive(&f->s, fd, NULL, &host, NULL, NULL, NULL), 0);
+        close(fd);
+        /* every image of the archive, filtered: none for s390x */
+        struct store_import *imps = NULL;
+        size_t n = 99;
+        fd = open_archive(f, dir, "-c");
+        herror_clear(&err);
+        assert_int_equal(store_import_archive(&f->s, fd, NULL, &other, NULL, NULL, NULL, &imps, &n, &err), -ENOENT);
+        assert_non_null(strstr(herror_msg(&err), "none of its 1 images is for platform linux/s390x"));
         close(fd);
 }
 
@@ -635,7 +679,7 @@ static void refuses_hostile_docker_archives(void **state)
                 assert_int_equal(symlink("../../../../../../../../etc/passwd", p), 0);
                 int fd = open_archive(f, dir, "-c");
                 _cleanup_herror_ struct herror err = HERROR_INIT;
-                int r = store_import_docker_archive(&f->s, fd, NULL, "x", NULL, &err);
+                int r = store_import_docker_archive(&f->s, fd, NULL, NULL, "x", NULL, &err);
                 close(fd);
                 if (r != -cases[i].err || !strstr(herror_msg(&err), cases[i].msg))
                         fail_msg("case %zu: %d %s", i, r, herror_msg(&err));
@@ -646,7 +690,7 @@ static void refuses_hostile_docker_archives(void **state)
         make_docker_dir(f, dir, NULL, true);
         int fd = open_archive(f, dir, "-c");
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        assert_int_equal(store_import_docker_archive(&f->s, fd, NULL, "x", NULL, &err), -EBADMSG);
+        assert_int_equal(store_import_docker_archive(&f->s, fd, NULL, NULL, "x", NULL, &err), -EBADMSG);
         assert_non_null(strstr(herror_msg(&err), "diff_id"));
         close(fd);
         struct digest got;
@@ -813,6 +857,7 @@ static void prunes_what_no_name_needs(void **state)
         make_layout(f, two, 1, "drop", false, &drop);
         struct store_import imp;
         assert_int_equal(store_import_oci(&f->s, f->layoutfd, "drop", NULL, NULL, &imp, &err), 0);
+        assert_int_equal(store_unnamed_add(&f->s, &drop, NULL), 0); /* as hutch load records it */
         struct digest drop_layer = { 0 }, keep_layer = { 0 };
         struct oci_manifest m = { 0 };
         struct oci_config c = { 0 };
@@ -845,11 +890,21 @@ static void prunes_what_no_name_needs(void **state)
         assert_int_equal(st.rootfs_removed, 1);
         assert_int_equal(st.sigs_removed, 1);
         assert_int_equal(st.leftovers_removed, 2);
+        assert_int_equal(st.images_removed, 1);
         assert_true(blob_exists(f, &drop) && blob_exists(f, &dp)); /* a dry run removes nothing */
+        struct digest *un = NULL;
+        size_t nu = 0;
+        assert_int_equal(store_unnamed_list(&f->s, &un, &nu, NULL), 0);
+        assert_int_equal(nu, 1);
+        free(un);
 
         if (store_prune(&f->s, false, &st, &err) < 0)
                 fail_msg("%s", herror_msg(&err));
         assert_int_equal(st.blobs_removed, 4);
+        assert_int_equal(st.images_removed, 1);
+        assert_int_equal(store_unnamed_list(&f->s, &un, &nu, NULL), 0);
+        assert_int_equal(nu, 0);
+        free(un);
         assert_false(blob_exists(f, &drop) || blob_exists(f, &drop_layer) || blob_exists(f, &dp));
         assert_true(blob_exists(f, &keep) && blob_exists(f, &keep_layer) && blob_exists(f, &kp));
         snprintf(p, sizeof p, "%s/blobs/sha256", f->store_path);
@@ -867,6 +922,19 @@ static void prunes_what_no_name_needs(void **state)
         /* nothing more to do */
         assert_int_equal(store_prune(&f->s, false, &st, NULL), 0);
         assert_int_equal(st.blobs_removed + st.rootfs_removed + st.sigs_removed + st.leftovers_removed, 0);
+        /* an unnamed image a container uses (its rootfs pinned) is kept whole, then goes once unused */
+        assert_int_equal(store_import_oci(&f->s, f->layoutfd, "drop", NULL, NULL, NULL, &err), 0);
+        assert_int_equal(store_unnamed_add(&f->s, &drop, NULL), 0);
+        assert_int_equal(rootfs_ensure(&f->s, &drop, NULL, &rfd, NULL, NULL), 0);
+        assert_int_equal(store_prune(&f->s, false, &st, NULL), 0);
+        assert_int_equal(st.images_busy, 1);
+        assert_int_equal(st.images_removed + st.blobs_removed + st.rootfs_removed, 0);
+        assert_true(blob_exists(f, &drop) && blob_exists(f, &drop_layer));
+        close(rfd);
+        assert_int_equal(store_prune(&f->s, false, &st, NULL), 0);
+        assert_int_equal(st.images_removed, 1);
+        assert_int_equal(st.rootfs_removed, 1);
+        assert_false(blob_exists(f, &drop) || blob_exists(f, &drop_layer));
         /* a named image that cannot be read stops the prune before anything goes */
         assert_int_equal(store_ref_set(&f->s, "broken", &drop, NULL), 0);
         assert_true(store_prune(&f->s, false, &st, &err) < 0);
