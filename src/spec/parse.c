@@ -626,6 +626,17 @@ static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct he
                                 return herror_set(err, EOPNOTSUPP, "%s.memory.%s: not supported by hutch", jpath, mem_other[i]);
                 }
         }
+        if (json_is_object(cpu)) {
+                /* set and not applied would be a silent failure: shares, cpusets and realtime are refused */
+                static const char *const cpu_other[] = { "shares", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle" };
+                for (size_t i = 0; i < ELEMENTSOF(cpu_other); i++) {
+                        json_t *o = json_object_get(cpu, cpu_other[i]);
+                        bool unset = !o || json_is_null(o) || (json_is_integer(o) && json_integer_value(o) == 0) ||
+                                     (json_is_string(o) && json_string_value(o)[0] == 0);
+                        if (!unset)
+                                return herror_set(err, EOPNOTSUPP, "%s.cpu.%s: not supported by hutch", jpath, cpu_other[i]);
+                }
+        }
         r->any_limit = r->has_memory_limit || r->has_pids_limit || r->has_cpu_quota;
         return 0;
 }

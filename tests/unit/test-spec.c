@@ -206,6 +206,13 @@ static void validation_rules(void **state)
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"sysctl\":{\"vm.swappiness\":\"1\"}}}", true),
                         "vm.swappiness");
+        /* cpu settings hutch does not apply are refused, not skipped; their zero values are no setting */
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                   "\"linux\":{\"resources\":{\"cpu\":{\"shares\":512}}}}"),
+                        ".linux.resources.cpu.shares: not supported by hutch");
+        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                                   "\"linux\":{\"resources\":{\"cpu\":{\"cpus\":\"0-1\",\"shares\":0}}}}"),
+                        ".linux.resources.cpu.cpus: not supported by hutch");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"

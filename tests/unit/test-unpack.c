@@ -655,8 +655,16 @@ static void streams_large_layers(void **state)
         assert_string_equal(got, a);
         free(got);
         assert_true(image_remove_tree_at(fx->rootfd, "big", NULL) == 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
+        /* valgrind cannot run seccomp filters: its setup (meson.build) says HUTCH_UNPACK_SANDBOX=0, and there the
+         * second pass runs in-process, thread and all, and only the sanitizer and plain builds refuse clone */
+        const char *sandbox = getenv("HUTCH_UNPACK_SANDBOX");
+        if (sandbox && streq(sandbox, "0")) {
+                struct unpack_options o;
+                unpack_options_init(&o);
+                assert_int_equal(apply_opts(fx, e, ELEMENTSOF(e), TH_GZIP, &o, NULL, NULL), 0);
+        }
+        pid_t pid = sandbox && streq(sandbox, "0") ? -2 : fork();
+        assert_true(pid >= 0 || pid == -2);
         if (pid == 0) {
                 scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
                 if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAGAIN), SCMP_SYS(clone), 0) < 0 ||
@@ -666,10 +674,12 @@ static void streams_large_layers(void **state)
                 unpack_options_init(&o);
                 _exit(apply_opts(fx, e, ELEMENTSOF(e), TH_GZIP, &o, NULL, NULL) == 0 ? 0 : 1);
         }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
+        int status = 0;
+        if (pid > 0) {
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 0);
+        }
         got = read_rel(fx, "big/b");
         assert_non_null(got);
         assert_string_equal(got, b);
