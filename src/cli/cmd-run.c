@@ -310,14 +310,20 @@ static void remove_stale_cgroup(int cfd)
         unlinkat(cfd, CGROUP_FILE, 0);
 }
 
-/* Directories of runs whose hutch is gone (killed with SIGKILL): nobody holds their lock. */
+/* Directories of runs whose hutch is gone (killed with SIGKILL): nobody holds their lock. A new run's
+ * directory exists unlocked between its mkdir and its flock, so makers hold the containers directory shared
+ * across that window and the sweep takes it exclusively; a sweep that cannot have it now is skipped, the
+ * next run does it. */
 static void remove_stale(int containersfd)
 {
+        if (flock(containersfd, LOCK_EX | LOCK_NB) < 0)
+                return;
         int fd = dup(containersfd);
         DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         if (!d) {
                 if (fd >= 0)
                         close(fd);
+                flock(containersfd, LOCK_UN);
                 return;
         }
         struct dirent *de;
@@ -332,6 +338,7 @@ static void remove_stale(int containersfd)
                         log_debug("removed the directory of a dead run: %s", de->d_name);
         }
         closedir(d);
+        flock(containersfd, LOCK_UN);
 }
 
 static int make_container_dir(struct run_ctx *c, struct herror *err)
@@ -347,11 +354,14 @@ static int make_container_dir(struct run_ctx *c, struct herror *err)
         if (cfd < 0)
                 return herror_sys(err, errno, "%s/%s", c->store.path, CONTAINERS_DIR);
         remove_stale(cfd);
+        if (flock(cfd, LOCK_SH) < 0)
+                return herror_sys(err, errno, "lock %s/%s", c->store.path, CONTAINERS_DIR);
         if (mkdirat(cfd, c->id, 0700) < 0)
                 return herror_sys(err, errno, "create %s/%s/%s", c->store.path, CONTAINERS_DIR, c->id);
         c->dirfd = openat(cfd, c->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0)
                 return herror_sys(err, errno, "open %s/%s/%s", c->store.path, CONTAINERS_DIR, c->id);
+        flock(cfd, LOCK_UN);
         if (asprintf(&c->dir_path, "%s/%s/%s", c->store.path, CONTAINERS_DIR, c->id) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
         return 0;

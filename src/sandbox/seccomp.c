@@ -283,8 +283,10 @@ static int open_cache_dir(void)
                 snprintf(path, sizeof path, "%s", e);
         else if (geteuid() == 0)
                 snprintf(path, sizeof path, "/var/cache/hutch");
-        else if (xdg && xdg[0] == '/')
+        else if (xdg && xdg[0] == '/') {
+                mkdir(xdg, 0700); /* XDG: created 0700 when missing */
                 snprintf(path, sizeof path, "%s/hutch", xdg);
+        }
         else if (home && home[0] == '/') {
                 snprintf(path, sizeof path, "%s/.cache", home);
                 mkdir(path, 0700); /* XDG's default; a fresh account may not have it yet */

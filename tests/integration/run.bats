@@ -53,6 +53,20 @@ hbg() {
         grep -q 'timing: launcher: .*namespaces + clone' <<<"$output" || fail "no launcher breakdown: $output"
 }
 
+@test "the compiled seccomp filter is cached per user, also when XDG_CACHE_HOME does not exist yet" {
+        export XDG_CACHE_HOME="$BATS_TEST_TMPDIR/no/such/cache"
+        mkdir -p "$BATS_TEST_TMPDIR/no/such"
+        run "$HUTCH" --log-level debug run --storage "$S" --policy "$POLICY" --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q 'seccomp (compiled)' <<<"$output" || fail "first run did not compile: $output"
+        [ "$(stat -c %a "$XDG_CACHE_HOME")" = 700 ] || fail "XDG_CACHE_HOME not created 0700"
+        [ "$(stat -c %a "$XDG_CACHE_HOME/hutch/seccomp")" = 700 ] || fail "cache directory not 0700"
+        ls "$XDG_CACHE_HOME"/hutch/seccomp/*.bpf >/dev/null || fail "no cached program"
+        run "$HUTCH" --log-level debug run --storage "$S" --policy "$POLICY" --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q 'seccomp (from cache)' <<<"$output" || fail "second run did not use the cache: $output"
+}
+
 @test "the image's Cmd runs when no command is given; --entrypoint replaces it" {
         run hrun "$IMG" </dev/null
         [ "$status" -eq 0 ] || fail "image Cmd /bin/sh with no stdin: $output"
@@ -271,6 +285,27 @@ hbg() {
         [ -n "$(ls -A "$S/containers")" ] || fail "expected the dead run's directory before the next command"
         hrun --rm "$IMG" true
         [ -z "$(ls -A "$S/containers")" ] || fail "the next run did not clean up: $(ls -A "$S/containers")"
+}
+
+@test "50 runs started at once on one store all run, and leave nothing behind (twice)" {
+        # a run's fresh directory must not look like a dead run's to another run sweeping the store
+        hrun --rm "$IMG" true
+        local i round pids failed
+        for round in 1 2; do
+                pids=() failed=0
+                for i in $(seq 50); do
+                        hrun --rm "$IMG" sh -c "echo ok-$i" >"$BATS_TEST_TMPDIR/out.$i" 2>&1 &
+                        pids+=($!)
+                done
+                for i in "${!pids[@]}"; do
+                        wait "${pids[$i]}" || { failed=$((failed + 1)); echo "run $((i + 1)): $(cat "$BATS_TEST_TMPDIR/out.$((i + 1))")" >&3; }
+                done
+                [ "$failed" -eq 0 ] || fail "round $round: $failed of 50 concurrent runs failed"
+                for i in $(seq 50); do
+                        [ "$(cat "$BATS_TEST_TMPDIR/out.$i")" = "ok-$i" ] || fail "round $round, run $i: $(cat "$BATS_TEST_TMPDIR/out.$i")"
+                done
+                [ -z "$(ls -A "$S/containers")" ] || fail "left: $(ls -A "$S/containers")"
+        done
 }
 
 @test "an image rejected by policy never runs: exit 125 with the reason, nothing unpacked" {
