@@ -4,14 +4,12 @@
  * or an Ed25519 signature made with a key the writer holds and the log's owner need not: the MAC covers
  * the line as it would read without the MAC member, which is always the last one. */
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "audit/audit-internal.h"
+#include "util/crypto-dl.h"
 #include "util/fileio.h"
 #include "util/sha256.h"
 
@@ -128,7 +126,7 @@ int audit_keys_load(struct audit_keys *k, const char *hmac_path, const char *sig
 void audit_keys_done(struct audit_keys *k)
 {
         if (k->hmac_key)
-                OPENSSL_cleanse(k->hmac_key, k->hmac_key_len);
+                explicit_bzero(k->hmac_key, k->hmac_key_len);
         free(k->hmac_key);
         EVP_PKEY_free(k->sign_key);
         *k = (struct audit_keys) { 0 };

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "audit/audit-internal.h"
+#include "util/crypto-dl.h"
 
 struct walk {
         const struct audit_keys *keys;
@@ -164,8 +165,12 @@ static int walk_file(struct walk *w, const char *path, struct herror *err)
 int audit_verify(const char *const *paths, size_t n_paths, const struct audit_verify_opts *o,
                  struct audit_verify_result *ret, struct herror *err)
 {
+        /* a hash per record: OpenSSL's SHA-256 (SHA-NI, AVX2) rather than the portable one */
+        int r = crypto_dl_load(err);
+        if (r < 0)
+                return r;
         struct audit_keys keys;
-        int r = audit_keys_load(&keys, o ? o->hmac_key_path : NULL, o ? o->pubkey_path : NULL, true, err);
+        r = audit_keys_load(&keys, o ? o->hmac_key_path : NULL, o ? o->pubkey_path : NULL, true, err);
         if (r < 0)
                 return r;
         struct audit_verify_result res = { 0 };

@@ -3,6 +3,7 @@
 
 #include "image/archive-dl.h"
 #include "image/unpack-confined.h"
+#include "util/crypto-dl.h"
 
 bool unpack_confinement_wanted(void)
 {
@@ -44,9 +45,10 @@ int unpack_layer_confined(const struct isolate_plan *plan, int srcfd, int target
 {
         if (!plan)
                 return unpack_layer(srcfd, targetfd, uo, NULL, err);
-        /* the child, once pivoted into the target, can no longer open the library */
+        /* the child, once pivoted into the target, can no longer open the libraries (libcrypto: the
+         * layer's digest is computed as it streams) */
         int r = archive_dl_load(err);
-        if (r < 0)
+        if (r < 0 || (r = crypto_dl_load(err)) < 0)
                 return r;
         struct layer_call lc = { .srcfd = srcfd, .uo = *uo };
         struct isolate_opts io = { .root_fd = targetfd, .keep_fds = &srcfd, .n_keep_fds = 1, .progress = uo->progress,

@@ -2,13 +2,11 @@
  * OpenSSL objects used here (cleanup.h's conventions) and PEM reading. */
 #pragma once
 
-#include <openssl/bio.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <stddef.h>
 
 #include "util/cleanup.h"
+#include "util/crypto-dl.h"
 #include "util/error.h"
 
 static inline void bio_freep(BIO **b) { BIO_free(*b); }

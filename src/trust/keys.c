@@ -1,17 +1,12 @@
 /* Public key loading and fingerprints; see keys.h. */
 #include <fcntl.h>
-#include <openssl/bio.h>
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "trust/internal.h"
 #include "trust/keys.h"
 #include "trust/reference.h"
+#include "util/crypto-dl.h"
 #include "util/fileio.h"
 #include "util/sha256.h"
 

@@ -1,10 +1,4 @@
 /* Key pairs, private keys and signing; see signer.h. */
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +6,7 @@
 #include "trust/reference.h"
 #include "trust/signer.h"
 #include "trust/sigstore.h"
+#include "util/crypto-dl.h"
 
 /* scrypt for the PKCS#8 encryption, as `openssl pkcs8 -topk8 -scrypt` uses it: N = 16384, r = 8, p = 1
  * (16 MiB; OpenSSL refuses to decrypt above 32 MiB by default, so cosign's N = 65536 is not an option). */

@@ -1,15 +1,11 @@
 /* Sigstore signature verification with public keys; see sigstore.h for the order of the steps. */
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <string.h>
 
 #include "image/digest.h"
 #include "trust/internal.h"
 #include "trust/reference.h"
 #include "trust/sigstore.h"
+#include "util/crypto-dl.h"
 #include "util/json.h"
 
 void sigstore_signature_done(struct sigstore_signature *s)

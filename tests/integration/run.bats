@@ -53,6 +53,23 @@ hbg() {
         grep -q 'timing: launcher: .*namespaces + clone' <<<"$output" || fail "no launcher breakdown: $output"
 }
 
+@test "a launch without signatures to check never loads libcrypto; a signature check loads it" {
+        # the first run unpacks the image (layer digests: libcrypto's SHA-256); the launch after it must not
+        hrun --rm "$IMG" true
+        run env LD_DEBUG=files "$HUTCH" run --storage "$S" --policy "$POLICY" --rm "$IMG" true
+        [ "$status" -eq 0 ] || fail "$output"
+        grep -q 'file=libseccomp' <<<"$output" || fail "LD_DEBUG=files shows no loading at all: $output"
+        ! grep -q 'file=libcrypto' <<<"$output" || fail "libcrypto loaded for an unsigned launch"
+        export HUTCH_KEY_PASSWORD=test-pass
+        "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/k" >/dev/null
+        "$HUTCH" sign --storage "$S" --key "$BATS_TEST_TMPDIR/k.key" "$IMG" >/dev/null
+        local pol="$BATS_TEST_TMPDIR/signed.json"
+        jq -n --arg k "$BATS_TEST_TMPDIR/k.pub" '{default: [{type: "reject"}], transports: {docker: {"localhost/busybox": [{type: "sigstoreSigned", keyPath: $k}]}}}' >"$pol"
+        run env LD_DEBUG=files "$HUTCH" run --storage "$S" --policy "$pol" --rm "$IMG" echo signed-ok
+        [ "$status" -eq 0 ] && [[ "$output" == *signed-ok* ]] || fail "$status $output"
+        grep -q 'file=libcrypto' <<<"$output" || fail "the signature check did not load libcrypto: $output"
+}
+
 @test "the compiled seccomp filter is cached per user, also when XDG_CACHE_HOME does not exist yet" {
         export XDG_CACHE_HOME="$BATS_TEST_TMPDIR/no/such/cache"
         mkdir -p "$BATS_TEST_TMPDIR/no/such"
