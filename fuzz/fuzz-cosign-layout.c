@@ -87,8 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         fuzz_die("too many signatures");
                 for (size_t i = 0; i < n; i++) {
                         bool is_payload = sigs[i].payload_len == sizeof payload - 1 &&
-                                          memcmp(sigs[i].payload, payload, sizeof payload - 1) == 0;
-                        bool is_manifest = sigs[i].payload_len == size && (size == 0 || memcmp(sigs[i].payload, data, size) == 0);
+                                memcmp(sigs[i].payload, payload, sizeof payload - 1) == 0;
+                        bool is_manifest =
+                                sigs[i].payload_len == size && (size == 0 || memcmp(sigs[i].payload, data, size) == 0);
                         if (!is_payload && !is_manifest)
                                 fuzz_die("a payload that is no blob of the layout");
                         if (!sigs[i].origin)

@@ -26,11 +26,11 @@ static bool names_key_files(json_t *j)
         json_t *v;
         size_t i;
         if (json_is_object(j)) {
-                json_object_foreach(j, k, v)
+                json_object_foreach (j, k, v)
                         if (streq(k, "keyPath") || streq(k, "keyPaths") || names_key_files(v))
                                 return true;
         } else if (json_is_array(j)) {
-                json_array_foreach(j, i, v)
+                json_array_foreach (j, i, v)
                         if (names_key_files(v))
                                 return true;
         }
@@ -67,13 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         static const char *const names[] = { "registry.example/sandbox/tiny:v2", "127.0.0.1:5577/sandbox/tiny:v2",
                                              ("registry.example/sandbox/tiny@" V2_DIGEST), "busybox" };
-        struct sigstore_signature sig = { .payload = (char *) vector_payload, .payload_len = sizeof vector_payload - 1,
-                                          .signature_b64 = (char *) vector_signature, .origin = (char *) "vector" };
+        struct sigstore_signature sig = { .payload = (char *) vector_payload,
+                                          .payload_len = sizeof vector_payload - 1,
+                                          .signature_b64 = (char *) vector_signature,
+                                          .origin = (char *) "vector" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 struct image_ref ref = { 0 };
                 if (ref_parse(names[i], &ref, NULL) < 0)
                         abort();
-                struct policy_image img = { .transport = POLICY_TRANSPORT_DOCKER, .ref = &ref,
+                struct policy_image img = { .transport = POLICY_TRANSPORT_DOCKER,
+                                            .ref = &ref,
                                             .manifest_digest = V2_DIGEST };
                 evaluate(p, &img);
                 if (!key_files) {
@@ -83,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
                 ref_done(&ref);
         }
-        struct policy_image oci = { .transport = POLICY_TRANSPORT_OCI, .layout_path = "/srv/images/tiny",
+        struct policy_image oci = { .transport = POLICY_TRANSPORT_OCI,
+                                    .layout_path = "/srv/images/tiny",
                                     .manifest_digest = V2_DIGEST };
         evaluate(p, &oci);
         if (!key_files) {

@@ -88,8 +88,17 @@ static void build_spec(struct spec_run_mount *m, size_t n)
         static const struct spec_idmap map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
         char *args[] = { (char *) "/bin/sh", NULL }, *env[] = { NULL };
         struct spec_run_options o = {
-                .rootless = true, .root_path = "/store/containers/x", .args = args, .env = env, .cwd = "/",
-                .uid_map = map, .n_uid_map = 2, .gid_map = map, .n_gid_map = 2, .mounts = m, .n_mounts = n,
+                .rootless = true,
+                .root_path = "/store/containers/x",
+                .args = args,
+                .env = env,
+                .cwd = "/",
+                .uid_map = map,
+                .n_uid_map = 2,
+                .gid_map = map,
+                .n_gid_map = 2,
+                .mounts = m,
+                .n_mounts = n,
         };
         struct spec *s = NULL;
         struct herror err = HERROR_INIT;
@@ -127,8 +136,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         fuzz_die("a mount was lost");
                 /* run_parse_mounts keeps the order: every -v, then every --mount, then every --tmpfs */
                 for (size_t i = 0; i < n; i++)
-                        check_mount(&m[i], i < nv ? 'v' : i < nv + nm ? 'm' : 't',
-                                    i < nv ? v[i] : i < nv + nm ? mo[i - nv] : t[i - nv - nm]);
+                        check_mount(&m[i],
+                                    i < nv                ? 'v'
+                                            : i < nv + nm ? 'm'
+                                                          : 't',
+                                    i < nv                ? v[i]
+                                            : i < nv + nm ? mo[i - nv]
+                                                          : t[i - nv - nm]);
                 build_spec(m, n);
                 run_mounts_free(m, n);
         } else if (!herror_msg(&err)[0]) {

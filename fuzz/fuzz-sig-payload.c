@@ -7,11 +7,10 @@
 #include "trust/keys.h"
 #include "trust/sigstore.h"
 
-static const char vector_key[] =
-        "-----BEGIN PUBLIC KEY-----\n"
-        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE3lPcmNW9plWqWBbofIWIGHXd5xsL\n"
-        "pJCNNqM8emG6V8t9D9MHTuIGOGYBlmB+0Jd6sbtzzz/9IfCdN3a11spnpQ==\n"
-        "-----END PUBLIC KEY-----\n";
+static const char vector_key[] = "-----BEGIN PUBLIC KEY-----\n"
+                                 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE3lPcmNW9plWqWBbofIWIGHXd5xsL\n"
+                                 "pJCNNqM8emG6V8t9D9MHTuIGOGYBlmB+0Jd6sbtzzz/9IfCdN3a11spnpQ==\n"
+                                 "-----END PUBLIC KEY-----\n";
 
 static const char vector_payload[] =
         "{\"critical\":{\"identity\":{\"docker-reference\":\"registry.example/sandbox/tiny:v2\"},\"image\":"

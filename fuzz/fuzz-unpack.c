@@ -49,7 +49,8 @@ static void reset_root(void)
         rewinddir(d); /* the dup shares rootfd's offset with the previous pass */
         struct dirent *de;
         while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && image_remove_tree_at(rootfd, de->d_name, NULL) < 0)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+                    image_remove_tree_at(rootfd, de->d_name, NULL) < 0)
                         fuzz_die("clean root");
         closedir(d);
         if (symlinkat(outside, rootfd, "escape") < 0 || symlinkat(secret_path, rootfd, "victim") < 0 ||

@@ -30,11 +30,12 @@ static uint64_t max_ratio;
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: image-tool [--platform OS/ARCH[/VARIANT]] [--max-ratio N] import LAYOUT[:REF] STORE [NAME]\n"
-                        "       image-tool import-oci-archive FILE[:REF] STORE [NAME]\n"
-                        "       image-tool import-docker-archive FILE[:TAG] STORE [NAME]\n"
-                        "       image-tool unpack STORE NAME|DIGEST DIR\n"
-                        "       image-tool rootfs STORE NAME|DIGEST\n");
+        fprintf(stderr,
+                "usage: image-tool [--platform OS/ARCH[/VARIANT]] [--max-ratio N] import LAYOUT[:REF] STORE [NAME]\n"
+                "       image-tool import-oci-archive FILE[:REF] STORE [NAME]\n"
+                "       image-tool import-docker-archive FILE[:TAG] STORE [NAME]\n"
+                "       image-tool unpack STORE NAME|DIGEST DIR\n"
+                "       image-tool rootfs STORE NAME|DIGEST\n");
         return 2;
 }
 

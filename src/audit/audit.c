@@ -8,12 +8,12 @@
 
 struct audit {
         enum audit_mode mode;
-        char *file_path;                     /* NULL: no file sink */
+        char *file_path; /* NULL: no file sink */
         uint64_t rotate_size;
         struct audit_keys keys;
-        char *journald_socket;               /* NULL: no journald sink */
-        bool journald_required;              /* audit_journald = on: a missing socket is a failure */
-        char *syslog_socket;                 /* NULL: no syslog sink */
+        char *journald_socket;  /* NULL: no journald sink */
+        bool journald_required; /* audit_journald = on: a missing socket is a failure */
+        char *syslog_socket;    /* NULL: no syslog sink */
         enum audit_switch kernel;
 };
 
@@ -102,11 +102,13 @@ void audit_close(struct audit *a)
         free(a);
 }
 
-static int emit_kernel(struct audit *a, const struct audit_record *rec, const struct audit_identity *id, struct herror *e)
+static int emit_kernel(struct audit *a, const struct audit_record *rec, const struct audit_identity *id,
+                       struct herror *e)
 {
         int r = audit_kernel_send(rec, id, e);
         if (r == 0 && a->kernel == AUDIT_SWITCH_ON)
-                return herror_set(e, EPERM, "kernel audit: not possible here (needs CAP_AUDIT_WRITE in the initial "
+                return herror_set(e, EPERM,
+                                  "kernel audit: not possible here (needs CAP_AUDIT_WRITE in the initial "
                                   "namespaces; audit_kernel = on)");
         if (r == 0)
                 log_debug("audit: the kernel audit sink is not usable here");
@@ -133,7 +135,7 @@ int audit_emit(struct audit *a, const struct audit_record *rec, struct herror *e
                 if ((r = audit_file_append(&fs, &a->keys, body, NULL, hash, &e)) < 0)
                         sink_failed(a, r, &e, err, &failed);
                 else
-                        json_object_set_new(body, "hash", json_string(hash));   /* anchors the file in the others */
+                        json_object_set_new(body, "hash", json_string(hash)); /* anchors the file in the others */
         }
         if (a->journald_socket && (r = audit_journald_send(a->journald_socket, rec, body, &e)) < 0)
                 sink_failed(a, r, &e, err, &failed);

@@ -16,41 +16,66 @@
 #define AUDIT_SCHEMA_VERSION 1
 #define AUDIT_SCHEMA_VERSION_STR "1" /* the same, for the record head verify.c reads by hand */
 
-enum audit_event { AUDIT_EVENT_START, AUDIT_EVENT_END, AUDIT_EVENT_REFUSAL, _AUDIT_EVENT_MAX, _AUDIT_EVENT_INVALID = -EINVAL };
+enum audit_event {
+        AUDIT_EVENT_START,
+        AUDIT_EVENT_END,
+        AUDIT_EVENT_REFUSAL,
+        _AUDIT_EVENT_MAX,
+        _AUDIT_EVENT_INVALID = -EINVAL
+};
 
-struct audit_idmap { uint32_t container, host, count; };
+struct audit_idmap {
+        uint32_t container, host, count;
+};
 
-struct audit_record {            /* every pointer may be NULL / every count 0 = not applicable */
+struct audit_record { /* every pointer may be NULL / every count 0 = not applicable */
         enum audit_event event;
-        const char *entry;               /* "run" | "runtime" */
+        const char *entry; /* "run" | "runtime" */
         const char *container_id, *container_name;
         const char *image_ref, *image_digest;
-        const char *trust_verdict;       /* "accepted" | "rejected" | "not-evaluated" */
+        const char *trust_verdict; /* "accepted" | "rejected" | "not-evaluated" */
         const char *trust_transport, *trust_scope, *trust_key_id, *trust_signed_reference, *trust_reason;
-        const char *policy_path; const char *policy_sha256;
-        const char *seccomp_profile; const char *seccomp_sha256;
+        const char *policy_path;
+        const char *policy_sha256;
+        const char *seccomp_profile;
+        const char *seccomp_sha256;
         const char *apparmor_profile, *selinux_label;
-        const char *landlock;            /* e.g. "best-effort abi 7", "off" */
-        const char *const *unavailable; size_t n_unavailable; /* "LAYER: why" for each default layer the host lacks */
-        const char *const *caps; size_t n_caps;
-        const char *const *namespaces; size_t n_namespaces;
-        const struct audit_idmap *uid_map; size_t n_uid_map;
-        const struct audit_idmap *gid_map; size_t n_gid_map;
-        const char *const *volumes; size_t n_volumes;
-        const char *const *argv; size_t n_argv;
-        pid_t pid;                        /* 0 = none */
-        bool has_exit; int exit_status; int exit_signal;  /* signal 0 = exited normally */
+        const char *landlock; /* e.g. "best-effort abi 7", "off" */
+        const char *const *unavailable;
+        size_t n_unavailable; /* "LAYER: why" for each default layer the host lacks */
+        const char *const *caps;
+        size_t n_caps;
+        const char *const *namespaces;
+        size_t n_namespaces;
+        const struct audit_idmap *uid_map;
+        size_t n_uid_map;
+        const struct audit_idmap *gid_map;
+        size_t n_gid_map;
+        const char *const *volumes;
+        size_t n_volumes;
+        const char *const *argv;
+        size_t n_argv;
+        pid_t pid; /* 0 = none */
+        bool has_exit;
+        int exit_status;
+        int exit_signal; /* signal 0 = exited normally */
         bool timed_out;
-        int64_t duration_ns;             /* -1 = unknown; 0 is taken as unknown too (a zero-filled record) */
-        const char *reason;              /* refusal: one line */
+        int64_t duration_ns; /* -1 = unknown; 0 is taken as unknown too (a zero-filled record) */
+        const char *reason;  /* refusal: one line */
 };
 
 const char *audit_event_to_string(enum audit_event e);
 
-enum audit_mode { AUDIT_MODE_OFF, AUDIT_MODE_BEST_EFFORT, AUDIT_MODE_REQUIRED, _AUDIT_MODE_MAX, _AUDIT_MODE_INVALID = -EINVAL };
+enum audit_mode {
+        AUDIT_MODE_OFF,
+        AUDIT_MODE_BEST_EFFORT,
+        AUDIT_MODE_REQUIRED,
+        _AUDIT_MODE_MAX,
+        _AUDIT_MODE_INVALID = -EINVAL
+};
 
-struct audit_config;  /* sinks and mode; from /etc/hutch/hutch.conf, the user's config and flags */
-struct audit;         /* open sinks */
+struct audit_config; /* sinks and mode; from /etc/hutch/hutch.conf, the user's config and flags */
+struct audit;        /* open sinks */
 
 #define AUDIT_SYSTEM_CONFIG "/etc/hutch/hutch.conf"
 
@@ -59,7 +84,8 @@ struct audit;         /* open sinks */
  * FILE:LINE. */
 int audit_config_load(const char *explicit_path, struct audit_config **ret, struct herror *err);
 /* The same with the system file named: for tests and for tools that audit another tree. NULL = none. */
-int audit_config_load_files(const char *system_path, const char *user_path, struct audit_config **ret, struct herror *err);
+int audit_config_load_files(const char *system_path, const char *user_path, struct audit_config **ret,
+                            struct herror *err);
 /* A config with the defaults only (no files read). */
 int audit_config_new(struct audit_config **ret, struct herror *err);
 /* Set one key as a flag would ("audit" = "required", "audit_log" = FILE, ...). Keys the administrator's
@@ -72,7 +98,10 @@ bool audit_config_allow_privileged(const struct audit_config *c);
  * root: /var/log/hutch/audit.log); NULL when the file sink is off. Caller frees. */
 int audit_config_log_path(const struct audit_config *c, char **ret, struct herror *err);
 void audit_config_free(struct audit_config *c);
-static inline void audit_config_freep(struct audit_config **c) { audit_config_free(*c); }
+static inline void audit_config_freep(struct audit_config **c)
+{
+        audit_config_free(*c);
+}
 #define _cleanup_audit_config_ _cleanup_(audit_config_freep)
 
 /* Open the configured sinks (keys loaded, journald/kernel availability probed). With mode off this
@@ -83,23 +112,26 @@ int audit_open(const struct audit_config *c, struct audit **ret, struct herror *
  * to launch / reports); in best-effort mode failures are logged as warnings and 0 is returned. */
 int audit_emit(struct audit *a, const struct audit_record *rec, struct herror *err);
 void audit_close(struct audit *a);
-static inline void audit_closep(struct audit **a) { audit_close(*a); }
+static inline void audit_closep(struct audit **a)
+{
+        audit_close(*a);
+}
 #define _cleanup_audit_ _cleanup_(audit_closep)
 
 /* ---- reading the file log (hutch audit verify / show, hutch events) ------------------------------ */
 
 struct audit_verify_opts {
-        const char *hmac_key_path;       /* check every record's "hmac" with this key */
-        const char *pubkey_path;         /* check every record's "sig" with this Ed25519 public key (PEM) */
+        const char *hmac_key_path; /* check every record's "hmac" with this key */
+        const char *pubkey_path;   /* check every record's "sig" with this Ed25519 public key (PEM) */
 };
 
 struct audit_verify_result {
         uint64_t records;
         uint64_t first_seq, last_seq;
-        char last_hash[65];              /* sha256 hex of the last line: compare with an external anchor */
+        char last_hash[65]; /* sha256 hex of the last line: compare with an external anchor */
         size_t files;
-        bool macs_checked;               /* a key was given and every record carried a valid MAC/signature */
-        uint64_t unsigned_records;       /* records with a MAC/signature that no key was given for */
+        bool macs_checked;         /* a key was given and every record carried a valid MAC/signature */
+        uint64_t unsigned_records; /* records with a MAC/signature that no key was given for */
 };
 
 /* Verify a log as a whole: paths oldest first (rotated files then the live one). The first record must

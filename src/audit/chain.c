@@ -16,7 +16,7 @@
 #define HMAC_MEMBER ",\"hmac\":\""
 #define SIG_MEMBER ",\"sig\":\""
 #define ED25519_SIG_LEN 64
-#define ED25519_SIG_B64 88                    /* 4 * ceil(64 / 3) */
+#define ED25519_SIG_B64 88 /* 4 * ceil(64 / 3) */
 
 const char audit_zero_hash[AUDIT_HASH_HEX + 1] = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -75,7 +75,8 @@ static int load_hmac_key(struct audit_keys *k, const char *path, struct herror *
                 return r;
         if (len < AUDIT_HMAC_KEY_MIN) {
                 free(data);
-                return herror_set(err, EINVAL, "HMAC key %s: %zu bytes, at least %d needed", path, len, AUDIT_HMAC_KEY_MIN);
+                return herror_set(err, EINVAL, "HMAC key %s: %zu bytes, at least %d needed", path, len,
+                                  AUDIT_HMAC_KEY_MIN);
         }
         k->hmac_key = (unsigned char *) data;
         k->hmac_key_len = len;
@@ -98,7 +99,8 @@ static int load_ed25519(struct audit_keys *k, const char *path, bool is_public, 
         BIO *bio = BIO_new_mem_buf(pem, (int) len);
         if (!bio)
                 return herror_set(err, ENOMEM, "out of memory");
-        EVP_PKEY *key = is_public ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        EVP_PKEY *key =
+                is_public ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
         BIO_free(bio);
         if (!key)
                 return herror_set(err, EINVAL, "%s: not a PEM %s key", path, is_public ? "public" : "private");
@@ -142,13 +144,14 @@ static int hmac_hex(const struct audit_keys *k, const void *data, size_t len, ch
         return 0;
 }
 
-static int ed25519_sign_b64(const struct audit_keys *k, const void *data, size_t len, char out[static ED25519_SIG_B64 + 1])
+static int ed25519_sign_b64(const struct audit_keys *k, const void *data, size_t len,
+                            char out[static ED25519_SIG_B64 + 1])
 {
         unsigned char sig[ED25519_SIG_LEN];
         size_t n = sizeof sig;
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         int ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->sign_key) == 1 &&
-                 EVP_DigestSign(ctx, sig, &n, data, len) == 1 && n == sizeof sig;
+                EVP_DigestSign(ctx, sig, &n, data, len) == 1 && n == sizeof sig;
         EVP_MD_CTX_free(ctx);
         if (!ok)
                 return -EIO;
@@ -184,7 +187,8 @@ int audit_seal(const struct audit_keys *k, json_t *body, char **ret, size_t *ret
                 len = (size_t) n;
         }
         if (len > AUDIT_RECORD_MAX)
-                return herror_set(err, E2BIG, "audit record: %zu bytes, more than the limit of %u", len, AUDIT_RECORD_MAX);
+                return herror_set(err, E2BIG, "audit record: %zu bytes, more than the limit of %u", len,
+                                  AUDIT_RECORD_MAX);
         *ret_len = len;
         *ret = TAKE_PTR(text);
         return 0;
@@ -193,8 +197,12 @@ int audit_seal(const struct audit_keys *k, json_t *body, char **ret, size_t *ret
 /* The MAC member at the end of line, if any: its kind, where it starts and its value. */
 static bool find_seal(const char *line, size_t len, const char **ret_member, size_t *ret_at, size_t *ret_mac_len)
 {
-        static const struct { const char *member; size_t mac_len; } kinds[] = {
-                { HMAC_MEMBER, AUDIT_HASH_HEX }, { SIG_MEMBER, ED25519_SIG_B64 },
+        static const struct {
+                const char *member;
+                size_t mac_len;
+        } kinds[] = {
+                { HMAC_MEMBER, AUDIT_HASH_HEX },
+                { SIG_MEMBER, ED25519_SIG_B64 },
         };
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 size_t ml = strlen(kinds[i].member), total = ml + kinds[i].mac_len + 2;
@@ -211,12 +219,12 @@ static bool find_seal(const char *line, size_t len, const char **ret_member, siz
 
 static bool ed25519_verify(const struct audit_keys *k, const void *data, size_t len, const char *b64)
 {
-        unsigned char sig[ED25519_SIG_B64];   /* EVP_DecodeBlock writes 3 bytes per 4, padding included */
+        unsigned char sig[ED25519_SIG_B64]; /* EVP_DecodeBlock writes 3 bytes per 4, padding included */
         if (EVP_DecodeBlock(sig, (const unsigned char *) b64, ED25519_SIG_B64) != 66)
                 return false;
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         bool ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->sign_key) == 1 &&
-                  EVP_DigestVerify(ctx, sig, ED25519_SIG_LEN, data, len) == 1;
+                EVP_DigestVerify(ctx, sig, ED25519_SIG_LEN, data, len) == 1;
         EVP_MD_CTX_free(ctx);
         return ok;
 }
@@ -231,7 +239,8 @@ int audit_check_seal(const struct audit_keys *k, const char *line, size_t len, s
         if (!k->hmac_key && !k->sign_key)
                 return 2;
         if ((is_hmac && !k->hmac_key) || (!is_hmac && !k->sign_key))
-                return herror_set(err, EBADMSG, "carries %s, but the key given is %s", is_hmac ? "an HMAC" : "an Ed25519 signature",
+                return herror_set(err, EBADMSG, "carries %s, but the key given is %s",
+                                  is_hmac ? "an HMAC" : "an Ed25519 signature",
                                   is_hmac ? "an Ed25519 key" : "an HMAC key");
         _cleanup_free_ char *signed_part = malloc(at + 2);
         if (!signed_part)
@@ -244,10 +253,12 @@ int audit_check_seal(const struct audit_keys *k, const char *line, size_t len, s
                 if (hmac_hex(k, signed_part, at + 1, want) < 0)
                         return herror_set(err, EIO, "HMAC failed");
                 if (CRYPTO_memcmp(want, mac, AUDIT_HASH_HEX) != 0)
-                        return herror_set(err, EBADMSG, "HMAC does not match: the record was changed or made without the key");
+                        return herror_set(err, EBADMSG,
+                                          "HMAC does not match: the record was changed or made without the key");
                 return 1;
         }
         if (!ed25519_verify(k, signed_part, at + 1, mac))
-                return herror_set(err, EBADMSG, "Ed25519 signature does not verify: the record was changed or made without the key");
+                return herror_set(err, EBADMSG,
+                                  "Ed25519 signature does not verify: the record was changed or made without the key");
         return 1;
 }

@@ -146,19 +146,27 @@ static int key_from_name(const char *name)
 static const char *expected(enum audit_key k)
 {
         switch (k) {
-        case AK_MODE: return "required, best-effort or off";
-        case AK_LOG: return "an absolute path or none";
+        case AK_MODE:
+                return "required, best-effort or off";
+        case AK_LOG:
+                return "an absolute path or none";
         case AK_JOURNALD:
-        case AK_KERNEL: return "auto, on or off";
+        case AK_KERNEL:
+                return "auto, on or off";
         case AK_JOURNALD_SOCKET:
-        case AK_SYSLOG_SOCKET: return "an absolute path";
+        case AK_SYSLOG_SOCKET:
+                return "an absolute path";
         case AK_SYSLOG:
-        case AK_ALLOW_PRIVILEGED: return "on or off";
+        case AK_ALLOW_PRIVILEGED:
+                return "on or off";
         case AK_HMAC_KEY:
-        case AK_SIGN_KEY: return "an absolute path or none";
-        case AK_ROTATE_SIZE: return "a size in bytes (K, M, G suffixes; 0 = never)";
+        case AK_SIGN_KEY:
+                return "an absolute path or none";
+        case AK_ROTATE_SIZE:
+                return "a size in bytes (K, M, G suffixes; 0 = never)";
         case _AK_MAX:
-        default: return "?";
+        default:
+                return "?";
         }
 }
 
@@ -176,15 +184,18 @@ static int apply(struct audit_config *c, enum audit_key k, const char *v)
         enum audit_switch sw;
         int r = 0;
         switch (k) {
-        case AK_MODE: return parse_mode(v, &c->mode);
+        case AK_MODE:
+                return parse_mode(v, &c->mode);
         case AK_LOG:
                 if ((r = parse_path(v, true, &path, &none)) < 0)
                         return r;
                 replace(&c->log_path, path);
                 c->log_off = none;
                 return 0;
-        case AK_JOURNALD: return parse_switch(v, true, &c->journald);
-        case AK_KERNEL: return parse_switch(v, true, &c->kernel);
+        case AK_JOURNALD:
+                return parse_switch(v, true, &c->journald);
+        case AK_KERNEL:
+                return parse_switch(v, true, &c->kernel);
         case AK_SYSLOG:
                 if ((r = parse_switch(v, false, &sw)) < 0)
                         return r;
@@ -206,14 +217,16 @@ static int apply(struct audit_config *c, enum audit_key k, const char *v)
                         return r;
                 replace(k == AK_HMAC_KEY ? &c->hmac_key_path : &c->sign_key_path, path);
                 return 0;
-        case AK_ROTATE_SIZE: return parse_size(v, &c->rotate_size);
+        case AK_ROTATE_SIZE:
+                return parse_size(v, &c->rotate_size);
         case AK_ALLOW_PRIVILEGED:
                 if ((r = parse_switch(v, false, &sw)) < 0)
                         return r;
                 c->allow_privileged = sw == AUDIT_SWITCH_ON;
                 return 0;
         case _AK_MAX:
-        default: return -EINVAL;
+        default:
+                return -EINVAL;
         }
 }
 
@@ -223,19 +236,43 @@ static void value_text(const struct audit_config *c, enum audit_key k, char *buf
         static const char *const modes[] = { "off", "best-effort", "required" };
         static const char *const switches[] = { "auto", "on", "off" };
         switch (k) {
-        case AK_MODE: snprintf(buf, size, "%s", modes[c->mode]); return;
-        case AK_LOG: snprintf(buf, size, "%s", c->log_off ? "none" : c->log_path ? c->log_path : ""); return;
-        case AK_JOURNALD: snprintf(buf, size, "%s", switches[c->journald]); return;
-        case AK_KERNEL: snprintf(buf, size, "%s", switches[c->kernel]); return;
-        case AK_SYSLOG: snprintf(buf, size, "%d", c->syslog); return;
-        case AK_JOURNALD_SOCKET: snprintf(buf, size, "%s", c->journald_socket ? c->journald_socket : ""); return;
-        case AK_HMAC_KEY: snprintf(buf, size, "%s", c->hmac_key_path ? c->hmac_key_path : ""); return;
-        case AK_SIGN_KEY: snprintf(buf, size, "%s", c->sign_key_path ? c->sign_key_path : ""); return;
-        case AK_ROTATE_SIZE: snprintf(buf, size, "%llu", (unsigned long long) c->rotate_size); return;
-        case AK_SYSLOG_SOCKET: snprintf(buf, size, "%s", c->syslog_socket ? c->syslog_socket : ""); return;
-        case AK_ALLOW_PRIVILEGED: snprintf(buf, size, "%s", c->allow_privileged ? "on" : "off"); return;
+        case AK_MODE:
+                snprintf(buf, size, "%s", modes[c->mode]);
+                return;
+        case AK_LOG:
+                snprintf(buf, size, "%s", c->log_off ? "none" : c->log_path ? c->log_path : "");
+                return;
+        case AK_JOURNALD:
+                snprintf(buf, size, "%s", switches[c->journald]);
+                return;
+        case AK_KERNEL:
+                snprintf(buf, size, "%s", switches[c->kernel]);
+                return;
+        case AK_SYSLOG:
+                snprintf(buf, size, "%d", c->syslog);
+                return;
+        case AK_JOURNALD_SOCKET:
+                snprintf(buf, size, "%s", c->journald_socket ? c->journald_socket : "");
+                return;
+        case AK_HMAC_KEY:
+                snprintf(buf, size, "%s", c->hmac_key_path ? c->hmac_key_path : "");
+                return;
+        case AK_SIGN_KEY:
+                snprintf(buf, size, "%s", c->sign_key_path ? c->sign_key_path : "");
+                return;
+        case AK_ROTATE_SIZE:
+                snprintf(buf, size, "%llu", (unsigned long long) c->rotate_size);
+                return;
+        case AK_SYSLOG_SOCKET:
+                snprintf(buf, size, "%s", c->syslog_socket ? c->syslog_socket : "");
+                return;
+        case AK_ALLOW_PRIVILEGED:
+                snprintf(buf, size, "%s", c->allow_privileged ? "on" : "off");
+                return;
         case _AK_MAX:
-        default: buf[0] = 0; return;
+        default:
+                buf[0] = 0;
+                return;
         }
 }
 
@@ -263,8 +300,9 @@ static int set_from(struct audit_config *c, const char *where, const char *name,
                 value_text(probe, (enum audit_key) k, want, sizeof want);
                 value_text(c, (enum audit_key) k, have, sizeof have);
                 if (!streq(want, have))
-                        return herror_set(err, EPERM, "%s: %s is fixed by the administrator (%s, with audit = required)",
-                                          where, key_names[k], c->origin[k].where);
+                        return herror_set(err, EPERM,
+                                          "%s: %s is fixed by the administrator (%s, with audit = required)", where,
+                                          key_names[k], c->origin[k].where);
                 return 0;
         }
         char *w = strdup(where);
@@ -344,8 +382,9 @@ static int read_config_file(struct audit_config *c, const char *path, bool syste
         if (fstat(fd, &st) < 0)
                 return herror_sys(err, errno, "%s", path);
         if (system && (st.st_uid != 0 || (st.st_mode & 0022)))
-                return herror_set(err, EPERM, "%s: must be owned by root and writable by root only (owner %u, mode %04o)",
-                                  path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                return herror_set(err, EPERM,
+                                  "%s: must be owned by root and writable by root only (owner %u, mode %04o)", path,
+                                  (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
         _cleanup_free_ char *data = NULL;
         size_t len;
         int r = read_fd_limited(fd, path, AUDIT_CONFIG_MAX, &data, &len, err);
@@ -403,7 +442,8 @@ fail:
         return r;
 }
 
-int audit_config_load_files(const char *system_path, const char *user_path, struct audit_config **ret, struct herror *err)
+int audit_config_load_files(const char *system_path, const char *user_path, struct audit_config **ret,
+                            struct herror *err)
 {
         return load_layers(&system_path, 1, user_path, false, ret, err);
 }
@@ -448,7 +488,7 @@ static bool host_root(void)
         map[n] = 0;
         unsigned long inside, outside, count;
         return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 && outside == 0 &&
-               count == 4294967295UL;
+                count == 4294967295UL;
 }
 
 int audit_config_log_path(const struct audit_config *c, char **ret, struct herror *err)
@@ -468,7 +508,8 @@ int audit_config_log_path(const struct audit_config *c, char **ret, struct herro
         else if (home && home[0] == '/')
                 r = asprintf(ret, "%s/.local/state/hutch/audit.log", home);
         else
-                return herror_set(err, ENOENT, "audit log: neither XDG_STATE_HOME nor HOME is set (or absolute); "
+                return herror_set(err, ENOENT,
+                                  "audit log: neither XDG_STATE_HOME nor HOME is set (or absolute); "
                                   "set audit_log in hutch.conf or pass --audit-log FILE");
         if (r < 0) {
                 *ret = NULL;

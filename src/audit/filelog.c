@@ -19,7 +19,7 @@
 #define MAX_ROTATED 100000u
 
 struct tail {
-        uint64_t seq;                    /* 0: empty chain */
+        uint64_t seq; /* 0: empty chain */
         char hash[AUDIT_HASH_HEX + 1];
 };
 
@@ -56,8 +56,10 @@ static int read_last_line(int fd, off_t size, const char *path, char **ret, size
         if (pread(fd, &last, 1, size - 1) != 1)
                 return herror_sys(err, errno ? errno : EIO, "audit log %s: read", path);
         if (last != '\n')
-                return herror_set(err, EBADMSG, "audit log %s: the last record is incomplete (a crash during a write?); "
-                                  "check it with 'hutch audit verify' and move the file aside", path);
+                return herror_set(err, EBADMSG,
+                                  "audit log %s: the last record is incomplete (a crash during a write?); "
+                                  "check it with 'hutch audit verify' and move the file aside",
+                                  path);
         size_t want = 0;
         _cleanup_free_ char *buf = NULL;
         for (;;) {
@@ -89,8 +91,10 @@ static int tail_of_line(const char *line, size_t len, const char *path, struct t
         _cleanup_json_ json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
         json_t *seq = o ? json_object_get(o, "seq") : NULL;
         if (!json_is_integer(seq) || json_integer_value(seq) < 1)
-                return herror_set(err, EBADMSG, "audit log %s: the last record has no valid seq; check it with "
-                                  "'hutch audit verify'", path);
+                return herror_set(err, EBADMSG,
+                                  "audit log %s: the last record has no valid seq; check it with "
+                                  "'hutch audit verify'",
+                                  path);
         ret->seq = (uint64_t) json_integer_value(seq);
         audit_sha256_hex(line, len, ret->hash);
         return 0;
@@ -260,7 +264,7 @@ int audit_file_append(const struct audit_file_sink *s, const struct audit_keys *
                         if ((r = rotate(s->path, err)) < 0)
                                 return r;
                         rotated = true;
-                        continue;       /* the next file starts empty and chains to PATH.1 */
+                        continue; /* the next file starts empty and chains to PATH.1 */
                 }
                 if ((r = append_line(fd, st.st_size, line, len, s->path, err)) < 0)
                         return r;

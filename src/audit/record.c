@@ -14,12 +14,16 @@
 const char *audit_event_to_string(enum audit_event e)
 {
         switch (e) {
-        case AUDIT_EVENT_START: return "start";
-        case AUDIT_EVENT_END: return "end";
-        case AUDIT_EVENT_REFUSAL: return "refusal";
+        case AUDIT_EVENT_START:
+                return "start";
+        case AUDIT_EVENT_END:
+                return "end";
+        case AUDIT_EVENT_REFUSAL:
+                return "refusal";
         case _AUDIT_EVENT_MAX:
         case _AUDIT_EVENT_INVALID:
-        default: return NULL;
+        default:
+                return NULL;
         }
 }
 
@@ -55,8 +59,9 @@ static void user_name(uid_t uid, char *buf, size_t size)
 
 void audit_identity_get(struct audit_identity *ret)
 {
-        *ret = (struct audit_identity) { .uid = getuid(), .euid = geteuid(), .gid = getgid(), .egid = getegid(),
-                                         .hutch_pid = getpid() };
+        *ret = (struct audit_identity) {
+                .uid = getuid(), .euid = geteuid(), .gid = getgid(), .egid = getegid(), .hutch_pid = getpid()
+        };
         user_name(ret->uid, ret->user, sizeof ret->user);
         ret->has_loginuid = read_proc_u32("/proc/self/loginuid", &ret->loginuid);
         ret->has_sessionid = read_proc_u32("/proc/self/sessionid", &ret->sessionid);
@@ -160,8 +165,9 @@ static bool set_idmap(json_t *o, const char *key, const struct audit_idmap *m, s
         if (!a || json_object_set_new(o, key, a) < 0)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (json_array_append_new(a, json_pack("[I,I,I]", (json_int_t) m[i].container, (json_int_t) m[i].host,
-                                                       (json_int_t) m[i].count)) < 0)
+                if (json_array_append_new(a,
+                                          json_pack("[I,I,I]", (json_int_t) m[i].container, (json_int_t) m[i].host,
+                                                    (json_int_t) m[i].count)) < 0)
                         return false;
         return true;
 }
@@ -201,11 +207,11 @@ static bool set_header(json_t *o, const struct audit_record *rec, const struct a
         /* seq and prev stay null unless the file sink assigns them (under its lock); they come first so a
          * reader sees the chain without scanning the line. */
         return json_object_set_new(o, "v", json_integer(AUDIT_SCHEMA_VERSION)) == 0 &&
-               json_object_set_new(o, "seq", json_null()) == 0 && json_object_set_new(o, "prev", json_null()) == 0 &&
-               set_str(o, "time", time) &&
-               set_str(o, "event", audit_event_to_string(rec->event)) && set_str(o, "host", id->host) &&
-               set_str(o, "hutch_version", HUTCH_VERSION) && json_object_set_new(o, "hutch_pid", json_integer(id->hutch_pid)) == 0 &&
-               json_object_set_new(o, "user", user_json(id)) == 0 && set_str(o, "entry", rec->entry);
+                json_object_set_new(o, "seq", json_null()) == 0 && json_object_set_new(o, "prev", json_null()) == 0 &&
+                set_str(o, "time", time) && set_str(o, "event", audit_event_to_string(rec->event)) &&
+                set_str(o, "host", id->host) && set_str(o, "hutch_version", HUTCH_VERSION) &&
+                json_object_set_new(o, "hutch_pid", json_integer(id->hutch_pid)) == 0 &&
+                json_object_set_new(o, "user", user_json(id)) == 0 && set_str(o, "entry", rec->entry);
 }
 
 static bool set_what(json_t *o, const struct audit_record *r)
@@ -213,43 +219,48 @@ static bool set_what(json_t *o, const struct audit_record *r)
         const char *cn[] = { "id", "name" }, *cv[] = { r->container_id, r->container_name };
         const char *in[] = { "ref", "digest" }, *iv[] = { r->image_ref, r->image_digest };
         const char *tn[] = { "verdict", "transport", "scope", "key_id", "signed_reference", "reason" };
-        const char *tv[] = { r->trust_verdict, r->trust_transport, r->trust_scope, r->trust_key_id,
-                             r->trust_signed_reference, r->trust_reason };
+        const char *tv[] = { r->trust_verdict, r->trust_transport,        r->trust_scope,
+                             r->trust_key_id,  r->trust_signed_reference, r->trust_reason };
         const char *pn[] = { "path", "sha256" }, *pv[] = { r->policy_path, r->policy_sha256 };
         return set_group(o, "container", cn, cv, 2) && set_group(o, "image", in, iv, 2) &&
-               set_group(o, "trust", tn, tv, 6) && set_group(o, "policy", pn, pv, 2);
+                set_group(o, "trust", tn, tv, 6) && set_group(o, "policy", pn, pv, 2);
 }
 
 static bool set_confinement(json_t *o, const struct audit_record *r)
 {
         const char *sn[] = { "profile", "sha256" }, *sv[] = { r->seccomp_profile, r->seccomp_sha256 };
         const char *ln[] = { "apparmor", "selinux" }, *lv[] = { r->apparmor_profile, r->selinux_label };
-        return set_group(o, "seccomp", sn, sv, 2) && set_group(o, "lsm", ln, lv, 2) && set_str(o, "landlock", r->landlock) &&
-               set_strv(o, "unavailable", r->unavailable, r->n_unavailable) &&
-               set_strv(o, "capabilities", r->caps, r->n_caps) && set_strv(o, "namespaces", r->namespaces, r->n_namespaces) &&
-               set_idmap(o, "uid_map", r->uid_map, r->n_uid_map) && set_idmap(o, "gid_map", r->gid_map, r->n_gid_map) &&
-               set_strv(o, "volumes", r->volumes, r->n_volumes) && set_strv(o, "argv", r->argv, r->n_argv);
+        return set_group(o, "seccomp", sn, sv, 2) && set_group(o, "lsm", ln, lv, 2) &&
+                set_str(o, "landlock", r->landlock) && set_strv(o, "unavailable", r->unavailable, r->n_unavailable) &&
+                set_strv(o, "capabilities", r->caps, r->n_caps) &&
+                set_strv(o, "namespaces", r->namespaces, r->n_namespaces) &&
+                set_idmap(o, "uid_map", r->uid_map, r->n_uid_map) &&
+                set_idmap(o, "gid_map", r->gid_map, r->n_gid_map) && set_strv(o, "volumes", r->volumes, r->n_volumes) &&
+                set_strv(o, "argv", r->argv, r->n_argv);
 }
 
 static bool set_outcome(json_t *o, const struct audit_record *r)
 {
         if (r->pid > 0 && json_object_set_new(o, "pid", json_integer(r->pid)) < 0)
                 return false;
-        if (r->has_exit && json_object_set_new(o, "exit", json_pack("{s:i, s:i, s:b}", "status", r->exit_status, "signal",
-                                                                    r->exit_signal, "timed_out", r->timed_out)) < 0)
+        if (r->has_exit &&
+            json_object_set_new(o, "exit",
+                                json_pack("{s:i, s:i, s:b}", "status", r->exit_status, "signal", r->exit_signal,
+                                          "timed_out", r->timed_out)) < 0)
                 return false;
         if (r->duration_ns > 0 && json_object_set_new(o, "duration_ns", json_integer(r->duration_ns)) < 0)
                 return false;
         return set_str(o, "reason", r->reason);
 }
 
-int audit_record_to_json(const struct audit_record *rec, const struct audit_identity *id, const char *time, json_t **ret,
-                         struct herror *err)
+int audit_record_to_json(const struct audit_record *rec, const struct audit_identity *id, const char *time,
+                         json_t **ret, struct herror *err)
 {
         if (!audit_event_to_string(rec->event))
                 return herror_set(err, EINVAL, "audit record: unknown event %d", (int) rec->event);
         _cleanup_json_ json_t *o = json_object();
-        if (!o || !set_header(o, rec, id, time) || !set_what(o, rec) || !set_confinement(o, rec) || !set_outcome(o, rec))
+        if (!o || !set_header(o, rec, id, time) || !set_what(o, rec) || !set_confinement(o, rec) ||
+            !set_outcome(o, rec))
                 return herror_set(err, ENOMEM, "audit record: out of memory");
         *ret = TAKE_PTR(o);
         return 0;

@@ -80,7 +80,7 @@ static void json_fields(struct buf *b, const char *prefix, const json_t *o, bool
 {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *) o, k, v) {
+        json_object_foreach ((json_t *) o, k, v) {
                 char key[128];
                 snprintf(key, sizeof key, "%s_%s", prefix, k);
                 for (char *p = key; *p; p++)
@@ -140,8 +140,9 @@ static int send_memfd(int sock, const struct sockaddr_un *sa, socklen_t salen, c
                 struct cmsghdr h;
                 char space[CMSG_SPACE(sizeof(int))];
         } control = { 0 };
-        struct msghdr mh = { .msg_name = (void *) sa, .msg_namelen = salen, .msg_control = &control,
-                             .msg_controllen = sizeof control };
+        struct msghdr mh = {
+                .msg_name = (void *) sa, .msg_namelen = salen, .msg_control = &control, .msg_controllen = sizeof control
+        };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
@@ -163,7 +164,7 @@ int audit_journald_send(const char *socket_path, const struct audit_record *rec,
         field(&b, "MESSAGE_ID", message_ids[rec->event], 32);
         field(&b, "PRIORITY", &prio, 1);
         field(&b, "SYSLOG_IDENTIFIER", "hutch", 5);
-        field(&b, "SYSLOG_FACILITY", "10", 2);    /* authpriv */
+        field(&b, "SYSLOG_FACILITY", "10", 2); /* authpriv */
         json_fields(&b, "HUTCH", body, true);
         if (b.oom)
                 return herror_set(err, ENOMEM, "out of memory");
@@ -261,8 +262,8 @@ static void kernel_text(const struct audit_record *rec, const struct audit_ident
         encode_value(cid, sizeof cid, rec->container_id ? rec->container_id : "?");
         encode_value(img, sizeof img, rec->image_ref ? rec->image_ref : "?");
         encode_value(reason, sizeof reason, rec->reason ? rec->reason : "?");
-        int n = snprintf(out, size, "op=hutch-%s acct=%s container=%s image=%s", audit_event_to_string(rec->event), acct,
-                         cid, img);
+        int n = snprintf(out, size, "op=hutch-%s acct=%s container=%s image=%s", audit_event_to_string(rec->event),
+                         acct, cid, img);
         if (n > 0 && (size_t) n < size && rec->event == AUDIT_EVENT_REFUSAL)
                 n += snprintf(out + n, size - (size_t) n, " reason=%s", reason);
         if (n > 0 && (size_t) n < size && rec->has_exit)
@@ -298,7 +299,9 @@ int audit_kernel_send(const struct audit_record *rec, const struct audit_identit
         };
         _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
         if (fd < 0)
-                return errno == EPROTONOSUPPORT || errno == EAFNOSUPPORT ? 0 : herror_sys(err, errno, "kernel audit: socket");
+                return errno == EPROTONOSUPPORT || errno == EAFNOSUPPORT
+                        ? 0
+                        : herror_sys(err, errno, "kernel audit: socket");
         struct {
                 struct nlmsghdr h;
                 char text[HUTCH_AUDIT_MAX_MESSAGE];

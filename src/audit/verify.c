@@ -14,11 +14,11 @@ struct walk {
         const char *path;
         uint64_t lineno;
         bool started;
-        uint64_t seq;                        /* of the previous record */
-        char hash[AUDIT_HASH_HEX + 1];       /* of the previous line */
-        const char *prev_path;               /* where the previous record is: named in messages only */
+        uint64_t seq;                  /* of the previous record */
+        char hash[AUDIT_HASH_HEX + 1]; /* of the previous line */
+        const char *prev_path;         /* where the previous record is: named in messages only */
         uint64_t prev_lineno;
-        char prev_where[4200];               /* "FILE:LINE", formatted when a message needs it */
+        char prev_where[4200]; /* "FILE:LINE", formatted when a message needs it */
 };
 
 static const char *prev_where(struct walk *w)
@@ -42,8 +42,10 @@ static int check_seq(struct walk *w, int64_t seq, struct herror *err)
 {
         if (!w->started) {
                 if (seq != 1)
-                        return bad(w, err, "the log starts at seq %lld: records 1 to %lld are missing (removed from the "
-                                   "start, or older rotated files were not given)", (long long) seq, (long long) seq - 1);
+                        return bad(w, err,
+                                   "the log starts at seq %lld: records 1 to %lld are missing (removed from the "
+                                   "start, or older rotated files were not given)",
+                                   (long long) seq, (long long) seq - 1);
                 return 0;
         }
         if ((uint64_t) seq == w->seq + 1)
@@ -63,8 +65,10 @@ static int check_prev(struct walk *w, const char *prev, struct herror *err)
                 return 0;
         if (!w->started)
                 return bad(w, err, "the first record's prev is not all zeros: the start of the log is missing");
-        return bad(w, err, "prev is not the sha256 of the record before it (%s): that record was changed, or this one "
-                   "was taken from another log", prev_where(w));
+        return bad(w, err,
+                   "prev is not the sha256 of the record before it (%s): that record was changed, or this one "
+                   "was taken from another log",
+                   prev_where(w));
 }
 
 static int check_seal(struct walk *w, const char *line, size_t len, struct herror *err)
@@ -74,7 +78,8 @@ static int check_seal(struct walk *w, const char *line, size_t len, struct herro
         if (r == 2)
                 w->res->unsigned_records++;
         if (r == 0 && (w->keys->hmac_key || w->keys->sign_key))
-                return bad(w, err, "carries no %s, but a key was given: the record was added or rewritten without the key",
+                return bad(w, err,
+                           "carries no %s, but a key was given: the record was added or rewritten without the key",
                            w->keys->hmac_key ? "HMAC" : "signature");
         if (r < 0)
                 return bad(w, err, "%s", herror_msg(&e));
@@ -103,7 +108,8 @@ static bool parse_head(const char *line, size_t len, uint64_t *ret_seq, const ch
         for (size_t i = 0; i < AUDIT_HASH_HEX; i++)
                 if (!((line[at + i] >= '0' && line[at + i] <= '9') || (line[at + i] >= 'a' && line[at + i] <= 'f')))
                         return false;
-        if (line[at + AUDIT_HASH_HEX] != '"' || (line[at + AUDIT_HASH_HEX + 1] != ',' && line[at + AUDIT_HASH_HEX + 1] != '}'))
+        if (line[at + AUDIT_HASH_HEX] != '"' ||
+            (line[at + AUDIT_HASH_HEX + 1] != ',' && line[at + AUDIT_HASH_HEX + 1] != '}'))
                 return false;
         *ret_seq = seq;
         *ret_prev = line + at;
@@ -117,8 +123,11 @@ static int check_line(struct walk *w, const char *line, size_t len, struct herro
         uint64_t seq;
         const char *prev;
         if (!parse_head(line, len, &seq, &prev))
-                return bad(w, err, "not a JSON record of schema version %d (it must start {\"v\":%d,\"seq\":N,\"prev\":\"<sha256>\" "
-                           "and end with }): the line was changed or cut", AUDIT_SCHEMA_VERSION, AUDIT_SCHEMA_VERSION);
+                return bad(
+                        w, err,
+                        "not a JSON record of schema version %d (it must start {\"v\":%d,\"seq\":N,\"prev\":\"<sha256>\" "
+                        "and end with }): the line was changed or cut",
+                        AUDIT_SCHEMA_VERSION, AUDIT_SCHEMA_VERSION);
         int r = check_seq(w, (int64_t) seq, err);
         if (r == 0)
                 r = check_prev(w, prev, err);
@@ -150,7 +159,8 @@ static int walk_file(struct walk *w, const char *path, struct herror *err)
         while ((n = getline(&line, &cap, f)) > 0) {
                 w->lineno++;
                 if (line[n - 1] != '\n')
-                        return bad(w, err, "the last record is cut off (no newline): the file was truncated or a write "
+                        return bad(w, err,
+                                   "the last record is cut off (no newline): the file was truncated or a write "
                                    "did not finish");
                 int r = check_line(w, line, (size_t) n - 1, err);
                 if (r < 0)

@@ -25,8 +25,14 @@ int audit_filter_set_since(struct audit_filter *f, const char *s, struct herror 
         char *end;
         errno = 0;
         unsigned long long n = strtoull(s, &end, 10);
-        static const struct { char unit; unsigned long long secs; } units[] = {
-                { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+        static const struct {
+                char unit;
+                unsigned long long secs;
+        } units[] = {
+                { 's', 1 },
+                { 'm', 60 },
+                { 'h', 3600 },
+                { 'd', 86400 },
         };
         if (end != s && !errno && end[0] && !end[1]) {
                 for (size_t i = 0; i < ELEMENTSOF(units); i++) {
@@ -42,8 +48,10 @@ int audit_filter_set_since(struct audit_filter *f, const char *s, struct herror 
         /* record times are fixed-width UTC, so a date or time prefix compares as text */
         int y, mo, d;
         if (strlen(s) >= sizeof f->since || sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) != 3 || strlen(s) < 10)
-                return herror_set(err, EINVAL, "--since '%s': expected YYYY-MM-DD[THH:MM:SS[.N]Z] (UTC) or a duration "
-                                  "like 30m, 2h, 7d", s);
+                return herror_set(err, EINVAL,
+                                  "--since '%s': expected YYYY-MM-DD[THH:MM:SS[.N]Z] (UTC) or a duration "
+                                  "like 30m, 2h, 7d",
+                                  s);
         snprintf(f->since, sizeof f->since, "%s", s);
         size_t l = strlen(f->since);
         if (l > 10 && f->since[l - 1] == 'Z')

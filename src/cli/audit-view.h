@@ -8,9 +8,9 @@
 #include "util/error.h"
 
 struct audit_filter {
-        char since[64];          /* RFC 3339 UTC; records with an earlier "time" are skipped; "" = all */
-        const char *user;        /* name or uid */
-        const char *image;       /* substring of the reference, or a digest prefix */
+        char since[64];    /* RFC 3339 UTC; records with an earlier "time" are skipped; "" = all */
+        const char *user;  /* name or uid */
+        const char *image; /* substring of the reference, or a digest prefix */
 };
 
 /* The log to read: FILE when given, else the configured one (hutch.conf). Caller frees. */

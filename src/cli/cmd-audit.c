@@ -10,25 +10,27 @@
 
 static void audit_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch audit COMMAND [OPTIONS] [FILE]\n\n"
-                     "Check and read the audit log (default: the one hutch.conf names).\n\n"
-                     "Commands:\n"
-                     "  verify  check sequence, hash chain and MACs/signatures; exit 1 at the first break\n"
-                     "  show    list records, optionally filtered\n\n"
-                     "Run 'hutch audit COMMAND --help' for its options.\n");
+        fprintf(out,
+                "Usage: hutch audit COMMAND [OPTIONS] [FILE]\n\n"
+                "Check and read the audit log (default: the one hutch.conf names).\n\n"
+                "Commands:\n"
+                "  verify  check sequence, hash chain and MACs/signatures; exit 1 at the first break\n"
+                "  show    list records, optionally filtered\n\n"
+                "Run 'hutch audit COMMAND --help' for its options.\n");
 }
 
 static void verify_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch audit verify [--hmac-key FILE | --pubkey FILE] [FILE...]\n\n"
-                     "Check the audit log: every record's seq follows the one before it, its prev is the sha256 of the\n"
-                     "line before it, the log starts at seq 1, no line is cut off, and with a key every record carries a\n"
-                     "valid HMAC-SHA256 or Ed25519 signature. One FILE is checked together with its rotated files\n"
-                     "(FILE.N ... FILE.1 FILE); several FILEs are taken as the whole series, oldest first.\n"
-                     "Exit 0 when intact, 1 at the first break (named as FILE:LINE and why), 125 on other errors.\n\n"
-                     "  --hmac-key FILE  the HMAC key the log was written with (audit_hmac_key)\n"
-                     "  --pubkey FILE    the Ed25519 public key (PEM) of audit_sign_key\n"
-                     "  -h, --help       show this help\n");
+        fprintf(out,
+                "Usage: hutch audit verify [--hmac-key FILE | --pubkey FILE] [FILE...]\n\n"
+                "Check the audit log: every record's seq follows the one before it, its prev is the sha256 of the\n"
+                "line before it, the log starts at seq 1, no line is cut off, and with a key every record carries a\n"
+                "valid HMAC-SHA256 or Ed25519 signature. One FILE is checked together with its rotated files\n"
+                "(FILE.N ... FILE.1 FILE); several FILEs are taken as the whole series, oldest first.\n"
+                "Exit 0 when intact, 1 at the first break (named as FILE:LINE and why), 125 on other errors.\n\n"
+                "  --hmac-key FILE  the HMAC key the log was written with (audit_hmac_key)\n"
+                "  --pubkey FILE    the Ed25519 public key (PEM) of audit_sign_key\n"
+                "  -h, --help       show this help\n");
 }
 
 static int run_verify(char *const *files, size_t n_files, const struct audit_verify_opts *o)
@@ -81,10 +83,17 @@ static int cmd_audit_verify(int argc, char **argv)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_HMAC: o.hmac_key_path = optarg; break;
-                case OPT_PUBKEY: o.pubkey_path = optarg; break;
-                case 'h': verify_usage(stdout); return 0;
-                default: return cli_bad_option("hutch audit verify", argc, argv);
+                case OPT_HMAC:
+                        o.hmac_key_path = optarg;
+                        break;
+                case OPT_PUBKEY:
+                        o.pubkey_path = optarg;
+                        break;
+                case 'h':
+                        verify_usage(stdout);
+                        return 0;
+                default:
+                        return cli_bad_option("hutch audit verify", argc, argv);
                 }
         }
         if (o.hmac_key_path && o.pubkey_path)
@@ -94,13 +103,14 @@ static int cmd_audit_verify(int argc, char **argv)
 
 static void show_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch audit show [--since T] [--user U] [--image I] [--format table|json] [FILE]\n\n"
-                     "List the audit records of the log and its rotated files, oldest first.\n\n"
-                     "  --since T       only records at or after T: YYYY-MM-DD[THH:MM:SS[.N]Z] (UTC) or 30m, 2h, 7d ago\n"
-                     "  --user U        only records of this user (name or uid)\n"
-                     "  --image I       only records whose image reference contains I or whose digest starts with I\n"
-                     "  --format FMT    table (default) or json (the records as they are, one per line)\n"
-                     "  -h, --help      show this help\n");
+        fprintf(out,
+                "Usage: hutch audit show [--since T] [--user U] [--image I] [--format table|json] [FILE]\n\n"
+                "List the audit records of the log and its rotated files, oldest first.\n\n"
+                "  --since T       only records at or after T: YYYY-MM-DD[THH:MM:SS[.N]Z] (UTC) or 30m, 2h, 7d ago\n"
+                "  --user U        only records of this user (name or uid)\n"
+                "  --image I       only records whose image reference contains I or whose digest starts with I\n"
+                "  --format FMT    table (default) or json (the records as they are, one per line)\n"
+                "  -h, --help      show this help\n");
 }
 
 /* missing_ok: the live log, absent until the first record (as hutch events sees it); a rotated file that
@@ -128,12 +138,9 @@ static int show_file(const char *path, bool missing_ok, const struct audit_filte
 static int cmd_audit_show(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "since", required_argument, NULL, 's' },
-                { "user", required_argument, NULL, 'u' },
-                { "image", required_argument, NULL, 'i' },
-                { "format", required_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+                { "since", required_argument, NULL, 's' }, { "user", required_argument, NULL, 'u' },
+                { "image", required_argument, NULL, 'i' }, { "format", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },        {},
         };
         _cleanup_herror_ struct herror err = HERROR_INIT;
         struct audit_filter f = { 0 };
@@ -146,14 +153,21 @@ static int cmd_audit_show(int argc, char **argv)
                         if (audit_filter_set_since(&f, optarg, &err) < 0)
                                 return cli_usage_error("hutch audit show", "%s", herror_msg(&err));
                         break;
-                case 'u': f.user = optarg; break;
-                case 'i': f.image = optarg; break;
+                case 'u':
+                        f.user = optarg;
+                        break;
+                case 'i':
+                        f.image = optarg;
+                        break;
                 case 'f':
                         if (cli_parse_format(optarg, &json) < 0)
                                 return cli_usage_error("hutch audit show", "unknown format '%s'", optarg);
                         break;
-                case 'h': show_usage(stdout); return 0;
-                default: return cli_bad_option("hutch audit show", argc, argv);
+                case 'h':
+                        show_usage(stdout);
+                        return 0;
+                default:
+                        return cli_bad_option("hutch audit show", argc, argv);
                 }
         }
         if (argc - optind > 1)

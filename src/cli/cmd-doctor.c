@@ -29,7 +29,7 @@
 #include "util/log.h"
 
 #define WANT_IDS 65536u
-#define FREE_RANGE_MIN 100000u    /* shadow's SUB_UID_MIN default */
+#define FREE_RANGE_MIN 100000u /* shadow's SUB_UID_MIN default */
 
 enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL };
 
@@ -60,8 +60,9 @@ static void report(struct doctor *d, enum check_status st, const char *name, con
         if (st == CHECK_OK)
                 fix = NULL;
         if (d->json) {
-                json_array_append_new(d->checks, json_pack("{s:s, s:s, s:s, s:s?}", "name", name, "status", json_labels[st],
-                                                           "finding", finding, "fix", fix));
+                json_array_append_new(d->checks,
+                                      json_pack("{s:s, s:s, s:s, s:s?}", "name", name, "status", json_labels[st],
+                                                "finding", finding, "fix", fix));
                 return;
         }
         printf("%-4s  %s: %s\n", text_labels[st], name, finding);
@@ -113,12 +114,14 @@ static const char *sysctl_value(const char *proc_path, char *buf, size_t size)
 static void check_mode(struct doctor *d)
 {
         char map[128];
-        bool nested = read_line("/proc/self/uid_map", map, sizeof map) &&
-                      strspn(map, " ") < strlen(map) && !strstr(map, "4294967295");
+        bool nested = read_line("/proc/self/uid_map", map, sizeof map) && strspn(map, " ") < strlen(map) &&
+                !strstr(map, "4294967295");
         const char *note = nested ? "; this process already runs inside a user namespace (nested: a container or a "
-                                    "rootless session), so only the IDs mapped here can be used" : "";
+                                    "rootless session), so only the IDs mapped here can be used"
+                                  : "";
         if (d->uid == 0)
-                report(d, CHECK_OK, "mode", NULL, "running as root: rootful mode (subordinate ID checks are n/a)%s", note);
+                report(d, CHECK_OK, "mode", NULL, "running as root: rootful mode (subordinate ID checks are n/a)%s",
+                       note);
         else
                 report(d, CHECK_OK, "mode", NULL, "rootless, as user %s (uid %u, gid %u)%s", d->user, (unsigned) d->uid,
                        (unsigned) d->gid, note);
@@ -137,20 +140,27 @@ enum probe_stage {
 };
 
 struct probe_result {
-        int stage;      /* the stage that failed, or PROBE_DONE */
-        int err;        /* its errno */
+        int stage; /* the stage that failed, or PROBE_DONE */
+        int err;   /* its errno */
 };
 
 static const char *probe_stage_text(int stage)
 {
         switch (stage) {
-        case PROBE_UNSHARE: return "create a user namespace";
-        case PROBE_SETGROUPS: return "write /proc/self/setgroups";
-        case PROBE_UID_MAP: return "write /proc/self/uid_map";
-        case PROBE_GID_MAP: return "write /proc/self/gid_map";
-        case PROBE_MOUNT: return "mount a tmpfs in a new mount namespace";
-        case PROBE_OVERLAY: return "mount overlayfs with userxattr";
-        default: return "finish";
+        case PROBE_UNSHARE:
+                return "create a user namespace";
+        case PROBE_SETGROUPS:
+                return "write /proc/self/setgroups";
+        case PROBE_UID_MAP:
+                return "write /proc/self/uid_map";
+        case PROBE_GID_MAP:
+                return "write /proc/self/gid_map";
+        case PROBE_MOUNT:
+                return "mount a tmpfs in a new mount namespace";
+        case PROBE_OVERLAY:
+                return "mount overlayfs with userxattr";
+        default:
+                return "finish";
         }
 }
 
@@ -226,7 +236,7 @@ static bool id_is_mapped(const char *map_file, unsigned id)
 {
         char map[4096];
         if (!read_kernel_file(map_file, map, sizeof map))
-                return true;    /* cannot tell: do not blame it */
+                return true; /* cannot tell: do not blame it */
         for (char *line = map; *line;) {
                 unsigned long inside, outside, count;
                 if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) == 3 && id >= inside && id - inside < count)
@@ -247,14 +257,16 @@ static void explain_userns_failure(struct doctor *d, const struct probe_result *
         const struct probe_result *p = probe->stage >= PROBE_OVERLAY ? &refused : probe;
         char v[64], fix[1024], exe[512];
         if (streq(sysctl_value("/proc/sys/kernel/unprivileged_userns_clone", v, sizeof v), "0")) {
-                report(d, st, "user namespaces", "sysctl -w kernel.unprivileged_userns_clone=1 (as root), and persist it: "
+                report(d, st, "user namespaces",
+                       "sysctl -w kernel.unprivileged_userns_clone=1 (as root), and persist it: "
                        "echo kernel.unprivileged_userns_clone=1 > /etc/sysctl.d/90-hutch-userns.conf",
                        "unprivileged user namespaces are disabled by kernel.unprivileged_userns_clone=0");
                 return;
         }
         if (streq(sysctl_value("/proc/sys/user/max_user_namespaces", v, sizeof v), "0") ||
             (p->stage == PROBE_UNSHARE && p->err == ENOSPC)) {
-                report(d, st, "user namespaces", "sysctl -w user.max_user_namespaces=15000 (as root), and persist it: "
+                report(d, st, "user namespaces",
+                       "sysctl -w user.max_user_namespaces=15000 (as root), and persist it: "
                        "echo user.max_user_namespaces=15000 > /etc/sysctl.d/90-hutch-userns.conf",
                        "user namespaces are limited by user.max_user_namespaces=%s%s", v,
                        streq(v, "0") ? "" : " and the limit is reached");
@@ -263,12 +275,15 @@ static void explain_userns_failure(struct doctor *d, const struct probe_result *
         if (streq(sysctl_value("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", v, sizeof v), "1")) {
                 ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
                 exe[n > 0 ? n : 0] = 0;
-                snprintf(fix, sizeof fix, "give hutch an AppArmor profile that allows userns (as root): "
+                snprintf(fix, sizeof fix,
+                         "give hutch an AppArmor profile that allows userns (as root): "
                          "printf 'abi <abi/4.0>,\\n"
                          "include <tunables/global>\\nprofile hutch %s flags=(unconfined) {\\n  userns,\\n}\\n' > "
                          "/etc/apparmor.d/hutch && apparmor_parser -r /etc/apparmor.d/hutch; or for every program: "
-                         "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0", exe[0] ? exe : "/usr/bin/hutch");
-                report(d, st, "user namespaces", fix, "AppArmor restricts unprivileged user namespaces "
+                         "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
+                         exe[0] ? exe : "/usr/bin/hutch");
+                report(d, st, "user namespaces", fix,
+                       "AppArmor restricts unprivileged user namespaces "
                        "(kernel.apparmor_restrict_unprivileged_userns=1, Ubuntu 23.10+): %s failed: %s",
                        probe_stage_text(p->stage), strerror(p->err));
                 return;
@@ -276,19 +291,26 @@ static void explain_userns_failure(struct doctor *d, const struct probe_result *
         bool uid_mapped = id_is_mapped("/proc/self/uid_map", (unsigned) geteuid());
         bool gid_mapped = id_is_mapped("/proc/self/gid_map", (unsigned) getegid());
         if (p->stage == PROBE_UNSHARE && (!uid_mapped || !gid_mapped)) {
-                report(d, st, "user namespaces", "map your own uid and gid in the outer user namespace (unshare: "
-                       "--map-user and --map-group; podman: --userns=keep-id)", "this process runs in a user namespace "
+                report(d, st, "user namespaces",
+                       "map your own uid and gid in the outer user namespace (unshare: "
+                       "--map-user and --map-group; podman: --userns=keep-id)",
+                       "this process runs in a user namespace "
                        "where its %s not mapped, and the kernel refuses a nested user namespace then (%s)",
-                       !uid_mapped && !gid_mapped ? "uid and gid are" : !uid_mapped ? "uid is" : "gid is",
+                       !uid_mapped && !gid_mapped ? "uid and gid are"
+                               : !uid_mapped      ? "uid is"
+                                                  : "gid is",
                        strerror(p->err));
                 return;
         }
         char status[1024];
         bool filtered = under_seccomp_filter();
         snprintf(status, sizeof status, "%s failed: %s, and no sysctl explains it%s", probe_stage_text(p->stage),
-                 strerror(p->err), filtered ? "; this process runs under a seccomp filter (Seccomp: 2 in "
-                                              "/proc/self/status), which commonly refuses unshare in containers" : "");
-        report(d, st, "user namespaces", p->err == EINVAL && p->stage == PROBE_UNSHARE
+                 strerror(p->err),
+                 filtered ? "; this process runs under a seccomp filter (Seccomp: 2 in "
+                            "/proc/self/status), which commonly refuses unshare in containers"
+                          : "");
+        report(d, st, "user namespaces",
+               p->err == EINVAL && p->stage == PROBE_UNSHARE
                        ? "use a kernel built with CONFIG_USER_NS=y"
                        : "if hutch runs inside a container, start that container with a seccomp profile that allows "
                          "unshare(CLONE_NEWUSER) and mount (docker/podman: --security-opt seccomp=unconfined)",
@@ -325,8 +347,9 @@ static void check_overlay(struct doctor *d, const struct probe_result *p)
                        fuse ? "use Linux >= 5.11 built with CONFIG_OVERLAY_FS for the faster native overlay"
                             : "install fuse-overlayfs (and make /dev/fuse usable), or use Linux >= 5.11 with CONFIG_OVERLAY_FS",
                        "native overlayfs is refused in a user namespace (%s): %s%s", strerror(p->err),
-                       fuse ? "hutch run falls back to fuse-overlayfs, " : "and the fuse-overlayfs fallback is not usable: "
-                                                                          "hutch run cannot build a container root",
+                       fuse ? "hutch run falls back to fuse-overlayfs, "
+                            : "and the fuse-overlayfs fallback is not usable: "
+                              "hutch run cannot build a container root",
                        fuse ? prog : "");
         }
 }
@@ -341,7 +364,7 @@ struct subid_entry {
 
 struct subid_file {
         char *data;
-        struct subid_entry *v;   /* every well-formed entry, of every user */
+        struct subid_entry *v; /* every well-formed entry, of every user */
         size_t n;
         bool missing;
 };
@@ -375,8 +398,8 @@ static bool parse_any_entry(const char *line, size_t ll, struct subid_entry *ret
                 return false;
         *ret = (struct subid_entry) { .owner = line, .owner_len = (size_t) (c1 - line) };
         return parse_num(c1 + 1, (size_t) (c2 - c1 - 1), &ret->start) &&
-               parse_num(c2 + 1, ll - (size_t) (c2 + 1 - line), &ret->count) && ret->count > 0 &&
-               (uint64_t) ret->start + ret->count <= (uint64_t) UINT32_MAX + 1;
+                parse_num(c2 + 1, ll - (size_t) (c2 + 1 - line), &ret->count) && ret->count > 0 &&
+                (uint64_t) ret->start + ret->count <= (uint64_t) UINT32_MAX + 1;
 }
 
 static int subid_file_load(const char *path, struct subid_file *ret, struct herror *err)
@@ -418,7 +441,7 @@ static bool owner_is(const struct subid_entry *e, const char *user, uid_t uid)
         char num[16];
         snprintf(num, sizeof num, "%u", (unsigned) uid);
         return (strlen(user) == e->owner_len && memcmp(e->owner, user, e->owner_len) == 0) ||
-               (strlen(num) == e->owner_len && memcmp(e->owner, num, e->owner_len) == 0);
+                (strlen(num) == e->owner_len && memcmp(e->owner, num, e->owner_len) == 0);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -444,7 +467,7 @@ static bool free_range(const struct subid_file *const *files, size_t n_files, ui
         for (size_t i = 0; i < n; i++) {
                 uint64_t s = all[i].start, e = s + all[i].count;
                 if (s >= start + WANT_IDS)
-                        break;  /* sorted by start: the gap before this entry is wide enough */
+                        break; /* sorted by start: the gap before this entry is wide enough */
                 if (e > start)
                         start = e;
         }
@@ -522,37 +545,46 @@ static void report_subids(struct doctor *d, bool gid, struct subid_state *st, co
         if (st->read_failed) {
                 snprintf(fix, sizeof fix, "as root, make %s a regular file readable by everyone (root:root, mode 0644)",
                          path);
-                report(d, CHECK_WARN, name, fix, "%s: mappings beyond your own ID will be refused", herror_msg(&st->err));
+                report(d, CHECK_WARN, name, fix, "%s: mappings beyond your own ID will be refused",
+                       herror_msg(&st->err));
                 return;
         }
         if (st->parse_failed) {
-                snprintf(fix, sizeof fix, "as root, correct that line (NAME:START:COUNT, COUNT > 0, START+COUNT <= "
-                         "4294967296), or delete it and run: %s", usermod);
-                report(d, CHECK_WARN, name, fix, "%s: mappings beyond your own ID will be refused", herror_msg(&st->err));
+                snprintf(fix, sizeof fix,
+                         "as root, correct that line (NAME:START:COUNT, COUNT > 0, START+COUNT <= "
+                         "4294967296), or delete it and run: %s",
+                         usermod);
+                report(d, CHECK_WARN, name, fix, "%s: mappings beyond your own ID will be refused",
+                       herror_msg(&st->err));
                 return;
         }
         uint64_t total = subid_ranges_total(&st->own);
         if (total == 0) {
                 report(d, CHECK_WARN, name, fix,
                        "user %s (%u) has no entry in %s%s (by name or by uid): the single-ID fallback works (your own ID "
-                       "as root in the container), but images with files owned by other IDs break", d->user,
-                       (unsigned) d->uid, path, st->file.missing ? ", which does not exist" : "");
+                       "as root in the container), but images with files owned by other IDs break",
+                       d->user, (unsigned) d->uid, path, st->file.missing ? ", which does not exist" : "");
                 return;
         }
         format_ranges(&st->own, ranges, sizeof ranges);
         const struct subid_range *mine = NULL;
         const struct subid_entry *other = find_overlap(&st->file, &st->own, d->user, d->uid, &mine);
         if (other) {
-                snprintf(fix, sizeof fix, "as root, give each user a range of its own in %s (usermod --del-sub%cids / "
-                         "--add-sub%cids)", path, gid ? 'g' : 'u', gid ? 'g' : 'u');
-                report(d, CHECK_WARN, name, fix, "user %s's range %u-%u in %s overlaps the entry of '%.*s' (%u-%u): "
-                       "containers of the two users can reach each other's files", d->user, mine->start,
-                       (unsigned) ((uint64_t) mine->start + mine->count - 1), path, (int) other->owner_len, other->owner,
-                       other->start, (unsigned) ((uint64_t) other->start + other->count - 1));
+                snprintf(fix, sizeof fix,
+                         "as root, give each user a range of its own in %s (usermod --del-sub%cids / "
+                         "--add-sub%cids)",
+                         path, gid ? 'g' : 'u', gid ? 'g' : 'u');
+                report(d, CHECK_WARN, name, fix,
+                       "user %s's range %u-%u in %s overlaps the entry of '%.*s' (%u-%u): "
+                       "containers of the two users can reach each other's files",
+                       d->user, mine->start, (unsigned) ((uint64_t) mine->start + mine->count - 1), path,
+                       (int) other->owner_len, other->owner, other->start,
+                       (unsigned) ((uint64_t) other->start + other->count - 1));
         } else if (total < WANT_IDS)
-                report(d, CHECK_WARN, name, fix, "user %s (%u) has only %llu IDs in %s (%s); images commonly use "
-                       "IDs up to 65535, and unpacking them fails with 'invalid argument' from lchown", d->user,
-                       (unsigned) d->uid, (unsigned long long) total, path, ranges);
+                report(d, CHECK_WARN, name, fix,
+                       "user %s (%u) has only %llu IDs in %s (%s); images commonly use "
+                       "IDs up to 65535, and unpacking them fails with 'invalid argument' from lchown",
+                       d->user, (unsigned) d->uid, (unsigned long long) total, path, ranges);
         else
                 report(d, CHECK_OK, name, NULL, "user %s (%u) has %llu IDs in %s: %s", d->user, (unsigned) d->uid,
                        (unsigned long long) total, path, ranges);
@@ -579,11 +611,15 @@ static void usermod_command(struct doctor *d, const struct subid_state st[2], ch
                 snprintf(buf, size, "usermod%s%s%s%s %s", short_u ? " --add-subuids " : "", short_u ? ids : "",
                          short_g ? " --add-subgids " : "", short_g ? ids : "", d->user);
         } else
-                snprintf(buf, size, "usermod --add-subuids FIRST-LAST --add-subgids FIRST-LAST %s, after freeing 65536 "
-                         "IDs in /etc/subuid and /etc/subgid", d->user);
+                snprintf(buf, size,
+                         "usermod --add-subuids FIRST-LAST --add-subgids FIRST-LAST %s, after freeing 65536 "
+                         "IDs in /etc/subuid and /etc/subgid",
+                         d->user);
         if (!d->has_passwd)
-                snprintf(buf + strlen(buf), size - strlen(buf), "; uid %u also needs a passwd entry (newuidmap refuses "
-                         "users it cannot name)", (unsigned) d->uid);
+                snprintf(buf + strlen(buf), size - strlen(buf),
+                         "; uid %u also needs a passwd entry (newuidmap refuses "
+                         "users it cannot name)",
+                         (unsigned) d->uid);
         subid_file_done(&real[0]);
         subid_file_done(&real[1]);
 }
@@ -651,7 +687,8 @@ static void check_helper(struct doctor *d, const char *name, int cap, const char
                 if (find_in_path(name, other, sizeof other))
                         report(d, CHECK_WARN, name, "apt-get install uidmap (as root)",
                                "%s is in PATH, but hutch runs it only from /usr/bin, /bin, /usr/sbin or /sbin: only "
-                               "single-ID mappings will work", other);
+                               "single-ID mappings will work",
+                               other);
                 else
                         report(d, CHECK_WARN, name, "apt-get install uidmap (as root)",
                                "not installed: only single-ID mappings will work");
@@ -676,8 +713,10 @@ static void check_helper(struct doctor *d, const char *name, int cap, const char
         else if (caps)
                 report(d, CHECK_OK, name, NULL, "%s has %s in its file capabilities", path, cap_name);
         else
-                report(d, CHECK_WARN, name, fix, "%s is neither setuid root nor given %s as a file capability (stripped by "
-                       "an image build or a copy?): multi-ID mappings will fail", path, cap_name);
+                report(d, CHECK_WARN, name, fix,
+                       "%s is neither setuid root nor given %s as a file capability (stripped by "
+                       "an image build or a copy?): multi-ID mappings will fail",
+                       path, cap_name);
 }
 
 /* ---- XDG_RUNTIME_DIR ----------------------------------------------------------------------------- */
@@ -699,16 +738,23 @@ static void check_runtime_dir(struct doctor *d)
         }
         snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned) d->uid);
         if (dir_is_private_to(run_user, d->uid))
-                snprintf(fix, sizeof fix, "export XDG_RUNTIME_DIR=%s (su, sudo and cron do not set it; a login through "
-                         "pam_systemd or 'machinectl shell %s@' does)", run_user, d->user);
+                snprintf(fix, sizeof fix,
+                         "export XDG_RUNTIME_DIR=%s (su, sudo and cron do not set it; a login through "
+                         "pam_systemd or 'machinectl shell %s@' does)",
+                         run_user, d->user);
         else if (access("/run/systemd/system", F_OK) == 0)
-                snprintf(fix, sizeof fix, "loginctl enable-linger %s (as root) creates %s, owned by %s with mode 0700; then "
-                         "export XDG_RUNTIME_DIR=%s", d->user, run_user, d->user, run_user);
-        else    /* no systemd to create it at login */
-                snprintf(fix, sizeof fix, "mkdir -p -m 0700 %s && chown %s: %s (as root, after each boot: /run is a tmpfs); "
-                         "then export XDG_RUNTIME_DIR=%s", run_user, d->user, run_user, run_user);
+                snprintf(fix, sizeof fix,
+                         "loginctl enable-linger %s (as root) creates %s, owned by %s with mode 0700; then "
+                         "export XDG_RUNTIME_DIR=%s",
+                         d->user, run_user, d->user, run_user);
+        else /* no systemd to create it at login */
+                snprintf(fix, sizeof fix,
+                         "mkdir -p -m 0700 %s && chown %s: %s (as root, after each boot: /run is a tmpfs); "
+                         "then export XDG_RUNTIME_DIR=%s",
+                         run_user, d->user, run_user, run_user);
         if (!x || !*x)
-                report(d, CHECK_WARN, "XDG_RUNTIME_DIR", fix, "not set (common under su, sudo and cron): hutch-runtime "
+                report(d, CHECK_WARN, "XDG_RUNTIME_DIR", fix,
+                       "not set (common under su, sudo and cron): hutch-runtime "
                        "needs it for its state, or --root DIR");
         else if (x[0] != '/')
                 report(d, CHECK_WARN, "XDG_RUNTIME_DIR", fix, "'%s' is not an absolute path", x);
@@ -718,8 +764,10 @@ static void check_runtime_dir(struct doctor *d)
                 report(d, CHECK_WARN, "XDG_RUNTIME_DIR", fix, "%s is not a directory", x);
         else if (st.st_uid != d->uid || (st.st_mode & 07777) != 0700) {
                 snprintf(fix, sizeof fix, "chown %s %s && chmod 0700 %s (as root)", d->user, x, x);
-                report(d, CHECK_WARN, "XDG_RUNTIME_DIR", fix, "%s is owned by uid %u with mode %04o; it must be %s's with "
-                       "mode 0700", x, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777), d->user);
+                report(d, CHECK_WARN, "XDG_RUNTIME_DIR", fix,
+                       "%s is owned by uid %u with mode %04o; it must be %s's with "
+                       "mode 0700",
+                       x, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777), d->user);
         } else
                 report(d, CHECK_OK, "XDG_RUNTIME_DIR", NULL, "%s (owned by %s, mode 0700)", x, d->user);
 }
@@ -729,34 +777,18 @@ static void check_runtime_dir(struct doctor *d)
 struct fs_kind {
         unsigned long magic;
         const char *name;
-        bool bad;               /* breaks files owned by subordinate IDs, xattrs or overlay upper dirs */
+        bool bad; /* breaks files owned by subordinate IDs, xattrs or overlay upper dirs */
 };
 
 static const struct fs_kind fs_kinds[] = {
-        { 0x6969, "nfs", true },
-        { 0xFF534D42, "cifs", true },
-        { 0xFE534D42, "smb2", true },
-        { 0x517B, "smb", true },
-        { 0x65735546, "fuse", true },
-        { 0xF15F, "ecryptfs", true },
-        { 0x5346414F, "afs", true },
-        { 0x6B414653, "kafs", true },
-        { 0x0BD00BD0, "lustre", true },
-        { 0x47504653, "gpfs", true },
-        { 0x19830326, "beegfs", true },
-        { 0x01021997, "9p", true },
-        { 0x786F4256, "vboxsf", true },
-        { 0xEF53, "ext2/3/4", false },
-        { 0x58465342, "xfs", false },
-        { 0x9123683E, "btrfs", false },
-        { 0x01021994, "tmpfs", false },
-        { 0x2FC12FC1, "zfs", false },
-        { 0xF2F52010, "f2fs", false },
-        { 0x794C7630, "overlayfs", false },
-        { 0x858458F6, "ramfs", false },
-        { 0x73717368, "squashfs", false },
-        { 0x6A656A63, "fakeowner", false },
-        { 0x62656572, "sysfs", false },
+        { 0x6969, "nfs", true },           { 0xFF534D42, "cifs", true },       { 0xFE534D42, "smb2", true },
+        { 0x517B, "smb", true },           { 0x65735546, "fuse", true },       { 0xF15F, "ecryptfs", true },
+        { 0x5346414F, "afs", true },       { 0x6B414653, "kafs", true },       { 0x0BD00BD0, "lustre", true },
+        { 0x47504653, "gpfs", true },      { 0x19830326, "beegfs", true },     { 0x01021997, "9p", true },
+        { 0x786F4256, "vboxsf", true },    { 0xEF53, "ext2/3/4", false },      { 0x58465342, "xfs", false },
+        { 0x9123683E, "btrfs", false },    { 0x01021994, "tmpfs", false },     { 0x2FC12FC1, "zfs", false },
+        { 0xF2F52010, "f2fs", false },     { 0x794C7630, "overlayfs", false }, { 0x858458F6, "ramfs", false },
+        { 0x73717368, "squashfs", false }, { 0x6A656A63, "fakeowner", false }, { 0x62656572, "sysfs", false },
 };
 
 static const struct fs_kind *fs_kind_of(unsigned long magic)
@@ -808,16 +840,20 @@ static void check_storage(struct doctor *d)
         else
                 snprintf(kind, sizeof kind, "filesystem type 0x%lx", (unsigned long) sf.f_type);
         bool exists = streq(probe, path);
-        snprintf(fix, sizeof fix, "export HUTCH_STORAGE=/var/tmp/hutch-%s (or another directory on a local filesystem "
-                 "such as ext4, xfs or btrfs)", d->user);
+        snprintf(fix, sizeof fix,
+                 "export HUTCH_STORAGE=/var/tmp/hutch-%s (or another directory on a local filesystem "
+                 "such as ext4, xfs or btrfs)",
+                 d->user);
         char where[PATH_MAX + 128];
         if (exists)
                 snprintf(where, sizeof where, "on %s", kind);
         else
                 snprintf(where, sizeof where, "not created yet; %s is on %s", probe, kind);
         if (k && k->bad)
-                report(d, CHECK_WARN, "storage", fix, "%s (%s): files owned by subordinate IDs, extended attributes and "
-                       "overlay upper directories do not work reliably there", path, where);
+                report(d, CHECK_WARN, "storage", fix,
+                       "%s (%s): files owned by subordinate IDs, extended attributes and "
+                       "overlay upper directories do not work reliably there",
+                       path, where);
         else if (exists && stat(path, &st) == 0 && st.st_uid != d->uid) {
                 snprintf(fix, sizeof fix, "chown %s %s (as root), or set HUTCH_STORAGE to a directory of your own",
                          d->user, path);
@@ -867,8 +903,9 @@ static const char limits_lost[] = "resource limits (--memory, --pids-limit, --cp
 static void check_cgroups(struct doctor *d)
 {
         enum cgroup_mode mode = cgroup_mode();
-        const char *boot_fix = "as root, add systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, "
-                               "run update-grub and reboot";
+        const char *boot_fix =
+                "as root, add systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, "
+                "run update-grub and reboot";
         char cg[2048] = "", dir[PATH_MAX], file[PATH_MAX + 32], controllers[512] = "";
         bool have_cg = own_cgroup(cg, sizeof cg);
         if (mode == CGROUP_NONE || mode == CGROUP_LEGACY) {
@@ -883,10 +920,11 @@ static void check_cgroups(struct doctor *d)
         snprintf(file, sizeof file, "%s/cgroup.procs", dir);
         bool writable = have_cg && access(dir, W_OK) == 0 && access(file, W_OK) == 0;
         if (mode == CGROUP_HYBRID) {
-                report(d, CHECK_WARN, "cgroups", boot_fix, "hybrid hierarchy: the controllers are on cgroup v1, and "
+                report(d, CHECK_WARN, "cgroups", boot_fix,
+                       "hybrid hierarchy: the controllers are on cgroup v1, and "
                        "the v2 tree at /sys/fs/cgroup/unified has %s%s; this process's cgroup %s is %swritable by %s: %s",
-                       controllers[0] ? "only: " : "none", controllers, have_cg ? cg : "(unknown)", writable ? "" : "not ",
-                       d->user, limits_lost);
+                       controllers[0] ? "only: " : "none", controllers, have_cg ? cg : "(unknown)",
+                       writable ? "" : "not ", d->user, limits_lost);
                 return;
         }
         if (!have_cg) {
@@ -898,24 +936,31 @@ static void check_cgroups(struct doctor *d)
         _cleanup_herror_ struct herror why = HERROR_INIT;
         char base[PATH_MAX], fix[2 * PATH_MAX];
         if (cgroup_check(base, sizeof base, &why) == 0) {
-                report(d, CHECK_OK, "cgroups", NULL, "cgroup v2: containers' cgroups are made in %s (beside this "
-                       "process's), with cpu, memory and pids delegated to %s", base, d->user);
+                report(d, CHECK_OK, "cgroups", NULL,
+                       "cgroup v2: containers' cgroups are made in %s (beside this "
+                       "process's), with cpu, memory and pids delegated to %s",
+                       base, d->user);
                 return;
         }
         if (access("/run/systemd/system", F_OK) == 0) {
-                snprintf(fix, sizeof fix, "start hutch in a delegated scope: systemd-run --user --scope -p Delegate=yes "
-                         "hutch ... (needs a systemd user session: log in as %s, or run loginctl enable-linger %s as root; "
-                         "systemd delegates cpu, memory and pids to user@.service when "
-                         "/etc/systemd/system/user@.service.d/delegate.conf says Delegate=cpu cpuset io memory pids)",
-                         d->user, d->user);
+                snprintf(
+                        fix, sizeof fix,
+                        "start hutch in a delegated scope: systemd-run --user --scope -p Delegate=yes "
+                        "hutch ... (needs a systemd user session: log in as %s, or run loginctl enable-linger %s as root; "
+                        "systemd delegates cpu, memory and pids to user@.service when "
+                        "/etc/systemd/system/user@.service.d/delegate.conf says Delegate=cpu cpuset io memory pids)",
+                        d->user, d->user);
         } else {
                 /* no systemd to delegate: hand a cgroup over by hand; the shell goes in a child of it, and
                  * hutch makes containers' cgroups beside the shell's */
-                char g[300];    /* user names are at most 32 bytes (useradd), uids 10 */
+                char g[300]; /* user names are at most 32 bytes (useradd), uids 10 */
                 snprintf(g, sizeof g, "/sys/fs/cgroup/hutch-%s", d->user);
-                snprintf(fix, sizeof fix, "as root: echo '+cpu +memory +pids' > /sys/fs/cgroup/cgroup.subtree_control && "
-                         "mkdir %s && chown %s: %s %s/cgroup.procs %s/cgroup.threads %s/cgroup.subtree_control; then as "
-                         "%s: mkdir %s/shell && echo $$ > %s/shell/cgroup.procs", g, d->user, g, g, g, g, d->user, g, g);
+                snprintf(
+                        fix, sizeof fix,
+                        "as root: echo '+cpu +memory +pids' > /sys/fs/cgroup/cgroup.subtree_control && "
+                        "mkdir %s && chown %s: %s %s/cgroup.procs %s/cgroup.threads %s/cgroup.subtree_control; then as "
+                        "%s: mkdir %s/shell && echo $$ > %s/shell/cgroup.procs",
+                        g, d->user, g, g, g, g, d->user, g, g);
         }
         report(d, CHECK_WARN, "cgroups", fix, "cgroup v2, but %s: %s", herror_msg(&why), limits_lost);
 }
@@ -931,9 +976,12 @@ static void check_landlock(struct doctor *d, const struct kernel_features *k)
         }
         int e = kernel_landlock_errno();
         if (e == EOPNOTSUPP) {
-                snprintf(fix, sizeof fix, "as root, add landlock to the lsm= list on the kernel command line (now: %s), "
-                         "e.g. lsm=landlock,%s in GRUB_CMDLINE_LINUX, run update-grub and reboot", k->lsms, k->lsms);
-                report(d, CHECK_WARN, "landlock", fix, "built into this kernel but not enabled at boot: containers run "
+                snprintf(fix, sizeof fix,
+                         "as root, add landlock to the lsm= list on the kernel command line (now: %s), "
+                         "e.g. lsm=landlock,%s in GRUB_CMDLINE_LINUX, run update-grub and reboot",
+                         k->lsms, k->lsms);
+                report(d, CHECK_WARN, "landlock", fix,
+                       "built into this kernel but not enabled at boot: containers run "
                        "without the Landlock layer");
         } else
                 report(d, CHECK_WARN, "landlock", "use Linux >= 5.13 built with CONFIG_SECURITY_LANDLOCK=y",
@@ -944,8 +992,8 @@ static void check_seccomp(struct doctor *d, const struct kernel_features *k)
 {
         bool filtered = under_seccomp_filter();
         if (k->seccomp_filter)
-                report(d, CHECK_OK, "seccomp", NULL, "filter mode available%s", filtered ?
-                       " (this process already runs under a filter; hutch's is stacked on it)" : "");
+                report(d, CHECK_OK, "seccomp", NULL, "filter mode available%s",
+                       filtered ? " (this process already runs under a filter; hutch's is stacked on it)" : "");
         else
                 report(d, CHECK_FAIL, "seccomp", "use a kernel built with CONFIG_SECCOMP_FILTER=y",
                        "seccomp filters are unavailable, and hutch does not run containers without its syscall filter");
@@ -953,13 +1001,14 @@ static void check_seccomp(struct doctor *d, const struct kernel_features *k)
 
 static void check_lsms(struct doctor *d, const struct kernel_features *k)
 {
-        report(d, CHECK_OK, "apparmor", NULL, "%s", k->apparmor_enabled
-               ? "active (containers may name an AppArmor profile)"
-               : "not active (a config naming an AppArmor profile is refused here)");
-        report(d, CHECK_OK, "selinux", NULL, "%s", k->selinux_enabled
-               ? "active (containers may name an SELinux label)"
-               : "not active (a config naming an SELinux label is refused here)");
-        report(d, CHECK_OK, "lsm", NULL, "%s%s", k->lsms, k->lsms_inferred ? " (inferred: securityfs is not mounted)" : "");
+        report(d, CHECK_OK, "apparmor", NULL, "%s",
+               k->apparmor_enabled ? "active (containers may name an AppArmor profile)"
+                                   : "not active (a config naming an AppArmor profile is refused here)");
+        report(d, CHECK_OK, "selinux", NULL, "%s",
+               k->selinux_enabled ? "active (containers may name an SELinux label)"
+                                  : "not active (a config naming an SELinux label is refused here)");
+        report(d, CHECK_OK, "lsm", NULL, "%s%s", k->lsms,
+               k->lsms_inferred ? " (inferred: securityfs is not mounted)" : "");
 }
 
 /* ---- command ------------------------------------------------------------------------------------- */
@@ -996,11 +1045,9 @@ static void doctor_run(struct doctor *d)
 
 int cmd_doctor(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         struct doctor d = { .uid = getuid(), .gid = getgid() };
         int c;
         opterr = 0;
@@ -1008,7 +1055,8 @@ int cmd_doctor(int argc, char **argv)
                 switch (c) {
                 case 'f':
                         if (cli_parse_format(optarg, &d.json) < 0)
-                                return cli_usage_error("hutch doctor", "--format must be text or json, not '%s'", optarg);
+                                return cli_usage_error("hutch doctor", "--format must be text or json, not '%s'",
+                                                       optarg);
                         break;
                 case 'h':
                         return doctor_usage();
@@ -1048,9 +1096,10 @@ int cmd_doctor(int argc, char **argv)
                 printf("%s\n", text);
         } else {
                 json_decref(d.checks);
-                printf("\n%s\n", d.failed ? "rootless containers cannot run here until the FAIL lines are fixed"
-                                          : d.uid == 0 ? "containers can run here (rootful mode)"
-                                                       : "rootless containers can run here");
+                printf("\n%s\n",
+                       d.failed             ? "rootless containers cannot run here until the FAIL lines are fixed"
+                               : d.uid == 0 ? "containers can run here (rootful mode)"
+                                            : "rootless containers can run here");
         }
         return d.failed ? 1 : 0;
 }

@@ -19,7 +19,7 @@
 struct events {
         struct audit_filter filter;
         bool json;
-        char *partial;               /* an incomplete last line, until its newline arrives */
+        char *partial; /* an incomplete last line, until its newline arrives */
         size_t partial_len;
 };
 
@@ -106,7 +106,7 @@ static int drain_path(struct events *e, const char *path, ino_t skip_ino)
         if (st.st_ino == skip_ino)
                 return 0;
         int r = drain(e, fd);
-        e->partial_len = 0;       /* a rotated or finished file: whatever did not end in a newline is no record */
+        e->partial_len = 0; /* a rotated or finished file: whatever did not end in a newline is no record */
         return r;
 }
 
@@ -231,12 +231,13 @@ static int print_all(struct events *e, const char *path, struct herror *err)
 
 static void events_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch events [--follow] [--since T] [--format table|json] [FILE]\n\n"
-                     "Print container events (start, end, refusal) from the audit log, like podman events.\n\n"
-                     "  -f, --follow     keep printing new events as they are recorded (survives log rotation)\n"
-                     "      --since T    only events at or after T: YYYY-MM-DD[THH:MM:SS[.N]Z] (UTC) or 30m, 2h, 7d ago\n"
-                     "      --format F   table (default) or json (the records, one per line)\n"
-                     "  -h, --help       show this help\n");
+        fprintf(out,
+                "Usage: hutch events [--follow] [--since T] [--format table|json] [FILE]\n\n"
+                "Print container events (start, end, refusal) from the audit log, like podman events.\n\n"
+                "  -f, --follow     keep printing new events as they are recorded (survives log rotation)\n"
+                "      --since T    only events at or after T: YYYY-MM-DD[THH:MM:SS[.N]Z] (UTC) or 30m, 2h, 7d ago\n"
+                "      --format F   table (default) or json (the records, one per line)\n"
+                "  -h, --help       show this help\n");
 }
 
 int cmd_events(int argc, char **argv)
@@ -256,7 +257,9 @@ int cmd_events(int argc, char **argv)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
                 switch (c) {
-                case 'f': follow_on = true; break;
+                case 'f':
+                        follow_on = true;
+                        break;
                 case OPT_SINCE:
                         if (audit_filter_set_since(&e.filter, optarg, &err) < 0)
                                 return cli_usage_error("hutch events", "%s", herror_msg(&err));
@@ -265,8 +268,11 @@ int cmd_events(int argc, char **argv)
                         if (cli_parse_format(optarg, &e.json) < 0)
                                 return cli_usage_error("hutch events", "unknown format '%s'", optarg);
                         break;
-                case 'h': events_usage(stdout); return 0;
-                default: return cli_bad_option("hutch events", argc, argv);
+                case 'h':
+                        events_usage(stdout);
+                        return 0;
+                default:
+                        return cli_bad_option("hutch events", argc, argv);
                 }
         }
         if (argc - optind > 1)

@@ -81,11 +81,12 @@ static void show_image(struct images_out *o, const char *name, const struct dige
                         herror_clear(&err);
                 }
                 store_signatures_free(sigs, ns);
-                json_array_append_new(o->out, json_pack("{s:s%,s:s,s:O,s:s?,s:I,s:s,s:s,s:I,s:I}", "Id", d->hex, (size_t) 12,
-                                                        "Digest", ds, "Names", names, "Created", info.created, "Size",
-                                                        (json_int_t) info.size, "Os", info.c.os, "Architecture",
-                                                        info.c.architecture, "Layers", (json_int_t) info.m.n_layers,
-                                                        "Signatures", (json_int_t) ns));
+                json_array_append_new(o->out,
+                                      json_pack("{s:s%,s:s,s:O,s:s?,s:I,s:s,s:s,s:I,s:I}", "Id", d->hex, (size_t) 12,
+                                                "Digest", ds, "Names", names, "Created", info.created, "Size",
+                                                (json_int_t) info.size, "Os", info.c.os, "Architecture",
+                                                info.c.architecture, "Layers", (json_int_t) info.m.n_layers,
+                                                "Signatures", (json_int_t) ns));
         } else if (o->quiet && first)
                 printf("%.12s\n", d->hex);
         else if (!o->json && !o->quiet) {
@@ -137,12 +138,9 @@ static int list_images(struct images_out *o, struct herror *err)
 int cmd_images(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "digests", no_argument, NULL, 'd' },
-                { "quiet", no_argument, NULL, 'q' },
-                { "storage", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+                { "format", required_argument, NULL, 'f' }, { "digests", no_argument, NULL, 'd' },
+                { "quiet", no_argument, NULL, 'q' },        { "storage", required_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'h' },         {},
         };
         const char *storage = NULL;
         struct images_out o = { 0 };
@@ -152,7 +150,8 @@ int cmd_images(int argc, char **argv)
                 switch (c) {
                 case 'f':
                         if (cli_parse_format(optarg, &o.json) < 0)
-                                return cli_usage_error("hutch images", "--format must be table or json, not '%s'", optarg);
+                                return cli_usage_error("hutch images", "--format must be table or json, not '%s'",
+                                                       optarg);
                         break;
                 case 'd':
                         o.digests = true;
@@ -183,8 +182,8 @@ int cmd_images(int argc, char **argv)
         o.s = &s;
         o.out = out;
         if (!o.json && !o.quiet)
-                printf(o.digests ? "%-40s %-16s %-71s %-12s %-16s %s\n" : "%-40s %-16s %s%-12s %-16s %s\n", "REPOSITORY", "TAG",
-                       o.digests ? "DIGEST" : "", "IMAGE ID", "CREATED", "SIZE");
+                printf(o.digests ? "%-40s %-16s %-71s %-12s %-16s %s\n" : "%-40s %-16s %s%-12s %-16s %s\n",
+                       "REPOSITORY", "TAG", o.digests ? "DIGEST" : "", "IMAGE ID", "CREATED", "SIZE");
         if (list_images(&o, &err) < 0)
                 o.ret = cli_fail(&err);
         if (o.json) {

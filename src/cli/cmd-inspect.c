@@ -12,7 +12,7 @@
 #include "util/log.h"
 
 /* The config fields a user of the image cares about, copied as the image wrote them. */
-static const char *const config_keys[] = { "Entrypoint", "Cmd",     "Env",        "WorkingDir", "User",
+static const char *const config_keys[] = { "Entrypoint",   "Cmd",     "Env",        "WorkingDir", "User",
                                            "ExposedPorts", "Volumes", "StopSignal", "Labels" };
 
 static int inspect_usage(void)
@@ -49,10 +49,11 @@ static int build(struct image_store *s, const struct digest *md, json_t **ret, s
                 json_array_append_new(jn, json_string(*n));
         for (size_t i = 0; layers && i < info.m.n_layers; i++) {
                 char ls[DIGEST_STRING_MAX], dis[DIGEST_STRING_MAX];
-                json_array_append_new(layers, json_pack("{s:s,s:I,s:s,s:s}", "Digest", digest_to_string(&info.m.layers[i].digest, ls),
-                                                        "Size", (json_int_t) info.m.layers[i].size, "MediaType",
-                                                        info.m.layers[i].media_type, "DiffId",
-                                                        digest_to_string(&info.c.diff_ids[i], dis)));
+                json_array_append_new(
+                        layers,
+                        json_pack("{s:s,s:I,s:s,s:s}", "Digest", digest_to_string(&info.m.layers[i].digest, ls), "Size",
+                                  (json_int_t) info.m.layers[i].size, "MediaType", info.m.layers[i].media_type,
+                                  "DiffId", digest_to_string(&info.c.diff_ids[i], dis)));
         }
         for (size_t i = 0; origins && i < ns; i++)
                 json_array_append_new(origins, sigs[i].origin ? json_string(sigs[i].origin) : json_null());
@@ -67,15 +68,16 @@ static int build(struct image_store *s, const struct digest *md, json_t **ret, s
         snprintf(rootfs, sizeof rootfs, "rootfs/%s", md->hex);
         struct stat st;
         bool cached = fstatat(s->rootfd, rootfs, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-        json_t *o = json_pack("{s:s%,s:s,s:o,s:s,s:I,s:s,s:s?,s:s?,s:s,s:s,s:s?,s:o,s:o,s:I,s:O?,s:{s:I,s:o},s:b}", "Id",
-                              md->hex, (size_t) 12, "Digest", digest_to_string(md, ds), "Names", jn, "ManifestMediaType",
-                              json_string_value(json_object_get(info.manifest_json, "mediaType")) ?: OCI_MEDIA_TYPE_MANIFEST,
-                              "ManifestSize", (json_int_t) info.manifest_size, "ConfigDigest",
-                              digest_to_string(&info.m.config.digest, cs), "Created", info.created, "Author",
-                              json_string_value(json_object_get(info.config_json, "author")), "Os", info.c.os,
-                              "Architecture", info.c.architecture, "Variant", info.c.variant, "Config", config, "Layers",
-                              layers, "Size", (json_int_t) info.size, "History", json_is_array(history) ? history : NULL,
-                              "Signatures", "Count", (json_int_t) ns, "Origins", origins, "RootfsCached", cached);
+        json_t *o = json_pack(
+                "{s:s%,s:s,s:o,s:s,s:I,s:s,s:s?,s:s?,s:s,s:s,s:s?,s:o,s:o,s:I,s:O?,s:{s:I,s:o},s:b}", "Id", md->hex,
+                (size_t) 12, "Digest", digest_to_string(md, ds), "Names", jn, "ManifestMediaType",
+                json_string_value(json_object_get(info.manifest_json, "mediaType")) ?: OCI_MEDIA_TYPE_MANIFEST,
+                "ManifestSize", (json_int_t) info.manifest_size, "ConfigDigest",
+                digest_to_string(&info.m.config.digest, cs), "Created", info.created, "Author",
+                json_string_value(json_object_get(info.config_json, "author")), "Os", info.c.os, "Architecture",
+                info.c.architecture, "Variant", info.c.variant, "Config", config, "Layers", layers, "Size",
+                (json_int_t) info.size, "History", json_is_array(history) ? history : NULL, "Signatures", "Count",
+                (json_int_t) ns, "Origins", origins, "RootfsCached", cached);
         store_signatures_free(sigs, ns);
         image_info_done(&info);
         if (!o)
@@ -98,7 +100,7 @@ static void print_strv_field(const char *label, json_t *v)
         if (json_is_array(v)) {
                 size_t i;
                 json_t *e;
-                json_array_foreach(v, i, e) {
+                json_array_foreach (v, i, e) {
                         putchar(' ');
                         put(json_string_value(e));
                 }
@@ -117,7 +119,7 @@ static void print_keys_field(const char *label, json_t *v)
         printf("%-13s", label);
         const char *k;
         json_t *e;
-        json_object_foreach(v, k, e) {
+        json_object_foreach (v, k, e) {
                 putchar(' ');
                 put(k);
         }
@@ -131,7 +133,7 @@ static void print_labels(json_t *v)
         bool first = true;
         const char *k;
         json_t *e;
-        json_object_foreach(v, k, e) {
+        json_object_foreach (v, k, e) {
                 printf("%-13s ", first ? "Labels:" : "");
                 put(k);
                 putchar('=');
@@ -167,14 +169,15 @@ static void print_text(json_t *o)
         print_labels(json_object_get(cfg, "Labels"));
         size_t i;
         json_t *l;
-        json_array_foreach(json_object_get(o, "Layers"), i, l) {
+        json_array_foreach (json_object_get(o, "Layers"), i, l) {
                 char size[32];
                 printf("%-13s %s %s\n", i ? "" : "Layers:", json_string_value(json_object_get(l, "Digest")),
-                       image_cli_format_size((uint64_t) json_integer_value(json_object_get(l, "Size")), size, sizeof size));
+                       image_cli_format_size((uint64_t) json_integer_value(json_object_get(l, "Size")), size,
+                                             sizeof size));
         }
         json_t *sigs = json_object_get(o, "Signatures");
         printf("%-13s %lld\n", "Signatures:", (long long) json_integer_value(json_object_get(sigs, "Count")));
-        json_array_foreach(json_object_get(sigs, "Origins"), i, l) {
+        json_array_foreach (json_object_get(sigs, "Origins"), i, l) {
                 printf("%-13s from ", "");
                 put(json_string_value(l) ?: "(unknown)");
                 putchar('\n');
@@ -197,7 +200,8 @@ int cmd_inspect(int argc, char **argv)
                 switch (c) {
                 case 'f':
                         if (cli_parse_format(optarg, &json) < 0)
-                                return cli_usage_error("hutch inspect", "--format must be json or text, not '%s'", optarg);
+                                return cli_usage_error("hutch inspect", "--format must be json or text, not '%s'",
+                                                       optarg);
                         break;
                 case 's':
                         storage = optarg;

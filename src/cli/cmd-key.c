@@ -65,8 +65,10 @@ static int check_absent(int dirfd, const char *name, const char *path, struct he
 {
         struct stat st;
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                return herror_set(err, EEXIST, "%s: already exists; not overwritten (remove it or pick another "
-                                  "--output-key-prefix)", path);
+                return herror_set(err, EEXIST,
+                                  "%s: already exists; not overwritten (remove it or pick another "
+                                  "--output-key-prefix)",
+                                  path);
         if (errno != ENOENT)
                 return herror_sys(err, errno, "%s", path);
         return 0;
@@ -87,8 +89,10 @@ static int key_generate(const char *prefix, bool no_password, struct herror *err
                 if ((r = passphrase_get("Enter a passphrase for the private key: ", true, &pass, err)) < 0)
                         return r;
                 if (!pass[0])
-                        return herror_set(err, EINVAL, "refusing an empty passphrase: give one (or $%s), or "
-                                          "--no-password to write the private key unencrypted", PASSPHRASE_ENV);
+                        return herror_set(err, EINVAL,
+                                          "refusing an empty passphrase: give one (or $%s), or "
+                                          "--no-password to write the private key unencrypted",
+                                          PASSPHRASE_ENV);
         }
         _cleanup_free_ char *priv = NULL, *pub = NULL;
         if ((r = trust_keypair_generate(pass, &priv, &pub, err)) < 0)
@@ -114,12 +118,10 @@ static int key_generate(const char *prefix, bool no_password, struct herror *err
 
 int cmd_key(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "output-key-prefix", required_argument, NULL, 'o' },
-                { "no-password", no_argument, NULL, 'n' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option opts[] = { { "output-key-prefix", required_argument, NULL, 'o' },
+                                              { "no-password", no_argument, NULL, 'n' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         if (argc < 2)
                 return cli_usage_error("hutch key", "expected a subcommand: generate");
         if (streq(argv[1], "--help") || streq(argv[1], "-h"))

@@ -118,16 +118,17 @@ static int names_for(struct load *l, const struct store_import *imp, enum store_
                         char *full = NULL;
                         if (image_cli_normalise_name(*t, &full, &why) < 0) {
                                 char q[84];
-                                log_warn("%s: RepoTag \"%s\" is not a valid name, ignored: %s", l->path, trust_quote(*t, q),
-                                         herror_msg(&why));
+                                log_warn("%s: RepoTag \"%s\" is not a valid name, ignored: %s", l->path,
+                                         trust_quote(*t, q), herror_msg(&why));
                                 continue;
                         }
                         names[n++] = full;
                 }
                 if (n == 0)
-                        log_warn("%s: image %s has no RepoTags: stored by digest only; name it with 'hutch tag %s NAME' "
-                                 "(or load it with --name) before 'hutch run' can use it",
-                                 l->path, ds, ds);
+                        log_warn(
+                                "%s: image %s has no RepoTags: stored by digest only; name it with 'hutch tag %s NAME' "
+                                "(or load it with --name) before 'hutch run' can use it",
+                                l->path, ds, ds);
         } else if (image_cli_is_registry_name(imp->ref_name)) {
                 int r = image_cli_normalise_name(imp->ref_name, &names[n], err);
                 if (r < 0)
@@ -207,8 +208,9 @@ static int open_input(const char *path, bool from_stdin, struct stat *st, struct
         _cleanup_close_ int fd = -1;
         if (from_stdin) {
                 if (isatty(STDIN_FILENO))
-                        return herror_set(err, EINVAL, "no input: give PATH or -i PATH, or pipe an archive to standard "
-                                                       "input (it is a terminal)");
+                        return herror_set(err, EINVAL,
+                                          "no input: give PATH or -i PATH, or pipe an archive to standard "
+                                          "input (it is a terminal)");
                 fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
         } else
                 fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -218,8 +220,10 @@ static int open_input(const char *path, bool from_stdin, struct stat *st, struct
                 return herror_sys(err, errno, "%s: stat", path);
         if (from_stdin ? !(S_ISREG(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
                        : !(S_ISDIR(st->st_mode) || S_ISREG(st->st_mode)))
-                return herror_set(err, EINVAL, from_stdin ? "%s: not a file, pipe or socket" :
-                                  "%s: neither a directory (OCI layout) nor a regular file (archive)", path);
+                return herror_set(err, EINVAL,
+                                  from_stdin ? "%s: not a file, pipe or socket"
+                                             : "%s: neither a directory (OCI layout) nor a regular file (archive)",
+                                  path);
         /* Archives are read with blocking reads (a pipe from `podman save` included). */
         int flags = S_ISDIR(st->st_mode) ? -1 : fcntl(fd, F_GETFL);
         if (flags >= 0 && (flags & O_NONBLOCK))
@@ -232,8 +236,10 @@ static int import_layout(struct load *l, int fd, const char *ref, const struct o
                          struct store_import **ret, size_t *ret_n, struct herror *err)
 {
         struct stat s2;
-        if (fstatat(fd, "oci-layout", &s2, AT_SYMLINK_NOFOLLOW) < 0 && fstatat(fd, "manifest.json", &s2, AT_SYMLINK_NOFOLLOW) == 0)
-                return herror_set(err, EOPNOTSUPP, "a docker-archive must be loaded as the tar file 'docker save' wrote, not unpacked");
+        if (fstatat(fd, "oci-layout", &s2, AT_SYMLINK_NOFOLLOW) < 0 &&
+            fstatat(fd, "manifest.json", &s2, AT_SYMLINK_NOFOLLOW) == 0)
+                return herror_set(err, EOPNOTSUPP,
+                                  "a docker-archive must be loaded as the tar file 'docker save' wrote, not unpacked");
         struct store_import *imp = calloc(1, sizeof *imp);
         if (!imp)
                 return herror_set(err, ENOMEM, "out of memory");
@@ -261,7 +267,8 @@ static int name_images(struct load *l, struct store_import *imps, size_t n, enum
                 _cleanup_strv_ char **names = NULL;
                 bool named_elsewhere = false; /* the same image listed again with RepoTags */
                 for (size_t j = 0; !name && !imps[i].repo_tags && j < n; j++)
-                        named_elsewhere |= j != i && imps[j].repo_tags && digest_equal(&imps[j].manifest, &imps[i].manifest);
+                        named_elsewhere |=
+                                j != i && imps[j].repo_tags && digest_equal(&imps[j].manifest, &imps[i].manifest);
                 if (named_elsewhere)
                         continue;
                 r = names_for(l, &imps[i], kind, name, &names, err);
@@ -278,7 +285,8 @@ static int name_images(struct load *l, struct store_import *imps, size_t n, enum
                 }
                 if (r == 0 && imps[i].platform_mismatch)
                         log_warn("%s: image %s is built for another platform than %s", l->path,
-                                 digest_to_string(&imps[i].manifest, ds), have_platform ? "the one asked for" : "this machine");
+                                 digest_to_string(&imps[i].manifest, ds),
+                                 have_platform ? "the one asked for" : "this machine");
         }
         return r;
 }
@@ -317,7 +325,8 @@ static int load_run(struct load *l, int fd, const struct stat *st, const char *r
                         r = store_import_extracted(&l->store, &x, ref, want, keep_signatures, l, &kind, &imps, &n, err);
                 image_cli_progress_clear(&l->progress);
                 if (r == 0 && name && n != 1)
-                        r = herror_set(err, EINVAL, "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
+                        r = herror_set(err, EINVAL,
+                                       "--name names one image, but the archive holds %zu: pick one with PATH:TAG", n);
                 if (r == 0)
                         r = name_images(l, imps, n, kind, name, want != NULL, &loaded, err);
                 store_unlock(&l->store);

@@ -62,8 +62,9 @@ int cmd_prune(int argc, char **argv)
                 return cli_fail(&err);
         char size[32];
         printf("%s %zu blobs (%s), %zu rootfs caches, %zu signature files, %zu leftovers, %zu images without a name\n",
-               dry_run ? "Would remove" : "Removed", st.blobs_removed, image_cli_format_size(st.bytes_freed, size, sizeof size),
-               st.rootfs_removed, st.sigs_removed, st.leftovers_removed, st.images_removed);
+               dry_run ? "Would remove" : "Removed", st.blobs_removed,
+               image_cli_format_size(st.bytes_freed, size, sizeof size), st.rootfs_removed, st.sigs_removed,
+               st.leftovers_removed, st.images_removed);
         if (st.images_busy)
                 printf("Kept %zu images without a name: running containers use them\n", st.images_busy);
         if (st.rootfs_busy)

@@ -41,8 +41,9 @@ static int rmi_one(struct image_store *s, const char *user, bool force, struct h
                 if ((r = image_cli_names_of(s, &md, &names, err)) < 0)
                         return r;
                 if (names[0] && names[1] && !force)
-                        return herror_set(err, EBUSY, "image %s has several names (%s, %s%s): remove them by name, or use -f",
-                                          ds, names[0], names[1], names[2] ? ", ..." : "");
+                        return herror_set(err, EBUSY,
+                                          "image %s has several names (%s, %s%s): remove them by name, or use -f", ds,
+                                          names[0], names[1], names[2] ? ", ..." : "");
         }
         for (char **n = name ? (char *[]) { name, NULL } : names; *n; n++) {
                 if ((r = store_ref_remove(s, *n, err)) < 0)

@@ -38,7 +38,7 @@
 #include "util/log.h"
 
 #define CONTAINERS_DIR "containers"
-#define CGROUP_FILE "cgroup"          /* in a run's directory: its cgroup below the cgroup2 mount, if any */
+#define CGROUP_FILE "cgroup" /* in a run's directory: its cgroup below the cgroup2 mount, if any */
 
 /* The per-phase breakdown of one launch behind --log-level=debug (bench/ reads it to pick the next
  * optimisation); marking costs one clock_gettime when debug is off. */
@@ -87,12 +87,12 @@ struct run_ctx {
         char *seccomp_name;
         char seccomp_sha256[DIGEST_STRING_MAX];
         char id[33];
-        char *dir_path;       /* <store>/containers/<id>: root.path, covered by a tmpfs inside */
-        int dirfd;            /* flock()ed while we live, so a later run can tell it is not stale */
+        char *dir_path; /* <store>/containers/<id>: root.path, covered by a tmpfs inside */
+        int dirfd;      /* flock()ed while we live, so a later run can tell it is not stale */
         struct audit *audit;
         struct timespec t_start;
         struct phase_clock phases;
-        bool allow_privileged;  /* the administrator's hutch.conf: allow_privileged = on */
+        bool allow_privileged; /* the administrator's hutch.conf: allow_privileged = on */
 };
 
 static void run_ctx_done(struct run_ctx *c)
@@ -256,11 +256,13 @@ static int prepare_idmaps(struct run_ctx *c, struct herror *err)
         bool keep = c->o.userns == RUN_USERNS_KEEP_ID;
         if (su.n == 0 || sg.n == 0)
                 log_warn("no subordinate IDs for %s in %s/%s: only your own IDs are mapped, so the image's other "
-                            "users and groups cannot be used (see 'hutch doctor')", pw ? pw->pw_name : "you",
-                            subid_path(false), subid_path(true));
+                         "users and groups cannot be used (see 'hutch doctor')",
+                         pw ? pw->pw_name : "you", subid_path(false), subid_path(true));
         /* the same map the isolated unpacker used for the cache, so files the layers gave root appear as root */
-        c->n_uid_map = idmap_build_user_map(c->uid_map, ELEMENTSOF(c->uid_map), uid, keep ? uid : 0, sg.n ? &su : &(struct subid_ranges) { 0 });
-        c->n_gid_map = idmap_build_user_map(c->gid_map, ELEMENTSOF(c->gid_map), gid, keep ? gid : 0, su.n ? &sg : &(struct subid_ranges) { 0 });
+        c->n_uid_map = idmap_build_user_map(c->uid_map, ELEMENTSOF(c->uid_map), uid, keep ? uid : 0,
+                                            sg.n ? &su : &(struct subid_ranges) { 0 });
+        c->n_gid_map = idmap_build_user_map(c->gid_map, ELEMENTSOF(c->gid_map), gid, keep ? gid : 0,
+                                            su.n ? &sg : &(struct subid_ranges) { 0 });
         subid_ranges_free(&su);
         subid_ranges_free(&sg);
         return 0;
@@ -330,7 +332,8 @@ static void remove_stale(int containersfd)
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue;
-                _cleanup_close_ int cfd = openat(containersfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int cfd =
+                        openat(containersfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (cfd < 0 || flock(cfd, LOCK_EX | LOCK_NB) < 0)
                         continue;
                 remove_stale_cgroup(cfd);
@@ -350,7 +353,8 @@ static int make_container_dir(struct run_ctx *c, struct herror *err)
                 snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
         if (mkdirat(c->store.rootfd, CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
                 return herror_sys(err, errno, "%s/%s", c->store.path, CONTAINERS_DIR);
-        _cleanup_close_ int cfd = openat(c->store.rootfd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int cfd =
+                openat(c->store.rootfd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (cfd < 0)
                 return herror_sys(err, errno, "%s/%s", c->store.path, CONTAINERS_DIR);
         remove_stale(cfd);
@@ -413,7 +417,8 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
         if (r < 0)
                 return herror_wrap(err, "--security-opt seccomp");
         struct spec_seccomp *sc = NULL;
-        if ((r = spec_parse_seccomp_profile(data, len, c->o.seccomp_profile, c->spec->process.caps[CAPSET_BOUNDING], &sc, err)) < 0)
+        if ((r = spec_parse_seccomp_profile(data, len, c->o.seccomp_profile, c->spec->process.caps[CAPSET_BOUNDING],
+                                            &sc, err)) < 0)
                 return r;
         spec_seccomp_free(c->spec->seccomp);
         c->spec->seccomp = sc;
@@ -433,8 +438,10 @@ static int apply_privileged(struct run_ctx *c, struct herror *err)
         if (!c->o.privileged)
                 return 0;
         if (!c->allow_privileged)
-                return herror_set(err, EPERM, "--privileged is refused: hutch runs hardened unless the administrator sets "
-                                              "'allow_privileged = on' in %s", AUDIT_SYSTEM_CONFIG);
+                return herror_set(err, EPERM,
+                                  "--privileged is refused: hutch runs hardened unless the administrator sets "
+                                  "'allow_privileged = on' in %s",
+                                  AUDIT_SYSTEM_CONFIG);
         log_warn("--privileged: every capability, no seccomp filter, no Landlock, no masked paths");
         if (!c->o.seccomp_profile)
                 c->o.seccomp_unconfined = true;
@@ -466,7 +473,8 @@ static int find_init(const struct run_options *o, const char **ret, struct herro
                         *ret = candidates[i];
                         return 0;
                 }
-        return herror_set(err, ENOENT, "--init: no init binary found (install catatonit, or name a static one with --init-path)");
+        return herror_set(err, ENOENT,
+                          "--init: no init binary found (install catatonit, or name a static one with --init-path)");
 }
 
 /* -v NAME:/dst: the volume's directory in the store, created on first use as podman does. */
@@ -477,7 +485,8 @@ static int resolve_volumes(struct run_ctx *c, struct herror *err)
                 if (!streq(m->type, "volume"))
                         continue;
                 char *path = NULL, *bind = strdup("bind");
-                int r = bind ? volume_create(&c->store, m->source, true, &path, err) : herror_set(err, ENOMEM, "out of memory");
+                int r = bind ? volume_create(&c->store, m->source, true, &path, err)
+                             : herror_set(err, ENOMEM, "out of memory");
                 if (r < 0) {
                         free(bind);
                         return r;
@@ -513,8 +522,10 @@ static int prepare_spec(struct run_ctx *c, struct herror *err)
                 .terminal = c->o.tty,
                 .hostname = c->o.hostname ? c->o.hostname : c->o.name,
                 .network_host = c->o.network_host,
-                .uid_map = c->uid_map, .n_uid_map = c->n_uid_map,
-                .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
+                .uid_map = c->uid_map,
+                .n_uid_map = c->n_uid_map,
+                .gid_map = c->gid_map,
+                .n_gid_map = c->n_gid_map,
                 .cap_add = c->o.cap_add,
                 .cap_drop = c->o.cap_drop,
                 .mounts = c->mounts,
@@ -600,17 +611,19 @@ static int record_start(const struct sandbox *sb, void *userdata, struct herror 
         return audit_start_end(userdata, sb, AUDIT_EVENT_START, NULL, err);
 }
 
-
 static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_master, struct herror *err)
 {
         /* HUTCH_OVERLAY=native|fuse|auto: which overlay builds the root (auto: native, fuse-overlayfs where refused) */
         int mode = overlay_mode_from_string(secure_getenv("HUTCH_OVERLAY"));
         if (mode < 0)
-                return herror_set(err, EINVAL, "HUTCH_OVERLAY=%s: expected auto, native or fuse", secure_getenv("HUTCH_OVERLAY"));
+                return herror_set(err, EINVAL, "HUTCH_OVERLAY=%s: expected auto, native or fuse",
+                                  secure_getenv("HUTCH_OVERLAY"));
         int sv[2] = { -1, -1 };
         if (c->o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return herror_sys(err, errno, "socketpair for the terminal");
-        struct rootfs_overlay ov = { .lower = c->cache_path, .userxattr = getuid() != 0, .mode = (enum overlay_mode) mode };
+        struct rootfs_overlay ov = { .lower = c->cache_path,
+                                     .userxattr = getuid() != 0,
+                                     .mode = (enum overlay_mode) mode };
         struct sandbox_opts so = {
                 .bundle_dirfd = c->dirfd,
                 .bundle_path = c->dir_path,
@@ -655,16 +668,30 @@ static int write_report(const struct run_ctx *c, const struct run_result *res, i
         char digest[DIGEST_STRING_MAX];
         const struct policy_verdict *v = &c->trust.verdict;
         struct run_report rep = {
-                .container_id = c->id, .name = c->o.name, .image = c->target.name,
+                .container_id = c->id,
+                .name = c->o.name,
+                .image = c->target.name,
                 .image_digest = digest_to_string(&c->target.manifest, digest),
-                .verdict = verdict_name(c), .verdict_reason = v->reason, .scope = v->scope, .key_id = v->key_id,
-                .policy = c->trust.policy_source, .policy_sha256 = c->trust.policy_sha256,
-                .spec = c->spec, .seccomp_profile = c->seccomp_name,
+                .verdict = verdict_name(c),
+                .verdict_reason = v->reason,
+                .scope = v->scope,
+                .key_id = v->key_id,
+                .policy = c->trust.policy_source,
+                .policy_sha256 = c->trust.policy_sha256,
+                .spec = c->spec,
+                .seccomp_profile = c->seccomp_name,
                 .seccomp_sha256 = c->seccomp_sha256[0] ? c->seccomp_sha256 : NULL,
-                .landlock_abi = landlock_abi, .landlock_mode = c->confine.landlock_mode,
-                .landlock_rules = c->o.landlock_rules, .confine = &c->confine,
-                .uid_map = c->uid_map, .n_uid_map = c->n_uid_map, .gid_map = c->gid_map, .n_gid_map = c->n_gid_map,
-                .network_host = c->o.network_host, .read_only = c->o.read_only, .result = res,
+                .landlock_abi = landlock_abi,
+                .landlock_mode = c->confine.landlock_mode,
+                .landlock_rules = c->o.landlock_rules,
+                .confine = &c->confine,
+                .uid_map = c->uid_map,
+                .n_uid_map = c->n_uid_map,
+                .gid_map = c->gid_map,
+                .n_gid_map = c->n_gid_map,
+                .network_host = c->o.network_host,
+                .read_only = c->o.read_only,
+                .result = res,
         };
         return run_write_report(c->o.report, &rep, err);
 }
@@ -693,9 +720,14 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
         clock_gettime(CLOCK_MONOTONIC, &c->t_start);
         struct termios saved;
         int raw = c->o.tty ? run_raw_mode(&saved) : 0;
-        int stop = c->o.stop_signal ? c->o.stop_signal : c->config.stop_signal ? runtime_parse_signal(c->config.stop_signal) : SIGTERM;
-        struct run_wait w = { .pidfd = sb.pidfd, .pty_master = master, .interactive = c->o.interactive,
-                              .timeout_ms = c->o.timeout_ms, .stop_timeout_ms = c->o.stop_timeout_ms,
+        int stop = c->o.stop_signal     ? c->o.stop_signal
+                : c->config.stop_signal ? runtime_parse_signal(c->config.stop_signal)
+                                        : SIGTERM;
+        struct run_wait w = { .pidfd = sb.pidfd,
+                              .pty_master = master,
+                              .interactive = c->o.interactive,
+                              .timeout_ms = c->o.timeout_ms,
+                              .stop_timeout_ms = c->o.stop_timeout_ms,
                               .stop_signal = stop > 0 ? stop : SIGTERM };
         r = run_wait(&w, mask, err);
         if (raw > 0)

@@ -164,7 +164,8 @@ int cmd_save(int argc, char **argv)
         if (!out)
                 return cli_usage_error("hutch save", "needs -o FILE");
         if (streq(out, "-") && isatty(STDOUT_FILENO))
-                return cli_usage_error("hutch save", "-o -: standard output is a terminal; redirect it to a file or a pipe");
+                return cli_usage_error("hutch save",
+                                       "-o -: standard output is a terminal; redirect it to a file or a pipe");
         if (optind != argc - 1)
                 return cli_usage_error("hutch save", "needs exactly one IMAGE");
         _cleanup_herror_ struct herror err = HERROR_INIT;

@@ -118,7 +118,8 @@ static int sign_with_key(struct image_store *store, const struct image_target *t
         digest_to_string(&t->manifest, ds);
         _cleanup_free_ char *payload = NULL;
         size_t payload_len = 0;
-        if ((r = sigstore_payload_build(identity ?: t->name, ds, "hutch " HUTCH_VERSION, &payload, &payload_len, err)) < 0)
+        if ((r = sigstore_payload_build(identity ?: t->name, ds, "hutch " HUTCH_VERSION, &payload, &payload_len, err)) <
+            0)
                 return r;
         _cleanup_trust_signer_ struct trust_signer *signer = NULL;
         if ((r = load_signer(o->key, &signer, err)) < 0)
@@ -140,8 +141,9 @@ static int sign_with_key(struct image_store *store, const struct image_target *t
                 return r;
         if (o->output_payload && (r = write_output(o->output_payload, payload, payload_len, err)) < 0)
                 return r;
-        struct store_signature s = { .payload = payload, .payload_len = payload_len, .signature_b64 = b64,
-                                     .origin = (char *) SIGN_ORIGIN };
+        struct store_signature s = {
+                .payload = payload, .payload_len = payload_len, .signature_b64 = b64, .origin = (char *) SIGN_ORIGIN
+        };
         if ((r = store_sigs_add(store, &t->manifest, &s, 1, err)) < 0)
                 return r;
         printf("Signed %s (%s) as %s with %s key %s\n", t->name, ds, identity ?: t->name,
@@ -202,43 +204,59 @@ static int attach_signature(struct image_store *store, const struct image_target
                 return r;
         if (payload_len == 0)
                 return herror_set(err, EINVAL, "%s: empty payload", o->payload);
-        struct store_signature s = { .payload = payload, .payload_len = payload_len, .signature_b64 = b64,
-                                     .origin = (char *) ATTACH_ORIGIN };
+        struct store_signature s = {
+                .payload = payload, .payload_len = payload_len, .signature_b64 = b64, .origin = (char *) ATTACH_ORIGIN
+        };
         if ((r = store_sigs_add(store, &t->manifest, &s, 1, err)) < 0)
                 return r;
         char ds[DIGEST_STRING_MAX];
         printf("Attached the signature in %s over %s to %s (%s); it is verified under the policy by 'hutch verify' "
-               "and 'hutch run'\n", o->signature, o->payload, t->name, digest_to_string(&t->manifest, ds));
+               "and 'hutch run'\n",
+               o->signature, o->payload, t->name, digest_to_string(&t->manifest, ds));
         return 0;
 }
 
 int cmd_sign(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "key", required_argument, NULL, 'k' },
-                { "storage", required_argument, NULL, 's' },
-                { "identity", required_argument, NULL, 'i' },
-                { "output-signature", required_argument, NULL, 'S' },
-                { "output-payload", required_argument, NULL, 'P' },
-                { "signature", required_argument, NULL, 'g' },
-                { "payload", required_argument, NULL, 'p' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
+                                              { "storage", required_argument, NULL, 's' },
+                                              { "identity", required_argument, NULL, 'i' },
+                                              { "output-signature", required_argument, NULL, 'S' },
+                                              { "output-payload", required_argument, NULL, 'P' },
+                                              { "signature", required_argument, NULL, 'g' },
+                                              { "payload", required_argument, NULL, 'p' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         struct sign_opts o = { 0 };
         int c;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
-                case 'k': o.key = optarg; break;
-                case 's': o.storage = optarg; break;
-                case 'i': o.identity = optarg; break;
-                case 'S': o.output_signature = optarg; break;
-                case 'P': o.output_payload = optarg; break;
-                case 'g': o.signature = optarg; break;
-                case 'p': o.payload = optarg; break;
-                case 'h': return sign_usage();
-                default: return cli_bad_option("hutch sign", argc, argv);
+                case 'k':
+                        o.key = optarg;
+                        break;
+                case 's':
+                        o.storage = optarg;
+                        break;
+                case 'i':
+                        o.identity = optarg;
+                        break;
+                case 'S':
+                        o.output_signature = optarg;
+                        break;
+                case 'P':
+                        o.output_payload = optarg;
+                        break;
+                case 'g':
+                        o.signature = optarg;
+                        break;
+                case 'p':
+                        o.payload = optarg;
+                        break;
+                case 'h':
+                        return sign_usage();
+                default:
+                        return cli_bad_option("hutch sign", argc, argv);
                 }
         }
         if (optind + 1 != argc)
@@ -248,7 +266,8 @@ int cmd_sign(int argc, char **argv)
         if (attach && (!o.signature || !o.payload))
                 return cli_usage_error("hutch sign", "--signature and --payload go together");
         if (attach && (o.key || o.identity || o.output_signature || o.output_payload))
-                return cli_usage_error("hutch sign", "--signature/--payload attach a signature made elsewhere: "
+                return cli_usage_error("hutch sign",
+                                       "--signature/--payload attach a signature made elsewhere: "
                                        "--key, --identity and --output-* do not apply");
         if (!attach && !o.key)
                 return cli_usage_error("hutch sign", "--key is required (or --signature with --payload)");

@@ -98,13 +98,13 @@ static int add_rows(json_t *rows, const char *transport, const char *scope, json
 {
         size_t i;
         json_t *req;
-        json_array_foreach(reqs, i, req) {
+        json_array_foreach (reqs, i, req) {
                 json_t *keys = requirement_keys(req);
                 json_t *identity = json_object_get(req, "signedIdentity");
-                json_t *row = keys ? json_pack("{s:s, s:s, s:O, s:o, s:O*}", "transport", transport, "scope", scope,
-                                               "type", json_object_get(req, "type"), "keys", keys,
-                                               "signedIdentity", identity)
-                                   : NULL;
+                json_t *row = keys
+                        ? json_pack("{s:s, s:s, s:O, s:o, s:O*}", "transport", transport, "scope", scope, "type",
+                                    json_object_get(req, "type"), "keys", keys, "signedIdentity", identity)
+                        : NULL;
                 if (!row || json_array_append_new(rows, row) < 0)
                         return -ENOMEM;
         }
@@ -126,8 +126,8 @@ static int trust_show(const char *explicit, bool json, struct herror *err)
                 return herror_set(err, ENOMEM, "out of memory");
         const char *tname, *sname;
         json_t *scopes, *reqs;
-        json_object_foreach(json_object_get(doc, "transports"), tname, scopes) {
-                json_object_foreach(scopes, sname, reqs) {
+        json_object_foreach (json_object_get(doc, "transports"), tname, scopes) {
+                json_object_foreach (scopes, sname, reqs) {
                         if (add_rows(rows, tname, sname, reqs) < 0)
                                 return herror_set(err, ENOMEM, "out of memory");
                 }
@@ -145,14 +145,14 @@ static int trust_show(const char *explicit, bool json, struct herror *err)
         printf("%-10s %-40s %-22s %s\n", "TRANSPORT", "SCOPE", "TYPE", "KEYS");
         size_t i;
         json_t *row;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach (rows, i, row) {
                 const char *t = json_string_value(json_object_get(row, "transport"));
                 const char *s = json_string_value(json_object_get(row, "scope"));
                 printf("%-10s %-40s %-22s", t[0] ? t : "all", s[0] ? s : "\"\"",
                        json_string_value(json_object_get(row, "type")));
                 size_t k;
                 json_t *key;
-                json_array_foreach(json_object_get(row, "keys"), k, key)
+                json_array_foreach (json_object_get(row, "keys"), k, key)
                         printf("%s%s", k ? ", " : " ", json_string_value(key));
                 printf("\n");
         }
@@ -193,7 +193,8 @@ static int edit_begin(const char *explicit, struct edit *e, struct herror *err)
                 if (policy_user_path(&e->path) < 0)
                         return herror_set(err, ENOMEM, "out of memory");
                 if (!e->path)
-                        return herror_set(err, ENOENT, "no user policy file: set XDG_CONFIG_HOME or HOME (absolute), "
+                        return herror_set(err, ENOENT,
+                                          "no user policy file: set XDG_CONFIG_HOME or HOME (absolute), "
                                           "or use --policy FILE");
         }
         if (!e->path)
@@ -388,12 +389,9 @@ static int trust_reset(const char *explicit, const char *scope, struct herror *e
 int cmd_trust(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "type", required_argument, NULL, 't' },
-                { "pubkeysfile", required_argument, NULL, 'k' },
-                { "policy", required_argument, NULL, 'p' },
-                { "format", required_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+                { "type", required_argument, NULL, 't' },   { "pubkeysfile", required_argument, NULL, 'k' },
+                { "policy", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },         {}
         };
         if (argc < 2)
                 return cli_usage_error("hutch trust", "expected a subcommand: show, set or reset");
@@ -428,7 +426,8 @@ int cmd_trust(int argc, char **argv)
                         break;
                 case 'f':
                         if (cli_parse_format(optarg, &json) < 0)
-                                return cli_usage_error("hutch trust", "--format must be text or json, not '%s'", optarg);
+                                return cli_usage_error("hutch trust", "--format must be text or json, not '%s'",
+                                                       optarg);
                         format_given = true;
                         break;
                 case 'h':
@@ -447,7 +446,8 @@ int cmd_trust(int argc, char **argv)
                 if (format_given)
                         return cli_usage_error("hutch trust", "--format goes with show only");
                 if (optind + 1 != argc)
-                        return cli_usage_error("hutch trust", "%s expects exactly one SCOPE ('default' or a docker scope)", sub);
+                        return cli_usage_error("hutch trust",
+                                               "%s expects exactly one SCOPE ('default' or a docker scope)", sub);
                 if (streq(sub, "set")) {
                         if (!type)
                                 return cli_usage_error("hutch trust", "set needs --type accept|reject|sigstoreSigned");

@@ -51,13 +51,15 @@ static int print_json(const struct image_target *t, const struct image_trust *tr
         const struct policy_verdict *v = &tr->verdict;
         char ds[DIGEST_STRING_MAX];
         json_t *reqs = requirements_json(v);
-        _cleanup_json_ json_t *o = !reqs ? NULL : json_pack(
-                "{s:s, s:s, s:b, s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:I}",
-                "image", t->name, "manifest_digest", digest_to_string(&t->manifest, ds), "accepted", v->accepted,
-                "verdict", v->accepted ? "accepted" : "rejected", "transport", v->transport, "scope", v->scope,
-                "reason", v->reason, "requirement_index", v->requirement_index, "key_id", v->key_id,
-                "signed_identity", v->signed_reference, "requirements", reqs, "policy", "source", tr->policy_source,
-                "sha256", tr->policy_sha256[0] ? tr->policy_sha256 : NULL, "signatures", (json_int_t) tr->n_signatures);
+        _cleanup_json_ json_t *o = !reqs
+                ? NULL
+                : json_pack("{s:s, s:s, s:b, s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:I}",
+                            "image", t->name, "manifest_digest", digest_to_string(&t->manifest, ds), "accepted",
+                            v->accepted, "verdict", v->accepted ? "accepted" : "rejected", "transport", v->transport,
+                            "scope", v->scope, "reason", v->reason, "requirement_index", v->requirement_index, "key_id",
+                            v->key_id, "signed_identity", v->signed_reference, "requirements", reqs, "policy", "source",
+                            tr->policy_source, "sha256", tr->policy_sha256[0] ? tr->policy_sha256 : NULL, "signatures",
+                            (json_int_t) tr->n_signatures);
         _cleanup_free_ char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (!text) {
                 log_error("out of memory");
@@ -89,13 +91,11 @@ static void print_text(const struct image_target *t, const struct image_trust *t
 
 int cmd_verify(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "policy", required_argument, NULL, 'p' },
-                { "storage", required_argument, NULL, 's' },
-                { "format", required_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option opts[] = { { "policy", required_argument, NULL, 'p' },
+                                              { "storage", required_argument, NULL, 's' },
+                                              { "format", required_argument, NULL, 'f' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         const char *policy = NULL, *storage = NULL;
         bool json = false;
         int c;
@@ -110,7 +110,8 @@ int cmd_verify(int argc, char **argv)
                         break;
                 case 'f':
                         if (cli_parse_format(optarg, &json) < 0)
-                                return cli_usage_error("hutch verify", "--format must be text or json, not '%s'", optarg);
+                                return cli_usage_error("hutch verify", "--format must be text or json, not '%s'",
+                                                       optarg);
                         break;
                 case 'h':
                         return verify_usage();

@@ -4,7 +4,10 @@
 #include "cli/cli.h"
 #include "sandbox/kernel.h"
 
-static const char *yes_no(bool b) { return b ? "yes" : "no"; }
+static const char *yes_no(bool b)
+{
+        return b ? "yes" : "no";
+}
 
 int cmd_version(int argc, char **argv)
 {
@@ -23,9 +26,10 @@ int cmd_version(int argc, char **argv)
         printf("hutch version %s\n", HUTCH_VERSION);
         printf("features: +SECCOMP +CAP +LANDLOCK +OPENSSL +LIBARCHIVE %cAPPARMOR %cSELINUX\n",
                HAVE_APPARMOR ? '+' : '-', HAVE_SELINUX ? '+' : '-');
-        printf("kernel: user-namespaces=%s landlock-abi=%d seccomp=%s openat2=%s\n",
-               yes_no(k.userns), k.landlock_abi, yes_no(k.seccomp_filter), yes_no(k.openat2));
-        printf("lsm: %s%s (apparmor %s, selinux %s)\n", k.lsms, k.lsms_inferred ? " (inferred: securityfs not mounted)" : "",
+        printf("kernel: user-namespaces=%s landlock-abi=%d seccomp=%s openat2=%s\n", yes_no(k.userns), k.landlock_abi,
+               yes_no(k.seccomp_filter), yes_no(k.openat2));
+        printf("lsm: %s%s (apparmor %s, selinux %s)\n", k.lsms,
+               k.lsms_inferred ? " (inferred: securityfs not mounted)" : "",
                k.apparmor_enabled ? "active" : "not active", k.selinux_enabled ? "active" : "not active");
         return 0;
 }

@@ -12,17 +12,18 @@
 
 static int volume_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch volume COMMAND [OPTIONS] [NAME...]\n\n"
-                     "Named volumes: directories in the image store (<store>/volumes/NAME/_data) that outlive\n"
-                     "containers. `hutch run -v NAME:/dst` creates one on first use.\n\n"
-                     "Commands:\n"
-                     "  create NAME...           create volumes (an existing one is an error)\n"
-                     "  ls [--format json] [-q]  list volumes\n"
-                     "  inspect NAME...          show name and mountpoint as JSON\n"
-                     "  rm [-f] NAME...          remove volumes and their contents (-f: a missing one is fine)\n\n"
-                     "Options:\n"
-                     "  --storage DIR            the store (default: $HUTCH_STORAGE, else the user's store)\n"
-                     "  -h, --help               show this help\n");
+        fprintf(out,
+                "Usage: hutch volume COMMAND [OPTIONS] [NAME...]\n\n"
+                "Named volumes: directories in the image store (<store>/volumes/NAME/_data) that outlive\n"
+                "containers. `hutch run -v NAME:/dst` creates one on first use.\n\n"
+                "Commands:\n"
+                "  create NAME...           create volumes (an existing one is an error)\n"
+                "  ls [--format json] [-q]  list volumes\n"
+                "  inspect NAME...          show name and mountpoint as JSON\n"
+                "  rm [-f] NAME...          remove volumes and their contents (-f: a missing one is fine)\n\n"
+                "Options:\n"
+                "  --storage DIR            the store (default: $HUTCH_STORAGE, else the user's store)\n"
+                "  -h, --help               show this help\n");
         return out == stdout ? 0 : EXIT_HUTCH_ERROR;
 }
 
@@ -46,15 +47,25 @@ static int parse(int argc, char **argv, struct volume_args *a)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "qfh", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_STORAGE: a->storage = optarg; break;
+                case OPT_STORAGE:
+                        a->storage = optarg;
+                        break;
                 case OPT_FORMAT:
                         if (cli_parse_format(optarg, &a->json) < 0)
-                                return cli_usage_error("hutch volume", "--format takes json or table, not '%s'", optarg), -1;
+                                return cli_usage_error("hutch volume", "--format takes json or table, not '%s'",
+                                                       optarg),
+                                       -1;
                         break;
-                case 'q': a->quiet = true; break;
-                case 'f': a->force = true; break;
-                case 'h': return 1;
-                default: return cli_bad_option("hutch volume", argc, argv), -1;
+                case 'q':
+                        a->quiet = true;
+                        break;
+                case 'f':
+                        a->force = true;
+                        break;
+                case 'h':
+                        return 1;
+                default:
+                        return cli_bad_option("hutch volume", argc, argv), -1;
                 }
         }
         return 0;
@@ -130,7 +141,8 @@ int cmd_volume(int argc, char **argv)
                 if (!n)
                         r = cli_usage_error("hutch volume create", "needs a NAME");
                 for (int i = 0; r == 0 && i < n; i++)
-                        r = volume_create(&s, names[i], false, NULL, &err) < 0 ? cli_fail(&err) : (printf("%s\n", names[i]), 0);
+                        r = volume_create(&s, names[i], false, NULL, &err) < 0 ? cli_fail(&err)
+                                                                               : (printf("%s\n", names[i]), 0);
         } else if (streq(sub, "rm") || streq(sub, "remove")) {
                 if (!n)
                         r = cli_usage_error("hutch volume rm", "needs a NAME");

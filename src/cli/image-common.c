@@ -226,7 +226,8 @@ void image_info_done(struct image_info *info)
         *info = (struct image_info) { 0 };
 }
 
-static int read_json_blob(struct image_store *s, const struct digest *d, json_t **ret, size_t *ret_len, struct herror *err)
+static int read_json_blob(struct image_store *s, const struct digest *d, json_t **ret, size_t *ret_len,
+                          struct herror *err)
 {
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
@@ -236,7 +237,8 @@ static int read_json_blob(struct image_store *s, const struct digest *d, json_t 
                 return r;
         if (ret_len)
                 *ret_len = len;
-        return json_parse_limited(data, len, digest_to_string(d, ds), OCI_DOCUMENT_MAX_SIZE, JSON_MAX_DEPTH_DEFAULT, ret, err);
+        return json_parse_limited(data, len, digest_to_string(d, ds), OCI_DOCUMENT_MAX_SIZE, JSON_MAX_DEPTH_DEFAULT,
+                                  ret, err);
 }
 
 int image_cli_info(struct image_store *s, const struct digest *manifest, struct image_info *ret, struct herror *err)

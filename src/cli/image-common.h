@@ -26,8 +26,7 @@ bool image_cli_is_registry_name(const char *s);
 /* A stored image by what the user typed: "sha256:<hex>" or a prefix of at least 12 hex digits of a
  * stored manifest digest (with or without "sha256:"), else a name (normalised). ret_name (may be
  * NULL) gets the normalised name when one was given. */
-int image_cli_resolve(struct image_store *s, const char *user, struct digest *ret, char **ret_name,
-                      struct herror *err);
+int image_cli_resolve(struct image_store *s, const char *user, struct digest *ret, char **ret_name, struct herror *err);
 /* Whether image_cli_resolve() takes user as an image ID or digest rather than as a name. */
 bool image_cli_is_id(const char *user);
 
@@ -53,8 +52,8 @@ struct image_info {
         json_t *manifest_json;
         json_t *config_json;
         uint64_t manifest_size;
-        uint64_t size;           /* config + layers as stored (compressed) */
-        const char *created;     /* config "created", borrowed from config_json; NULL if absent */
+        uint64_t size;       /* config + layers as stored (compressed) */
+        const char *created; /* config "created", borrowed from config_json; NULL if absent */
 };
 int image_cli_info(struct image_store *s, const struct digest *manifest, struct image_info *ret, struct herror *err);
 void image_info_done(struct image_info *info);
@@ -69,9 +68,9 @@ void image_info_done(struct image_info *info);
  * image). Both make p the callbacks' userdata: p must outlive their use. */
 struct image_cli_progress {
         bool on;
-        bool drawn;             /* a line is on the screen */
+        bool drawn; /* a line is on the screen */
         uint64_t last_ns;
-        char what[64];          /* "Copying blob 1a2b3c4d5e6f" */
+        char what[64]; /* "Copying blob 1a2b3c4d5e6f" */
 };
 void image_cli_progress_init(struct image_cli_progress *p, bool quiet);
 void image_cli_progress_update(struct image_cli_progress *p, uint64_t done, uint64_t total);

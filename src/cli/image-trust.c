@@ -24,11 +24,15 @@ static int name_of_digest(struct image_store *s, const struct digest *d, char **
         char ds[DIGEST_STRING_MAX];
         digest_to_string(d, ds);
         if (!names[0])
-                return herror_set(err, ENOENT, "image %s has no name: name it with 'hutch tag %.19s NAME' (the trust "
-                                  "policy judges names)", ds, ds);
+                return herror_set(err, ENOENT,
+                                  "image %s has no name: name it with 'hutch tag %.19s NAME' (the trust "
+                                  "policy judges names)",
+                                  ds, ds);
         if (names[1])
-                return herror_set(err, EINVAL, "image %s has several names (%s, %s%s): run it by one of them (the trust "
-                                  "policy judges names)", ds, names[0], names[1], names[2] ? ", ..." : "");
+                return herror_set(err, EINVAL,
+                                  "image %s has several names (%s, %s%s): run it by one of them (the trust "
+                                  "policy judges names)",
+                                  ds, names[0], names[1], names[2] ? ", ..." : "");
         *ret = TAKE_PTR(names[0]);
         return 0;
 }
@@ -49,8 +53,10 @@ static int resolve_digested(struct image_store *s, const struct image_target *t,
                         return 0;
                 }
         }
-        return herror_set(err, ENOENT, "image %s is not in the store %s (no image %s has a name in that repository; "
-                          "load it with 'hutch load')", t->name, s->path, t->ref.digest);
+        return herror_set(err, ENOENT,
+                          "image %s is not in the store %s (no image %s has a name in that repository; "
+                          "load it with 'hutch load')",
+                          t->name, s->path, t->ref.digest);
 }
 
 int image_target_resolve(struct image_store *s, const char *user_name, struct image_target *ret, struct herror *err)
@@ -74,8 +80,8 @@ int image_target_resolve(struct image_store *s, const char *user_name, struct im
                 if (r == -ENOENT && t.ref.digest)
                         r = resolve_digested(s, &t, &t.manifest, err);
                 else if (r == -ENOENT)
-                        herror_set(err, ENOENT, "image %s is not in the store %s (load it with 'hutch load')",
-                                   t.name, s->path);
+                        herror_set(err, ENOENT, "image %s is not in the store %s (load it with 'hutch load')", t.name,
+                                   s->path);
                 if (r < 0)
                         goto fail;
         }

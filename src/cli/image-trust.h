@@ -16,7 +16,7 @@
 #include "util/error.h"
 
 struct image_target {
-        char *name;              /* the reference it is stored under: "registry.example/sandbox/tiny:v2" */
+        char *name; /* the reference it is stored under: "registry.example/sandbox/tiny:v2" */
         struct image_ref ref;
         struct digest manifest;
 };
@@ -30,9 +30,9 @@ void image_target_done(struct image_target *t);
 
 struct image_trust {
         struct policy_verdict verdict;
-        char *policy_source;                    /* the file, or POLICY_BUILTIN_SOURCE; NULL if none loaded */
-        char policy_sha256[DIGEST_STRING_MAX];  /* "" if none loaded */
-        size_t n_signatures;                    /* found beside the image */
+        char *policy_source;                   /* the file, or POLICY_BUILTIN_SOURCE; NULL if none loaded */
+        char policy_sha256[DIGEST_STRING_MAX]; /* "" if none loaded */
+        size_t n_signatures;                   /* found beside the image */
 };
 
 /* Load the policy (policy_path, else the lookup in policy.h), gather the image's stored signatures and

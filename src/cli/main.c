@@ -28,17 +28,19 @@ static const struct cli_command commands[] = {
 
 static void usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch [--log-level LEVEL] COMMAND [OPTIONS]\n\n"
-                     "A security-hardened, rootless, daemonless sandbox launcher for OCI containers.\n\n"
-                     "Commands:\n");
+        fprintf(out,
+                "Usage: hutch [--log-level LEVEL] COMMAND [OPTIONS]\n\n"
+                "A security-hardened, rootless, daemonless sandbox launcher for OCI containers.\n\n"
+                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(out, "\nGlobal options:\n"
-                     "  --log-level LEVEL  error, warning, info or debug (default: warning)\n"
-                     "  -h, --help         show this help\n"
-                     "  -v, --version      show version and features\n\n"
-                     "Run 'hutch COMMAND --help' for a command's options. The OCI runtime interface is\n"
-                     "'hutch-runtime' (see hutch-runtime(1)).\n");
+        fprintf(out,
+                "\nGlobal options:\n"
+                "  --log-level LEVEL  error, warning, info or debug (default: warning)\n"
+                "  -h, --help         show this help\n"
+                "  -v, --version      show version and features\n\n"
+                "Run 'hutch COMMAND --help' for a command's options. The OCI runtime interface is\n"
+                "'hutch-runtime' (see hutch-runtime(1)).\n");
 }
 
 static int hutch_main(int argc, char **argv)
@@ -46,7 +48,7 @@ static int hutch_main(int argc, char **argv)
         static const struct option opts[] = {
                 { "log-level", required_argument, NULL, 'l' },
                 { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, 'v' },
                 {},
         };
         int c;

@@ -171,8 +171,8 @@ int run_resolve_user(int rootfd, const char *spec, struct run_process *p, struct
         return 0;
 }
 
-int run_build_args(char *const *image_entrypoint, char *const *image_cmd, const char *entrypoint,
-                   bool entrypoint_given, char *const *command, char ***ret, struct herror *err)
+int run_build_args(char *const *image_entrypoint, char *const *image_cmd, const char *entrypoint, bool entrypoint_given,
+                   char *const *command, char ***ret, struct herror *err)
 {
         char **v = NULL;
         int r = 0;
@@ -192,7 +192,8 @@ int run_build_args(char *const *image_entrypoint, char *const *image_cmd, const 
                 return herror_set(err, ENOMEM, "out of memory");
         }
         if (!v) {
-                return herror_set(err, EINVAL, "no command: the image has no Entrypoint or Cmd; give one after the image");
+                return herror_set(err, EINVAL,
+                                  "no command: the image has no Entrypoint or Cmd; give one after the image");
         }
         *ret = v;
         return 0;

@@ -41,16 +41,20 @@ static int decide_seccomp(const struct run_options *o, struct run_confine *c, st
         if (o->seccomp_unconfined)
                 return herror_set(err, EINVAL, "--security-opt require=seccomp contradicts seccomp=unconfined");
         if (!kernel_has_seccomp_filter())
-                return herror_set(err, EOPNOTSUPP, "--security-opt require=seccomp: this kernel has no seccomp filters");
+                return herror_set(err, EOPNOTSUPP,
+                                  "--security-opt require=seccomp: this kernel has no seccomp filters");
         return 0;
 }
 
 static const char *landlock_missing(void)
 {
         switch (kernel_landlock_errno()) {
-        case ENOSYS: return "this kernel does not offer Landlock (not built in, or the call is filtered)";
-        case EOPNOTSUPP: return "Landlock is built into this kernel but not enabled at boot (lsm=)";
-        default: return "this kernel does not offer Landlock";
+        case ENOSYS:
+                return "this kernel does not offer Landlock (not built in, or the call is filtered)";
+        case EOPNOTSUPP:
+                return "Landlock is built into this kernel but not enabled at boot (lsm=)";
+        default:
+                return "this kernel does not offer Landlock";
         }
 }
 
@@ -71,9 +75,12 @@ static int decide_landlock(const struct run_options *o, struct run_confine *c, s
         if (abi <= 0 && required(c, CONFINE_LANDLOCK))
                 return herror_set(err, EOPNOTSUPP, "--security-opt require=landlock: %s", landlock_missing());
         if (abi <= 0 && o->landlock_rules)
-                return herror_set(err, EOPNOTSUPP, "--security-opt landlock=%s: %s", o->landlock_rules, landlock_missing());
+                return herror_set(err, EOPNOTSUPP, "--security-opt landlock=%s: %s", o->landlock_rules,
+                                  landlock_missing());
         if (abi <= 0)
-                return note_unavailable(c, CONFINE_LANDLOCK, landlock_missing()) < 0 ? herror_set(err, ENOMEM, "out of memory") : 0;
+                return note_unavailable(c, CONFINE_LANDLOCK, landlock_missing()) < 0
+                        ? herror_set(err, ENOMEM, "out of memory")
+                        : 0;
         landlock_abi_hint(abi, c->landlock_hint, sizeof c->landlock_hint);
         return 0;
 }
@@ -81,13 +88,14 @@ static int decide_landlock(const struct run_options *o, struct run_confine *c, s
 static int decide_lsms(const struct run_options *o, struct run_confine *c, struct herror *err)
 {
         const char *why = NULL;
-        int r = lsm_apparmor_select(&c->host, o->apparmor, required(c, CONFINE_APPARMOR), &c->apparmor_profile, &why, err);
+        int r = lsm_apparmor_select(&c->host, o->apparmor, required(c, CONFINE_APPARMOR), &c->apparmor_profile, &why,
+                                    err);
         if (r < 0)
                 return herror_wrap(err, "--security-opt apparmor");
         if (why && note_unavailable(c, CONFINE_APPARMOR, why) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
-        r = lsm_selinux_select(&c->host, &o->selinux, required(c, CONFINE_SELINUX), &c->selinux_process, &c->selinux_mount,
-                               &why, err);
+        r = lsm_selinux_select(&c->host, &o->selinux, required(c, CONFINE_SELINUX), &c->selinux_process,
+                               &c->selinux_mount, &why, err);
         if (r < 0)
                 return herror_wrap(err, "--security-opt label");
         if (why && note_unavailable(c, CONFINE_SELINUX, why) < 0)
@@ -120,9 +128,11 @@ int run_confine_relabel(const struct run_confine *c, const struct spec_run_mount
                 }
                 const char *label = c->selinux_mount;
                 /* :z: the file label at level s0, which every container's MCS range dominates */
-                int r = m[i].relabel == 'z' ? lsm_selinux_label_build(c->selinux_mount, NULL, NULL, NULL, "s0", shared,
-                                                                    sizeof shared, err) : 0;
-                if (r < 0 || (r = lsm_relabel_tree(&c->host, m[i].source, m[i].relabel == 'z' ? shared : label, err)) < 0)
+                int r = m[i].relabel == 'z'
+                        ? lsm_selinux_label_build(c->selinux_mount, NULL, NULL, NULL, "s0", shared, sizeof shared, err)
+                        : 0;
+                if (r < 0 ||
+                    (r = lsm_relabel_tree(&c->host, m[i].source, m[i].relabel == 'z' ? shared : label, err)) < 0)
                         return herror_wrap(err, "-v %s:%s:%c", m[i].source, m[i].destination, m[i].relabel);
         }
         return 0;
@@ -134,7 +144,8 @@ void run_confine_log(const struct run_confine *c)
                 char line[1024] = "";
                 size_t len = 0;
                 for (size_t i = 0; i < c->n_unavailable && len < sizeof line; i++)
-                        len += (size_t) snprintf(line + len, sizeof line - len, "%s%s", i ? "; " : "", c->unavailable[i]);
+                        len += (size_t) snprintf(line + len, sizeof line - len, "%s%s", i ? "; " : "",
+                                                 c->unavailable[i]);
                 log_info("not applied, unavailable on this host: %s", line);
         }
         if (c->landlock_hint[0])

@@ -9,15 +9,15 @@
 #include "spec/spec.h"
 
 struct run_confine {
-        unsigned required;                      /* CONFINE_BITs */
+        unsigned required; /* CONFINE_BITs */
         struct lsm_host host;
-        const char *landlock_mode;              /* "off", "default" or "required" (the spec's annotation) */
+        const char *landlock_mode;                  /* "off", "default" or "required" (the spec's annotation) */
         struct spec_landlock_rules *landlock_rules; /* landlock=FILE; handed to the spec */
         char *apparmor_profile;
         char *selinux_process, *selinux_mount;
-        char *unavailable[_CONFINE_MAX + 1];    /* "LAYER: why", NULL-terminated */
+        char *unavailable[_CONFINE_MAX + 1]; /* "LAYER: why", NULL-terminated */
         size_t n_unavailable;
-        char landlock_hint[256];                /* the Landlock ABI hint, "" when none */
+        char landlock_hint[256]; /* the Landlock ABI hint, "" when none */
 };
 
 void run_confine_done(struct run_confine *c);

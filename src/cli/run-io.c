@@ -152,10 +152,8 @@ int run_wait(struct run_wait *w, const sigset_t *mask, struct herror *err)
         }
         bool killed = false, stdin_open = w->pty_master >= 0 && w->interactive, master_open = w->pty_master >= 0;
         struct pollfd p[_P_MAX] = {
-                [P_PIDFD] = { .fd = w->pidfd, .events = POLLIN },
-                [P_SIGNAL] = { .fd = sfd, .events = POLLIN },
-                [P_TIMER] = { .fd = tfd, .events = POLLIN },
-                [P_MASTER] = { .fd = -1, .events = POLLIN },
+                [P_PIDFD] = { .fd = w->pidfd, .events = POLLIN }, [P_SIGNAL] = { .fd = sfd, .events = POLLIN },
+                [P_TIMER] = { .fd = tfd, .events = POLLIN },      [P_MASTER] = { .fd = -1, .events = POLLIN },
                 [P_STDIN] = { .fd = -1, .events = POLLIN },
         };
         for (;;) {

@@ -14,7 +14,7 @@ struct run_wait {
         int64_t timeout_ms;      /* 0 = none */
         int64_t stop_timeout_ms; /* grace between the stop signal and SIGKILL */
         int stop_signal;
-        bool timed_out;          /* out: --timeout ended it */
+        bool timed_out; /* out: --timeout ended it */
 };
 
 /* Block the signals hutch forwards (TERM INT HUP QUIT USR1 USR2 WINCH), before the container exists,

@@ -132,7 +132,8 @@ static int parse_security_opt(struct run_options *o, const char *s)
         const char *v = eq ? eq + 1 : "";
         if (key_is(s, klen, "no-new-privileges")) {
                 if (eq && !streq(v, "true"))
-                        return cli_usage_error(CMD, "--security-opt no-new-privileges cannot be turned off in hutch"), -EINVAL;
+                        return cli_usage_error(CMD, "--security-opt no-new-privileges cannot be turned off in hutch"),
+                               -EINVAL;
                 o->no_new_privileges_given = true;
                 return 0;
         }
@@ -152,8 +153,11 @@ static int parse_security_opt(struct run_options *o, const char *s)
         } else if (key_is(s, klen, "require")) {
                 r = confine_parse_require(v, &o->require, &err);
         } else {
-                return cli_usage_error(CMD, "unknown --security-opt '%s' (seccomp=, apparmor=, label=, landlock=, require=, "
-                                       "no-new-privileges)", s), -EINVAL;
+                return cli_usage_error(CMD,
+                                       "unknown --security-opt '%s' (seccomp=, apparmor=, label=, landlock=, require=, "
+                                       "no-new-privileges)",
+                                       s),
+                       -EINVAL;
         }
         if (r < 0)
                 return cli_usage_error(CMD, "--security-opt %s", herror_msg(&err)), r == -ENOMEM ? r : -EINVAL;
@@ -161,10 +165,35 @@ static int parse_security_opt(struct run_options *o, const char *s)
 }
 
 enum {
-        OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENV_HOST, OPT_MOUNT, OPT_TMPFS, OPT_USERNS, OPT_READ_ONLY,
-        OPT_READ_ONLY_TMPFS, OPT_NETWORK, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_ULIMIT,
-        OPT_PIDS_LIMIT, OPT_CPUS, OPT_INIT, OPT_INIT_PATH, OPT_TIMEOUT, OPT_STOP_TIMEOUT, OPT_STOP_SIGNAL, OPT_ENTRYPOINT, OPT_POLICY,
-        OPT_STORAGE, OPT_REPORT, OPT_AUDIT, OPT_AUDIT_LOG, OPT_HELP,
+        OPT_RM = 256,
+        OPT_NAME,
+        OPT_ENV_FILE,
+        OPT_ENV_HOST,
+        OPT_MOUNT,
+        OPT_TMPFS,
+        OPT_USERNS,
+        OPT_READ_ONLY,
+        OPT_READ_ONLY_TMPFS,
+        OPT_NETWORK,
+        OPT_CAP_ADD,
+        OPT_CAP_DROP,
+        OPT_PRIVILEGED,
+        OPT_SECURITY_OPT,
+        OPT_ULIMIT,
+        OPT_PIDS_LIMIT,
+        OPT_CPUS,
+        OPT_INIT,
+        OPT_INIT_PATH,
+        OPT_TIMEOUT,
+        OPT_STOP_TIMEOUT,
+        OPT_STOP_SIGNAL,
+        OPT_ENTRYPOINT,
+        OPT_POLICY,
+        OPT_STORAGE,
+        OPT_REPORT,
+        OPT_AUDIT,
+        OPT_AUDIT_LOG,
+        OPT_HELP,
 };
 
 static const struct option run_opts[] = {
@@ -223,27 +252,49 @@ static int push_audit(struct run_options *o, const char *key, const char *value)
 static int parse_one(struct run_options *o, int c, int argc, char **argv)
 {
         switch (c) {
-        case OPT_RM: o->rm = true; return 0;
-        case OPT_NAME: o->name = optarg; return 0;
-        case 'e': return strv_push(&o->env, optarg);
-        case OPT_ENV_FILE: return strv_push(&o->env_files, optarg);
-        case OPT_ENV_HOST: o->env_host = true; return 0;
-        case 'v': return strv_push(&o->volumes, optarg);
-        case OPT_MOUNT: return strv_push(&o->mounts, optarg);
-        case OPT_TMPFS: return strv_push(&o->tmpfs, optarg);
-        case 'w': o->workdir = optarg; return 0;
-        case 'u': o->user = optarg; return 0;
+        case OPT_RM:
+                o->rm = true;
+                return 0;
+        case OPT_NAME:
+                o->name = optarg;
+                return 0;
+        case 'e':
+                return strv_push(&o->env, optarg);
+        case OPT_ENV_FILE:
+                return strv_push(&o->env_files, optarg);
+        case OPT_ENV_HOST:
+                o->env_host = true;
+                return 0;
+        case 'v':
+                return strv_push(&o->volumes, optarg);
+        case OPT_MOUNT:
+                return strv_push(&o->mounts, optarg);
+        case OPT_TMPFS:
+                return strv_push(&o->tmpfs, optarg);
+        case 'w':
+                o->workdir = optarg;
+                return 0;
+        case 'u':
+                o->user = optarg;
+                return 0;
         case OPT_USERNS:
                 if (streq(optarg, "keep-id"))
                         o->userns = RUN_USERNS_KEEP_ID;
                 else if (streq(optarg, "") || streq(optarg, "auto"))
                         o->userns = RUN_USERNS_AUTO;
                 else
-                        return cli_usage_error(CMD, "--userns '%s' is not supported (\"\" or keep-id)", optarg), -EINVAL;
+                        return cli_usage_error(CMD, "--userns '%s' is not supported (\"\" or keep-id)", optarg),
+                               -EINVAL;
                 return 0;
-        case OPT_READ_ONLY: o->read_only = true; return 0;
-        case OPT_READ_ONLY_TMPFS: o->read_only_tmpfs = true; return 0;
-        case 'h': o->hostname = optarg; return 0;
+        case OPT_READ_ONLY:
+                o->read_only = true;
+                return 0;
+        case OPT_READ_ONLY_TMPFS:
+                o->read_only_tmpfs = true;
+                return 0;
+        case 'h':
+                o->hostname = optarg;
+                return 0;
         case OPT_NETWORK:
                 if (streq(optarg, "host"))
                         o->network_host = true;
@@ -252,47 +303,86 @@ static int parse_one(struct run_options *o, int c, int argc, char **argv)
                 else
                         return cli_usage_error(CMD, "--network '%s' is not supported (none or host)", optarg), -EINVAL;
                 return 0;
-        case OPT_CAP_ADD: return strv_push(&o->cap_add, optarg);
-        case OPT_CAP_DROP: return strv_push(&o->cap_drop, optarg);
-        case OPT_PRIVILEGED: o->privileged = true; return 0;
-        case OPT_SECURITY_OPT: return parse_security_opt(o, optarg);
-        case OPT_ULIMIT: return strv_push(&o->ulimits, optarg);
+        case OPT_CAP_ADD:
+                return strv_push(&o->cap_add, optarg);
+        case OPT_CAP_DROP:
+                return strv_push(&o->cap_drop, optarg);
+        case OPT_PRIVILEGED:
+                o->privileged = true;
+                return 0;
+        case OPT_SECURITY_OPT:
+                return parse_security_opt(o, optarg);
+        case OPT_ULIMIT:
+                return strv_push(&o->ulimits, optarg);
         case OPT_PIDS_LIMIT:
                 if (spec_parse_pids_option(optarg, &o->pids_limit) < 0)
-                        return cli_usage_error(CMD, "--pids-limit needs a number (-1: no limit), not '%s'", optarg), -EINVAL;
+                        return cli_usage_error(CMD, "--pids-limit needs a number (-1: no limit), not '%s'", optarg),
+                               -EINVAL;
                 return 0;
         case 'm':
                 if (spec_parse_memory_option(optarg, &o->memory) < 0)
-                        return cli_usage_error(CMD, "--memory needs a size like 512m or 1g (-1: no limit), not '%s'", optarg), -EINVAL;
+                        return cli_usage_error(CMD, "--memory needs a size like 512m or 1g (-1: no limit), not '%s'",
+                                               optarg),
+                               -EINVAL;
                 return 0;
         case OPT_CPUS:
                 if (spec_parse_cpus_option(optarg, &o->cpu_quota, &o->cpu_period) < 0)
-                        return cli_usage_error(CMD, "--cpus needs a number of CPUs of at least 0.01 like 0.5 or 2 (0: no limit), "
-                                               "not '%s'", optarg), -EINVAL;
+                        return cli_usage_error(
+                                       CMD,
+                                       "--cpus needs a number of CPUs of at least 0.01 like 0.5 or 2 (0: no limit), "
+                                       "not '%s'",
+                                       optarg),
+                               -EINVAL;
                 return 0;
-        case OPT_INIT: o->init = true; return 0;
-        case OPT_INIT_PATH: o->init_path = optarg; return 0;
-        case 'i': o->interactive = true; return 0;
-        case 't': o->tty = true; return 0;
+        case OPT_INIT:
+                o->init = true;
+                return 0;
+        case OPT_INIT_PATH:
+                o->init_path = optarg;
+                return 0;
+        case 'i':
+                o->interactive = true;
+                return 0;
+        case 't':
+                o->tty = true;
+                return 0;
         case 'a':
                 if (!streq(optarg, "stdin") && !streq(optarg, "stdout") && !streq(optarg, "stderr"))
-                        return cli_usage_error(CMD, "--attach takes stdin, stdout or stderr, not '%s'", optarg), -EINVAL;
+                        return cli_usage_error(CMD, "--attach takes stdin, stdout or stderr, not '%s'", optarg),
+                               -EINVAL;
                 return strv_push(&o->attach, optarg);
-        case OPT_TIMEOUT: return parse_seconds("--timeout", optarg, &o->timeout_ms);
-        case OPT_STOP_TIMEOUT: return parse_seconds("--stop-timeout", optarg, &o->stop_timeout_ms);
+        case OPT_TIMEOUT:
+                return parse_seconds("--timeout", optarg, &o->timeout_ms);
+        case OPT_STOP_TIMEOUT:
+                return parse_seconds("--stop-timeout", optarg, &o->stop_timeout_ms);
         case OPT_STOP_SIGNAL:
                 if ((o->stop_signal = runtime_parse_signal(optarg)) < 0)
                         return cli_usage_error(CMD, "--stop-signal: unknown signal '%s'", optarg), -EINVAL;
                 return 0;
-        case OPT_ENTRYPOINT: o->entrypoint = optarg; o->entrypoint_given = true; return 0;
-        case OPT_POLICY: o->policy = optarg; return 0;
-        case OPT_STORAGE: o->storage = optarg; return 0;
-        case OPT_REPORT: o->report = optarg; return 0;
-        case OPT_AUDIT: return push_audit(o, "audit", optarg);
-        case OPT_AUDIT_LOG: return push_audit(o, "audit_log", optarg);
-        case 'q': o->quiet = true; return 0;
-        case OPT_HELP: return 1;
-        default: return cli_bad_option(CMD, argc, argv), -EINVAL;
+        case OPT_ENTRYPOINT:
+                o->entrypoint = optarg;
+                o->entrypoint_given = true;
+                return 0;
+        case OPT_POLICY:
+                o->policy = optarg;
+                return 0;
+        case OPT_STORAGE:
+                o->storage = optarg;
+                return 0;
+        case OPT_REPORT:
+                o->report = optarg;
+                return 0;
+        case OPT_AUDIT:
+                return push_audit(o, "audit", optarg);
+        case OPT_AUDIT_LOG:
+                return push_audit(o, "audit_log", optarg);
+        case 'q':
+                o->quiet = true;
+                return 0;
+        case OPT_HELP:
+                return 1;
+        default:
+                return cli_bad_option(CMD, argc, argv), -EINVAL;
         }
 }
 
@@ -358,7 +448,8 @@ static int add_mount(struct spec_run_mount **v, size_t *n, const char *type, con
         _cleanup_free_ char *real = NULL;
         if (src && streq(type, "volume")) {
                 if (!volume_name_valid(src))
-                        return herror_set(err, EINVAL, "%s: \"%.64s\" is neither an absolute host path nor a volume name", opt, src);
+                        return herror_set(err, EINVAL,
+                                          "%s: \"%.64s\" is neither an absolute host path nor a volume name", opt, src);
                 real = strdup(src); /* resolved (and created on first use) once the store is open */
         } else if (src && !(real = realpath(src, NULL))) {
                 return herror_sys(err, errno, "%s: the host path %s", opt, src);
@@ -367,8 +458,11 @@ static int add_mount(struct spec_run_mount **v, size_t *n, const char *type, con
         if (!nv)
                 return herror_set(err, ENOMEM, "out of memory");
         *v = nv;
-        nv[*n] = (struct spec_run_mount) { .type = strdup(type), .source = TAKE_PTR(real), .destination = strdup(dst),
-                                      .readonly = ro, .options = options && *options ? strdup(options) : NULL };
+        nv[*n] = (struct spec_run_mount) { .type = strdup(type),
+                                           .source = TAKE_PTR(real),
+                                           .destination = strdup(dst),
+                                           .readonly = ro,
+                                           .options = options && *options ? strdup(options) : NULL };
         (*n)++;
         if (!nv[*n - 1].type || !nv[*n - 1].destination)
                 return herror_set(err, ENOMEM, "out of memory");
@@ -472,7 +566,8 @@ static int parse_mount(const char *spec, struct spec_run_mount **v, size_t *n, s
                         src = val;
                 else if ((streq(t, "destination") || streq(t, "target") || streq(t, "dst")) && val)
                         dst = val;
-                else if ((streq(t, "ro") || streq(t, "readonly")) && (!val || streq(val, "true") || streq(val, "false")))
+                else if ((streq(t, "ro") || streq(t, "readonly")) &&
+                         (!val || streq(val, "true") || streq(val, "false")))
                         ro = !val || streq(val, "true");
                 else if (streq(t, "tmpfs-size") && val)
                         r = append_option(buf, sizeof buf, "size", val);

@@ -19,8 +19,9 @@ static json_t *maps_json(const struct spec_idmap *m, size_t n)
 {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
-                json_array_append_new(a, json_pack("{s:I,s:I,s:I}", "container", (json_int_t) m[i].container_id, "host",
-                                                   (json_int_t) m[i].host_id, "count", (json_int_t) m[i].size));
+                json_array_append_new(a,
+                                      json_pack("{s:I,s:I,s:I}", "container", (json_int_t) m[i].container_id, "host",
+                                                (json_int_t) m[i].host_id, "count", (json_int_t) m[i].size));
         return a;
 }
 
@@ -38,8 +39,9 @@ static json_t *mounts_json(const struct spec *s)
         json_t *a = json_array();
         for (size_t i = 0; a && i < s->n_mounts; i++) {
                 const struct spec_mount *m = &s->mounts[i];
-                json_array_append_new(a, json_pack("{s:s,s:s?,s:s?,s:b}", "destination", m->destination, "type", m->type,
-                                                   "source", m->source, "readonly", (m->flags & MS_RDONLY) != 0));
+                json_array_append_new(a,
+                                      json_pack("{s:s,s:s?,s:s?,s:b}", "destination", m->destination, "type", m->type,
+                                                "source", m->source, "readonly", (m->flags & MS_RDONLY) != 0));
         }
         return a;
 }
@@ -56,9 +58,10 @@ static json_t *limits_json(const struct spec_resources *res)
                 return json_null();
         char cpu[64];
         snprintf(cpu, sizeof cpu, "%" PRId64 " %" PRIu64, res->cpu_quota, res->cpu_period);
-        return json_pack("{s:o,s:o,s:o}", "memory_max", res->has_memory_limit ? json_integer(res->memory_limit) : json_null(),
-                         "pids_max", res->has_pids_limit ? json_integer(res->pids_limit) : json_null(),
-                         "cpu_max", res->has_cpu_quota ? json_string(cpu) : json_null());
+        return json_pack("{s:o,s:o,s:o}", "memory_max",
+                         res->has_memory_limit ? json_integer(res->memory_limit) : json_null(), "pids_max",
+                         res->has_pids_limit ? json_integer(res->pids_limit) : json_null(), "cpu_max",
+                         res->has_cpu_quota ? json_string(cpu) : json_null());
 }
 
 static json_t *layers_json(const struct run_confine *c)
@@ -79,23 +82,18 @@ static json_t *enforced_json(const struct run_report *r)
         for (int t = 0; ns && t < _NS_TYPE_MAX; t++)
                 if (s->namespaces[t].enabled)
                         json_array_append_new(ns, json_string(spec_ns_type_to_string(t)));
-        return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:{s:s,s:i,s:o},s:o,s:o,s:o,s:s,s:b,s:o,s:{s:I,s:I},s:o,s:o}",
-                         "uid_map", maps_json(r->uid_map, r->n_uid_map), "gid_map", maps_json(r->gid_map, r->n_gid_map),
-                         "capabilities", caps_json(s->process.caps[CAPSET_BOUNDING]),
-                         "namespaces", ns,
-                         "no_new_privileges", s->process.no_new_privileges,
-                         "seccomp", "profile", str_or_null(r->seccomp_profile), "sha256", str_or_null(r->seccomp_sha256),
-                         "landlock", "mode", r->landlock_mode ? r->landlock_mode : "default", "abi", r->landlock_abi,
-                         "rules", str_or_null(r->landlock_rules),
-                         "apparmor", str_or_null(s->process.apparmor_profile),
-                         "selinux", str_or_null(s->process.selinux_label),
-                         "selinux_mount", str_or_null(s->mount_label),
-                         "network", r->network_host ? "host" : "none",
-                         "read_only_root", r->read_only,
-                         "mounts", mounts_json(s),
-                         "user", "uid", (json_int_t) s->process.uid, "gid", (json_int_t) s->process.gid,
-                         "limits", limits_json(&s->resources),
-                         "layers", layers_json(r->confine));
+        return json_pack(
+                "{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:{s:s,s:i,s:o},s:o,s:o,s:o,s:s,s:b,s:o,s:{s:I,s:I},s:o,s:o}",
+                "uid_map", maps_json(r->uid_map, r->n_uid_map), "gid_map", maps_json(r->gid_map, r->n_gid_map),
+                "capabilities", caps_json(s->process.caps[CAPSET_BOUNDING]), "namespaces", ns, "no_new_privileges",
+                s->process.no_new_privileges, "seccomp", "profile", str_or_null(r->seccomp_profile), "sha256",
+                str_or_null(r->seccomp_sha256), "landlock", "mode", r->landlock_mode ? r->landlock_mode : "default",
+                "abi", r->landlock_abi, "rules", str_or_null(r->landlock_rules), "apparmor",
+                str_or_null(s->process.apparmor_profile), "selinux", str_or_null(s->process.selinux_label),
+                "selinux_mount", str_or_null(s->mount_label), "network", r->network_host ? "host" : "none",
+                "read_only_root", r->read_only, "mounts", mounts_json(s), "user", "uid", (json_int_t) s->process.uid,
+                "gid", (json_int_t) s->process.gid, "limits", limits_json(&s->resources), "layers",
+                layers_json(r->confine));
 }
 
 int run_write_report(const char *path, const struct run_report *r, struct herror *err)
@@ -105,19 +103,17 @@ int run_write_report(const char *path, const struct run_report *r, struct herror
         _cleanup_json_ json_t *j = json_pack(
                 "{s:i,s:s,s:s?,s:s,s:s,s:{s:s,s:o,s:o,s:o,s:o,s:o},"
                 " s:{s:i,s:o,s:b,s:o,s:I,s:I,s:I,s:I},s:o}",
-                "version", 1, "container_id", r->container_id, "name", r->name, "image", r->image,
-                "image_digest", r->image_digest,
-                "trust", "verdict", r->verdict, "reason", str_or_null(r->verdict_reason), "scope", str_or_null(r->scope),
-                "key_id", str_or_null(r->key_id), "policy", str_or_null(r->policy), "policy_sha256", str_or_null(r->policy_sha256),
-                "exit", "status", res->status, "signal", res->signal ? json_integer(res->signal) : json_null(),
-                "timed_out", res->timed_out,
+                "version", 1, "container_id", r->container_id, "name", r->name, "image", r->image, "image_digest",
+                r->image_digest, "trust", "verdict", r->verdict, "reason", str_or_null(r->verdict_reason), "scope",
+                str_or_null(r->scope), "key_id", str_or_null(r->key_id), "policy", str_or_null(r->policy),
+                "policy_sha256", str_or_null(r->policy_sha256), "exit", "status", res->status, "signal",
+                res->signal ? json_integer(res->signal) : json_null(), "timed_out", res->timed_out,
                 /* only a memory cgroup of its own tells an OOM kill from another SIGKILL */
-                "oom_killed", res->oom_killed < 0 ? json_null() : json_boolean(res->oom_killed),
-                "wall_ms", (json_int_t) (res->wall_ns / 1000000),
-                "cpu_user_ms", (json_int_t) (ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000),
-                "cpu_system_ms", (json_int_t) (ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000),
-                "peak_rss_kb", (json_int_t) ru->ru_maxrss,
-                "enforced", enforced_json(r));
+                "oom_killed", res->oom_killed < 0 ? json_null() : json_boolean(res->oom_killed), "wall_ms",
+                (json_int_t) (res->wall_ns / 1000000), "cpu_user_ms",
+                (json_int_t) (ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000), "cpu_system_ms",
+                (json_int_t) (ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000), "peak_rss_kb",
+                (json_int_t) ru->ru_maxrss, "enforced", enforced_json(r));
         if (!j)
                 return herror_set(err, ENOMEM, "--report: build the report");
         _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

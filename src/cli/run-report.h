@@ -10,10 +10,10 @@
 #include "util/error.h"
 
 struct run_result {
-        int status;          /* the exit status hutch returns */
-        int signal;          /* killed by this signal, else 0 */
+        int status; /* the exit status hutch returns */
+        int signal; /* killed by this signal, else 0 */
         bool timed_out;
-        int oom_killed;      /* -1: unknown (no memory limit, so no cgroup to ask), else 0 or 1 */
+        int oom_killed; /* -1: unknown (no memory limit, so no cgroup to ask), else 0 or 1 */
         int64_t wall_ns;
         struct rusage rusage; /* of the reaped container (RUSAGE_CHILDREN) */
 };
@@ -25,8 +25,8 @@ struct run_report {
         const char *seccomp_profile, *seccomp_sha256;
         int landlock_abi;
         const char *landlock_mode;
-        const char *landlock_rules;          /* the rules file, or NULL */
-        const struct run_confine *confine;   /* required layers, what was unavailable */
+        const char *landlock_rules;        /* the rules file, or NULL */
+        const struct run_confine *confine; /* required layers, what was unavailable */
         const struct spec_idmap *uid_map, *gid_map;
         size_t n_uid_map, n_gid_map;
         bool network_host, read_only;

@@ -87,8 +87,12 @@ static int load_facts(const char *bundle, struct facts *f, struct herror *err)
 int runtime_audit_start(const struct container_state *st, struct herror *err)
 {
         struct facts f = { 0 };
-        struct audit_record r = { .event = AUDIT_EVENT_START, .entry = "runtime", .container_id = st->id,
-                                  .trust_verdict = "not-evaluated", .pid = st->pid, .duration_ns = -1 };
+        struct audit_record r = { .event = AUDIT_EVENT_START,
+                                  .entry = "runtime",
+                                  .container_id = st->id,
+                                  .trust_verdict = "not-evaluated",
+                                  .pid = st->pid,
+                                  .duration_ns = -1 };
         _cleanup_herror_ struct herror e = HERROR_INIT;
         if (load_facts(st->bundle, &f, &e) == 0)
                 fill_confinement(&f, &r, st->landlock_abi);
@@ -103,8 +107,12 @@ void runtime_audit_refusal(const char *id, const char *bundle, const struct herr
 {
         char reason[2048];
         snprintf(reason, sizeof reason, "%s", herror_msg(why));
-        struct audit_record r = { .event = AUDIT_EVENT_REFUSAL, .entry = "runtime", .container_id = id,
-                                  .trust_verdict = "not-evaluated", .reason = reason, .duration_ns = -1 };
+        struct audit_record r = { .event = AUDIT_EVENT_REFUSAL,
+                                  .entry = "runtime",
+                                  .container_id = id,
+                                  .trust_verdict = "not-evaluated",
+                                  .reason = reason,
+                                  .duration_ns = -1 };
         struct facts f = { 0 };
         _cleanup_herror_ struct herror e = HERROR_INIT;
         /* a refused config may not parse: then the record has the reason and no more */
@@ -115,9 +123,13 @@ void runtime_audit_refusal(const char *id, const char *bundle, const struct herr
         facts_done(&f);
 }
 
-int runtime_audit_end(const struct container_state *st, const siginfo_t *exit_info, int64_t duration_ns, struct herror *err)
+int runtime_audit_end(const struct container_state *st, const siginfo_t *exit_info, int64_t duration_ns,
+                      struct herror *err)
 {
-        struct audit_record r = { .event = AUDIT_EVENT_END, .entry = "runtime", .container_id = st->id, .pid = st->pid,
+        struct audit_record r = { .event = AUDIT_EVENT_END,
+                                  .entry = "runtime",
+                                  .container_id = st->id,
+                                  .pid = st->pid,
                                   .duration_ns = duration_ns };
         if (exit_info && exit_info->si_pid) {
                 r.has_exit = true;

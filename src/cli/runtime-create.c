@@ -107,8 +107,9 @@ struct start_record {
 static int record_start(const struct sandbox *sb, void *userdata, struct herror *err)
 {
         const struct start_record *sr = userdata;
-        struct container_state st = { .id = (char *) sr->id, .bundle = (char *) sr->bundle, .pid = sb->pid,
-                                      .landlock_abi = sb->landlock_abi };
+        struct container_state st = {
+                .id = (char *) sr->id, .bundle = (char *) sr->bundle, .pid = sb->pid, .landlock_abi = sb->landlock_abi
+        };
         return runtime_audit_start(&st, err);
 }
 
@@ -144,8 +145,10 @@ int runtime_create_container(const char *id, const struct runtime_create_opts *o
                 .systemd_cgroup = runtime_globals.systemd_cgroup,
         };
         if (runtime_globals.systemd_cgroup && s->resources.any_limit && s->cgroups_path)
-                log_info("--systemd-cgroup: hutch does not talk to systemd; cgroupsPath \"%s\" is not used, the container's "
-                         "cgroup is made beside hutch's own", s->cgroups_path);
+                log_info(
+                        "--systemd-cgroup: hutch does not talk to systemd; cgroupsPath \"%s\" is not used, the container's "
+                        "cgroup is made beside hutch's own",
+                        s->cgroups_path);
         struct start_record sr = { .id = id, .bundle = bundle };
         if (o->start_record) {
                 so.during_setup = record_start;
@@ -187,15 +190,16 @@ int runtime_create_container(const char *id, const struct runtime_create_opts *o
 
 static void create_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch-runtime create [OPTIONS] ID\n\n"
-                     "Create a container from an OCI bundle; it waits for 'start' before running process.args.\n\n"
-                     "  -b, --bundle DIR          the bundle (default: current directory)\n"
-                     "      --pid-file FILE       write the init's pid (no newline) to FILE\n"
-                     "      --console-socket SOCK send the pty master to this AF_UNIX socket\n"
-                     "      --preserve-fds N      pass N more fds (3 .. 3+N-1) to the container\n"
-                     "      --no-pivot            accepted; hutch always uses pivot_root\n"
-                     "      --no-new-keyring      accepted; keyctl is blocked by the default seccomp profile\n"
-                     "  -h, --help                show this help\n");
+        fprintf(out,
+                "Usage: hutch-runtime create [OPTIONS] ID\n\n"
+                "Create a container from an OCI bundle; it waits for 'start' before running process.args.\n\n"
+                "  -b, --bundle DIR          the bundle (default: current directory)\n"
+                "      --pid-file FILE       write the init's pid (no newline) to FILE\n"
+                "      --console-socket SOCK send the pty master to this AF_UNIX socket\n"
+                "      --preserve-fds N      pass N more fds (3 .. 3+N-1) to the container\n"
+                "      --no-pivot            accepted; hutch always uses pivot_root\n"
+                "      --no-new-keyring      accepted; keyctl is blocked by the default seccomp profile\n"
+                "  -h, --help                show this help\n");
 }
 
 /* Parses create's options, shared with run (which adds -d and --keep). */
@@ -219,9 +223,15 @@ int runtime_parse_create_opts(const char *cmd, int argc, char **argv, bool with_
         opterr = 0;
         while ((c = getopt_long(argc, argv, with_run ? "b:dh" : "b:h", opts, NULL)) != -1) {
                 switch (c) {
-                case 'b': o->bundle = optarg; break;
-                case OPT_PID_FILE: o->pid_file = optarg; break;
-                case OPT_CONSOLE: o->console_socket = optarg; break;
+                case 'b':
+                        o->bundle = optarg;
+                        break;
+                case OPT_PID_FILE:
+                        o->pid_file = optarg;
+                        break;
+                case OPT_CONSOLE:
+                        o->console_socket = optarg;
+                        break;
                 case OPT_PRESERVE: {
                         char *end;
                         unsigned long n = strtoul(optarg, &end, 10);
@@ -231,7 +241,8 @@ int runtime_parse_create_opts(const char *cmd, int argc, char **argv, bool with_
                         break;
                 }
                 case OPT_NO_PIVOT:
-                case OPT_NO_KEYRING: break;
+                case OPT_NO_KEYRING:
+                        break;
                 case 'd':
                         if (!with_run)
                                 return cli_bad_option(cmd, argc, argv), -1;
@@ -242,8 +253,10 @@ int runtime_parse_create_opts(const char *cmd, int argc, char **argv, bool with_
                                 return cli_bad_option(cmd, argc, argv), -1;
                         o->keep = true;
                         break;
-                case 'h': return 1;
-                default: return cli_bad_option(cmd, argc, argv), -1;
+                case 'h':
+                        return 1;
+                default:
+                        return cli_bad_option(cmd, argc, argv), -1;
                 }
         }
         if (optind != argc - 1)

@@ -14,7 +14,6 @@
 #include "util/fileio.h"
 #include "util/log.h"
 
-
 struct exec_opts {
         const char *process_file, *console_socket, *pid_file, *cwd, *user;
         char *env[256];
@@ -83,32 +82,56 @@ static int parse_exec_opts(int argc, char **argv, struct exec_opts *o)
 {
         enum { OPT_PROCESS = 256, OPT_CONSOLE, OPT_PID_FILE, OPT_CWD, OPT_PRESERVE, OPT_CAP };
         static const struct option opts[] = {
-                { "process", required_argument, NULL, 'p' }, { "console-socket", required_argument, NULL, OPT_CONSOLE },
-                { "pid-file", required_argument, NULL, OPT_PID_FILE }, { "cwd", required_argument, NULL, OPT_CWD },
-                { "env", required_argument, NULL, 'e' }, { "user", required_argument, NULL, 'u' },
-                { "tty", no_argument, NULL, 't' }, { "detach", no_argument, NULL, 'd' },
-                { "preserve-fds", required_argument, NULL, OPT_PRESERVE }, { "cap", required_argument, NULL, OPT_CAP },
-                { "help", no_argument, NULL, 'h' }, {},
+                { "process", required_argument, NULL, 'p' },
+                { "console-socket", required_argument, NULL, OPT_CONSOLE },
+                { "pid-file", required_argument, NULL, OPT_PID_FILE },
+                { "cwd", required_argument, NULL, OPT_CWD },
+                { "env", required_argument, NULL, 'e' },
+                { "user", required_argument, NULL, 'u' },
+                { "tty", no_argument, NULL, 't' },
+                { "detach", no_argument, NULL, 'd' },
+                { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
+                { "cap", required_argument, NULL, OPT_CAP },
+                { "help", no_argument, NULL, 'h' },
+                {},
         };
         int c;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+p:e:u:tdh", opts, NULL)) != -1) {
                 switch (c) {
-                case 'p': o->process_file = optarg; break;
-                case OPT_CONSOLE: o->console_socket = optarg; break;
-                case OPT_PID_FILE: o->pid_file = optarg; break;
-                case OPT_CWD: o->cwd = optarg; break;
+                case 'p':
+                        o->process_file = optarg;
+                        break;
+                case OPT_CONSOLE:
+                        o->console_socket = optarg;
+                        break;
+                case OPT_PID_FILE:
+                        o->pid_file = optarg;
+                        break;
+                case OPT_CWD:
+                        o->cwd = optarg;
+                        break;
                 case 'e':
                         if (o->n_env >= ELEMENTSOF(o->env) - 1 || !strchr(optarg, '='))
                                 return cli_usage_error("hutch-runtime exec", "--env takes NAME=VALUE"), -1;
                         o->env[o->n_env++] = optarg;
                         break;
-                case 'u': o->user = optarg; break;
-                case 't': o->tty = true; break;
-                case 'd': o->detach = true; break;
-                case OPT_PRESERVE: o->preserve_fds = (unsigned) strtoul(optarg, NULL, 10); break;
+                case 'u':
+                        o->user = optarg;
+                        break;
+                case 't':
+                        o->tty = true;
+                        break;
+                case 'd':
+                        o->detach = true;
+                        break;
+                case OPT_PRESERVE:
+                        o->preserve_fds = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
                 case OPT_CAP:
-                        return cli_usage_error("hutch-runtime exec", "--cap is refused: an exec gets the container's capabilities"), -1;
+                        return cli_usage_error("hutch-runtime exec",
+                                               "--cap is refused: an exec gets the container's capabilities"),
+                               -1;
                 case 'h':
                         printf("Usage: hutch-runtime exec [OPTIONS] ID [COMMAND [ARG...]]\n\n"
                                "Run a process in a running container, with the container's confinement.\n\n"
@@ -122,7 +145,8 @@ static int parse_exec_opts(int argc, char **argv, struct exec_opts *o)
                                "  -u, --user UID[:GID]      run as this user\n"
                                "      --preserve-fds N      pass N more fds\n");
                         return 1;
-                default: return cli_bad_option("hutch-runtime exec", argc, argv), -1;
+                default:
+                        return cli_bad_option("hutch-runtime exec", argc, argv), -1;
                 }
         }
         if (optind >= argc)
@@ -164,7 +188,9 @@ static int exec_in(const char *id, const struct exec_opts *o, char **args, struc
         struct cgroup_leaf cg = CGROUP_LEAF_INIT;
         if (r == 0 && st.cgroup)
                 r = cgroup_open_rel(st.cgroup, &cg, err);
-        struct sandbox_exec_opts eo = { .console_socket_fd = consolefd, .cgroup_fd = cg.fd, .preserve_fds = o->preserve_fds,
+        struct sandbox_exec_opts eo = { .console_socket_fd = consolefd,
+                                        .cgroup_fd = cg.fd,
+                                        .preserve_fds = o->preserve_fds,
                                         .die_with_parent = !o->detach };
         sigset_t mask;
         sigemptyset(&mask);

@@ -18,8 +18,10 @@
 int runtime_cmd_spec(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "rootless", no_argument, NULL, 'r' }, { "bundle", required_argument, NULL, 'b' },
-                { "help", no_argument, NULL, 'h' }, {},
+                { "rootless", no_argument, NULL, 'r' },
+                { "bundle", required_argument, NULL, 'b' },
+                { "help", no_argument, NULL, 'h' },
+                {},
         };
         bool rootless = false;
         const char *bundle = ".";
@@ -85,20 +87,25 @@ static json_t *string_array(const char *const *v)
 int runtime_cmd_features(int argc, char **argv)
 {
         static const char *const mount_options[] = {
-                "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud",
-                "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
-                "nostrictatime", "nosuid", "nosymfollow", "private", "rbind", "relatime", "ro", "rprivate", "rshared",
-                "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "sync", "unbindable", NULL,
+                "async",       "atime",       "bind",        "defaults",   "dev",      "diratime",   "dirsync",
+                "exec",        "iversion",    "lazytime",    "loud",       "mand",     "noatime",    "nodev",
+                "nodiratime",  "noexec",      "noiversion",  "nolazytime", "nomand",   "norelatime", "nostrictatime",
+                "nosuid",      "nosymfollow", "private",     "rbind",      "relatime", "ro",         "rprivate",
+                "rshared",     "rslave",      "runbindable", "rw",         "shared",   "silent",     "slave",
+                "strictatime", "sync",        "unbindable",  NULL,
         };
-        static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time", NULL };
-        static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                                               "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP", NULL };
-        static const char *const operators[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
-                                                 "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
-        static const char *const archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
-                                             "SCMP_ARCH_ARM", NULL };
+        static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid",
+                                                  "user",   "uts", "time",  NULL };
+        static const char *const actions[] = { "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
+                                               "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                                               "SCMP_ACT_TRACE",        "SCMP_ACT_TRAP",        NULL };
+        static const char *const operators[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
+                                                 "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
+        static const char *const archs[] = { "SCMP_ARCH_X86_64",  "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+                                             "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL };
         static const char *const flags[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-                                             "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
+                                             "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+                                             NULL };
         static const char *const none[] = { NULL };
         if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
                 printf("Usage: hutch-runtime features\n\nPrint what this runtime supports, as JSON (runtime-spec features-linux.md).\n");
@@ -109,14 +116,12 @@ int runtime_cmd_features(int argc, char **argv)
         _cleanup_json_ json_t *f = json_pack(
                 "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b,s:b,s:b}, s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}},"
                 " s:{s:s, s:s}}",
-                "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", string_array(none),
-                "mountOptions", string_array(mount_options),
-                "linux", "namespaces", string_array(namespaces), "capabilities", all_capabilities(),
-                "cgroup", "v1", 0, "v2", 1, "systemd", 0,
-                "seccomp", "enabled", 1, "actions", string_array(actions), "operators", string_array(operators),
-                "archs", string_array(archs), "knownFlags", string_array(flags), "supportedFlags", string_array(flags),
-                "apparmor", "enabled", HAVE_APPARMOR, "selinux", "enabled", HAVE_SELINUX,
-                "annotations", "io.github.hutch.landlock", "off|default|required",
+                "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", string_array(none), "mountOptions",
+                string_array(mount_options), "linux", "namespaces", string_array(namespaces), "capabilities",
+                all_capabilities(), "cgroup", "v1", 0, "v2", 1, "systemd", 0, "seccomp", "enabled", 1, "actions",
+                string_array(actions), "operators", string_array(operators), "archs", string_array(archs), "knownFlags",
+                string_array(flags), "supportedFlags", string_array(flags), "apparmor", "enabled", HAVE_APPARMOR,
+                "selinux", "enabled", HAVE_SELINUX, "annotations", "io.github.hutch.landlock", "off|default|required",
                 "io.github.hutch.landlock.abi", k.landlock_abi > 0 ? "available" : "unavailable");
         if (!f)
                 return log_error("build the features document"), 1;
@@ -127,8 +132,10 @@ int runtime_cmd_features(int argc, char **argv)
 
 int runtime_cmd_list(int argc, char **argv)
 {
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
-                                               { "help", no_argument, NULL, 'h' }, {} };
+        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                              { "quiet", no_argument, NULL, 'q' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         bool json = false, quiet = false;
         int c;
         opterr = 0;
@@ -162,13 +169,16 @@ int runtime_cmd_list(int argc, char **argv)
                 enum container_status s = runtime_status(dfd, &st);
                 pid_t pid = s == STATUS_STOPPED ? 0 : st.pid;
                 if (json)
-                        json_array_append_new(all, json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "ociVersion", "1.2.0", "id", st.id,
-                                                             "pid", (int) pid, "status", runtime_status_name(s), "bundle",
-                                                             st.bundle, "created", st.created, "owner", st.owner ? st.owner : ""));
+                        json_array_append_new(all,
+                                              json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "ociVersion", "1.2.0", "id",
+                                                        st.id, "pid", (int) pid, "status", runtime_status_name(s),
+                                                        "bundle", st.bundle, "created", st.created, "owner",
+                                                        st.owner ? st.owner : ""));
                 else if (quiet)
                         printf("%s\n", st.id);
                 else
-                        printf("%-24s %-8d %-8s %-32s %s\n", st.id, (int) pid, runtime_status_name(s), st.created, st.bundle);
+                        printf("%-24s %-8d %-8s %-32s %s\n", st.id, (int) pid, runtime_status_name(s), st.created,
+                               st.bundle);
                 container_state_clear(&st);
         }
         if (d)
@@ -183,7 +193,9 @@ int runtime_cmd_list(int argc, char **argv)
 
 int runtime_cmd_ps(int argc, char **argv)
 {
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, {} };
+        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         bool json = false;
         int c;
         opterr = 0;
@@ -218,7 +230,8 @@ int runtime_cmd_ps(int argc, char **argv)
                 long pid = strtol(de->d_name, &end, 10);
                 struct stat other;
                 snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
-                if (*end || pid <= 0 || stat(path, &other) < 0 || other.st_ino != ns.st_ino || other.st_dev != ns.st_dev)
+                if (*end || pid <= 0 || stat(path, &other) < 0 || other.st_ino != ns.st_ino ||
+                    other.st_dev != ns.st_dev)
                         continue;
                 if (json)
                         json_array_append_new(pids, json_integer(pid));

@@ -53,7 +53,8 @@ static int open_container(const char *id, struct opened *o, struct herror *err)
                 return -1;
         }
         if (o->rootfd < 0 || (o->dirfd = runtime_open_container(o->rootfd, id, err)) < 0 ||
-            (o->lockfd = runtime_lock_container(o->dirfd, err)) < 0 || (r = runtime_read_state(o->dirfd, &o->st, err)) < 0) {
+            (o->lockfd = runtime_lock_container(o->dirfd, err)) < 0 ||
+            (r = runtime_read_state(o->dirfd, &o->st, err)) < 0) {
                 opened_close(o);
                 return -1;
         }
@@ -68,8 +69,9 @@ static int fail(struct herror *err)
 
 int runtime_cmd_start(int argc, char **argv)
 {
-        int p = simple_args("hutch-runtime start", "Usage: hutch-runtime start ID\n\nRun the process of a created container.\n",
-                            argc, argv, 1, 1);
+        int p = simple_args("hutch-runtime start",
+                            "Usage: hutch-runtime start ID\n\nRun the process of a created container.\n", argc, argv, 1,
+                            1);
         if (p)
                 return p > 0 ? 0 : 1;
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -88,8 +90,9 @@ int runtime_cmd_start(int argc, char **argv)
 
 int runtime_cmd_state(int argc, char **argv)
 {
-        int p = simple_args("hutch-runtime state", "Usage: hutch-runtime state ID\n\nPrint the OCI state of a container as JSON.\n",
-                            argc, argv, 1, 1);
+        int p = simple_args("hutch-runtime state",
+                            "Usage: hutch-runtime state ID\n\nPrint the OCI state of a container as JSON.\n", argc,
+                            argv, 1, 1);
         if (p)
                 return p > 0 ? 0 : 1;
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -131,10 +134,11 @@ static int flag_args(const char *cmd, const char *usage, const char *name, int s
 int runtime_cmd_kill(int argc, char **argv)
 {
         bool all;
-        int p = flag_args("hutch-runtime kill",
-                          "Usage: hutch-runtime kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a name with or without "
-                          "SIG, or a number) to the container's init, or with --all to all its processes.\n",
-                          "all", 'a', argc, argv, &all);
+        int p = flag_args(
+                "hutch-runtime kill",
+                "Usage: hutch-runtime kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a name with or without "
+                "SIG, or a number) to the container's init, or with --all to all its processes.\n",
+                "all", 'a', argc, argv, &all);
         if (p)
                 return p > 0 ? 0 : 1;
         if (argc - optind < 1 || argc - optind > 2)
@@ -173,9 +177,11 @@ static int kill_and_wait(const struct container_state *st, struct herror *err)
 int runtime_cmd_delete(int argc, char **argv)
 {
         bool force;
-        int p = flag_args("hutch-runtime delete",
-                          "Usage: hutch-runtime delete [--force] ID\n\nRemove a stopped or created container; --force kills a "
-                          "running one first.\n", "force", 'f', argc, argv, &force);
+        int p = flag_args(
+                "hutch-runtime delete",
+                "Usage: hutch-runtime delete [--force] ID\n\nRemove a stopped or created container; --force kills a "
+                "running one first.\n",
+                "force", 'f', argc, argv, &force);
         if (p)
                 return p > 0 ? 0 : 1;
         if (argc - optind != 1)
@@ -200,7 +206,8 @@ int runtime_cmd_delete(int argc, char **argv)
         /* Like runc: a created container (still at its start gate) is deleted without --force; only a
          * running one needs it. */
         if (st == STATUS_RUNNING && !force)
-                r = herror_set(&err, EBUSY, "cannot delete container %s that is not stopped: %s", o.st.id, runtime_status_name(st));
+                r = herror_set(&err, EBUSY, "cannot delete container %s that is not stopped: %s", o.st.id,
+                               runtime_status_name(st));
         else if (st != STATUS_STOPPED)
                 r = kill_and_wait(&o.st, &err);
         if (r == 0 && o.st.cgroup)

@@ -24,15 +24,16 @@ int runtime_wait_forwarding(int pidfd, const sigset_t *mask)
 
 static void run_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch-runtime run [OPTIONS] ID\n\n"
-                     "Create and start a container, wait for it and exit with its status (128+N when killed by signal N).\n\n"
-                     "  -b, --bundle DIR          the bundle (default: current directory)\n"
-                     "  -d, --detach              do not wait; the container outlives this command\n"
-                     "      --keep                keep the container's state after it exits\n"
-                     "      --pid-file FILE       write the init's pid (no newline) to FILE\n"
-                     "      --console-socket SOCK send the pty master to this AF_UNIX socket\n"
-                     "      --preserve-fds N      pass N more fds (3 .. 3+N-1) to the container\n"
-                     "  -h, --help                show this help\n");
+        fprintf(out,
+                "Usage: hutch-runtime run [OPTIONS] ID\n\n"
+                "Create and start a container, wait for it and exit with its status (128+N when killed by signal N).\n\n"
+                "  -b, --bundle DIR          the bundle (default: current directory)\n"
+                "  -d, --detach              do not wait; the container outlives this command\n"
+                "      --keep                keep the container's state after it exits\n"
+                "      --pid-file FILE       write the init's pid (no newline) to FILE\n"
+                "      --console-socket SOCK send the pty master to this AF_UNIX socket\n"
+                "      --preserve-fds N      pass N more fds (3 .. 3+N-1) to the container\n"
+                "  -h, --help                show this help\n");
 }
 
 /* A container that must not run (or go on running): killed at its gate, reaped, its state removed. */

@@ -38,7 +38,7 @@ bool runtime_id_valid(const char *id)
         for (size_t i = 0; i < n; i++) {
                 char c = id[i];
                 bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                          (i > 0 && (c == '_' || c == '.' || c == '+' || c == '-'));
+                        (i > 0 && (c == '_' || c == '.' || c == '+' || c == '-'));
                 if (!ok)
                         return false;
         }
@@ -64,7 +64,8 @@ static int default_root(char *buf, size_t size, struct herror *err)
         }
         const char *xdg = getenv("XDG_RUNTIME_DIR");
         if (!xdg || xdg[0] != '/')
-                return herror_set(err, ENOENT, "XDG_RUNTIME_DIR is not set (or not absolute); set it or pass --root DIR");
+                return herror_set(err, ENOENT,
+                                  "XDG_RUNTIME_DIR is not set (or not absolute); set it or pass --root DIR");
         snprintf(buf, size, "%s/hutch", xdg);
         return 0;
 }
@@ -143,10 +144,10 @@ void runtime_now_rfc3339(char *buf, size_t size)
 
 int runtime_write_state(int dirfd, const struct container_state *s, struct herror *err)
 {
-        _cleanup_json_ json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:i}", "id", s->id, "pid", (json_int_t) s->pid,
-                                             "start_time", (json_int_t) s->start_time, "bundle", s->bundle, "rootfs",
-                                             s->rootfs, "created", s->created, "owner", s->owner ? s->owner : "",
-                                             "landlock_abi", s->landlock_abi);
+        _cleanup_json_ json_t *o =
+                json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:i}", "id", s->id, "pid", (json_int_t) s->pid,
+                          "start_time", (json_int_t) s->start_time, "bundle", s->bundle, "rootfs", s->rootfs, "created",
+                          s->created, "owner", s->owner ? s->owner : "", "landlock_abi", s->landlock_abi);
         if (!o || (s->cgroup && json_object_set_new(o, "cgroup", json_string(s->cgroup)) < 0))
                 return herror_set(err, ENOMEM, "build state.json");
         _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
@@ -160,12 +161,15 @@ int runtime_read_state(int dirfd, struct container_state *ret, struct herror *er
         static const struct json_field t[] = {
                 { "id", JSON_STRING, json_dispatch_string, offsetof(struct container_state, id), JF_MANDATORY },
                 { "pid", JSON_INTEGER, json_dispatch_int32, offsetof(struct container_state, pid), JF_MANDATORY },
-                { "start_time", JSON_INTEGER, json_dispatch_uint64, offsetof(struct container_state, start_time), JF_MANDATORY },
+                { "start_time", JSON_INTEGER, json_dispatch_uint64, offsetof(struct container_state, start_time),
+                  JF_MANDATORY },
                 { "bundle", JSON_STRING, json_dispatch_string, offsetof(struct container_state, bundle), JF_MANDATORY },
                 { "rootfs", JSON_STRING, json_dispatch_string, offsetof(struct container_state, rootfs), JF_MANDATORY },
-                { "created", JSON_STRING, json_dispatch_string, offsetof(struct container_state, created), JF_MANDATORY },
+                { "created", JSON_STRING, json_dispatch_string, offsetof(struct container_state, created),
+                  JF_MANDATORY },
                 { "owner", JSON_STRING, json_dispatch_string, offsetof(struct container_state, owner), 0 },
-                { "landlock_abi", JSON_INTEGER, json_dispatch_int32, offsetof(struct container_state, landlock_abi), 0 },
+                { "landlock_abi", JSON_INTEGER, json_dispatch_int32, offsetof(struct container_state, landlock_abi),
+                  0 },
                 { "cgroup", JSON_STRING, json_dispatch_string, offsetof(struct container_state, cgroup), 0 },
                 { NULL },
         };
@@ -197,12 +201,16 @@ enum container_status runtime_status(int dirfd, const struct container_state *s)
 const char *runtime_status_name(enum container_status st)
 {
         switch (st) {
-        case STATUS_CREATED: return "created";
-        case STATUS_RUNNING: return "running";
-        case STATUS_STOPPED: return "stopped";
+        case STATUS_CREATED:
+                return "created";
+        case STATUS_RUNNING:
+                return "running";
+        case STATUS_STOPPED:
+                return "stopped";
         case _STATUS_MAX:
         case _STATUS_INVALID:
-        default: return "unknown";
+        default:
+                return "unknown";
         }
 }
 
@@ -230,10 +238,10 @@ int runtime_remove_container(int rootfd, const char *id, struct herror *err)
 
 char *runtime_state_json(const struct container_state *s, enum container_status st, int dirfd)
 {
-        _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion", "1.2.0", "id", s->id, "pid",
-                                             (json_int_t) (st == STATUS_STOPPED ? 0 : s->pid), "status",
-                                             runtime_status_name(st), "bundle", s->bundle, "rootfs", s->rootfs, "created",
-                                             s->created);
+        _cleanup_json_ json_t *o =
+                json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion", "1.2.0", "id", s->id, "pid",
+                          (json_int_t) (st == STATUS_STOPPED ? 0 : s->pid), "status", runtime_status_name(st), "bundle",
+                          s->bundle, "rootfs", s->rootfs, "created", s->created);
         if (!o)
                 return NULL;
         json_object_set_new(o, "owner", json_string(s->owner ? s->owner : ""));
@@ -245,13 +253,13 @@ static const struct {
         const char *name;
         int sig;
 } signal_names[] = {
-        { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP },
-        { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-        { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
-        { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-        { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+        { "HUP", SIGHUP },   { "INT", SIGINT },       { "QUIT", SIGQUIT }, { "ILL", SIGILL },     { "TRAP", SIGTRAP },
+        { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },   { "FPE", SIGFPE },     { "KILL", SIGKILL },
+        { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },     { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },
+        { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },   { "STOP", SIGSTOP },
+        { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU }, { "URG", SIGURG },     { "XCPU", SIGXCPU },
         { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
-        { "PWR", SIGPWR }, { "SYS", SIGSYS },
+        { "PWR", SIGPWR },   { "SYS", SIGSYS },
 };
 
 int runtime_parse_signal(const char *s)

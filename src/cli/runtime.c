@@ -27,28 +27,40 @@ static const struct cli_command runtime_commands[] = {
 
 static void runtime_usage(FILE *out)
 {
-        fprintf(out, "Usage: hutch-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]\n\n"
-                     "The OCI runtime interface of hutch (runc-compatible).\n\nCommands:\n");
+        fprintf(out,
+                "Usage: hutch-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID]\n\n"
+                "The OCI runtime interface of hutch (runc-compatible).\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(runtime_commands); i++)
                 fprintf(out, "  %-10s %s\n", runtime_commands[i].name, runtime_commands[i].summary);
-        fprintf(out, "\nGlobal options:\n"
-                     "  --root DIR              state directory (default $XDG_RUNTIME_DIR/hutch, root: /run/hutch)\n"
-                     "  --log FILE              also write log records to FILE\n"
-                     "  --log-format text|json  format of log records (default text)\n"
-                     "  --log-level LEVEL       error, warning, info or debug\n"
-                     "  --debug                 same as --log-level debug\n"
-                     "  --systemd-cgroup        accepted for compatibility; cgroupfs is used\n"
-                     "  --rootless true|false|auto  accepted for compatibility\n"
-                     "  --audit MODE            required, best-effort or off (default: hutch.conf, else best-effort)\n"
-                     "  --audit-log FILE        the audit log (default: hutch.conf, else $XDG_STATE_HOME/hutch/audit.log)\n"
-                     "  -h, --help              show this help\n"
-                     "  -v, --version           show the version\n");
+        fprintf(out,
+                "\nGlobal options:\n"
+                "  --root DIR              state directory (default $XDG_RUNTIME_DIR/hutch, root: /run/hutch)\n"
+                "  --log FILE              also write log records to FILE\n"
+                "  --log-format text|json  format of log records (default text)\n"
+                "  --log-level LEVEL       error, warning, info or debug\n"
+                "  --debug                 same as --log-level debug\n"
+                "  --systemd-cgroup        accepted for compatibility; cgroupfs is used\n"
+                "  --rootless true|false|auto  accepted for compatibility\n"
+                "  --audit MODE            required, best-effort or off (default: hutch.conf, else best-effort)\n"
+                "  --audit-log FILE        the audit log (default: hutch.conf, else $XDG_STATE_HOME/hutch/audit.log)\n"
+                "  -h, --help              show this help\n"
+                "  -v, --version           show the version\n");
 }
 
 int runtime_main(int argc, char **argv)
 {
-        enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CGROUP_MANAGER,
-               OPT_AUDIT, OPT_AUDIT_LOG };
+        enum {
+                OPT_ROOT = 256,
+                OPT_LOG,
+                OPT_LOG_FORMAT,
+                OPT_LOG_LEVEL,
+                OPT_DEBUG,
+                OPT_SYSTEMD_CGROUP,
+                OPT_ROOTLESS,
+                OPT_CGROUP_MANAGER,
+                OPT_AUDIT,
+                OPT_AUDIT_LOG
+        };
         static const struct option opts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "log", required_argument, NULL, OPT_LOG },

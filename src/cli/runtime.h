@@ -11,8 +11,8 @@
 struct runtime_globals {
         const char *root;
         bool systemd_cgroup;
-        const char *audit_mode;       /* --audit MODE; NULL = hutch.conf */
-        const char *audit_log;        /* --audit-log FILE */
+        const char *audit_mode; /* --audit MODE; NULL = hutch.conf */
+        const char *audit_log;  /* --audit-log FILE */
 };
 extern struct runtime_globals runtime_globals;
 
@@ -23,10 +23,10 @@ struct container_state {
         unsigned long long start_time;
         char *bundle;
         char *rootfs;
-        char *created;            /* RFC 3339, UTC, nanoseconds */
+        char *created; /* RFC 3339, UTC, nanoseconds */
         char *owner;
         int landlock_abi;
-        char *cgroup;             /* the container's cgroup below the cgroup2 mount (limits asked for), or NULL */
+        char *cgroup; /* the container's cgroup below the cgroup2 mount (limits asked for), or NULL */
 };
 
 enum container_status { STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED, _STATUS_MAX, _STATUS_INVALID = -EINVAL };
@@ -57,7 +57,8 @@ void runtime_now_rfc3339(char *buf, size_t size);
 /* runtime-audit.c: records of this face. start/end return < 0 only when audit is required and failed. */
 int runtime_audit_start(const struct container_state *st, struct herror *err);
 void runtime_audit_refusal(const char *id, const char *bundle, const struct herror *why);
-int runtime_audit_end(const struct container_state *st, const siginfo_t *exit_info, int64_t duration_ns, struct herror *err);
+int runtime_audit_end(const struct container_state *st, const siginfo_t *exit_info, int64_t duration_ns,
+                      struct herror *err);
 int64_t runtime_audit_now_ns(void);
 
 int runtime_cmd_create(int argc, char **argv);
@@ -87,7 +88,7 @@ struct runtime_create_opts {
         unsigned preserve_fds;
         bool detach;
         bool keep;
-        bool start_record;      /* write the audit start record while the init sets up (run, not create) */
+        bool start_record; /* write the audit start record while the init sets up (run, not create) */
 };
 /* Create a container (state dir, sandbox), leaving it at the start gate when gated. */
 int runtime_create_container(const char *id, const struct runtime_create_opts *o, bool gated, bool die_with_parent,

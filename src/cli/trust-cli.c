@@ -24,7 +24,8 @@ static int read_tty_line(int fd, const char *prompt, char **ret, struct herror *
 {
         struct termios old, quiet;
         if (tcgetattr(fd, &old) < 0)
-                return herror_sys(err, errno, "/dev/tty: cannot read terminal settings (set %s instead)", PASSPHRASE_ENV);
+                return herror_sys(err, errno, "/dev/tty: cannot read terminal settings (set %s instead)",
+                                  PASSPHRASE_ENV);
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHONL);
         quiet.c_lflag |= ICANON;
@@ -77,7 +78,8 @@ int passphrase_get(const char *prompt, bool confirm, char **ret, struct herror *
         const char *env = secure_getenv(PASSPHRASE_ENV);
         if (env) {
                 if (strlen(env) > TRUST_PASSPHRASE_MAX)
-                        return herror_set(err, EINVAL, "%s: longer than %u bytes", PASSPHRASE_ENV, TRUST_PASSPHRASE_MAX);
+                        return herror_set(err, EINVAL, "%s: longer than %u bytes", PASSPHRASE_ENV,
+                                          TRUST_PASSPHRASE_MAX);
                 *ret = strdup(env);
                 return *ret ? 0 : herror_set(err, ENOMEM, "out of memory");
         }

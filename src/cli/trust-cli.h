@@ -18,7 +18,10 @@
 int passphrase_get(const char *prompt, bool confirm, char **ret, struct herror *err);
 /* Zero and free. */
 void passphrase_free(char *p);
-static inline void passphrase_freep(char **p) { passphrase_free(*p); }
+static inline void passphrase_freep(char **p)
+{
+        passphrase_free(*p);
+}
 #define _cleanup_passphrase_ _cleanup_(passphrase_freep)
 
 /* A file the user named on the command line (symlinks followed: it is the user's own configuration):

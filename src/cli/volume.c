@@ -30,8 +30,10 @@ bool volume_name_valid(const char *name)
 static int check_name(const char *name, struct herror *err)
 {
         if (!volume_name_valid(name))
-                return herror_set(err, EINVAL, "volume name \"%.64s\": use letters, digits, '_', '.', '-', starting "
-                                  "with a letter or digit, at most %d bytes", name, VOLUME_NAME_MAX);
+                return herror_set(err, EINVAL,
+                                  "volume name \"%.64s\": use letters, digits, '_', '.', '-', starting "
+                                  "with a letter or digit, at most %d bytes",
+                                  name, VOLUME_NAME_MAX);
         return 0;
 }
 
@@ -69,7 +71,8 @@ int volume_path(struct image_store *s, const char *name, char **ret_path, struct
                 return errno == ENOENT ? herror_set(err, ENOENT, "no volume named %s", name)
                                        : herror_sys(err, errno, "volume %s", name);
         if (!S_ISDIR(st.st_mode))
-                return herror_set(err, ENOTDIR, "volume %s: %s/%s/%s is not a directory", name, s->path, VOLUMES_DIR, sub);
+                return herror_set(err, ENOTDIR, "volume %s: %s/%s/%s is not a directory", name, s->path, VOLUMES_DIR,
+                                  sub);
         return data_path(s, name, ret_path, err);
 }
 

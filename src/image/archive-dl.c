@@ -20,9 +20,10 @@ int archive_dl_load(struct herror *err)
         /* RTLD_NODELETE: the pointers stay valid for the life of the process, also if a caller closed it */
         void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!h)
-                return herror_set(err, ELIBACC, "cannot load %s (package libarchive13): %s", LIBARCHIVE_SONAME, dlerror());
-#define ARCHIVE_DL_RESOLVE(name)                                                                                       \
-        if (!(dl_##name = (__typeof__(name) *) dlsym(h, #name)))                                                       \
+                return herror_set(err, ELIBACC, "cannot load %s (package libarchive13): %s", LIBARCHIVE_SONAME,
+                                  dlerror());
+#define ARCHIVE_DL_RESOLVE(name)                                 \
+        if (!(dl_##name = (__typeof__(name) *) dlsym(h, #name))) \
                 return herror_set(err, ELIBBAD, "%s has no symbol %s: too old?", LIBARCHIVE_SONAME, #name);
         ARCHIVE_DL_SYMBOLS(ARCHIVE_DL_RESOLVE)
 #undef ARCHIVE_DL_RESOLVE

@@ -88,7 +88,7 @@ static int dispatch_key_set(const char *jpath, json_t *v, void *dst, struct herr
                 return herror_set(err, ENOMEM, "%s: out of memory", jpath);
         const char *key;
         json_t *val;
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 char p[512];
                 key_path(p, sizeof p, jpath, key);
                 if (check_key(jpath, key, err) < 0)
@@ -118,10 +118,11 @@ static int dispatch_labels(const char *jpath, json_t *v, void *dst, struct herro
         int r = 0;
         const char *key;
         json_t *val;
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 char p[512];
                 key_path(p, sizeof p, jpath, key);
-                if ((r = check_key(jpath, key, err)) < 0 || (r = json_dispatch_string(p, val, &labels[i].value, err)) < 0)
+                if ((r = check_key(jpath, key, err)) < 0 ||
+                    (r = json_dispatch_string(p, val, &labels[i].value, err)) < 0)
                         break;
                 if (!(labels[i++].key = strdup(key))) {
                         r = herror_set(err, ENOMEM, "%s: out of memory", p);

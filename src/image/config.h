@@ -11,12 +11,12 @@
 #include "util/error.h"
 
 struct image_run_config {
-        char **entrypoint;   /* NULL-terminated, or NULL */
+        char **entrypoint; /* NULL-terminated, or NULL */
         char **cmd;
-        char **env;          /* "KEY=VALUE" entries */
+        char **env; /* "KEY=VALUE" entries */
         char *working_dir;
-        char *user;          /* "uid", "name", "uid:gid", "name:group", or NULL */
-        char *stop_signal;   /* "SIGTERM", "15", ... or NULL */
+        char *user;        /* "uid", "name", "uid:gid", "name:group", or NULL */
+        char *stop_signal; /* "SIGTERM", "15", ... or NULL */
         /* The keys of the "Volumes" and "ExposedPorts" objects ({"/data": {}}, {"80/tcp": {}}), sorted
          * (bytewise), NULL-terminated, or NULL when absent, null or empty. Each value must be an object
          * (Docker writes {}) or null. */
@@ -26,7 +26,7 @@ struct image_run_config {
         struct image_label {
                 char *key;
                 char *value;
-        } *labels;
+        } * labels;
         size_t n_labels;
 };
 

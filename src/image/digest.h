@@ -39,7 +39,10 @@ int sha256_stream_init(struct sha256_stream *s, struct herror *err);
 int sha256_stream_update(struct sha256_stream *s, const void *buf, size_t len, struct herror *err);
 int sha256_stream_final(struct sha256_stream *s, struct digest *ret, struct herror *err);
 void sha256_stream_done(struct sha256_stream *s);
-static inline void sha256_stream_donep(struct sha256_stream *s) { sha256_stream_done(s); }
+static inline void sha256_stream_donep(struct sha256_stream *s)
+{
+        sha256_stream_done(s);
+}
 #define _cleanup_sha256_ _cleanup_(sha256_stream_donep)
 
 int digest_buffer(const void *buf, size_t len, struct digest *ret, struct herror *err);

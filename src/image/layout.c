@@ -95,9 +95,11 @@ int oci_platform_parse(const char *s, struct oci_platform *ret, struct herror *e
         const char *v = a ? strchr(a + 1, '/') : NULL;
         size_t os_len = a ? (size_t) (a - s) : 0;
         size_t arch_len = a ? (v ? (size_t) (v - a - 1) : strlen(a + 1)) : 0;
-        if (!a || !platform_word_ok(s, os_len, sizeof p.os) || !platform_word_ok(a + 1, arch_len, sizeof p.architecture) ||
+        if (!a || !platform_word_ok(s, os_len, sizeof p.os) ||
+            !platform_word_ok(a + 1, arch_len, sizeof p.architecture) ||
             (v && !platform_word_ok(v + 1, strlen(v + 1), sizeof p.variant)))
-                return herror_set(err, EINVAL, "platform \"%.64s\": expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8", s);
+                return herror_set(err, EINVAL, "platform \"%.64s\": expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8",
+                                  s);
         memcpy(p.os, s, os_len);
         memcpy(p.architecture, a + 1, arch_len);
         if (v)
@@ -116,8 +118,7 @@ bool oci_platform_matches(const struct oci_platform *have, const struct oci_plat
 
 /* ---- documents ---- */
 
-static int get_string(json_t *obj, const char *key, const char *jpath, bool required, char **ret,
-                      struct herror *err)
+static int get_string(json_t *obj, const char *key, const char *jpath, bool required, char **ret, struct herror *err)
 {
         char path[512];
         json_path_key(path, sizeof path, jpath, key);
@@ -255,7 +256,8 @@ static int check_media_type(json_t *root, const char *source, enum oci_kind want
                         return herror_set(err, EINVAL, "%s: mediaType: expected a string", source);
                 if (oci_media_type_kind(json_string_value(v), NULL) != want)
                         return herror_set(err, EINVAL, "%s: mediaType \"%.128s\" is not an %s", source,
-                                          json_string_value(v), want == OCI_KIND_INDEX ? "image index" : "image manifest");
+                                          json_string_value(v),
+                                          want == OCI_KIND_INDEX ? "image index" : "image manifest");
         }
         const char *foreign = want == OCI_KIND_INDEX ? "layers" : "manifests";
         if (json_object_get(root, foreign))
@@ -278,8 +280,8 @@ static int parse_document(const char *data, size_t len, const char *source, json
         return 0;
 }
 
-static int parse_descriptor_array(json_t *arr, const char *jpath, bool strict, size_t max,
-                                  struct oci_descriptor **ret, size_t *ret_n, struct herror *err)
+static int parse_descriptor_array(json_t *arr, const char *jpath, bool strict, size_t max, struct oci_descriptor **ret,
+                                  size_t *ret_n, struct herror *err)
 {
         if (!json_is_array(arr))
                 return herror_set(err, EINVAL, "%s: expected an array", jpath);
@@ -311,7 +313,8 @@ int oci_index_parse(const char *data, size_t len, const char *source, struct oci
         int r = parse_document(data, len, source, &root, err);
         if (r < 0)
                 return r;
-        if ((r = check_schema_version(root, source, err)) < 0 || (r = check_media_type(root, source, OCI_KIND_INDEX, err)) < 0)
+        if ((r = check_schema_version(root, source, err)) < 0 ||
+            (r = check_media_type(root, source, OCI_KIND_INDEX, err)) < 0)
                 return r;
         json_t *m = json_object_get(root, "manifests");
         if (!m)
@@ -334,8 +337,7 @@ void oci_index_done(struct oci_index *i)
         *i = (struct oci_index) { 0 };
 }
 
-int oci_manifest_parse(const char *data, size_t len, const char *source, struct oci_manifest *ret,
-                       struct herror *err)
+int oci_manifest_parse(const char *data, size_t len, const char *source, struct oci_manifest *ret, struct herror *err)
 {
         _cleanup_json_ json_t *root = NULL;
         int r = parse_document(data, len, source, &root, err);
@@ -596,7 +598,7 @@ bool oci_descriptor_is_cosign_artifact(const struct oci_descriptor *d)
         if (is_cosign_artifact_tag(d->ref_name))
                 return true;
         return d->cosign_kind && strncmp(d->cosign_kind, COSIGN_KIND_PREFIX, strlen(COSIGN_KIND_PREFIX)) == 0 &&
-               !streq(d->cosign_kind, COSIGN_KIND_IMAGE) && !streq(d->cosign_kind, COSIGN_KIND_IMAGE_INDEX);
+                !streq(d->cosign_kind, COSIGN_KIND_IMAGE) && !streq(d->cosign_kind, COSIGN_KIND_IMAGE_INDEX);
 }
 
 static int select_top(const struct oci_index *idx, const char *ref, const struct oci_descriptor **ret,
@@ -606,10 +608,12 @@ static int select_top(const struct oci_index *idx, const char *ref, const struct
         size_t pos, n_images = 0;
         if (ref && parse_position(ref, &pos)) {
                 if (pos >= idx->n_manifests)
-                        return herror_set(err, ENOENT, "index.json has no entry %s (%zu entries)", ref, idx->n_manifests);
+                        return herror_set(err, ENOENT, "index.json has no entry %s (%zu entries)", ref,
+                                          idx->n_manifests);
                 if (!is_image_entry(&idx->manifests[pos]))
-                        return herror_set(err, EOPNOTSUPP, "index.json entry %s has media type \"%.128s\", not an image",
-                                          ref, idx->manifests[pos].media_type ? idx->manifests[pos].media_type : "(none)");
+                        return herror_set(err, EOPNOTSUPP,
+                                          "index.json entry %s has media type \"%.128s\", not an image", ref,
+                                          idx->manifests[pos].media_type ? idx->manifests[pos].media_type : "(none)");
                 *ret = &idx->manifests[pos];
                 return 0;
         }
@@ -635,7 +639,8 @@ static int select_top(const struct oci_index *idx, const char *ref, const struct
         if (!found) {
                 if (ref)
                         return herror_set(err, ENOENT, "index.json: no image named \"%s\"", ref);
-                return herror_set(err, ENOENT, "index.json lists no image%s", n_images ? "" : " of a supported media type");
+                return herror_set(err, ENOENT, "index.json lists no image%s",
+                                  n_images ? "" : " of a supported media type");
         }
         *ret = found;
         return 0;

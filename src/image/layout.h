@@ -36,11 +36,11 @@
 #define OCI_MAX_INDEX_DEPTH 4
 
 enum oci_kind {
-        OCI_KIND_UNKNOWN,    /* a media type we do not know: skipped in indexes */
-        OCI_KIND_INDEX,      /* OCI image index or Docker manifest list */
-        OCI_KIND_MANIFEST,   /* OCI image manifest or Docker schema 2 manifest */
-        OCI_KIND_CONFIG,     /* OCI or Docker image config */
-        OCI_KIND_LAYER,      /* a layer media type we can unpack */
+        OCI_KIND_UNKNOWN,  /* a media type we do not know: skipped in indexes */
+        OCI_KIND_INDEX,    /* OCI image index or Docker manifest list */
+        OCI_KIND_MANIFEST, /* OCI image manifest or Docker schema 2 manifest */
+        OCI_KIND_CONFIG,   /* OCI or Docker image config */
+        OCI_KIND_LAYER,    /* a layer media type we can unpack */
         _OCI_KIND_MAX,
 };
 
@@ -63,8 +63,8 @@ struct oci_descriptor {
         enum layer_compression compression; /* layers only */
         struct digest digest;               /* valid unless kind == OCI_KIND_UNKNOWN */
         uint64_t size;
-        char *ref_name;                     /* annotation org.opencontainers.image.ref.name, or NULL */
-        char *cosign_kind;                  /* annotation "kind" (COSIGN_KIND_*), or NULL */
+        char *ref_name;    /* annotation org.opencontainers.image.ref.name, or NULL */
+        char *cosign_kind; /* annotation "kind" (COSIGN_KIND_*), or NULL */
         bool has_platform;
         struct oci_platform platform;
 };
@@ -90,16 +90,16 @@ struct oci_config {
 
 /* What oci_layout_resolve() picked and verified. */
 struct oci_image {
-        struct digest selected;       /* digest of the index.json entry used (a manifest or an index) */
-        char *ref_name;               /* its ref.name annotation, or NULL */
+        struct digest selected; /* digest of the index.json entry used (a manifest or an index) */
+        char *ref_name;         /* its ref.name annotation, or NULL */
         struct oci_descriptor manifest_desc;
-        char *manifest_data;          /* the exact manifest bytes; their sha256 is manifest_desc.digest */
+        char *manifest_data; /* the exact manifest bytes; their sha256 is manifest_desc.digest */
         size_t manifest_len;
         struct oci_manifest manifest;
         char *config_data;
         size_t config_len;
         struct oci_config config;
-        bool platform_mismatch;       /* the config's os/architecture differ from the wanted platform */
+        bool platform_mismatch; /* the config's os/architecture differ from the wanted platform */
 };
 
 enum oci_kind oci_media_type_kind(const char *media_type, enum layer_compression *ret_compression);
@@ -113,8 +113,7 @@ bool oci_platform_matches(const struct oci_platform *have, const struct oci_plat
 /* Parse documents from bytes (source names them in errors). Results are freed by the *_done()
  * functions, which accept zeroed structs. */
 int oci_index_parse(const char *data, size_t len, const char *source, struct oci_index *ret, struct herror *err);
-int oci_manifest_parse(const char *data, size_t len, const char *source, struct oci_manifest *ret,
-                       struct herror *err);
+int oci_manifest_parse(const char *data, size_t len, const char *source, struct oci_manifest *ret, struct herror *err);
 int oci_config_parse(const char *data, size_t len, const char *source, struct oci_config *ret, struct herror *err);
 void oci_descriptor_done(struct oci_descriptor *d);
 void oci_index_done(struct oci_index *i);
@@ -129,8 +128,8 @@ int oci_layout_read_index(int layoutfd, struct oci_index *ret, struct herror *er
  * is expected_size. Returns an O_RDONLY fd at offset 0; the content is NOT hashed here. */
 int oci_layout_open_blob(int layoutfd, const struct digest *d, uint64_t expected_size, struct herror *err);
 /* Read a whole blob of at most max_size bytes and check its size and sha256 against d. */
-int oci_layout_read_blob(int layoutfd, const struct oci_descriptor *d, size_t max_size, char **ret,
-                         size_t *ret_len, struct herror *err);
+int oci_layout_read_blob(int layoutfd, const struct oci_descriptor *d, size_t max_size, char **ret, size_t *ret_len,
+                         struct herror *err);
 /* A cosign signature, attestation or SBOM artifact rather than an image anyone means to run: an entry
  * whose ref.name is a cosign artifact tag "sha256-<hex>.sig|.att|.sbom" (skopeo copy of those tags), or
  * whose "kind" is in cosign's namespace but is neither the image nor the image index (cosign save). */

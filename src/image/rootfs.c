@@ -18,7 +18,8 @@
 
 void rootfs_options_init(struct rootfs_options *opts)
 {
-        *opts = (struct rootfs_options) { .limits = UNPACK_LIMITS_DEFAULT, .chown = geteuid() == 0,
+        *opts = (struct rootfs_options) { .limits = UNPACK_LIMITS_DEFAULT,
+                                          .chown = geteuid() == 0,
                                           .isolate = unpack_confinement_wanted() };
 }
 
@@ -194,7 +195,8 @@ static int create_rootfs(struct image_store *s, int dirfd, const struct digest *
                 goto out;
         if (!opts->isolate)
                 log_warn("unpacking %s without the isolated unpacker (HUTCH_UNPACK_SANDBOX=0): only the safe resolver "
-                         "stands between a libarchive bug and your files", manifest->hex);
+                         "stands between a libarchive bug and your files",
+                         manifest->hex);
         r = unpack_all(s, &m, &c, tfd, opts, opts->isolate ? &plan : NULL, err);
         if (opts->isolate)
                 isolate_plan_done(&plan);

@@ -13,13 +13,13 @@
 
 struct rootfs_options {
         struct unpack_limits limits;
-        bool chown;                      /* unconfined only (see unpack_options.chown); the isolated unpacker
+        bool chown;   /* unconfined only (see unpack_options.chown); the isolated unpacker
                                           * keeps owners exactly when its ID map covers them */
-        bool isolate;                    /* unpack in sandbox_isolated_call(); off: HUTCH_UNPACK_SANDBOX=0 */
+        bool isolate; /* unpack in sandbox_isolated_call(); off: HUTCH_UNPACK_SANDBOX=0 */
         /* Before each layer (index from 0, of count). */
         void (*layer_started)(size_t index, size_t count, const struct oci_descriptor *layer, void *userdata);
-        unpack_progress_fn progress;     /* within a layer: compressed bytes read / layer size */
-        void *userdata;                  /* passed to both callbacks */
+        unpack_progress_fn progress; /* within a layer: compressed bytes read / layer size */
+        void *userdata;              /* passed to both callbacks */
 };
 
 /* UNPACK_LIMITS_DEFAULT, chown when uid 0, isolated unless HUTCH_UNPACK_SANDBOX=0, no callbacks. */

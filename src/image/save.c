@@ -100,7 +100,8 @@ static int write_blob(struct saver *sv, const struct digest *d, uint64_t size, s
                 if (fd < 0)
                         return fd;
                 if (have != size)
-                        return herror_set(err, EBADMSG, "image store %s: blob %s has %llu bytes, the descriptor says %llu",
+                        return herror_set(err, EBADMSG,
+                                          "image store %s: blob %s has %llu bytes, the descriptor says %llu",
                                           sv->s->path, ds, (unsigned long long) have, (unsigned long long) size);
                 r = write_header(sv, path, false, size, err);
                 _cleanup_sha256_ struct sha256_stream h = { 0 };
@@ -115,7 +116,8 @@ static int write_blob(struct saver *sv, const struct digest *d, uint64_t size, s
                         if (n == 0)
                                 break;
                         if (h.bytes + (uint64_t) n > size) {
-                                r = herror_set(err, EBADMSG, "image store %s: blob %s grew while it was read", sv->s->path, ds);
+                                r = herror_set(err, EBADMSG, "image store %s: blob %s grew while it was read",
+                                               sv->s->path, ds);
                                 break;
                         }
                         if ((r = sha256_stream_update(&h, sv->buf, (size_t) n, err)) == 0)
@@ -123,12 +125,14 @@ static int write_blob(struct saver *sv, const struct digest *d, uint64_t size, s
                 }
                 struct digest got;
                 if (r == 0 && h.bytes != size)
-                        r = herror_set(err, EBADMSG, "image store %s: blob %s shrank while it was read", sv->s->path, ds);
+                        r = herror_set(err, EBADMSG, "image store %s: blob %s shrank while it was read", sv->s->path,
+                                       ds);
                 if (r == 0)
                         r = sha256_stream_final(&h, &got, err);
                 if (r == 0 && !digest_equal(&got, d))
-                        r = herror_set(err, EBADMSG, "image store %s: blob %s does not match its digest (corrupt store)",
-                                       sv->s->path, ds);
+                        r = herror_set(err, EBADMSG,
+                                       "image store %s: blob %s does not match its digest (corrupt store)", sv->s->path,
+                                       ds);
         }
         if (r < 0)
                 return r;
@@ -233,9 +237,10 @@ int store_save_oci_archive(struct image_store *s, const struct save_entry *entri
                 r = archive_dl_load(err);
         if (r == 0 && !(sv.a = archive_write_new()))
                 r = herror_set(err, ENOMEM, "out of memory");
-        if (r == 0 && (archive_write_set_format_pax_restricted(sv.a) != ARCHIVE_OK ||
-                       archive_write_set_bytes_in_last_block(sv.a, 1) != ARCHIVE_OK ||
-                       archive_write_open_fd(sv.a, outfd) != ARCHIVE_OK))
+        if (r == 0 &&
+            (archive_write_set_format_pax_restricted(sv.a) != ARCHIVE_OK ||
+             archive_write_set_bytes_in_last_block(sv.a, 1) != ARCHIVE_OK ||
+             archive_write_open_fd(sv.a, outfd) != ARCHIVE_OK))
                 r = archive_fail(&sv, "archive", err);
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         if (r == 0)
@@ -252,7 +257,8 @@ int store_save_oci_archive(struct image_store *s, const struct save_entry *entri
                 index = json_pack("{s:i,s:s,s:O}", "schemaVersion", 2, "mediaType", OCI_MEDIA_TYPE_INDEX, "manifests",
                                   manifests);
                 text = index ? json_dumps(index, JSON_COMPACT) : NULL;
-                r = text ? write_file(&sv, "index.json", text, strlen(text), err) : herror_set(err, ENOMEM, "out of memory");
+                r = text ? write_file(&sv, "index.json", text, strlen(text), err)
+                         : herror_set(err, ENOMEM, "out of memory");
         }
         if (r == 0 && archive_write_close(sv.a) != ARCHIVE_OK)
                 r = archive_fail(&sv, "archive", err);

@@ -11,8 +11,8 @@
 
 /* An index.json entry. */
 struct save_entry {
-        struct digest manifest;  /* a manifest in the store or among the extra blobs */
-        const char *ref_name;    /* its org.opencontainers.image.ref.name, or NULL */
+        struct digest manifest; /* a manifest in the store or among the extra blobs */
+        const char *ref_name;   /* its org.opencontainers.image.ref.name, or NULL */
 };
 
 /* A blob that is not in the store (e.g. a signature artifact made for the export). Its digest is

@@ -85,8 +85,8 @@ static int collect_unnamed(struct image_store *s, struct digest_set *kept, bool 
         int r = store_unnamed_list(s, &unnamed, &n, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int rootfsdirfd = safe_openat(s->rootfd, "rootfs", O_RDONLY | O_DIRECTORY, 0,
-                                                      SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
+        _cleanup_close_ int rootfsdirfd =
+                safe_openat(s->rootfd, "rootfs", O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 if (set_has_hex(kept, unnamed[i].hex))
                         continue; /* named meanwhile (store_ref_set takes it off the list) */
@@ -181,7 +181,7 @@ static int prune_sigs(struct image_store *s, const struct digest_set *named, boo
                 size_t len = strlen(de->d_name);
                 /* <hex>.json (signatures) and <hex>.origin (the layout it came from), see store-sigs.h */
                 bool ours = (len == DIGEST_HEX_LEN + 5 && streq(de->d_name + DIGEST_HEX_LEN, ".json")) ||
-                            (len == DIGEST_HEX_LEN + 7 && streq(de->d_name + DIGEST_HEX_LEN, ".origin"));
+                        (len == DIGEST_HEX_LEN + 7 && streq(de->d_name + DIGEST_HEX_LEN, ".origin"));
                 if (!ours)
                         continue;
                 snprintf(hex, sizeof hex, "%.*s", DIGEST_HEX_LEN, de->d_name);
@@ -256,14 +256,16 @@ static int remove_rootfs_entry(struct image_store *s, int dfd, const char *name,
                         rnd = (uint32_t) getpid();
                 snprintf(tmp, sizeof tmp, "%s.tmp-rm-%08x", name, rnd);
                 if (renameat(dfd, name, dfd, tmp) < 0)
-                        return errno == ENOENT ? 0 : herror_sys(err, errno, "image store %s: rootfs/%s: rename", s->path, name);
+                        return errno == ENOENT
+                                ? 0
+                                : herror_sys(err, errno, "image store %s: rootfs/%s: rename", s->path, name);
                 name = tmp;
         }
         return rootfs_remove_tree_at(dfd, name, err);
 }
 
-static int prune_rootfs(struct image_store *s, const struct digest_set *named, bool dry_run, struct store_prune_stats *st,
-                        struct herror *err)
+static int prune_rootfs(struct image_store *s, const struct digest_set *named, bool dry_run,
+                        struct store_prune_stats *st, struct herror *err)
 {
         DIR *d = open_dir_at(s, "rootfs", err);
         if (!d)
@@ -276,7 +278,8 @@ static int prune_rootfs(struct image_store *s, const struct digest_set *named, b
         struct dirent *de;
         while ((errno = 0, de = readdir(d))) {
                 bool whole = is_hex64(de->d_name);
-                bool temp = strlen(de->d_name) > DIGEST_HEX_LEN && strncmp(de->d_name + DIGEST_HEX_LEN, ".tmp-", 5) == 0;
+                bool temp =
+                        strlen(de->d_name) > DIGEST_HEX_LEN && strncmp(de->d_name + DIGEST_HEX_LEN, ".tmp-", 5) == 0;
                 if (!temp && !(whole && !set_has_hex(named, de->d_name)))
                         continue;
                 char **nn = realloc(names, (n + 1) * sizeof *nn);
@@ -325,7 +328,8 @@ static int prune_tmp(struct image_store *s, bool dry_run, struct store_prune_sta
                 if (!dry_run)
                         r = store_remove_stale_import(dirfd(d), de->d_name, err);
                 else {
-                        _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int fd =
+                                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         r = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
                 }
                 if (r == 0)

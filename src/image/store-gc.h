@@ -20,13 +20,13 @@
 #include "util/error.h"
 
 struct store_prune_stats {
-        size_t images_removed;  /* unnamed images */
-        size_t images_busy;     /* unnamed images kept: a container uses them */
+        size_t images_removed; /* unnamed images */
+        size_t images_busy;    /* unnamed images kept: a container uses them */
         size_t blobs_removed;
-        uint64_t bytes_freed;   /* blob bytes */
-        size_t rootfs_removed;  /* rootfs caches (complete ones) */
-        size_t rootfs_busy;     /* rootfs caches of unnamed images kept: a container uses them (rootfs.h) */
-        size_t sigs_removed;    /* sigs files */
+        uint64_t bytes_freed;     /* blob bytes */
+        size_t rootfs_removed;    /* rootfs caches (complete ones) */
+        size_t rootfs_busy;       /* rootfs caches of unnamed images kept: a container uses them (rootfs.h) */
+        size_t sigs_removed;      /* sigs files */
         size_t leftovers_removed; /* temp blobs, temp rootfs trees, stale import dirs */
 };
 

@@ -54,7 +54,7 @@ static int sigs_load(struct image_store *s, const struct digest *manifest, json_
                                   s->path, name, STORE_SIGS_MAX);
         size_t i;
         json_t *e;
-        json_array_foreach(arr, i, e) {
+        json_array_foreach (arr, i, e) {
                 json_t *p = json_object_get(e, "payload"), *sig = json_object_get(e, "signature");
                 json_t *o = json_object_get(e, "origin");
                 if (!json_is_string(p) || !digest_is_valid(json_string_value(p)) || !json_is_string(sig) ||
@@ -91,7 +91,7 @@ static bool sigs_contain(json_t *arr, const char *payload_digest, const char *si
 {
         size_t i;
         json_t *e;
-        json_array_foreach(arr, i, e) {
+        json_array_foreach (arr, i, e) {
                 if (streq(json_string_value(json_object_get(e, "payload")), payload_digest) &&
                     streq(json_string_value(json_object_get(e, "signature")), signature))
                         return true;
@@ -101,7 +101,8 @@ static bool sigs_contain(json_t *arr, const char *payload_digest, const char *si
 
 static int sigs_append(struct image_store *s, json_t *arr, const struct store_signature *sig, struct herror *err)
 {
-        if (!sig->signature_b64 || strlen(sig->signature_b64) > STORE_SIG_B64_MAX || sig->payload_len > STORE_SIG_PAYLOAD_MAX)
+        if (!sig->signature_b64 || strlen(sig->signature_b64) > STORE_SIG_B64_MAX ||
+            sig->payload_len > STORE_SIG_PAYLOAD_MAX)
                 return herror_set(err, EINVAL, "signature%s%s: missing or too large", sig->origin ? " from " : "",
                                   sig->origin ?: "");
         struct digest d;
@@ -124,8 +125,8 @@ static int sigs_append(struct image_store *s, json_t *arr, const struct store_si
         return 0;
 }
 
-int store_sigs_add(struct image_store *s, const struct digest *manifest, const struct store_signature *sigs,
-                   size_t n, struct herror *err)
+int store_sigs_add(struct image_store *s, const struct digest *manifest, const struct store_signature *sigs, size_t n,
+                   struct herror *err)
 {
         if (n == 0)
                 return 0;
@@ -159,8 +160,8 @@ static int sig_from_json(struct image_store *s, json_t *e, struct store_signatur
         return 0;
 }
 
-int store_sigs_list(struct image_store *s, const struct digest *manifest, struct store_signature **ret,
-                    size_t *ret_n, struct herror *err)
+int store_sigs_list(struct image_store *s, const struct digest *manifest, struct store_signature **ret, size_t *ret_n,
+                    struct herror *err)
 {
         _cleanup_json_ json_t *arr = NULL;
         int r = sigs_load(s, manifest, &arr, err);
@@ -208,7 +209,8 @@ int store_origin_set(struct image_store *s, const struct digest *manifest, const
                 return herror_set(err, EINVAL, "image origin %.64s: not an absolute path", layout_path);
         if (mkdirat(s->rootfd, SIGS_DIR, 0700) < 0 && errno != EEXIST)
                 return herror_sys(err, errno, "image store %s: create %s", s->path, SIGS_DIR);
-        _cleanup_close_ int dir = safe_openat(s->rootfd, SIGS_DIR, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
+        _cleanup_close_ int dir =
+                safe_openat(s->rootfd, SIGS_DIR, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, err);
         if (dir < 0)
                 return dir;
         char name[DIGEST_HEX_LEN + sizeof ORIGIN_SUFFIX];
@@ -256,7 +258,7 @@ static int add_payloads_of(struct image_store *s, const char *file, struct diges
                 return r;
         size_t i;
         json_t *e;
-        json_array_foreach(arr, i, e) {
+        json_array_foreach (arr, i, e) {
                 struct digest *n = realloc(*ret, (*ret_n + 1) * sizeof **ret);
                 if (!n)
                         return herror_set(err, ENOMEM, "out of memory");

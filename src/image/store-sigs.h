@@ -17,21 +17,21 @@
 #define STORE_SIG_B64_MAX (16u << 10)      /* an RSA-8192 signature is 1.4 KiB of base64 */
 
 struct store_signature {
-        char *payload;        /* exact bytes, not NUL-terminated for the verifier's sake */
+        char *payload; /* exact bytes, not NUL-terminated for the verifier's sake */
         size_t payload_len;
         char *signature_b64;
-        char *origin;         /* where it came from ("layout sha256-<hex>.sig layer 0", "hutch sign"); may be NULL */
+        char *origin; /* where it came from ("layout sha256-<hex>.sig layer 0", "hutch sign"); may be NULL */
 };
 
 void store_signatures_free(struct store_signature *sigs, size_t n);
 
 /* Add signatures for a stored manifest; one already there (same payload and signature) is not added
  * twice. Refuses to go beyond STORE_SIGS_MAX. */
-int store_sigs_add(struct image_store *s, const struct digest *manifest, const struct store_signature *sigs,
-                   size_t n, struct herror *err);
+int store_sigs_add(struct image_store *s, const struct digest *manifest, const struct store_signature *sigs, size_t n,
+                   struct herror *err);
 /* Every signature kept for manifest (0 with *ret_n = 0 when none); each payload's digest is re-checked. */
-int store_sigs_list(struct image_store *s, const struct digest *manifest, struct store_signature **ret,
-                    size_t *ret_n, struct herror *err);
+int store_sigs_list(struct image_store *s, const struct digest *manifest, struct store_signature **ret, size_t *ret_n,
+                    struct herror *err);
 /* Forget them (the payload blobs stay until prune); none is success. */
 int store_sigs_remove(struct image_store *s, const struct digest *manifest, struct herror *err);
 /* The payload blob digests referenced by every sigs file, for prune (appended to *ret, realloc'd). */

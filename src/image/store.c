@@ -351,8 +351,7 @@ static ssize_t mem_source(void *userdata, void *buf, size_t len)
         return (ssize_t) n;
 }
 
-int store_put_blob_data(struct image_store *s, const void *data, size_t len, const struct digest *d,
-                        struct herror *err)
+int store_put_blob_data(struct image_store *s, const void *data, size_t len, const struct digest *d, struct herror *err)
 {
         struct mem_source m = { .data = data, .len = len };
         return put_blob(s, mem_source, &m, d, len, err);
@@ -364,15 +363,17 @@ int store_ref_validate(const char *name, struct herror *err)
 {
         size_t len = strlen(name);
         if (len == 0 || len > STORE_REF_MAX_LEN)
-                return herror_set(err, EINVAL, "image name \"%.64s\": must be 1 to %d characters", name, STORE_REF_MAX_LEN);
+                return herror_set(err, EINVAL, "image name \"%.64s\": must be 1 to %d characters", name,
+                                  STORE_REF_MAX_LEN);
         for (size_t i = 0; i < len; i++) {
                 char ch = name[i];
                 bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
                 if (!alnum && (i == 0 || !strchr("._:@/+-", ch)))
-                        return herror_set(err, EINVAL,
-                                          "image name \"%.64s\": only letters, digits and ._:@/+- allowed, starting with "
-                                          "a letter or digit",
-                                          name);
+                        return herror_set(
+                                err, EINVAL,
+                                "image name \"%.64s\": only letters, digits and ._:@/+- allowed, starting with "
+                                "a letter or digit",
+                                name);
         }
         if (strncmp(name, "sha256:", 7) == 0)
                 return herror_set(err, EINVAL, "image name \"%.64s\": looks like a digest", name);
@@ -402,9 +403,10 @@ static int refs_load(struct image_store *s, json_t **ret, struct herror *err)
                 return herror_set(err, EINVAL, "image store %s: %s: \"refs\" must be an object", s->path, REFS_FILE);
         const char *key;
         json_t *v;
-        json_object_foreach(refs, key, v) {
+        json_object_foreach (refs, key, v) {
                 if (!json_is_string(v) || store_ref_validate(key, NULL) < 0 || !digest_is_valid(json_string_value(v)))
-                        return herror_set(err, EINVAL, "image store %s: %s: bad entry \"%.64s\"", s->path, REFS_FILE, key);
+                        return herror_set(err, EINVAL, "image store %s: %s: bad entry \"%.64s\"", s->path, REFS_FILE,
+                                          key);
         }
         json_t *unnamed = json_object_get(root, "unnamed");
         if (!unnamed && json_object_set_new(root, "unnamed", unnamed = json_array()) < 0)
@@ -412,7 +414,7 @@ static int refs_load(struct image_store *s, json_t **ret, struct herror *err)
         if (!json_is_array(unnamed))
                 return herror_set(err, EINVAL, "image store %s: %s: \"unnamed\" must be an array", s->path, REFS_FILE);
         size_t i;
-        json_array_foreach(unnamed, i, v) {
+        json_array_foreach (unnamed, i, v) {
                 if (!json_is_string(v) || !digest_is_valid(json_string_value(v)))
                         return herror_set(err, EINVAL, "image store %s: %s: bad unnamed[%zu]", s->path, REFS_FILE, i);
         }
@@ -439,7 +441,7 @@ static ssize_t unnamed_find(json_t *root, const char *ds)
 {
         json_t *v;
         size_t i;
-        json_array_foreach(json_object_get(root, "unnamed"), i, v)
+        json_array_foreach (json_object_get(root, "unnamed"), i, v)
                 if (streq(json_string_value(v), ds))
                         return (ssize_t) i;
         return -1;
@@ -447,7 +449,8 @@ static ssize_t unnamed_find(json_t *root, const char *ds)
 
 /* A name that carries a digest ("repo@sha256:<hex>", as a digested reference is written) can only name
  * the image with that digest: anything else would be a name that lies about the bytes it runs. */
-static int check_name_digest(const char *name, const struct digest *manifest, const char *store_path, struct herror *err)
+static int check_name_digest(const char *name, const struct digest *manifest, const char *store_path,
+                             struct herror *err)
 {
         const char *at = strrchr(name, '@');
         if (!at)
@@ -458,8 +461,9 @@ static int check_name_digest(const char *name, const struct digest *manifest, co
                 return 0;
         digest_to_string(manifest, ds);
         if (store_path)
-                return herror_set(err, EBADMSG, "image store %s: the name \"%.255s\" points at %s, not at its own digest",
-                                  store_path, name, ds);
+                return herror_set(err, EBADMSG,
+                                  "image store %s: the name \"%.255s\" points at %s, not at its own digest", store_path,
+                                  name, ds);
         return herror_set(err, EINVAL, "the name \"%.255s\" carries a digest that is not the image's (%s)", name, ds);
 }
 
@@ -535,7 +539,7 @@ int store_unnamed_add(struct image_store *s, const struct digest *manifest, stru
         digest_to_string(manifest, ds);
         const char *key;
         json_t *v;
-        json_object_foreach(json_object_get(root, "refs"), key, v)
+        json_object_foreach (json_object_get(root, "refs"), key, v)
                 if (streq(json_string_value(v), ds))
                         return 0; /* it has a name */
         if (unnamed_find(root, ds) >= 0)
@@ -576,7 +580,7 @@ int store_unnamed_list(struct image_store *s, struct digest **ret, size_t *ret_n
         struct digest *list = calloc(n ? n : 1, sizeof *list);
         if (!list)
                 return herror_set(err, ENOMEM, "out of memory");
-        json_array_foreach(unnamed, i, v)
+        json_array_foreach (unnamed, i, v)
                 (void) digest_parse(json_string_value(v), &list[i], NULL); /* validated by refs_load */
         *ret = list;
         *ret_n = n;
@@ -611,7 +615,7 @@ int store_ref_list(struct image_store *s, struct store_ref **ret, size_t *ret_n,
                 return herror_set(err, ENOMEM, "out of memory");
         const char *key;
         json_t *v;
-        json_object_foreach(refs, key, v) {
+        json_object_foreach (refs, key, v) {
                 list[i].name = strdup(key);
                 if (!list[i].name || digest_parse(json_string_value(v), &list[i].digest, NULL) < 0) {
                         store_ref_list_free(list, i + 1);
@@ -919,7 +923,8 @@ static int docker_select(json_t *root, const char *ref, json_t **ret, char **ret
         const char *tag = NULL;
         if (!ref) {
                 if (n != 1)
-                        return herror_set(err, EINVAL, "manifest.json lists %zu images; name one (ARCHIVE:TAG or :@N)", n);
+                        return herror_set(err, EINVAL, "manifest.json lists %zu images; name one (ARCHIVE:TAG or :@N)",
+                                          n);
                 found = json_array_get(root, 0);
         } else if (ref[0] == '@' && ref[1] && strspn(ref + 1, "0123456789") == strlen(ref + 1) && strlen(ref) < 10) {
                 pos = strtoul(ref + 1, NULL, 10);
@@ -928,8 +933,9 @@ static int docker_select(json_t *root, const char *ref, json_t **ret, char **ret
                 found = json_array_get(root, pos);
         } else
                 for (size_t i = 0; i < n && !found; i++) {
-                        json_t *tags = json_is_object(json_array_get(root, i)) ? json_object_get(json_array_get(root, i), "RepoTags")
-                                                                              : NULL;
+                        json_t *tags = json_is_object(json_array_get(root, i))
+                                ? json_object_get(json_array_get(root, i), "RepoTags")
+                                : NULL;
                         for (size_t k = 0; json_is_array(tags) && k < json_array_size(tags) && !found; k++) {
                                 const char *t = json_string_value(json_array_get(tags, k));
                                 if (t && streq(t, ref))
@@ -989,8 +995,8 @@ static int docker_import_layer(struct image_store *s, int dirfd, const char *pat
         if (r < 0)
                 return r;
         if (comp == LAYER_COMPRESSION_NONE && !digest_equal(&d, diff_id))
-                return herror_set(err, EBADMSG, "docker-archive %s (%.200s): digest %s is not the config's diff_id %s", what,
-                                  path, digest_to_string(&d, a), digest_to_string(diff_id, b));
+                return herror_set(err, EBADMSG, "docker-archive %s (%.200s): digest %s is not the config's diff_id %s",
+                                  what, path, digest_to_string(&d, a), digest_to_string(diff_id, b));
         if (lseek(fd, 0, SEEK_SET) != 0)
                 return herror_sys(err, errno, "docker-archive %s: seek", what);
         r = store_put_blob_fd(s, fd, &d, size, err);
@@ -1041,11 +1047,13 @@ static int docker_check_platform(const struct oci_config *config, const struct o
 }
 
 static int docker_import_item(struct image_store *s, int dirfd, json_t *item, const struct oci_platform *want,
-                              bool skip_other_platforms, struct store_import *imp, bool *ret_skipped, struct herror *err)
+                              bool skip_other_platforms, struct store_import *imp, bool *ret_skipped,
+                              struct herror *err)
 {
         json_t *cfg = json_object_get(item, "Config"), *lays = json_object_get(item, "Layers");
         if (!json_is_string(cfg) || !json_is_array(lays) || json_array_size(lays) > OCI_MAX_LAYERS)
-                return herror_set(err, EINVAL, "manifest.json: an image needs \"Config\" (a string) and \"Layers\" (an array)");
+                return herror_set(err, EINVAL,
+                                  "manifest.json: an image needs \"Config\" (a string) and \"Layers\" (an array)");
         _cleanup_close_ int cfd = docker_open_member(dirfd, "config", json_string_value(cfg), NULL, err);
         if (cfd < 0)
                 return cfd;
@@ -1079,8 +1087,9 @@ static int docker_import_item(struct image_store *s, int dirfd, json_t *item, co
         if (r < 0)
                 return r;
         /* The manifest is made here (as docker >= 25 does at save time); its digest names the image. */
-        _cleanup_json_ json_t *m = json_pack("{s:i,s:s,s:o,s:O}", "schemaVersion", 2, "mediaType", OCI_MEDIA_TYPE_MANIFEST,
-                                             "config", descriptor_json(OCI_MEDIA_TYPE_CONFIG, &cd, clen), "layers", layers);
+        _cleanup_json_ json_t *m =
+                json_pack("{s:i,s:s,s:o,s:O}", "schemaVersion", 2, "mediaType", OCI_MEDIA_TYPE_MANIFEST, "config",
+                          descriptor_json(OCI_MEDIA_TYPE_CONFIG, &cd, clen), "layers", layers);
         _cleanup_free_ char *mtext = m ? json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         if (!mtext)
                 return herror_set(err, ENOMEM, "out of memory");
@@ -1094,8 +1103,9 @@ static int docker_import_item(struct image_store *s, int dirfd, json_t *item, co
         return 0;
 }
 
-int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
-                                const char *name, struct store_import *ret, struct herror *err)
+int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref,
+                                const struct oci_platform *platform, const char *name, struct store_import *ret,
+                                struct herror *err)
 {
         if (name) {
                 int r = store_ref_validate(name, err);
@@ -1173,8 +1183,9 @@ void store_imports_free(struct store_import *imps, size_t n)
 
 /* Every image of the archive (ref NULL) or the one ref picks. With a platform, images of other platforms
  * are skipped when ref is NULL (and refused when ref picked one); none left is an error. */
-static int import_extracted_docker(struct image_store *s, int dirfd, const char *ref, const struct oci_platform *platform,
-                                   struct store_import **ret, size_t *ret_n, struct herror *err)
+static int import_extracted_docker(struct image_store *s, int dirfd, const char *ref,
+                                   const struct oci_platform *platform, struct store_import **ret, size_t *ret_n,
+                                   struct herror *err)
 {
         _cleanup_json_ json_t *root = NULL;
         int r = json_read_file(dirfd, "manifest.json", OCI_DOCUMENT_MAX_SIZE, &root, err);
@@ -1224,24 +1235,27 @@ static int import_extracted_docker(struct image_store *s, int dirfd, const char 
 
 int store_import_extracted(struct image_store *s, const struct store_extracted *x, const char *ref,
                            const struct oci_platform *platform, store_layout_fn layout_cb, void *userdata,
-                           enum store_archive_kind *ret_kind, struct store_import **ret, size_t *ret_n, struct herror *err)
+                           enum store_archive_kind *ret_kind, struct store_import **ret, size_t *ret_n,
+                           struct herror *err)
 {
         int r = store_lock(s, err);
         if (r < 0)
                 return r;
         struct stat st;
         enum store_archive_kind kind = fstatat(x->fd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0
-                                               ? STORE_ARCHIVE_DOCKER
-                                               : STORE_ARCHIVE_OCI;
+                ? STORE_ARCHIVE_DOCKER
+                : STORE_ARCHIVE_OCI;
         if (kind == STORE_ARCHIVE_DOCKER)
                 r = import_extracted_docker(s, x->fd, ref, platform, ret, ret_n, err);
         else if (fstatat(x->fd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
                  fstatat(x->fd, "index.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
-                r = herror_set(err, EINVAL, "neither an oci-archive (no oci-layout, no index.json) nor a docker-archive "
-                                            "(no manifest.json)");
+                r = herror_set(err, EINVAL,
+                               "neither an oci-archive (no oci-layout, no index.json) nor a docker-archive "
+                               "(no manifest.json)");
         else {
                 struct store_import *imp = calloc(1, sizeof *imp);
-                r = imp ? store_import_oci(s, x->fd, ref, platform, NULL, imp, err) : herror_set(err, ENOMEM, "out of memory");
+                r = imp ? store_import_oci(s, x->fd, ref, platform, NULL, imp, err)
+                        : herror_set(err, ENOMEM, "out of memory");
                 if (r == 0 && layout_cb)
                         r = layout_cb(x->fd, imp, userdata, err);
                 if (r < 0)

@@ -23,15 +23,18 @@
 typedef void (*store_progress_fn)(const struct digest *blob, uint64_t done, uint64_t total, void *userdata);
 
 struct image_store {
-        int rootfd;         /* O_DIRECTORY fd of the root */
-        int lockfd;         /* <root>/lock while held, else -1 */
+        int rootfd; /* O_DIRECTORY fd of the root */
+        int lockfd; /* <root>/lock while held, else -1 */
         unsigned lock_depth;
         char *path;
         store_progress_fn progress; /* NULL: none; set by the caller after store_open() */
         void *progress_userdata;
 };
 
-#define IMAGE_STORE_INIT { .rootfd = -1, .lockfd = -1 }
+#define IMAGE_STORE_INIT                   \
+        {                                  \
+                .rootfd = -1, .lockfd = -1 \
+        }
 #define STORE_REF_MAX_LEN 255
 
 struct store_ref {
@@ -41,12 +44,12 @@ struct store_ref {
 
 /* The import's result; store_import_done() frees it. */
 struct store_import {
-        struct digest manifest;   /* what the image is stored under */
-        struct digest selected;   /* the index.json entry (an index for multi-platform images) */
-        char *ref_name;           /* that entry's org.opencontainers.image.ref.name, or NULL */
-        bool platform_mismatch;   /* the image's config names another platform than was asked for */
+        struct digest manifest; /* what the image is stored under */
+        struct digest selected; /* the index.json entry (an index for multi-platform images) */
+        char *ref_name;         /* that entry's org.opencontainers.image.ref.name, or NULL */
+        bool platform_mismatch; /* the image's config names another platform than was asked for */
         size_t n_layers;
-        char **repo_tags;         /* docker-archive: the image's RepoTags as written (NULL-terminated), or NULL */
+        char **repo_tags; /* docker-archive: the image's RepoTags as written (NULL-terminated), or NULL */
 };
 
 int store_default_path(char **ret, struct herror *err);
@@ -107,11 +110,14 @@ void store_import_done(struct store_import *imp);
  * extraction or prune. Nothing in it is trusted: the import reads it through the layout and
  * docker-archive readers, which check every digest. */
 struct store_extracted {
-        int tmpdirfd;   /* <root>/tmp */
-        int fd;         /* the extracted tree (O_DIRECTORY), holding the flock */
-        char name[32];  /* its name in tmp/ */
+        int tmpdirfd;  /* <root>/tmp */
+        int fd;        /* the extracted tree (O_DIRECTORY), holding the flock */
+        char name[32]; /* its name in tmp/ */
 };
-#define STORE_EXTRACTED_INIT { .tmpdirfd = -1, .fd = -1 }
+#define STORE_EXTRACTED_INIT             \
+        {                                \
+                .tmpdirfd = -1, .fd = -1 \
+        }
 
 /* Extract archivefd (read from its offset: a file or a pipe) without holding the writers' lock (it is
  * taken only to create the directory): a slow producer on a pipe does not stop other writers. */
@@ -126,8 +132,8 @@ int store_remove_stale_import(int tmpdirfd, const char *name, struct herror *err
 int store_import_oci_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
                              const char *name, struct store_import *ret, struct herror *err);
 enum store_archive_kind {
-        STORE_ARCHIVE_OCI,      /* oci-archive: a tar of an OCI layout */
-        STORE_ARCHIVE_DOCKER,   /* docker-archive: manifest.json at the top (FORMATS.md 2) */
+        STORE_ARCHIVE_OCI,    /* oci-archive: a tar of an OCI layout */
+        STORE_ARCHIVE_DOCKER, /* docker-archive: manifest.json at the top (FORMATS.md 2) */
         _STORE_ARCHIVE_KIND_MAX,
         _STORE_ARCHIVE_KIND_INVALID = -EINVAL,
 };
@@ -153,7 +159,8 @@ int store_import_archive(struct image_store *s, int archivefd, const char *ref, 
 /* The same for a tree store_archive_extract() made; takes the writers' lock for the import. */
 int store_import_extracted(struct image_store *s, const struct store_extracted *x, const char *ref,
                            const struct oci_platform *platform, store_layout_fn layout_cb, void *userdata,
-                           enum store_archive_kind *ret_kind, struct store_import **ret, size_t *ret_n, struct herror *err);
+                           enum store_archive_kind *ret_kind, struct store_import **ret, size_t *ret_n,
+                           struct herror *err);
 void store_imports_free(struct store_import *imps, size_t n);
 
 /* `docker save` output: manifest.json (FORMATS.md 2) picks the image: ref NULL (exactly one), "@N", or
@@ -162,5 +169,6 @@ void store_imports_free(struct store_import *imps, size_t n);
  * blob is hashed here; uncompressed layers must hash to the config's diff_ids, compressed ones are
  * checked when unpacked. The OCI manifest is generated locally, so a docker-archive can never carry a
  * registry manifest digest (nor a signature over one): treat it as unsigned. */
-int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref, const struct oci_platform *platform,
-                                const char *name, struct store_import *ret, struct herror *err);
+int store_import_docker_archive(struct image_store *s, int archivefd, const char *ref,
+                                const struct oci_platform *platform, const char *name, struct store_import *ret,
+                                struct herror *err);

@@ -51,7 +51,10 @@ int unpack_layer_confined(const struct isolate_plan *plan, int srcfd, int target
         if (r < 0 || (r = crypto_dl_load(err)) < 0)
                 return r;
         struct layer_call lc = { .srcfd = srcfd, .uo = *uo };
-        struct isolate_opts io = { .root_fd = targetfd, .keep_fds = &srcfd, .n_keep_fds = 1, .progress = uo->progress,
+        struct isolate_opts io = { .root_fd = targetfd,
+                                   .keep_fds = &srcfd,
+                                   .n_keep_fds = 1,
+                                   .progress = uo->progress,
                                    .userdata = uo->progress_userdata };
         return sandbox_isolated_call(plan, &io, unpack_in_child, &lc, err);
 }

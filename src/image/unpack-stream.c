@@ -12,18 +12,18 @@
 struct layer_stream {
         int fd;
         const struct unpack_options *opts;
-        struct archive *raw;          /* format "raw": decompression only */
+        struct archive *raw; /* format "raw": decompression only */
         char *inbuf;
         struct sha256_stream hash;
         uint64_t compressed, uncompressed;
-        struct herror perr;           /* the producer's error */
+        struct herror perr; /* the producer's error */
 
         pthread_mutex_t lock;
-        pthread_cond_t cond;          /* any change below; broadcast */
+        pthread_cond_t cond; /* any change below; broadcast */
         char *block[STREAM_BLOCKS];
         size_t len[STREAM_BLOCKS];
-        uint64_t head, tail;          /* blocks [head, tail) are filled, tail - head <= STREAM_BLOCKS */
-        bool held;                    /* block head is with the reader */
+        uint64_t head, tail; /* blocks [head, tail) are filled, tail - head <= STREAM_BLOCKS */
+        bool held;           /* block head is with the reader */
         bool eof, failed, cancel;
         bool threaded;
         pthread_t thread;
@@ -113,7 +113,8 @@ static int open_raw(struct layer_stream *s, struct herror *err)
         /* Only built-in decoders: an external gzip/zstd program (ARCHIVE_WARN) would need exec, which
          * the sandboxed unpacker does not have. Compression is detected from the bytes, as c/image does;
          * the blob digest already binds the content to the manifest. */
-        if (archive_read_support_filter_gzip(s->raw) != ARCHIVE_OK || archive_read_support_filter_zstd(s->raw) != ARCHIVE_OK)
+        if (archive_read_support_filter_gzip(s->raw) != ARCHIVE_OK ||
+            archive_read_support_filter_zstd(s->raw) != ARCHIVE_OK)
                 return herror_set(err, EOPNOTSUPP, "layer: libarchive has no built-in gzip and zstd support");
         if (archive_read_support_format_raw(s->raw) != ARCHIVE_OK ||
             archive_read_open2(s->raw, s, NULL, raw_read_cb, NULL, NULL) != ARCHIVE_OK)

@@ -125,13 +125,13 @@ struct unpack_ctx {
         int rootfd;
         const struct unpack_options *opts;
         struct layer_stream *stream; /* the uncompressed, hashed stream (unpack-stream.h) */
-        struct archive *tar;      /* tar parsing of that stream */
-        char *pathbuf;            /* normalised entry path */
-        char *linkbuf;            /* normalised hardlink target */
+        struct archive *tar;         /* tar parsing of that stream */
+        char *pathbuf;               /* normalised entry path */
+        char *linkbuf;               /* normalised hardlink target */
         struct pathset set;
         struct unpack_stats stats;
         struct herror *err;
-        bool failed;              /* err was set inside a libarchive callback */
+        bool failed; /* err was set inside a libarchive callback */
         bool is_root;
 };
 
@@ -203,8 +203,9 @@ static int normalize_path(struct unpack_ctx *c, const char *in, const char *what
                         return herror_set(c->err, EPERM, "layer entry \"%s\": %s \"%s\" contains \"..\"; layer refused",
                                           q(entry, qe), what, q(in, qb));
                 if (len > NAME_MAX)
-                        return herror_set(c->err, ENAMETOOLONG, "layer entry \"%s\": a component is longer than %d bytes",
-                                          q(entry, qe), NAME_MAX);
+                        return herror_set(c->err, ENAMETOOLONG,
+                                          "layer entry \"%s\": a component is longer than %d bytes", q(entry, qe),
+                                          NAME_MAX);
                 if (len > 0 && !(len == 1 && p[0] == '.')) {
                         if (o)
                                 out[o++] = '/';
@@ -439,7 +440,8 @@ static int apply_opaque(struct unpack_ctx *c, const char *entry, const char *dir
                 r = create_parents(c, entry, dirpath);
                 if (r < 0)
                         return r;
-                dirfd = safe_openat(c->rootfd, dirpath, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS, NULL);
+                dirfd = safe_openat(c->rootfd, dirpath, O_RDONLY | O_DIRECTORY, 0, SAFE_BENEATH | SAFE_NO_SYMLINKS,
+                                    NULL);
                 if (dirfd < 0)
                         return parent_error(c, dirfd, entry, dirpath);
         }
@@ -532,9 +534,10 @@ static int apply_owner_mode(struct unpack_ctx *c, const char *path, int fd, stru
          * then set. */
         if (c->opts->chown && fchown(fd, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e)) < 0) {
                 if (errno == EINVAL)
-                        return herror_set(c->err, EINVAL,
-                                          "layer entry \"%s\": uid %lld or gid %lld is not mapped in this user namespace",
-                                          q(path, qe), (long long) archive_entry_uid(e), (long long) archive_entry_gid(e));
+                        return herror_set(
+                                c->err, EINVAL,
+                                "layer entry \"%s\": uid %lld or gid %lld is not mapped in this user namespace",
+                                q(path, qe), (long long) archive_entry_uid(e), (long long) archive_entry_gid(e));
                 return herror_sys(c->err, errno, "layer entry \"%s\": chown", q(path, qe));
         }
         /* setuid/setgid are kept (podman and umoci keep them; images rely on su, ping, ...). Rootless,
@@ -598,7 +601,8 @@ static int write_file_data(struct unpack_ctx *c, const char *path, int fd, int64
                         if (n < 0 && errno == EINTR)
                                 continue;
                         if (n <= 0)
-                                return herror_sys(c->err, n < 0 ? errno : EIO, "layer entry \"%s\": write", q(path, qe));
+                                return herror_sys(c->err, n < 0 ? errno : EIO, "layer entry \"%s\": write",
+                                                  q(path, qe));
                         p += n;
                         off += n;
                         len -= (size_t) n;
@@ -699,8 +703,10 @@ static int make_hardlink(struct unpack_ctx *c, struct archive_entry *e, const ch
                                   q(c->linkbuf, qt));
         /* Only regular files: a link to a symlink, device or directory buys nothing an image needs. */
         if (!S_ISREG(st.st_mode))
-                return herror_set(c->err, EPERM, "layer entry \"%s\": hardlink target \"%s\" is not a regular file; "
-                                  "layer refused", q(path, qe), q(c->linkbuf, qt));
+                return herror_set(c->err, EPERM,
+                                  "layer entry \"%s\": hardlink target \"%s\" is not a regular file; "
+                                  "layer refused",
+                                  q(path, qe), q(c->linkbuf, qt));
         r = clear_target(c, pfd, name, path, false);
         if (r < 0)
                 return r;
@@ -821,7 +827,8 @@ static int read_entries(struct unpack_ctx *c)
                 /* ARCHIVE_WARN is e.g. a name not convertible to the locale: the entry is usable. */
                 if (r < ARCHIVE_WARN)
                         return herror_set(c->err, EBADMSG, "layer: %s",
-                                          archive_error_string(c->tar) ? archive_error_string(c->tar) : "bad tar header");
+                                          archive_error_string(c->tar) ? archive_error_string(c->tar)
+                                                                       : "bad tar header");
                 if (++c->stats.entries > c->opts->limits.max_entries)
                         return herror_set(c->err, E2BIG, "layer: more than %llu entries; refused",
                                           (unsigned long long) c->opts->limits.max_entries);
@@ -835,13 +842,14 @@ static int read_entries(struct unpack_ctx *c)
  * the tar reader left (hashing it, counting it against the ratio). */
 static int verify_diff_id(struct unpack_ctx *c)
 {
-        int r = layer_stream_finish(c->stream, &c->stats.diff_id, &c->stats.compressed_bytes, &c->stats.uncompressed_bytes,
-                                    c->err);
+        int r = layer_stream_finish(c->stream, &c->stats.diff_id, &c->stats.compressed_bytes,
+                                    &c->stats.uncompressed_bytes, c->err);
         if (r < 0)
                 return r;
         if (c->opts->diff_id && !digest_equal(c->opts->diff_id, &c->stats.diff_id)) {
                 char a[DIGEST_STRING_MAX], b[DIGEST_STRING_MAX];
-                return herror_set(c->err, EBADMSG, "layer: uncompressed digest did not match, expected %s (diff_id), got %s",
+                return herror_set(c->err, EBADMSG,
+                                  "layer: uncompressed digest did not match, expected %s (diff_id), got %s",
                                   digest_to_string(c->opts->diff_id, a), digest_to_string(&c->stats.diff_id, b));
         }
         return 0;

@@ -27,20 +27,20 @@
 #include "util/error.h"
 
 struct unpack_limits {
-        uint64_t max_entries;   /* tar entries in one layer */
-        size_t max_path_len;    /* bytes in an entry path, hardlink or symlink target */
-        uint64_t max_bytes;     /* regular-file bytes (apparent sizes) written by one layer */
-        uint64_t max_ratio;     /* uncompressed stream bytes per compressed byte ... */
-        uint64_t ratio_grace;   /* ... checked once the uncompressed stream is past this many bytes */
+        uint64_t max_entries; /* tar entries in one layer */
+        size_t max_path_len;  /* bytes in an entry path, hardlink or symlink target */
+        uint64_t max_bytes;   /* regular-file bytes (apparent sizes) written by one layer */
+        uint64_t max_ratio;   /* uncompressed stream bytes per compressed byte ... */
+        uint64_t ratio_grace; /* ... checked once the uncompressed stream is past this many bytes */
 };
 
-#define UNPACK_LIMITS_DEFAULT                                                                                 \
-        ((struct unpack_limits) {                                                                              \
-                .max_entries = 1000000,                                                                        \
-                .max_path_len = 4095,                                                                          \
-                .max_bytes = 64ull << 30,                                                                      \
-                .max_ratio = 200,                                                                              \
-                .ratio_grace = 64ull << 20,                                                                    \
+#define UNPACK_LIMITS_DEFAULT               \
+        ((struct unpack_limits) {           \
+                .max_entries = 1000000,     \
+                .max_path_len = 4095,       \
+                .max_bytes = 64ull << 30,   \
+                .max_ratio = 200,           \
+                .ratio_grace = 64ull << 20, \
         })
 
 /* Called after each read of the layer blob: bytes read so far, and opts->compressed_size. */
@@ -48,9 +48,9 @@ typedef void (*unpack_progress_fn)(uint64_t compressed_read, uint64_t compressed
 
 struct unpack_options {
         struct unpack_limits limits;
-        const struct digest *diff_id;   /* expected sha256 of the uncompressed tar; NULL: not checked */
-        uint64_t compressed_size;       /* size of the blob, for progress; 0: unknown */
-        bool chown;                     /* apply entries' uid/gid (needs CAP_CHOWN over them) */
+        const struct digest *diff_id; /* expected sha256 of the uncompressed tar; NULL: not checked */
+        uint64_t compressed_size;     /* size of the blob, for progress; 0: unknown */
+        bool chown;                   /* apply entries' uid/gid (needs CAP_CHOWN over them) */
         unpack_progress_fn progress;
         void *progress_userdata;
 };
@@ -59,13 +59,13 @@ struct unpack_stats {
         uint64_t entries;
         uint64_t files, dirs, symlinks, hardlinks, fifos, devices;
         uint64_t whiteouts, opaque_dirs;
-        uint64_t devices_skipped;       /* device nodes not created (not root, or mknod refused) */
-        uint64_t xattrs_skipped;        /* xattrs not in the allowed set, or refused by the filesystem */
-        uint64_t other_skipped;         /* sockets and unknown entry types */
-        uint64_t bytes_written;         /* regular-file apparent sizes */
-        uint64_t compressed_bytes;      /* bytes read from the blob */
-        uint64_t uncompressed_bytes;    /* size of the tar stream */
-        struct digest diff_id;          /* sha256 of the tar stream, as computed */
+        uint64_t devices_skipped;    /* device nodes not created (not root, or mknod refused) */
+        uint64_t xattrs_skipped;     /* xattrs not in the allowed set, or refused by the filesystem */
+        uint64_t other_skipped;      /* sockets and unknown entry types */
+        uint64_t bytes_written;      /* regular-file apparent sizes */
+        uint64_t compressed_bytes;   /* bytes read from the blob */
+        uint64_t uncompressed_bytes; /* size of the tar stream */
+        struct digest diff_id;       /* sha256 of the tar stream, as computed */
 };
 
 /* Defaults: UNPACK_LIMITS_DEFAULT, chown when running as uid 0, nothing else. */

@@ -16,9 +16,9 @@
 #include "sandbox/cgroup.h"
 #include "util/fileio.h"
 
-#define PROC_TEXT_MAX (4u << 20)        /* /proc/self/mountinfo of a host with very many mounts */
+#define PROC_TEXT_MAX (4u << 20) /* /proc/self/mountinfo of a host with very many mounts */
 #define CGROUP_FILE_MAX 4096
-#define REMOVE_WAIT_MS 10000            /* for the last processes of a killed leaf to be gone */
+#define REMOVE_WAIT_MS 10000 /* for the last processes of a killed leaf to be gone */
 
 static const struct {
         unsigned bit;
@@ -35,7 +35,7 @@ static const struct {
 unsigned cgroup_wanted(const struct spec_resources *r)
 {
         return (r->has_memory_limit ? CGROUP_MEMORY : 0) | (r->has_pids_limit ? CGROUP_PIDS : 0) |
-               (r->has_cpu_quota ? CGROUP_CPU : 0);
+                (r->has_cpu_quota ? CGROUP_CPU : 0);
 }
 
 unsigned cgroup_parse_controllers(const char *text)
@@ -97,8 +97,8 @@ static int unescape_field(const char *s, size_t len, char *buf, size_t size)
         size_t o = 0;
         for (size_t i = 0; i < len; i++) {
                 char c = s[i];
-                if (c == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+                if (c == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+                    s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
                         c = (char) ((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
                         i += 3;
                 }
@@ -182,7 +182,8 @@ int cgroup_find_mount(const char *mountinfo, const char *own, char *ret_mount, s
                         const char *rel = own ? below_root(own, m.root) : "";
                         int pref = mount_preference(m.mount_point);
                         if (rel && pref > best) {
-                                if ((r = copy_string(ret_mount, mount_size, m.mount_point, strlen(m.mount_point))) < 0 ||
+                                if ((r = copy_string(ret_mount, mount_size, m.mount_point, strlen(m.mount_point))) <
+                                            0 ||
                                     (ret_rel && (r = copy_string(ret_rel, rel_size, rel, strlen(rel))) < 0))
                                         return r;
                                 best = pref;
@@ -381,12 +382,12 @@ struct walk {
         const char *mount;
         unsigned wanted;
         char user[64];
-        int fds[CGROUP_MAX_DEPTH + 1];  /* fds[0]: the base; fds[i]: after i components */
-        char create[PATH_MAX];          /* the components to walk, split in place into parts */
+        int fds[CGROUP_MAX_DEPTH + 1]; /* fds[0]: the base; fds[i]: after i components */
+        char create[PATH_MAX];         /* the components to walk, split in place into parts */
         char *parts[CGROUP_MAX_DEPTH];
         size_t n_parts;
-        bool made[CGROUP_MAX_DEPTH];     /* component i was created by this walk */
-        char rel[PATH_MAX];             /* of the cgroup the walk is at */
+        bool made[CGROUP_MAX_DEPTH]; /* component i was created by this walk */
+        char rel[PATH_MAX];          /* of the cgroup the walk is at */
 };
 
 /* On failure, the cgroups this walk made are removed again, deepest first. */
@@ -412,9 +413,11 @@ static int check_hierarchy(const struct walk *w, struct herror *err)
                 return 0;
         cgroup_controller_names(absent, names, sizeof names);
         bool hybrid = !streq(w->mount, "/sys/fs/cgroup");
-        return herror_set(err, EOPNOTSUPP, "the cgroup v2 hierarchy at %s has no %s controller%s", w->mount, names,
-                          hybrid ? " (a hybrid cgroup v1/v2 host: the controllers are on cgroup v1, which hutch does not "
-                                   "use for limits)" : "");
+        return herror_set(
+                err, EOPNOTSUPP, "the cgroup v2 hierarchy at %s has no %s controller%s", w->mount, names,
+                hybrid ? " (a hybrid cgroup v1/v2 host: the controllers are on cgroup v1, which hutch does not "
+                         "use for limits)"
+                       : "");
 }
 
 static int missing_controllers(struct walk *w, unsigned missing, struct herror *err)
@@ -422,8 +425,10 @@ static int missing_controllers(struct walk *w, unsigned missing, struct herror *
         char names[64], here[PATH_MAX + 64];
         cgroup_controller_names(missing, names, sizeof names);
         join_path(here, sizeof here, w->mount, w->rel);
-        return herror_set(err, EACCES, "controller %s not delegated to user %s in %s (missing from its cgroup.controllers: "
-                          "the cgroup above does not enable it in cgroup.subtree_control)", names, w->user, here);
+        return herror_set(err, EACCES,
+                          "controller %s not delegated to user %s in %s (missing from its cgroup.controllers: "
+                          "the cgroup above does not enable it in cgroup.subtree_control)",
+                          names, w->user, here);
 }
 
 /* The wanted controllers must be offered to the cgroup at fd (here, for messages); *ret_need: those of
@@ -459,12 +464,17 @@ static int enable_controllers(struct walk *w, int fd, struct herror *err)
                 snprintf(op, sizeof op, "+%s", controllers[i].name);
                 r = write_text_at(fd, "cgroup.subtree_control", op);
                 if (r == -EACCES || r == -EPERM)
-                        return herror_set(err, EACCES, "controller %s not delegated to user %s in %s (its "
-                                          "cgroup.subtree_control is not writable)", controllers[i].name, w->user, here);
+                        return herror_set(err, EACCES,
+                                          "controller %s not delegated to user %s in %s (its "
+                                          "cgroup.subtree_control is not writable)",
+                                          controllers[i].name, w->user, here);
                 if (r == -EBUSY)
-                        return herror_set(err, EBUSY, "cannot enable controller %s in %s: it holds processes (cgroup v2 "
-                                          "lets a cgroup either hold processes or give controllers to children); run hutch "
-                                          "from a cgroup whose parent holds none", controllers[i].name, here);
+                        return herror_set(
+                                err, EBUSY,
+                                "cannot enable controller %s in %s: it holds processes (cgroup v2 "
+                                "lets a cgroup either hold processes or give controllers to children); run hutch "
+                                "from a cgroup whose parent holds none",
+                                controllers[i].name, here);
                 if (r < 0)
                         return herror_sys(err, -r, "enable controller %s in %s", controllers[i].name, here);
         }
@@ -484,8 +494,10 @@ static int walk_step(struct walk *w, size_t i, struct herror *err)
         } else if (errno == EEXIST && last) {
                 return herror_set(err, EEXIST, "the cgroup %s/%s already exists", here, w->parts[i]);
         } else if (errno == EACCES || errno == EPERM) {
-                return herror_set(err, EACCES, "cannot create a cgroup in %s: not delegated to user %s (the directory is "
-                                  "not writable)", here, w->user);
+                return herror_set(err, EACCES,
+                                  "cannot create a cgroup in %s: not delegated to user %s (the directory is "
+                                  "not writable)",
+                                  here, w->user);
         } else if (errno != EEXIST) {
                 return herror_sys(err, errno, "create the cgroup %s/%s", here, w->parts[i]);
         }
@@ -523,16 +535,20 @@ static int check_move_allowed(struct walk *w, const char *own_rel, const char *l
         if (fd < 0)
                 return herror_sys(err, -fd, "open the cgroup %s", here);
         if (faccessat(fd, "cgroup.procs", W_OK, AT_EACCESS) < 0)
-                return herror_set(err, EACCES, "cannot move the container into its cgroup: %s/cgroup.procs is not "
-                                  "writable by user %s (not delegated)", here, w->user);
+                return herror_set(err, EACCES,
+                                  "cannot move the container into its cgroup: %s/cgroup.procs is not "
+                                  "writable by user %s (not delegated)",
+                                  here, w->user);
         return 0;
 }
 
 static int placement_error(int r, const char *cgroups_path, struct herror *err)
 {
         if (r == -EINVAL && cgroups_path && cgroups_path[0])
-                return herror_set(err, EINVAL, ".linux.cgroupsPath \"%s\": not a usable cgroup path (empty, \".\" or "
-                                  "\"..\" components, or deeper than %d)", cgroups_path, CGROUP_MAX_DEPTH);
+                return herror_set(err, EINVAL,
+                                  ".linux.cgroupsPath \"%s\": not a usable cgroup path (empty, \".\" or "
+                                  "\"..\" components, or deeper than %d)",
+                                  cgroups_path, CGROUP_MAX_DEPTH);
         return herror_set(err, -r, "the container's cgroup name is too long or invalid");
 }
 
@@ -540,7 +556,8 @@ static int create_walk(struct walk *w, const char *own_rel, const struct spec *s
                        struct cgroup_leaf *ret, struct herror *err)
 {
         char base[PATH_MAX], leaf_rel[PATH_MAX * 2];
-        int r = cgroup_placement(own_rel, s->cgroups_path, ignore_path, id, base, sizeof base, w->create, sizeof w->create);
+        int r = cgroup_placement(own_rel, s->cgroups_path, ignore_path, id, base, sizeof base, w->create,
+                                 sizeof w->create);
         if (r < 0)
                 return placement_error(r, s->cgroups_path, err);
         snprintf(leaf_rel, sizeof leaf_rel, "%s%s%s", base, base[0] ? "/" : "", w->create);
@@ -562,7 +579,8 @@ static int create_walk(struct walk *w, const char *own_rel, const struct spec *s
         int leaf = w->fds[w->n_parts];
         if ((r = write_limits(w, leaf, &s->resources, err)) < 0)
                 return r;
-        *ret = (struct cgroup_leaf) { .fd = TAKE_FD(w->fds[w->n_parts]), .parent_fd = TAKE_FD(w->fds[w->n_parts - 1]),
+        *ret = (struct cgroup_leaf) { .fd = TAKE_FD(w->fds[w->n_parts]),
+                                      .parent_fd = TAKE_FD(w->fds[w->n_parts - 1]),
                                       .controllers = w->wanted };
         /* both fit: parts are at most NAME_MAX, leaf_rel was checked against ret->rel above */
         copy_string(ret->name, sizeof ret->name, w->parts[w->n_parts - 1], strlen(w->parts[w->n_parts - 1]));
@@ -617,7 +635,8 @@ static int find_hierarchy(char *mount, size_t mount_size, char *own_rel, size_t 
                         return r;
                 r = cgroup_parse_proc_cgroup(self, own, sizeof own);
                 if (r == -ENOENT)
-                        return herror_set(err, EOPNOTSUPP, "no cgroup v2 hierarchy: /proc/self/cgroup has no \"0::\" "
+                        return herror_set(err, EOPNOTSUPP,
+                                          "no cgroup v2 hierarchy: /proc/self/cgroup has no \"0::\" "
                                           "entry (a cgroup v1-only host)");
                 if (r < 0)
                         return herror_set(err, -r, "/proc/self/cgroup: no usable \"0::\" entry");
@@ -626,7 +645,8 @@ static int find_hierarchy(char *mount, size_t mount_size, char *own_rel, size_t 
                 return r;
         r = cgroup_find_mount(mountinfo, own_rel ? own : NULL, mount, mount_size, own_rel, own_size);
         if (r == -ENOENT)
-                return herror_set(err, EOPNOTSUPP, "no cgroup v2 hierarchy is mounted (no cgroup2 in /proc/self/mountinfo)");
+                return herror_set(err, EOPNOTSUPP,
+                                  "no cgroup v2 hierarchy is mounted (no cgroup2 in /proc/self/mountinfo)");
         if (r == -EXDEV)
                 return herror_set(err, EXDEV, "hutch's cgroup %s is outside every cgroup2 mount", own);
         if (r < 0)
@@ -662,15 +682,21 @@ static int check_base(struct walk *w, int fd, struct herror *err)
                 return r;
         if (need) {
                 if (faccessat(fd, "cgroup.subtree_control", W_OK, AT_EACCESS) < 0)
-                        return herror_set(err, EACCES, "controllers not delegated to user %s in %s (its "
-                                          "cgroup.subtree_control is not writable)", w->user, here);
+                        return herror_set(err, EACCES,
+                                          "controllers not delegated to user %s in %s (its "
+                                          "cgroup.subtree_control is not writable)",
+                                          w->user, here);
                 if (w->rel[0] && (r = read_text_at(fd, "cgroup.procs", text, sizeof text)) == 0 && text[0])
-                        return herror_set(err, EBUSY, "%s holds processes, so it cannot give controllers to a "
-                                          "container's cgroup beside hutch's", here);
+                        return herror_set(err, EBUSY,
+                                          "%s holds processes, so it cannot give controllers to a "
+                                          "container's cgroup beside hutch's",
+                                          here);
         }
         if (faccessat(fd, ".", W_OK, AT_EACCESS) < 0)
-                return herror_set(err, EACCES, "cannot create a cgroup in %s: not delegated to user %s (the directory "
-                                  "is not writable)", here, w->user);
+                return herror_set(err, EACCES,
+                                  "cannot create a cgroup in %s: not delegated to user %s (the directory "
+                                  "is not writable)",
+                                  here, w->user);
         return 0;
 }
 
@@ -843,7 +869,7 @@ int cgroup_remove_rel(const char *rel, struct herror *err)
         _cleanup_herror_ struct herror open_err = HERROR_INIT;
         int r = cgroup_open_rel(rel, &l, &open_err);
         if (r == -ENOENT)
-                return 0;       /* already gone */
+                return 0; /* already gone */
         if (r < 0) {
                 herror_set(err, open_err.errnum, "%s", herror_msg(&open_err));
                 return r;

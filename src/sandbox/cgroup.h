@@ -28,18 +28,21 @@ enum {
         CGROUP_PIDS = 1u << 2,
 };
 
-#define CGROUP_MAX_DEPTH 32             /* components of a cgroupsPath hutch will create */
+#define CGROUP_MAX_DEPTH 32 /* components of a cgroupsPath hutch will create */
 
 struct cgroup_leaf {
-        int fd;                         /* the container's cgroup directory; -1 = none */
-        int parent_fd;                  /* the cgroup it was made in */
-        char name[NAME_MAX + 1];        /* its name there */
-        char rel[PATH_MAX];             /* its path below the cgroup2 mount, e.g. "user.slice/.../hutch-ID" */
-        char path[PATH_MAX];            /* the same with the mount point, for messages */
-        unsigned controllers;           /* CGROUP_* limits written */
+        int fd;                  /* the container's cgroup directory; -1 = none */
+        int parent_fd;           /* the cgroup it was made in */
+        char name[NAME_MAX + 1]; /* its name there */
+        char rel[PATH_MAX];      /* its path below the cgroup2 mount, e.g. "user.slice/.../hutch-ID" */
+        char path[PATH_MAX];     /* the same with the mount point, for messages */
+        unsigned controllers;    /* CGROUP_* limits written */
 };
 
-#define CGROUP_LEAF_INIT { .fd = -1, .parent_fd = -1 }
+#define CGROUP_LEAF_INIT                  \
+        {                                 \
+                .fd = -1, .parent_fd = -1 \
+        }
 
 /* ---- pure helpers (tests/unit/test-cgroup.c) ---- */
 

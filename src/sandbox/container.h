@@ -21,17 +21,17 @@
 struct sandbox;
 
 struct sandbox_opts {
-        int bundle_dirfd;             /* root.path is resolved relative to this */
-        const char *bundle_path;      /* absolute; the init re-opens it in its own mount namespace */
-        int state_dirfd;              /* holds exec.fifo (created by sandbox_create); -1: no start gate, exec at once */
-        int console_socket_fd;        /* -1 = none; with process.terminal the pty master is sent here (SCM_RIGHTS) */
-        unsigned preserve_fds;        /* fds 3 .. 3+N-1 are passed on (plus $LISTEN_FDS) */
-        bool no_pivot;                /* accepted for compatibility; hutch always pivots (error if asked otherwise? no: pivot anyway) */
-        const char *container_id;     /* for messages */
-        bool die_with_parent;         /* PDEATHSIG: the container dies with the launcher (run, not create) */
-        enum landlock_mode landlock;  /* default (0): best effort; the spec's annotation overrides */
+        int bundle_dirfd;        /* root.path is resolved relative to this */
+        const char *bundle_path; /* absolute; the init re-opens it in its own mount namespace */
+        int state_dirfd;         /* holds exec.fifo (created by sandbox_create); -1: no start gate, exec at once */
+        int console_socket_fd;   /* -1 = none; with process.terminal the pty master is sent here (SCM_RIGHTS) */
+        unsigned preserve_fds;   /* fds 3 .. 3+N-1 are passed on (plus $LISTEN_FDS) */
+        bool no_pivot; /* accepted for compatibility; hutch always pivots (error if asked otherwise? no: pivot anyway) */
+        const char *container_id;             /* for messages */
+        bool die_with_parent;                 /* PDEATHSIG: the container dies with the launcher (run, not create) */
+        enum landlock_mode landlock;          /* default (0): best effort; the spec's annotation overrides */
         const struct rootfs_overlay *overlay; /* NULL: root.path is bind-mounted (the runtime CLI) */
-        bool systemd_cgroup;          /* --systemd-cgroup: cgroupsPath is systemd's "slice:prefix:name", not a path */
+        bool systemd_cgroup; /* --systemd-cgroup: cgroupsPath is systemd's "slice:prefix:name", not a path */
         /* Called in the launcher once the init has its ID maps and is setting up its rootfs, before the
          * launcher waits for it: slow work (a durable audit record) overlaps the setup instead of following
          * it. sb has pid and the Landlock ABI the init will apply (checked when it reports ready). An error
@@ -41,20 +41,23 @@ struct sandbox_opts {
 };
 
 struct sandbox {
-        pid_t pid;                    /* host pid of the container's init */
-        int pidfd;                    /* owned; -1 after close */
+        pid_t pid;                     /* host pid of the container's init */
+        int pidfd;                     /* owned; -1 after close */
         unsigned long long start_time; /* field 22 of /proc/PID/stat: tells this process from a reused pid */
-        int landlock_abi;             /* the Landlock ABI the init applied, 0 = none */
-        bool exec_failed;             /* set also when sandbox_create fails: everything was ready but the
+        int landlock_abi;              /* the Landlock ABI the init applied, 0 = none */
+        bool exec_failed;              /* set also when sandbox_create fails: everything was ready but the
                                        * command cannot be run (err->errnum ENOENT: not found, else not
                                        * executable), so a launcher can exit 127/126 as podman does */
-        struct cgroup_leaf cgroup;    /* the container's cgroup when limits were asked for (fd -1: none);
+        struct cgroup_leaf cgroup;     /* the container's cgroup when limits were asked for (fd -1: none);
                                        * the launcher removes it (cgroup_remove) when the container ends */
-        struct fuse_daemon fuse;      /* the fuse-overlayfs serving the rootfs (overlay fallback), pid 0 if none;
+        struct fuse_daemon fuse;       /* the fuse-overlayfs serving the rootfs (overlay fallback), pid 0 if none;
                                        * stopped and reaped by sandbox_wait() and sandbox_release() */
 };
 
-#define SANDBOX_INIT { .pid = 0, .pidfd = -1, .start_time = 0, .cgroup = CGROUP_LEAF_INIT, .fuse = FUSE_DAEMON_INIT }
+#define SANDBOX_INIT                                                                                         \
+        {                                                                                                    \
+                .pid = 0, .pidfd = -1, .start_time = 0, .cgroup = CGROUP_LEAF_INIT, .fuse = FUSE_DAEMON_INIT \
+        }
 
 /* Clone the init into its namespaces (and, with linux.resources limits, into a new cgroup holding
  * them), map IDs (newuidmap/newgidmap when more than the caller's own ID is mapped), set up the rootfs
@@ -81,8 +84,8 @@ int sandbox_kill(pid_t pid, unsigned long long start_time, int sig, bool all, st
 void sandbox_release(struct sandbox *s);
 
 struct sandbox_exec_opts {
-        int console_socket_fd;        /* -1 = none */
-        int cgroup_fd;                /* the container's cgroup (its limits apply to the new process too); -1 = none */
+        int console_socket_fd; /* -1 = none */
+        int cgroup_fd;         /* the container's cgroup (its limits apply to the new process too); -1 = none */
         unsigned preserve_fds;
         bool die_with_parent;
 };

@@ -27,7 +27,8 @@ int fuse_overlay_find(char *buf, size_t size, struct herror *err)
         const char *env = secure_getenv("HUTCH_FUSE_OVERLAYFS");
         if (env && env[0]) {
                 if (env[0] != '/' || !is_program(env))
-                        return herror_set(err, ENOENT, "HUTCH_FUSE_OVERLAYFS=%s: not an absolute path of a program", env);
+                        return herror_set(err, ENOENT, "HUTCH_FUSE_OVERLAYFS=%s: not an absolute path of a program",
+                                          env);
                 snprintf(buf, size, "%s", env);
                 return 0;
         }
@@ -40,15 +41,17 @@ int fuse_overlay_find(char *buf, size_t size, struct herror *err)
                 if (snprintf(buf, size, "%s/fuse-overlayfs", d) < (int) size && is_program(buf))
                         return 0;
         }
-        return herror_set(err, ENOENT, "fuse-overlayfs is not installed (Debian: apt install fuse-overlayfs; or set "
-                                       "HUTCH_FUSE_OVERLAYFS)");
+        return herror_set(err, ENOENT,
+                          "fuse-overlayfs is not installed (Debian: apt install fuse-overlayfs; or set "
+                          "HUTCH_FUSE_OVERLAYFS)");
 }
 
 /* fuse-overlayfs splits lowerdir on ':' and libfuse splits -o on ','; neither has an escape we can rely on. */
 static int check_path(const char *what, const char *p, struct herror *err)
 {
         if (p[0] != '/' || strpbrk(p, ",:\\"))
-                return herror_set(err, EINVAL, "fuse-overlayfs cannot take the %s path %s (absolute, without ',', ':' or '\\')",
+                return herror_set(err, EINVAL,
+                                  "fuse-overlayfs cannot take the %s path %s (absolute, without ',', ':' or '\\')",
                                   what, p);
         return 0;
 }
@@ -85,7 +88,8 @@ static _noreturn_ void daemon_main(const struct daemon_args *a)
         int fuse = fcntl(a->fusefd, F_DUPFD_CLOEXEC, 10), errfd = fcntl(a->errfd, F_DUPFD_CLOEXEC, 10);
         if (null < 0 || log < 0 || fuse < 0 || errfd < 0)
                 daemon_fail(a->errfd, "set up descriptors");
-        if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || dup2(fuse, 3) < 0 || dup3(errfd, 4, O_CLOEXEC) < 0)
+        if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || dup2(fuse, 3) < 0 ||
+            dup3(errfd, 4, O_CLOEXEC) < 0)
                 daemon_fail(errfd, "set up descriptors");
         if (syscall(SYS_close_range, 5, ~0U, 0) < 0)
                 daemon_fail(4, "close descriptors");
@@ -96,7 +100,9 @@ static _noreturn_ void daemon_main(const struct daemon_args *a)
 
 static pid_t clone_daemon(int *ret_pidfd)
 {
-        struct clone_args ca = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) ret_pidfd, .exit_signal = SIGCHLD };
+        struct clone_args ca = { .flags = CLONE_PIDFD,
+                                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                                 .exit_signal = SIGCHLD };
         return (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
 }
 
@@ -113,14 +119,15 @@ static void reap(struct fuse_daemon *d, int sig)
         d->pid = 0;
 }
 
-int fuse_overlay_start(int nspidfd, int nsflags, int fusefd, const char *lower, const char *top, struct fuse_daemon *ret,
-                       struct herror *err)
+int fuse_overlay_start(int nspidfd, int nsflags, int fusefd, const char *lower, const char *top,
+                       struct fuse_daemon *ret, struct herror *err)
 {
         char program[4096], opts[3 * 4096 + 64];
         int r = fuse_overlay_find(program, sizeof program, err);
         if (r < 0 || (r = check_path("image cache", lower, err)) < 0 || (r = check_path("container", top, err)) < 0)
                 return r;
-        if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, top, top) >= (int) sizeof opts)
+        if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, top, top) >=
+            (int) sizeof opts)
                 return herror_set(err, ENAMETOOLONG, "fuse-overlayfs: paths too long");
         char *argv[] = { (char *) "fuse-overlayfs", (char *) "-f", (char *) "-o", opts, (char *) "/dev/fd/3", NULL };
         struct fuse_daemon d = FUSE_DAEMON_INIT;
@@ -131,8 +138,14 @@ int fuse_overlay_start(int nspidfd, int nsflags, int fusefd, const char *lower, 
                 r = herror_sys(err, errno, "fuse-overlayfs: prepare descriptors");
                 goto fail;
         }
-        struct daemon_args a = { .nspidfd = nspidfd, .nsflags = nsflags, .fusefd = fusefd, .logfd = d.logfd,
-                                 .nullfd = nullfd, .errfd = ep[1], .program = program, .argv = argv };
+        struct daemon_args a = { .nspidfd = nspidfd,
+                                 .nsflags = nsflags,
+                                 .fusefd = fusefd,
+                                 .logfd = d.logfd,
+                                 .nullfd = nullfd,
+                                 .errfd = ep[1],
+                                 .program = program,
+                                 .argv = argv };
         d.pid = clone_daemon(&d.pidfd);
         if (d.pid == 0) {
                 close(ep[0]);
@@ -211,11 +224,14 @@ void fuse_overlay_describe(const struct fuse_daemon *d, int wait_ms, char *buf, 
         last_line(d, said, sizeof said);
         siginfo_t info = { 0 };
         /* WNOWAIT: only a look; fuse_overlay_stop() reaps */
-        bool ended = waitid((idtype_t) P_PIDFD, (id_t) d->pidfd, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid;
+        bool ended =
+                waitid((idtype_t) P_PIDFD, (id_t) d->pidfd, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid;
         if (ended && info.si_code == CLD_EXITED)
-                snprintf(buf, size, "fuse-overlayfs exited with status %d%s%s", info.si_status, said[0] ? ": " : "", said);
+                snprintf(buf, size, "fuse-overlayfs exited with status %d%s%s", info.si_status, said[0] ? ": " : "",
+                         said);
         else if (ended)
-                snprintf(buf, size, "fuse-overlayfs was killed by signal %d%s%s", info.si_status, said[0] ? ": " : "", said);
+                snprintf(buf, size, "fuse-overlayfs was killed by signal %d%s%s", info.si_status, said[0] ? ": " : "",
+                         said);
         else if (said[0])
                 snprintf(buf, size, "fuse-overlayfs: %s", said);
 }

@@ -22,12 +22,15 @@
 #include "util/error.h"
 
 struct fuse_daemon {
-        pid_t pid;      /* 0: none */
+        pid_t pid; /* 0: none */
         int pidfd;
-        int logfd;      /* its stdout and stderr (a memfd) */
+        int logfd; /* its stdout and stderr (a memfd) */
 };
 
-#define FUSE_DAEMON_INIT { .pid = 0, .pidfd = -1, .logfd = -1 }
+#define FUSE_DAEMON_INIT                           \
+        {                                          \
+                .pid = 0, .pidfd = -1, .logfd = -1 \
+        }
 
 /* The program: $HUTCH_FUSE_OVERLAYFS (absolute), else fuse-overlayfs found on $PATH. */
 int fuse_overlay_find(char *buf, size_t size, struct herror *err);
@@ -35,8 +38,8 @@ int fuse_overlay_find(char *buf, size_t size, struct herror *err);
 /* Start the daemon for the container whose init is nspidfd (a pidfd), joining the namespaces in nsflags
  * (CLONE_NEWUSER and/or CLONE_NEWNS), serving fusefd with lowerdir=lower, upperdir=top/upper,
  * workdir=top/work. Returns once the program is executing (or with the step that failed). */
-int fuse_overlay_start(int nspidfd, int nsflags, int fusefd, const char *lower, const char *top, struct fuse_daemon *ret,
-                       struct herror *err);
+int fuse_overlay_start(int nspidfd, int nsflags, int fusefd, const char *lower, const char *top,
+                       struct fuse_daemon *ret, struct herror *err);
 
 /* After the container ended: SIGTERM (the connection is gone or going anyway), then reap. */
 void fuse_overlay_stop(struct fuse_daemon *d);

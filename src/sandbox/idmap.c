@@ -32,13 +32,15 @@ static int check_ranges(bool gid, const struct spec_idmap *m, size_t n, uint32_t
                 if (subid_ranges_cover(&ranges, m[i].host_id, m[i].size))
                         continue;
                 if (ranges.n == 0)
-                        r = herror_set(err, EPERM,
-                                       ".linux.%s[%zu]: host IDs %u-%u need an entry for user %s (%u) in %s, and it has none "
-                                       "(fix: usermod --add-sub%cids START-END %s, or map only your own ID)",
-                                       kind, i, m[i].host_id, m[i].host_id + m[i].size - 1, user, own, file,
-                                       gid ? 'g' : 'u', user);
+                        r = herror_set(
+                                err, EPERM,
+                                ".linux.%s[%zu]: host IDs %u-%u need an entry for user %s (%u) in %s, and it has none "
+                                "(fix: usermod --add-sub%cids START-END %s, or map only your own ID)",
+                                kind, i, m[i].host_id, m[i].host_id + m[i].size - 1, user, own, file, gid ? 'g' : 'u',
+                                user);
                 else
-                        r = herror_set(err, EPERM, ".linux.%s[%zu]: host IDs %u-%u are outside the ranges of user %s (%u) in %s",
+                        r = herror_set(err, EPERM,
+                                       ".linux.%s[%zu]: host IDs %u-%u are outside the ranges of user %s (%u) in %s",
                                        kind, i, m[i].host_id, m[i].host_id + m[i].size - 1, user, own, file);
                 break;
         }
@@ -58,7 +60,8 @@ static const char *user_name(uid_t uid, char *buf, size_t size)
         return buf;
 }
 
-int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret, struct herror *err)
+int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret,
+                      struct herror *err)
 {
         struct idmap_plan plan = { 0 };
         uid_t uid = geteuid();
@@ -69,8 +72,9 @@ int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, st
         }
         if (is_own_id_only(m->uid, m->n_uid, uid) && is_own_id_only(m->gid, m->n_gid, gid)) {
                 if (n_additional_gids > 0)
-                        return herror_set(err, EPERM, ".process.user.additionalGids: supplementary groups need a "
-                                                      "multi-range gid mapping (setgroups is denied with a single-ID map)");
+                        return herror_set(err, EPERM,
+                                          ".process.user.additionalGids: supplementary groups need a "
+                                          "multi-range gid mapping (setgroups is denied with a single-ID map)");
                 plan.deny_setgroups = true;
                 *ret = plan;
                 return 0;
@@ -90,8 +94,9 @@ int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, st
 
 static struct idmap_ranges spec_ranges(const struct spec *s)
 {
-        return (struct idmap_ranges) { .uid = s->uid_mappings, .n_uid = s->n_uid_mappings,
-                                       .gid = s->gid_mappings, .n_gid = s->n_gid_mappings };
+        return (struct idmap_ranges) {
+                .uid = s->uid_mappings, .n_uid = s->n_uid_mappings, .gid = s->gid_mappings, .n_gid = s->n_gid_mappings
+        };
 }
 
 int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
@@ -155,7 +160,7 @@ static const char *find_helper(const char *name)
 
 struct helper_run {
         pid_t pid;
-        int errfd;              /* read end of the helper's stderr */
+        int errfd; /* read end of the helper's stderr */
         char name[16];
 };
 
@@ -165,8 +170,10 @@ static int spawn_helper(const char *name, pid_t target, const struct spec_idmap 
 {
         const char *path = find_helper(name);
         if (!path)
-                return herror_set(err, ENOENT, "%s not found (install the uidmap package), needed to map the "
-                                               "subordinate ID ranges", name);
+                return herror_set(err, ENOENT,
+                                  "%s not found (install the uidmap package), needed to map the "
+                                  "subordinate ID ranges",
+                                  name);
         char exe[64];
         snprintf(exe, sizeof exe, "%s", path);
         char *argv[3 + SPEC_MAX_IDMAPS * 3 + 1];
@@ -225,8 +232,8 @@ static int finish_helper(struct helper_run *h, struct herror *err)
                         return herror_sys(err, errno, "wait for %s", h->name);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
-        return herror_set(err, EPERM, "%s failed (status %d)%s%s", h->name, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                          msg[0] ? ": " : "", msg);
+        return herror_set(err, EPERM, "%s failed (status %d)%s%s", h->name,
+                          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), msg[0] ? ": " : "", msg);
 }
 
 int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err)
@@ -258,7 +265,8 @@ static size_t map_push(struct spec_idmap *m, size_t n, size_t max, uint32_t cid,
         return n;
 }
 
-size_t idmap_build_user_map(struct spec_idmap *m, size_t max, uint32_t own, uint32_t self, const struct subid_ranges *sub)
+size_t idmap_build_user_map(struct spec_idmap *m, size_t max, uint32_t own, uint32_t self,
+                            const struct subid_ranges *sub)
 {
         size_t n = map_push(m, 0, max, self, own, 1);
         uint32_t next = 0;

@@ -10,8 +10,8 @@
 #include "util/error.h"
 
 struct idmap_plan {
-        bool use_helpers;       /* newuidmap/newgidmap needed */
-        bool deny_setgroups;    /* direct gid_map write by an unprivileged user */
+        bool use_helpers;    /* newuidmap/newgidmap needed */
+        bool deny_setgroups; /* direct gid_map write by an unprivileged user */
 };
 
 /* Plain ranges, for callers without a spec (sandbox/isolate.c). */
@@ -26,10 +26,12 @@ int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
 /* Write /proc/PID/{setgroups,uid_map,gid_map}; newuidmap and newgidmap run in parallel. */
 int idmap_write(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err);
 /* The same two steps from plain ranges; n_additional_gids > 0 needs a multi-range gid map. */
-int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret, struct herror *err);
+int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret,
+                      struct herror *err);
 int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err);
 /* The user's own ID (own) at `self` inside, the subordinate ranges everywhere else from 0 up, in file
  * order (hutch run's map with self 0, and the isolated unpacker's: both must agree, or the cache's
  * owners would appear shifted inside containers). At most max entries; returns how many. */
 #define IDMAP_USER_MAP_MAX 34
-size_t idmap_build_user_map(struct spec_idmap *m, size_t max, uint32_t own, uint32_t self, const struct subid_ranges *sub);
+size_t idmap_build_user_map(struct spec_idmap *m, size_t max, uint32_t own, uint32_t self,
+                            const struct subid_ranges *sub);

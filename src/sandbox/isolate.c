@@ -37,31 +37,177 @@ struct isolate_msg {
 
 /* What unpacking and removal need, nothing more: the file system, memory, and the channel. */
 static const char *const allowed_calls[] = {
-        "read", "write", "readv", "writev", "pread64", "pwrite64", "lseek", "close", "close_range",
-        "open", "openat", "openat2", "stat", "lstat", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
-        "getdents", "getdents64", "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link", "linkat",
-        "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "readlink", "readlinkat",
-        "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchown", "fchownat", "utimensat",
-        "access", "faccessat", "faccessat2", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr",
-        "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr",
-        "ftruncate", "fallocate", "fsync", "fdatasync", "syncfs", "fcntl", "dup", "dup2", "dup3", "umask",
-        "chdir", "fchdir", "getcwd", "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "futex",
-        "sched_yield", "sched_getaffinity", "getrandom", "clock_gettime", "gettimeofday", "time", "getpid",
-        "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
-        "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack", "prlimit64", "getrlimit", "uname", "capget",
-        "exit", "exit_group", "set_robust_list", "rseq",
+        "read",
+        "write",
+        "readv",
+        "writev",
+        "pread64",
+        "pwrite64",
+        "lseek",
+        "close",
+        "close_range",
+        "open",
+        "openat",
+        "openat2",
+        "stat",
+        "lstat",
+        "fstat",
+        "newfstatat",
+        "statx",
+        "fstatfs",
+        "statfs",
+        "getdents",
+        "getdents64",
+        "mkdir",
+        "mkdirat",
+        "mknod",
+        "mknodat",
+        "symlink",
+        "symlinkat",
+        "link",
+        "linkat",
+        "unlink",
+        "unlinkat",
+        "rmdir",
+        "rename",
+        "renameat",
+        "renameat2",
+        "readlink",
+        "readlinkat",
+        "chmod",
+        "fchmod",
+        "fchmodat",
+        "fchmodat2",
+        "chown",
+        "lchown",
+        "fchown",
+        "fchownat",
+        "utimensat",
+        "access",
+        "faccessat",
+        "faccessat2",
+        "setxattr",
+        "lsetxattr",
+        "fsetxattr",
+        "getxattr",
+        "lgetxattr",
+        "fgetxattr",
+        "listxattr",
+        "llistxattr",
+        "flistxattr",
+        "removexattr",
+        "lremovexattr",
+        "fremovexattr",
+        "ftruncate",
+        "fallocate",
+        "fsync",
+        "fdatasync",
+        "syncfs",
+        "fcntl",
+        "dup",
+        "dup2",
+        "dup3",
+        "umask",
+        "chdir",
+        "fchdir",
+        "getcwd",
+        "brk",
+        "mmap",
+        "munmap",
+        "mremap",
+        "mprotect",
+        "madvise",
+        "futex",
+        "sched_yield",
+        "sched_getaffinity",
+        "getrandom",
+        "clock_gettime",
+        "gettimeofday",
+        "time",
+        "getpid",
+        "gettid",
+        "getppid",
+        "getuid",
+        "geteuid",
+        "getgid",
+        "getegid",
+        "getresuid",
+        "getresgid",
+        "getgroups",
+        "rt_sigreturn",
+        "rt_sigprocmask",
+        "rt_sigaction",
+        "sigaltstack",
+        "prlimit64",
+        "getrlimit",
+        "uname",
+        "capget",
+        "exit",
+        "exit_group",
+        "set_robust_list",
+        "rseq",
 };
 
 /* Named so that a probe sees a plain refusal rather than "not implemented". */
 static const char *const refused_calls[] = {
-        "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "recvfrom",
-        "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot",
-        "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "unshare",
-        "setns", "fork", "vfork", "execve", "execveat", "keyctl", "add_key", "request_key",
-        "bpf", "io_uring_setup", "io_uring_enter", "io_uring_register", "perf_event_open", "userfaultfd",
-        "open_by_handle_at", "name_to_handle_at", "kexec_load", "kexec_file_load", "init_module",
-        "finit_module", "delete_module", "kcmp", "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "kill",
-        "ioctl", "prctl", "setuid", "setgid", "setresuid", "setresgid", "setgroups", "capset",
+        "socket",
+        "socketpair",
+        "connect",
+        "bind",
+        "listen",
+        "accept",
+        "accept4",
+        "sendto",
+        "recvfrom",
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "mount",
+        "umount2",
+        "pivot_root",
+        "chroot",
+        "fsopen",
+        "fsconfig",
+        "fsmount",
+        "fspick",
+        "move_mount",
+        "open_tree",
+        "mount_setattr",
+        "unshare",
+        "setns",
+        "fork",
+        "vfork",
+        "execve",
+        "execveat",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "bpf",
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
+        "perf_event_open",
+        "userfaultfd",
+        "open_by_handle_at",
+        "name_to_handle_at",
+        "kexec_load",
+        "kexec_file_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "kcmp",
+        "pidfd_open",
+        "pidfd_getfd",
+        "pidfd_send_signal",
+        "kill",
+        "ioctl",
+        "prctl",
+        "setuid",
+        "setgid",
+        "setresuid",
+        "setresgid",
+        "setgroups",
+        "capset",
 };
 
 static int add_calls(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n, struct herror *err)
@@ -88,9 +234,10 @@ static int add_thread_calls(scmp_filter_ctx ctx, struct herror *err)
 #if !defined(__s390__)
         const uint64_t thread = CLONE_THREAD | CLONE_VM | CLONE_SIGHAND;
         const uint64_t ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
-                            CLONE_NEWNET;
+                CLONE_NEWNET;
         if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, thread | ns, thread));
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, thread | ns, thread));
         if (r == 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
@@ -215,7 +362,8 @@ static int child_enter_root(const struct child_ctx *c, struct herror *err)
         _cleanup_close_ int dfd = reopen_root(c->root_path, c->opts->root_fd, err);
         if (dfd < 0)
                 return dfd;
-        _cleanup_close_ int mfd = open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        _cleanup_close_ int mfd =
+                open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
         if (mfd < 0)
                 return herror_sys(err, errno, "bind %s", c->root_path);
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
@@ -353,8 +501,9 @@ static pid_t clone_child(int *ret_pidfd)
 static int clone_error(int e, struct herror *err)
 {
         if (e == EPERM || e == ENOSPC || e == EINVAL || e == EUSERS)
-                return herror_sys(err, e, "cannot create the user namespace that confines unpacking (user namespaces "
-                                          "disabled? see 'hutch doctor'; HUTCH_UNPACK_SANDBOX=0 unpacks unconfined)");
+                return herror_sys(err, e,
+                                  "cannot create the user namespace that confines unpacking (user namespaces "
+                                  "disabled? see 'hutch doctor'; HUTCH_UNPACK_SANDBOX=0 unpacks unconfined)");
         return herror_sys(err, e, "clone the isolated process");
 }
 
@@ -367,7 +516,8 @@ static void kill_and_reap(int pidfd)
 }
 
 /* Messages until DONE or EOF; *ret_done tells which. */
-static int parent_read(int chan, const struct isolate_opts *o, struct isolate_msg *done, bool *ret_done, struct herror *err)
+static int parent_read(int chan, const struct isolate_opts *o, struct isolate_msg *done, bool *ret_done,
+                       struct herror *err)
 {
         for (;;) {
                 ssize_t n = read(chan, done, sizeof *done);
@@ -396,7 +546,8 @@ static int parent_wait(int pidfd, bool answered, struct herror *err)
         if (info.si_code == CLD_EXITED && answered)
                 return 0;
         if (info.si_code == CLD_EXITED)
-                return herror_set(err, EPIPE, "the isolated process exited (status %d) without an answer", info.si_status);
+                return herror_set(err, EPIPE, "the isolated process exited (status %d) without an answer",
+                                  info.si_status);
         return herror_set(err, EINTR, "the isolated process was killed by signal %d%s", info.si_status,
                           info.si_status == SIGSYS ? " (a call outside its seccomp filter)" : "");
 }

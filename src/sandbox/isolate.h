@@ -36,7 +36,7 @@ struct isolate_plan {
         struct spec_idmap uid[IDMAP_USER_MAP_MAX], gid[IDMAP_USER_MAP_MAX];
         size_t n_uid, n_gid;
         struct idmap_plan how;
-        bool keeps_owners;              /* every ID a layer names up to the map's size can be chown'ed to */
+        bool keeps_owners; /* every ID a layer names up to the map's size can be chown'ed to */
         struct seccomp_program seccomp;
 };
 
@@ -45,18 +45,18 @@ void isolate_plan_done(struct isolate_plan *p);
 
 /* What the function gets inside. */
 struct isolate_child {
-        int rootfd;             /* "/" (the directory given), O_RDONLY|O_DIRECTORY */
-        void *result;           /* ISOLATE_RESULT_MAX bytes, copied to opts.result when fn returns 0 */
-        int chan;               /* private */
+        int rootfd;   /* "/" (the directory given), O_RDONLY|O_DIRECTORY */
+        void *result; /* ISOLATE_RESULT_MAX bytes, copied to opts.result when fn returns 0 */
+        int chan;     /* private */
 };
 
 typedef int (*isolate_fn)(struct isolate_child *c, void *arg, struct herror *err);
 
 struct isolate_opts {
-        int root_fd;                    /* the directory that becomes "/" (O_PATH is enough) */
-        const int *keep_fds;            /* more descriptors the child keeps, under the same numbers */
+        int root_fd;         /* the directory that becomes "/" (O_PATH is enough) */
+        const int *keep_fds; /* more descriptors the child keeps, under the same numbers */
         size_t n_keep_fds;
-        void *result;                   /* NULL, or result_size bytes (<= ISOLATE_RESULT_MAX) */
+        void *result; /* NULL, or result_size bytes (<= ISOLATE_RESULT_MAX) */
         size_t result_size;
         /* Parent side, for every isolate_progress() of the child. */
         void (*progress)(uint64_t done, uint64_t total, void *userdata);

@@ -71,16 +71,14 @@ void kernel_probe(struct kernel_features *ret)
         ret->userns = kernel_can_unshare_userns();
         ret->landlock_abi = kernel_landlock_abi();
         ret->seccomp_filter = kernel_has_seccomp_filter();
-        ret->apparmor_enabled = read_first_line("/sys/module/apparmor/parameters/enabled", buf, sizeof buf) &&
-                                buf[0] == 'Y';
+        ret->apparmor_enabled =
+                read_first_line("/sys/module/apparmor/parameters/enabled", buf, sizeof buf) && buf[0] == 'Y';
         ret->selinux_enabled = access("/sys/fs/selinux/enforce", F_OK) == 0;
         ret->openat2 = kernel_has_openat2();
         if (read_first_line("/sys/kernel/security/lsm", ret->lsms, sizeof ret->lsms))
                 return;
         /* securityfs is not mounted here: say what the other probes show, and that it was inferred. */
         ret->lsms_inferred = true;
-        snprintf(ret->lsms, sizeof ret->lsms, "capability%s%s%s",
-                 ret->landlock_abi > 0 ? ",landlock" : "",
-                 ret->apparmor_enabled ? ",apparmor" : "",
-                 ret->selinux_enabled ? ",selinux" : "");
+        snprintf(ret->lsms, sizeof ret->lsms, "capability%s%s%s", ret->landlock_abi > 0 ? ",landlock" : "",
+                 ret->apparmor_enabled ? ",apparmor" : "", ret->selinux_enabled ? ",selinux" : "");
 }

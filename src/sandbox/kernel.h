@@ -4,13 +4,13 @@
 #include <stdbool.h>
 
 struct kernel_features {
-        bool userns;              /* an unprivileged user namespace can be created (tried) */
-        int landlock_abi;         /* 0 = unavailable */
-        bool seccomp_filter;      /* SECCOMP_MODE_FILTER usable */
+        bool userns;         /* an unprivileged user namespace can be created (tried) */
+        int landlock_abi;    /* 0 = unavailable */
+        bool seccomp_filter; /* SECCOMP_MODE_FILTER usable */
         bool apparmor_enabled;
         bool selinux_enabled;
-        char lsms[256];           /* /sys/kernel/security/lsm, or inferred */
-        bool lsms_inferred;       /* securityfs not mounted: list built from other probes */
+        char lsms[256];     /* /sys/kernel/security/lsm, or inferred */
+        bool lsms_inferred; /* securityfs not mounted: list built from other probes */
         bool openat2;
 };
 

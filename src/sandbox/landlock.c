@@ -133,13 +133,15 @@ static bool mount_is_writable(const struct spec_mount *m)
 {
         if (m->flags & MS_RDONLY)
                 return false;
-        return !m->type || (!streq(m->type, "sysfs") && !streq(m->type, "cgroup") && !streq(m->type, "cgroup2") &&
-                            !streq(m->type, "proc"));
+        return !m->type ||
+                (!streq(m->type, "sysfs") && !streq(m->type, "cgroup") && !streq(m->type, "cgroup2") &&
+                 !streq(m->type, "proc"));
 }
 
 static int add_default_rules(int rootfd, int ruleset, const struct spec *s, uint64_t all, struct herror *err)
 {
-        static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty" };
+        static const char *const devices[] = { "/dev/null",   "/dev/zero",    "/dev/full",
+                                               "/dev/random", "/dev/urandom", "/dev/tty" };
         int r = add_path(rootfd, ruleset, "/", s->root_readonly ? LL_FS_READ_EXEC : all, all, err);
         for (size_t i = 0; r == 0 && i < s->n_mounts; i++)
                 if (mount_is_writable(&s->mounts[i]))
@@ -161,13 +163,13 @@ static int add_ports(int ruleset, const uint16_t *ports, size_t n, uint64_t acce
         return 0;
 }
 
-static int add_file_rules(int rootfd, int ruleset, const struct spec_landlock_rules *rules, const struct ll_ruleset_attr *attr,
-                          struct herror *err)
+static int add_file_rules(int rootfd, int ruleset, const struct spec_landlock_rules *rules,
+                          const struct ll_ruleset_attr *attr, struct herror *err)
 {
         int r = 0;
         for (size_t i = 0; r == 0 && i < rules->n_paths; i++)
-                r = add_path(rootfd, ruleset, rules->paths[i].path, rights_for(rules->paths[i].access, attr->handled_access_fs),
-                             attr->handled_access_fs, err);
+                r = add_path(rootfd, ruleset, rules->paths[i].path,
+                             rights_for(rules->paths[i].access, attr->handled_access_fs), attr->handled_access_fs, err);
         if (r < 0 || !attr->handled_access_net)
                 return r; /* TCP is not fenced here (a shared network, or an ABI before 4): nothing to open */
         r = add_ports(ruleset, rules->tcp_bind, rules->n_tcp_bind, LL_NET_BIND_TCP, err);
@@ -221,16 +223,22 @@ int landlock_apply_spec(const struct spec *s, enum landlock_mode mode, int *ret_
 
 void landlock_abi_hint(int abi, char *buf, size_t size)
 {
-        static const struct { int abi; const char *what; } newer[] = {
-                { 2, "renaming and linking across directories (refer)" }, { 3, "truncate" },
-                { 4, "TCP bind and connect" }, { 5, "ioctl on devices" },
+        static const struct {
+                int abi;
+                const char *what;
+        } newer[] = {
+                { 2, "renaming and linking across directories (refer)" },
+                { 3, "truncate" },
+                { 4, "TCP bind and connect" },
+                { 5, "ioctl on devices" },
                 { 6, "abstract unix sockets and signals to processes outside" },
         };
         buf[0] = 0;
         if (abi <= 0 || abi >= LANDLOCK_ABI_NEWEST)
                 return;
-        size_t len = (size_t) snprintf(buf, size, "hint: this kernel's Landlock ABI is %d (hutch uses up to %d); not fenced:",
-                                       abi, LANDLOCK_ABI_NEWEST);
+        size_t len = (size_t) snprintf(buf, size,
+                                       "hint: this kernel's Landlock ABI is %d (hutch uses up to %d); not fenced:", abi,
+                                       LANDLOCK_ABI_NEWEST);
         for (size_t i = 0; i < ELEMENTSOF(newer) && len < size; i++)
                 if (newer[i].abi > abi)
                         len += (size_t) snprintf(buf + len, size - len, " %s%s", newer[i].what,

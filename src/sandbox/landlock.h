@@ -10,9 +10,9 @@
 
 /* The zero value is the default: every launch gets Landlock where the kernel has it. */
 enum landlock_mode {
-        LANDLOCK_BEST_EFFORT,   /* applied when the kernel has it; its absence is reported, not fatal */
-        LANDLOCK_OFF,           /* not applied */
-        LANDLOCK_REQUIRED,      /* absence is an error */
+        LANDLOCK_BEST_EFFORT, /* applied when the kernel has it; its absence is reported, not fatal */
+        LANDLOCK_OFF,         /* not applied */
+        LANDLOCK_REQUIRED,    /* absence is an error */
         _LANDLOCK_MODE_MAX,
         _LANDLOCK_MODE_INVALID = -EINVAL,
 };

@@ -57,12 +57,12 @@ struct child_args {
         const struct idmap_plan *plan;
         const struct seccomp_program *seccomp;
         int syncfd;
-        int gatefd;                  /* exec.fifo opened for reading, or -1 */
-        int nsfds[_NS_TYPE_MAX];     /* namespaces to join, or -1 */
-        int new_ns_flags;            /* created by clone (or unshare after joining a user ns) */
-        bool wait_cgroup;            /* no CLONE_INTO_CGROUP: the parent moves the init into its cgroup first */
-        bool late_cgroupns;          /* the cgroup namespace is unshared once in the container's cgroup */
-        bool exec_failed;            /* child side: setup failed only because the command cannot be run */
+        int gatefd;              /* exec.fifo opened for reading, or -1 */
+        int nsfds[_NS_TYPE_MAX]; /* namespaces to join, or -1 */
+        int new_ns_flags;        /* created by clone (or unshare after joining a user ns) */
+        bool wait_cgroup;        /* no CLONE_INTO_CGROUP: the parent moves the init into its cgroup first */
+        bool late_cgroupns;      /* the cgroup namespace is unshared once in the container's cgroup */
+        bool exec_failed;        /* child side: setup failed only because the command cannot be run */
 };
 
 static _noreturn_ void child_fail_as(int syncfd, enum sync_type type, const struct herror *err)
@@ -419,9 +419,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         struct rootfs_fuse_hook fuse = { .start = child_fuse_start, .userdata = a };
         r = rootfs_setup(s, bundlefd, a->opts->overlay, &fuse, st, err);
         t_rootfs = now_ms();
-        if (r < 0 || (r = child_set_hostname(s, err)) < 0 ||
-            (r = rootfs_apply_sysctl(s, st, err)) < 0 || (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
-            (r = child_set_rlimits(&s->process, err)) < 0 || (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
+        if (r < 0 || (r = child_set_hostname(s, err)) < 0 || (r = rootfs_apply_sysctl(s, st, err)) < 0 ||
+            (r = child_setup_terminal(s, a->opts, st->rootfd, err)) < 0 ||
+            (r = child_set_rlimits(&s->process, err)) < 0 ||
+            (r = child_set_oom_score_adj(&s->process, st->procfd, err)) < 0)
                 return r;
         /* The exec labels first: their attr files are on the private procfs, outside every Landlock rule, and
          * (as runc orders it) before no_new_privs. */
@@ -453,9 +454,10 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         if ((r = child_prepare_fds(a->opts->preserve_fds, err)) < 0)
                 return r;
         t_end = now_ms();
-        snprintf(timing, timing_size, "wait for maps %.2f ms, rootfs and mounts %.2f ms, hostname/sysctl/terminal/rlimits %.2f ms, "
-                 "landlock %.2f ms, credentials/caps/exec lookup %.2f ms", t_maps - t0, t_rootfs - t_maps, t_other - t_rootfs,
-                 t_landlock - t_other, t_end - t_landlock);
+        snprintf(timing, timing_size,
+                 "wait for maps %.2f ms, rootfs and mounts %.2f ms, hostname/sysctl/terminal/rlimits %.2f ms, "
+                 "landlock %.2f ms, credentials/caps/exec lookup %.2f ms",
+                 t_maps - t0, t_rootfs - t_maps, t_other - t_rootfs, t_landlock - t_other, t_end - t_landlock);
         return 0;
 }
 
@@ -525,8 +527,8 @@ static int open_namespaces(const struct spec *s, struct child_args *a, struct he
                 }
                 a->nsfds[t] = open(s->namespaces[t].path, O_RDONLY | O_CLOEXEC);
                 if (a->nsfds[t] < 0)
-                        return herror_sys(err, errno, ".linux.namespaces: open %s namespace %s", spec_ns_type_to_string(t),
-                                          s->namespaces[t].path);
+                        return herror_sys(err, errno, ".linux.namespaces: open %s namespace %s",
+                                          spec_ns_type_to_string(t), s->namespaces[t].path);
         }
         return 0;
 }
@@ -556,8 +558,8 @@ static pid_t clone_init_in_cgroup(int flags, const struct cgroup_leaf *cg, struc
 {
         pid_t pid = clone_init(flags, cg->fd, ret_pidfd);
         if (pid < 0 && cg->fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
-                log_debug("clone3 with CLONE_INTO_CGROUP failed (%s): the launcher moves the init into %s", strerror(errno),
-                          cg->path);
+                log_debug("clone3 with CLONE_INTO_CGROUP failed (%s): the launcher moves the init into %s",
+                          strerror(errno), cg->path);
                 a->wait_cgroup = true;
                 pid = clone_init(flags, -1, ret_pidfd);
         }
@@ -610,8 +612,8 @@ static int parent_start_fuse(int syncfd, int fusefd, const struct child_args *a,
         return 0;
 }
 
-static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, int pidfd, struct sandbox *sb,
-                       struct herror *err)
+static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, int pidfd,
+                       struct sandbox *sb, struct herror *err)
 {
         const struct spec *s = a->spec;
         const struct sandbox_opts *o = a->opts;
@@ -655,7 +657,8 @@ static int parent_sync(int syncfd, const struct child_args *a, const struct cgro
                         sb->exec_failed = m.type == SYNC_EXEC_ERROR;
                         char said[320];
                         fuse_overlay_describe(&sb->fuse, m.errnum == ENOTCONN ? 2000 : 0, said, sizeof said);
-                        return herror_set(err, m.errnum, "%s%s%s%s", m.msg, said[0] ? " (" : "", said, said[0] ? ")" : "");
+                        return herror_set(err, m.errnum, "%s%s%s%s", m.msg, said[0] ? " (" : "", said,
+                                          said[0] ? ")" : "");
                 }
                 return herror_set(err, EPIPE, "the container init exited during setup");
         }
@@ -694,7 +697,9 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         if ((r = open_namespaces(s, &a, err)) < 0)
                 goto out;
         if (s->namespaces[NS_USER].path && (a.new_ns_flags & CLONE_NEWPID)) {
-                r = herror_set(err, EOPNOTSUPP, ".linux.namespaces: a new pid namespace together with joining a user namespace is not supported");
+                r = herror_set(
+                        err, EOPNOTSUPP,
+                        ".linux.namespaces: a new pid namespace together with joining a user namespace is not supported");
                 goto out;
         }
         if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
@@ -733,9 +738,10 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         ret->pid = pid;
         ret->landlock_abi = expected_landlock_abi(a.landlock);
         r = parent_sync(sv[0], &a, &cg, pidfd, ret, err);
-        log_debug("timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
-                  cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
-                  now_ms() - t_clone);
+        log_debug(
+                "timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
+                cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
+                now_ms() - t_clone);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 closep(&pidfd);
@@ -1045,8 +1051,13 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
                 return r;
-        struct exec_args a = { .landlock = landlock, .spec = s, .proc = proc, .opts = o, .seccomp = s->seccomp ? &prog : NULL,
-                               .setgroups_allowed = !setgroups_denied(pid), .pidfd = pidfd };
+        struct exec_args a = { .landlock = landlock,
+                               .spec = s,
+                               .proc = proc,
+                               .opts = o,
+                               .seccomp = s->seccomp ? &prog : NULL,
+                               .setgroups_allowed = !setgroups_denied(pid),
+                               .pidfd = pidfd };
         for (int t = 0; t < _NS_TYPE_MAX; t++)
                 if (s->namespaces[t].enabled)
                         a.ns_flags |= spec_ns_clone_flag(t);

@@ -26,10 +26,10 @@ static void *open_library(const char *soname)
         return h;
 }
 
-#define LSM_DL_RESOLVE(name)                                                                                   \
-        if (ok && !(dl_##name = (__typeof__(name) *) dlsym(h, #name))) {                                       \
-                log_debug("%s has no symbol %s", soname, #name);                                               \
-                ok = false;                                                                                    \
+#define LSM_DL_RESOLVE(name)                                             \
+        if (ok && !(dl_##name = (__typeof__(name) *) dlsym(h, #name))) { \
+                log_debug("%s has no symbol %s", soname, #name);         \
+                ok = false;                                              \
         }
 
 bool lsm_dl_selinux(void)

@@ -15,11 +15,11 @@
 #if HAVE_SELINUX
 #include <selinux/selinux.h>
 
-#define SELINUX_DL_SYMBOLS(X) \
-        X(is_selinux_enabled) \
-        X(lsetfilecon) \
-        X(security_check_context) \
-        X(security_getenforce) \
+#define SELINUX_DL_SYMBOLS(X)        \
+        X(is_selinux_enabled)        \
+        X(lsetfilecon)               \
+        X(security_check_context)    \
+        X(security_getenforce)       \
         X(selinux_lxc_contexts_path) \
         X(setfilecon)
 

@@ -32,7 +32,8 @@ int confine_parse_require(const char *list, unsigned *ret, struct herror *err)
                         if (strlen(layer_names[l]) == len && strncmp(p, layer_names[l], len) == 0)
                                 found = l;
                 if (found < 0)
-                        return herror_set(err, EINVAL, "require=%s: \"%.*s\" is not one of landlock, apparmor, selinux, seccomp",
+                        return herror_set(err, EINVAL,
+                                          "require=%s: \"%.*s\" is not one of landlock, apparmor, selinux, seccomp",
                                           list, (int) len, p);
                 bits |= CONFINE_BIT(found);
                 if (!p[len])
@@ -66,11 +67,14 @@ int lsm_apparmor_select(const struct lsm_host *h, const char *asked, bool requir
                 if (!asked[0] || strlen(asked) >= 4096 || strchr(asked, '\n'))
                         return herror_set(err, EINVAL, "apparmor=\"%s\" is not a profile name", asked);
                 if (!h->apparmor)
-                        return herror_set(err, EOPNOTSUPP, "AppArmor profile \"%s\" asked for, but AppArmor is not active on this host",
+                        return herror_set(err, EOPNOTSUPP,
+                                          "AppArmor profile \"%s\" asked for, but AppArmor is not active on this host",
                                           asked);
                 if (streq(asked, LSM_APPARMOR_DEFAULT) && !h->apparmor_default_loaded)
-                        return herror_set(err, EOPNOTSUPP, "AppArmor profile \"%s\" is not loaded (as root: apparmor_parser -r "
-                                          "/etc/apparmor.d/%s)", asked, asked);
+                        return herror_set(err, EOPNOTSUPP,
+                                          "AppArmor profile \"%s\" is not loaded (as root: apparmor_parser -r "
+                                          "/etc/apparmor.d/%s)",
+                                          asked, asked);
                 return set_profile(asked, ret_profile, err);
         }
         if (h->apparmor && h->apparmor_default_loaded)
@@ -144,12 +148,15 @@ int lsm_selinux_opts_add(struct lsm_selinux_opts *o, const char *value, struct h
                         free(o->level);
                         o->level = joined;
                         if (!part_valid(o->level))
-                                return herror_set(err, EINVAL, "label=%s: \"%s\" is not a valid level", value, o->level);
+                                return herror_set(err, EINVAL, "label=%s: \"%s\" is not a valid level", value,
+                                                  o->level);
                         continue;
                 }
                 if (!slot)
-                        return herror_set(err, EINVAL, "label=%s: \"%s\" is not one of user:, role:, type:, level:, filetype:, "
-                                          "disable", value, piece);
+                        return herror_set(err, EINVAL,
+                                          "label=%s: \"%s\" is not one of user:, role:, type:, level:, filetype:, "
+                                          "disable",
+                                          value, piece);
                 if (!part_valid(piece + keylen))
                         return herror_set(err, EINVAL, "label=%s: \"%s\" has an empty or invalid value", value, piece);
                 free(*slot);
@@ -177,9 +184,11 @@ int lsm_selinux_label_build(const char *base, const char *user, const char *role
         if (l)
                 *l++ = 0;
         const char *lv = level ? level : l;
-        int n = snprintf(buf, size, "%s:%s:%s%s%s", user ? user : u, role ? role : r, type ? type : t, lv ? ":" : "", lv ? lv : "");
+        int n = snprintf(buf, size, "%s:%s:%s%s%s", user ? user : u, role ? role : r, type ? type : t, lv ? ":" : "",
+                         lv ? lv : "");
         if (n < 0 || (size_t) n >= size || !u[0] || !r[0] || !t[0])
-                return herror_set(err, EINVAL, "SELinux context built from \"%s\" is empty in a part or too long", base);
+                return herror_set(err, EINVAL, "SELinux context built from \"%s\" is empty in a part or too long",
+                                  base);
         return 0;
 }
 
@@ -204,8 +213,10 @@ static int build_pair(const struct lsm_host *h, const struct lsm_selinux_opts *o
         int r = o->level ? 0 : lsm_mcs_pick(mcs, sizeof mcs, err);
         const char *level = o->level ? o->level : mcs;
         if (r < 0 ||
-            (r = lsm_selinux_label_build(h->selinux_process_base, o->user, o->role, o->type, level, proc, sizeof proc, err)) < 0 ||
-            (r = lsm_selinux_label_build(h->selinux_file_base, NULL, NULL, o->filetype, level, file, sizeof file, err)) < 0)
+            (r = lsm_selinux_label_build(h->selinux_process_base, o->user, o->role, o->type, level, proc, sizeof proc,
+                                         err)) < 0 ||
+            (r = lsm_selinux_label_build(h->selinux_file_base, NULL, NULL, o->filetype, level, file, sizeof file,
+                                         err)) < 0)
                 return r;
         *ret_process = strdup(proc);
         *ret_mount = strdup(file);
@@ -243,8 +254,10 @@ int lsm_selinux_select(const struct lsm_host *h, const struct lsm_selinux_opts *
         }
         if (lsm_selinux_opts_any(o)) {
                 if (!h->selinux || !HAVE_SELINUX)
-                        return herror_set(err, EOPNOTSUPP, "an SELinux label was asked for (--security-opt label=), but %s",
-                                          !h->selinux ? "SELinux is not enabled on this host" : "hutch was built without libselinux");
+                        return herror_set(err, EOPNOTSUPP,
+                                          "an SELinux label was asked for (--security-opt label=), but %s",
+                                          !h->selinux ? "SELinux is not enabled on this host"
+                                                      : "hutch was built without libselinux");
                 return build_pair(h, o, ret_process, ret_mount, err);
         }
         const char *missing = selinux_missing(h);

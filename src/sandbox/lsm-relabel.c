@@ -19,9 +19,9 @@ bool lsm_relabel_refused(const char *path, const char *home)
 {
         /* the system's own directories, relabelled once, would stop the host's services from reading them */
         static const char *const exact[] = {
-                "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt",
-                "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib",
-                "/var/log", "/var/tmp", "/var/spool", "/var/cache",
+                "/",       "/bin",   "/boot", "/dev", "/etc",     "/home",    "/lib",     "/lib32",     "/lib64",
+                "/libx32", "/media", "/mnt",  "/opt", "/proc",    "/root",    "/run",     "/sbin",      "/srv",
+                "/sys",    "/tmp",   "/usr",  "/var", "/var/lib", "/var/log", "/var/tmp", "/var/spool", "/var/cache",
         };
         static const char *const trees[] = { "/boot/", "/dev/", "/etc/", "/proc/", "/sys/", "/usr/" };
         for (size_t i = 0; i < ELEMENTSOF(exact); i++)
@@ -74,7 +74,8 @@ static int relabel_dir(int dirfd, dev_t dev, const char *label, const char *top,
                         continue; /* another filesystem mounted inside: not the volume's */
                 r = label_at(dirfd, de->d_name, label, de->d_name, err);
                 if (r == 0 && S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int sub =
+                                openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         r = sub < 0 ? herror_sys(err, errno, "relabel %s: open %s", top, de->d_name)
                                     : relabel_dir(sub, dev, label, top, depth + 1, err);
                 }
@@ -108,7 +109,9 @@ int lsm_relabel_tree(const struct lsm_host *h, const char *path, const char *lab
         if (!h->selinux || !HAVE_SELINUX || !label)
                 return 0; /* podman: :z and :Z mean nothing where SELinux is off */
         if (lsm_relabel_refused(path, getenv("HOME")))
-                return herror_set(err, EPERM, "refusing to relabel %s: a system directory or your home (relabel a "
-                                  "directory below it instead)", path);
+                return herror_set(err, EPERM,
+                                  "refusing to relabel %s: a system directory or your home (relabel a "
+                                  "directory below it instead)",
+                                  path);
         return lsm_relabel_walk(path, label, err);
 }

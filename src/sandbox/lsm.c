@@ -109,8 +109,9 @@ void lsm_probe(struct lsm_host *ret)
 static int write_attr(int procfd, const char *leaf, const char *value, struct herror *err)
 {
         if (procfd < 0)
-                return herror_set(err, EOPNOTSUPP, "LSM labels need a pid namespace of the container's own (hutch writes "
-                                                   "them through a procfs instance it mounted itself)");
+                return herror_set(err, EOPNOTSUPP,
+                                  "LSM labels need a pid namespace of the container's own (hutch writes "
+                                  "them through a procfs instance it mounted itself)");
         char path[128];
         snprintf(path, sizeof path, "%d/task/%d/attr/%s", (int) getpid(), (int) gettid(), leaf);
         struct open_how how = {
@@ -151,7 +152,8 @@ static int apply_selinux(const char *label, int procfd, struct herror *err)
         int r = write_attr(procfd, "exec", label, err);
         return r < 0 ? herror_wrap(err, "SELinux label \"%s\"", label) : 0;
 #else
-        return herror_set(err, EOPNOTSUPP, "SELinux label \"%s\" asked for, but hutch was built without SELinux", label);
+        return herror_set(err, EOPNOTSUPP, "SELinux label \"%s\" asked for, but hutch was built without SELinux",
+                          label);
 #endif
 }
 
@@ -165,17 +167,21 @@ int lsm_check_host(const struct spec *s, struct herror *err)
         struct lsm_host h;
         lsm_probe(&h);
         if (want_aa && !h.apparmor)
-                return herror_set(err, EOPNOTSUPP, "AppArmor profile \"%s\" asked for, but AppArmor is not active on this host", aa);
+                return herror_set(err, EOPNOTSUPP,
+                                  "AppArmor profile \"%s\" asked for, but AppArmor is not active on this host", aa);
         int r = want_aa ? lsm_apparmor_profile_check(aa) : 0;
         if (r == -ENOENT)
-                return herror_set(err, ENOENT, "AppArmor profile \"%s\" is not loaded (as root: apparmor_parser -r "
-                                  "/etc/apparmor.d/%s)", aa, aa);
+                return herror_set(err, ENOENT,
+                                  "AppArmor profile \"%s\" is not loaded (as root: apparmor_parser -r "
+                                  "/etc/apparmor.d/%s)",
+                                  aa, aa);
         if (r < 0)
                 return herror_sys(err, -r, "AppArmor profile \"%s\" cannot be set for exec", aa);
         if ((want_se || want_mount) && (!h.selinux || !HAVE_SELINUX))
-                return herror_set(err, EOPNOTSUPP, "SELinux %s \"%s\" asked for, but %s", want_se ? "label" : "mount label",
-                                  want_se ? se : s->mount_label,
-                                  !h.selinux ? "SELinux is not active on this host" : "hutch was built without libselinux");
+                return herror_set(err, EOPNOTSUPP, "SELinux %s \"%s\" asked for, but %s",
+                                  want_se ? "label" : "mount label", want_se ? se : s->mount_label,
+                                  !h.selinux ? "SELinux is not active on this host"
+                                             : "hutch was built without libselinux");
 #if HAVE_SELINUX
         if (want_se && security_check_context(se) < 0)
                 return herror_set(err, EINVAL, "SELinux label \"%s\" is not a valid context in the loaded policy", se);

@@ -11,8 +11,14 @@
 
 /* ---- the layers a launch can require (--security-opt require=landlock,apparmor,selinux,seccomp) ---- */
 
-enum confine_layer { CONFINE_SECCOMP, CONFINE_LANDLOCK, CONFINE_APPARMOR, CONFINE_SELINUX, _CONFINE_MAX,
-                     _CONFINE_INVALID = -EINVAL };
+enum confine_layer {
+        CONFINE_SECCOMP,
+        CONFINE_LANDLOCK,
+        CONFINE_APPARMOR,
+        CONFINE_SELINUX,
+        _CONFINE_MAX,
+        _CONFINE_INVALID = -EINVAL
+};
 #define CONFINE_BIT(l) (1u << (l))
 
 const char *confine_layer_to_string(enum confine_layer l);
@@ -27,11 +33,11 @@ int confine_parse_require(const char *list, unsigned *ret, struct herror *err);
 #define LSM_LABEL_MAX 256
 
 struct lsm_host {
-        bool apparmor;                  /* AppArmor is the active major LSM */
-        bool apparmor_default_loaded;   /* LSM_APPARMOR_DEFAULT is in the kernel's profile list */
-        bool selinux;                   /* SELinux is enabled (a policy is loaded) */
+        bool apparmor;                /* AppArmor is the active major LSM */
+        bool apparmor_default_loaded; /* LSM_APPARMOR_DEFAULT is in the kernel's profile list */
+        bool selinux;                 /* SELinux is enabled (a policy is loaded) */
         bool selinux_enforcing;
-        bool selinux_container_type;    /* the process base context is valid in the loaded policy */
+        bool selinux_container_type;              /* the process base context is valid in the loaded policy */
         char selinux_process_base[LSM_LABEL_MAX]; /* the policy's container contexts (lxc_contexts), else the */
         char selinux_file_base[LSM_LABEL_MAX];    /* LSM_SELINUX_*_BASE defaults */
 };
@@ -64,7 +70,7 @@ struct lsm_selinux_opts {
         bool disable;
 };
 void lsm_selinux_opts_done(struct lsm_selinux_opts *o);
-bool lsm_selinux_opts_any(const struct lsm_selinux_opts *o);  /* a label part was given (not disable) */
+bool lsm_selinux_opts_any(const struct lsm_selinux_opts *o); /* a label part was given (not disable) */
 /* One --security-opt label= value: "type:T", "level:L", "user:U", "role:R", "filetype:T", "disable", or
  * several joined by commas ("type:T,level:s0:c1,c2": a piece that names no key continues the level). */
 int lsm_selinux_opts_add(struct lsm_selinux_opts *o, const char *value, struct herror *err);

@@ -127,8 +127,8 @@ static int fs_mount_detached_labeled(const char *type, const char *source, const
         return mfd;
 }
 
-static int fs_mount_detached(const char *type, const char *source, const char *data, unsigned long ms,
-                             const char *what, struct herror *err)
+static int fs_mount_detached(const char *type, const char *source, const char *data, unsigned long ms, const char *what,
+                             struct herror *err)
 {
         return fs_mount_detached_labeled(type, source, data, NULL, ms, what, err);
 }
@@ -144,7 +144,8 @@ const char *rootfs_mount_context(const struct spec *s, const char *type)
 
 static int bind_tree(int dirfd, const char *path, bool recursive, const char *what, struct herror *err)
 {
-        unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) | (path[0] ? 0 : AT_EMPTY_PATH);
+        unsigned flags =
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) | (path[0] ? 0 : AT_EMPTY_PATH);
         int mfd = open_tree(dirfd, path, flags);
         if (mfd < 0)
                 return herror_sys(err, errno, "bind source %s for %s", path[0] ? path : "(fd)", what);
@@ -170,7 +171,8 @@ static int mount_sysfs_fallback(int targetfd, const char *what, struct herror *e
         _cleanup_close_ int mfd = bind_tree(AT_FDCWD, "/sys", true, what, err);
         if (mfd < 0)
                 return mfd;
-        int r = set_attrs(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true, what, err);
+        int r = set_attrs(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true,
+                          what, err);
         return r < 0 ? r : attach(mfd, targetfd, what, err);
 }
 
@@ -181,8 +183,8 @@ static int mount_fs(const struct spec *s, const struct spec_mount *m, int target
         if (streq(type, "cgroup"))
                 type = "cgroup2";
         _cleanup_herror_ struct herror inner = HERROR_INIT;
-        int mfd = fs_mount_detached_labeled(type, m->source, m->data, rootfs_mount_context(s, type), m->flags, m->destination,
-                                            &inner);
+        int mfd = fs_mount_detached_labeled(type, m->source, m->data, rootfs_mount_context(s, type), m->flags,
+                                            m->destination, &inner);
         if (mfd == -EPERM && streq(type, "sysfs"))
                 return mount_sysfs_fallback(targetfd, m->destination, err);
         if (mfd < 0 && streq(type, "cgroup2")) {
@@ -190,8 +192,8 @@ static int mount_fs(const struct spec *s, const struct spec_mount *m, int target
                 _cleanup_close_ int b = bind_tree(AT_FDCWD, "/sys/fs/cgroup", true, m->destination, err);
                 if (b < 0)
                         return b;
-                int r = set_attrs(b, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true,
-                                  m->destination, err);
+                int r = set_attrs(b, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+                                  true, m->destination, err);
                 return r < 0 ? r : attach(b, targetfd, m->destination, err);
         }
         if (mfd < 0)
@@ -253,11 +255,12 @@ static int bind_device(int rootfd, const char *path, const char *host, struct he
 
 static int setup_dev(const struct spec *s, int rootfd, struct herror *err)
 {
-        static const char *const defaults[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty" };
+        static const char *const defaults[] = { "/dev/null",   "/dev/zero",    "/dev/full",
+                                                "/dev/random", "/dev/urandom", "/dev/tty" };
         static const struct {
                 const char *name, *target;
         } links[] = {
-                { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+                { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
                 { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
         };
         if (dev_is_bind(s))
@@ -308,7 +311,8 @@ static int mask_path(int rootfd, int devnullfd, const char *path, struct herror 
         if (fstat(fd, &st) < 0)
                 return herror_sys(err, errno, "stat %s", path);
         if (S_ISDIR(st.st_mode)) {
-                _cleanup_close_ int mfd = fs_mount_detached("tmpfs", "tmpfs", "size=0,mode=0500", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, path, err);
+                _cleanup_close_ int mfd = fs_mount_detached("tmpfs", "tmpfs", "size=0,mode=0500",
+                                                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, path, err);
                 return mfd < 0 ? mfd : attach(mfd, fd, path, err);
         }
         /* Always the host's /dev/null held by fd: a /dev/null the container replaced with a symlink
@@ -326,7 +330,8 @@ static int readonly_path(int rootfd, const char *path, struct herror *err)
         _cleanup_close_ int mfd = bind_tree(fd, "", true, path, err);
         if (mfd < 0)
                 return mfd;
-        r = set_attrs(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true, path, err);
+        r = set_attrs(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true, path,
+                      err);
         return r < 0 ? r : attach(mfd, fd, path, err);
 }
 
@@ -344,7 +349,8 @@ static int open_rootfs(const struct spec *s, int bundle_dirfd, struct herror *er
         }
         if (fd < 0) {
                 if (fd == -ENOTDIR || fd == -ELOOP)
-                        return herror_set(err, -fd, ".root.path: %s is not a directory (a symlinked rootfs is refused)", p);
+                        return herror_set(err, -fd, ".root.path: %s is not a directory (a symlinked rootfs is refused)",
+                                          p);
                 return herror_sys(err, -fd, ".root.path: open %s", p);
         }
         return fd;
@@ -431,8 +437,11 @@ static int fuse_mount(int *ret_fusefd, struct herror *err)
         char fdstr[16];
         snprintf(fdstr, sizeof fdstr, "%d", fusefd);
         static const char *const strings[][2] = {
-                { "source", "fuse-overlayfs" }, { "subtype", "fuse-overlayfs" }, { "rootmode", "40000" },
-                { "user_id", "0" }, { "group_id", "0" },
+                { "source", "fuse-overlayfs" },
+                { "subtype", "fuse-overlayfs" },
+                { "rootmode", "40000" },
+                { "user_id", "0" },
+                { "group_id", "0" },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 if (fsconfig(fsfd, FSCONFIG_SET_STRING, strings[i][0], strings[i][1], 0) < 0)

@@ -10,12 +10,15 @@
 #include "util/error.h"
 
 struct rootfs_state {
-        int rootfd;      /* the container root (a mount of its own), valid before and after pivot_root */
-        int devnullfd;   /* the host's /dev/null, taken before anything in the image is looked at */
-        int procfd;      /* a private procfs mount (detached) of the container's pid namespace, or -1 */
+        int rootfd;    /* the container root (a mount of its own), valid before and after pivot_root */
+        int devnullfd; /* the host's /dev/null, taken before anything in the image is looked at */
+        int procfd;    /* a private procfs mount (detached) of the container's pid namespace, or -1 */
 };
 
-#define ROOTFS_STATE_INIT { .rootfd = -1, .devnullfd = -1, .procfd = -1 }
+#define ROOTFS_STATE_INIT                                   \
+        {                                                   \
+                .rootfd = -1, .devnullfd = -1, .procfd = -1 \
+        }
 
 /* An ephemeral container root (hutch run): the image's cached rootfs as the read-only lower layer of an
  * overlayfs whose upper and work directories live on a tmpfs mounted inside the container's own mount
@@ -23,9 +26,9 @@ struct rootfs_state {
  * namespace: when its last process ends the kernel frees it, so nothing is left on disk even when
  * hutch itself is killed, and the shared image cache is never written. */
 enum overlay_mode {
-        OVERLAY_AUTO,           /* native overlayfs, and fuse-overlayfs where the kernel refuses it */
-        OVERLAY_NATIVE,         /* native only: its refusal is the error */
-        OVERLAY_FUSE,           /* fuse-overlayfs only (HUTCH_OVERLAY=fuse: tests, or a kernel whose overlay misbehaves) */
+        OVERLAY_AUTO,   /* native overlayfs, and fuse-overlayfs where the kernel refuses it */
+        OVERLAY_NATIVE, /* native only: its refusal is the error */
+        OVERLAY_FUSE,   /* fuse-overlayfs only (HUTCH_OVERLAY=fuse: tests, or a kernel whose overlay misbehaves) */
         _OVERLAY_MODE_MAX,
         _OVERLAY_MODE_INVALID = -EINVAL,
 };
@@ -34,9 +37,9 @@ enum overlay_mode {
 int overlay_mode_from_string(const char *s);
 
 struct rootfs_overlay {
-        const char *lower;      /* absolute path of the image's rootfs cache */
-        uint64_t tmpfs_size;    /* bytes; 0 = the kernel's default (half of RAM) */
-        bool userxattr;         /* in a user namespace: overlay keeps its metadata in user.* xattrs */
+        const char *lower;   /* absolute path of the image's rootfs cache */
+        uint64_t tmpfs_size; /* bytes; 0 = the kernel's default (half of RAM) */
+        bool userxattr;      /* in a user namespace: overlay keeps its metadata in user.* xattrs */
         enum overlay_mode mode;
 };
 

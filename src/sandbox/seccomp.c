@@ -22,13 +22,27 @@ static void seccomp_releasep(scmp_filter_ctx *c)
 static int action_to_scmp(enum spec_seccomp_action a, bool has_errno, uint32_t errno_ret, uint32_t *ret)
 {
         switch (a) {
-        case SECCOMP_ACT_KILL_THREAD: *ret = SCMP_ACT_KILL_THREAD; return 0;
-        case SECCOMP_ACT_KILL_PROCESS: *ret = SCMP_ACT_KILL_PROCESS; return 0;
-        case SECCOMP_ACT_TRAP: *ret = SCMP_ACT_TRAP; return 0;
-        case SECCOMP_ACT_ERRNO: *ret = SCMP_ACT_ERRNO(has_errno ? errno_ret : EPERM); return 0;
-        case SECCOMP_ACT_TRACE: *ret = SCMP_ACT_TRACE(has_errno ? errno_ret : EPERM); return 0;
-        case SECCOMP_ACT_ALLOW: *ret = SCMP_ACT_ALLOW; return 0;
-        case SECCOMP_ACT_LOG: *ret = SCMP_ACT_LOG; return 0;
+        case SECCOMP_ACT_KILL_THREAD:
+                *ret = SCMP_ACT_KILL_THREAD;
+                return 0;
+        case SECCOMP_ACT_KILL_PROCESS:
+                *ret = SCMP_ACT_KILL_PROCESS;
+                return 0;
+        case SECCOMP_ACT_TRAP:
+                *ret = SCMP_ACT_TRAP;
+                return 0;
+        case SECCOMP_ACT_ERRNO:
+                *ret = SCMP_ACT_ERRNO(has_errno ? errno_ret : EPERM);
+                return 0;
+        case SECCOMP_ACT_TRACE:
+                *ret = SCMP_ACT_TRACE(has_errno ? errno_ret : EPERM);
+                return 0;
+        case SECCOMP_ACT_ALLOW:
+                *ret = SCMP_ACT_ALLOW;
+                return 0;
+        case SECCOMP_ACT_LOG:
+                *ret = SCMP_ACT_LOG;
+                return 0;
         case SECCOMP_ACT_NOTIFY:
         case _SECCOMP_ACT_MAX:
         case _SECCOMP_ACT_INVALID:
@@ -40,13 +54,20 @@ static int action_to_scmp(enum spec_seccomp_action a, bool has_errno, uint32_t e
 static enum scmp_compare op_to_scmp(enum spec_seccomp_op op)
 {
         switch (op) {
-        case SECCOMP_OP_NE: return SCMP_CMP_NE;
-        case SECCOMP_OP_LT: return SCMP_CMP_LT;
-        case SECCOMP_OP_LE: return SCMP_CMP_LE;
-        case SECCOMP_OP_EQ: return SCMP_CMP_EQ;
-        case SECCOMP_OP_GE: return SCMP_CMP_GE;
-        case SECCOMP_OP_GT: return SCMP_CMP_GT;
-        case SECCOMP_OP_MASKED_EQ: return SCMP_CMP_MASKED_EQ;
+        case SECCOMP_OP_NE:
+                return SCMP_CMP_NE;
+        case SECCOMP_OP_LT:
+                return SCMP_CMP_LT;
+        case SECCOMP_OP_LE:
+                return SCMP_CMP_LE;
+        case SECCOMP_OP_EQ:
+                return SCMP_CMP_EQ;
+        case SECCOMP_OP_GE:
+                return SCMP_CMP_GE;
+        case SECCOMP_OP_GT:
+                return SCMP_CMP_GT;
+        case SECCOMP_OP_MASKED_EQ:
+                return SCMP_CMP_MASKED_EQ;
         case _SECCOMP_OP_MAX:
         case _SECCOMP_OP_INVALID:
         default:
@@ -78,7 +99,8 @@ static int add_arches(scmp_filter_ctx ctx, char **arches, struct herror *err)
         for (size_t i = 0; arches && arches[i]; i++) {
                 const char *a = arches[i];
                 if (strncmp(a, "SCMP_ARCH_", 10) != 0)
-                        return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i, a);
+                        return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
+                                          i, a);
                 char lower[32];
                 size_t k;
                 for (k = 0; a[10 + k] && k < sizeof lower - 1; k++)
@@ -86,7 +108,8 @@ static int add_arches(scmp_filter_ctx ctx, char **arches, struct herror *err)
                 lower[k] = 0;
                 uint32_t token = seccomp_arch_resolve_name(lower);
                 if (!token)
-                        return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i, a);
+                        return herror_set(err, EINVAL, ".linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
+                                          i, a);
                 /* A profile lists arches for every host; only those this kernel can execute matter here, and
                  * each one compiled in costs start-up time on every launch. */
                 if (!arch_runs_here(token))
@@ -159,7 +182,8 @@ int seccomp_export_program(void *ctx, struct seccomp_program *ret, struct herror
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return herror_sys(err, errno, "fstat");
-        if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) || st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+            st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
                 return herror_set(err, E2BIG, "seccomp: the compiled filter has %lld bytes, more than the kernel takes",
                                   (long long) st.st_size);
         struct sock_filter *insns = malloc((size_t) st.st_size);
@@ -250,9 +274,15 @@ static int cache_key(const struct spec_seccomp *sc, char ret[65])
         struct sha256 hs, *h = &hs;
         sha256_init(h);
         const struct scmp_version *v = seccomp_version();
-        uint32_t head[6] = { 2 /* key format; 2: binary-tree programs */, v->major, v->minor, v->micro, seccomp_arch_native(), (uint32_t) sc->n_rules };
+        uint32_t head[6] = { 2 /* key format; 2: binary-tree programs */,
+                             v->major,
+                             v->minor,
+                             v->micro,
+                             seccomp_arch_native(),
+                             (uint32_t) sc->n_rules };
         hash_bytes(h, head, sizeof head);
-        int32_t def[4] = { sc->default_action, sc->has_default_errno_ret, (int32_t) sc->default_errno_ret, (int32_t) sc->flags };
+        int32_t def[4] = { sc->default_action, sc->has_default_errno_ret, (int32_t) sc->default_errno_ret,
+                           (int32_t) sc->flags };
         hash_bytes(h, def, sizeof def);
         hash_strv(h, sc->architectures);
         for (size_t i = 0; i < sc->n_rules; i++) {
@@ -261,7 +291,8 @@ static int cache_key(const struct spec_seccomp *sc, char ret[65])
                 int32_t a[4] = { r->action, r->has_errno_ret, (int32_t) r->errno_ret, (int32_t) r->n_args };
                 hash_bytes(h, a, sizeof a);
                 for (size_t k = 0; k < r->n_args; k++) {
-                        uint64_t arg[4] = { r->args[k].index, r->args[k].value, r->args[k].value_two, (uint64_t) r->args[k].op };
+                        uint64_t arg[4] = { r->args[k].index, r->args[k].value, r->args[k].value_two,
+                                            (uint64_t) r->args[k].op };
                         hash_bytes(h, arg, sizeof arg);
                 }
         }
@@ -286,8 +317,7 @@ static int open_cache_dir(void)
         else if (xdg && xdg[0] == '/') {
                 mkdir(xdg, 0700); /* XDG: created 0700 when missing */
                 snprintf(path, sizeof path, "%s/hutch", xdg);
-        }
-        else if (home && home[0] == '/') {
+        } else if (home && home[0] == '/') {
                 snprintf(path, sizeof path, "%s/.cache", home);
                 mkdir(path, 0700); /* XDG's default; a fresh account may not have it yet */
                 snprintf(path, sizeof path, "%s/.cache/hutch", home);
@@ -335,7 +365,8 @@ static unsigned program_flags(const struct spec_seccomp *sc)
         return f;
 }
 
-int seccomp_compile_cached(const struct spec_seccomp *sc, struct seccomp_program *ret, bool *ret_cached, struct herror *err)
+int seccomp_compile_cached(const struct spec_seccomp *sc, struct seccomp_program *ret, bool *ret_cached,
+                           struct herror *err)
 {
         char key[65], name[80];
         *ret_cached = false;

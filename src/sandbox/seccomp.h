@@ -11,7 +11,7 @@
 struct seccomp_program {
         struct sock_filter *insns;
         unsigned short len;
-        unsigned int flags;       /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+        unsigned int flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 };
 
 int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, struct herror *err);
@@ -20,7 +20,8 @@ int seccomp_compile(const struct spec_seccomp *sc, struct seccomp_program *ret, 
  * arch, so a launch does not pay libseccomp's compile time. HUTCH_SECCOMP_CACHE=0 turns it off;
  * HUTCH_SECCOMP_CACHE=/abs/dir puts it there.
  * *ret_cached says whether the cache answered. A cache that cannot be read or written is skipped. */
-int seccomp_compile_cached(const struct spec_seccomp *sc, struct seccomp_program *ret, bool *ret_cached, struct herror *err);
+int seccomp_compile_cached(const struct spec_seccomp *sc, struct seccomp_program *ret, bool *ret_cached,
+                           struct herror *err);
 /* A libseccomp filter built elsewhere in code (a scmp_filter_ctx) as a ready program; flags 0. */
 int seccomp_export_program(void *ctx, struct seccomp_program *ret, struct herror *err);
 /* In the child: seccomp(SECCOMP_SET_MODE_FILTER). Returns -errno. */

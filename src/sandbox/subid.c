@@ -75,19 +75,20 @@ static int parse_entry(const char *line, size_t ll, const char *file, size_t lin
 {
         const char *c1 = memchr(line, ':', ll);
         if (!c1 || !owner_matches(line, (size_t) (c1 - line), user_name, uid))
-                return 0;       /* another user's entry, or not an entry at all: not ours to judge */
+                return 0; /* another user's entry, or not an entry at all: not ours to judge */
         struct subid_range range;
         size_t rest = ll - (size_t) (c1 + 1 - line);
         if (!parse_range(c1 + 1, rest, &range))
-                return herror_set(err, EINVAL, "%s:%zu: malformed entry \"%.*s\" (expected NAME:START:COUNT)",
-                                  file, lineno, (int) (ll > 80 ? 80 : ll), line);
+                return herror_set(err, EINVAL, "%s:%zu: malformed entry \"%.*s\" (expected NAME:START:COUNT)", file,
+                                  lineno, (int) (ll > 80 ? 80 : ll), line);
         if (range.count == 0)
                 return herror_set(err, EINVAL, "%s:%zu: range %u:%u is empty", file, lineno, range.start, range.count);
         if ((uint64_t) range.start + range.count > (uint64_t) UINT32_MAX + 1)
                 return herror_set(err, ERANGE, "%s:%zu: range %u:%u goes beyond ID 4294967295", file, lineno,
                                   range.start, range.count);
         if (r->n >= SUBID_MAX_RANGES)
-                return herror_set(err, E2BIG, "%s:%zu: more than %d ranges for one user", file, lineno, SUBID_MAX_RANGES);
+                return herror_set(err, E2BIG, "%s:%zu: more than %d ranges for one user", file, lineno,
+                                  SUBID_MAX_RANGES);
         if (append_range(r, cap, range) < 0)
                 return herror_set(err, ENOMEM, "%s: out of memory", file);
         return 0;
@@ -126,7 +127,8 @@ static int read_stream(int fd, const char *path, char **ret, size_t *ret_len, st
         for (;;) {
                 if (len == cap) {
                         if (cap > SUBID_MAX_FILE)
-                                return herror_set(err, EFBIG, "%s: larger than the limit of %u bytes", path, SUBID_MAX_FILE);
+                                return herror_set(err, EFBIG, "%s: larger than the limit of %u bytes", path,
+                                                  SUBID_MAX_FILE);
                         size_t ncap = cap * 2 > SUBID_MAX_FILE + 1 ? SUBID_MAX_FILE + 1 : cap * 2;
                         char *nb = realloc(buf, ncap + 1);
                         if (!nb)
@@ -199,7 +201,7 @@ bool subid_ranges_cover(const struct subid_ranges *r, uint32_t start, uint32_t c
         for (size_t i = 0; i < r->n && pos < end; i++) {
                 uint64_t s = v[i].start, e = s + v[i].count;
                 if (s > pos)
-                        break;  /* sorted: nothing later can start at or before pos */
+                        break; /* sorted: nothing later can start at or before pos */
                 if (e > pos)
                         pos = e;
         }

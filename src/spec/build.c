@@ -10,13 +10,22 @@
 #include "util/json.h"
 
 static const char *const default_caps[] = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE",
-        "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FOWNER",  "CAP_FSETID", "CAP_KILL",       "CAP_NET_BIND_SERVICE",
+        "CAP_SETFCAP", "CAP_SETGID",       "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
 };
 
 static const char *const masked_paths[] = {
-        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap",
+        "/proc/acpi",
+        "/proc/asound",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/proc/sched_debug",
+        "/sys/firmware",
+        "/proc/scsi",
+        "/sys/devices/virtual/powercap",
 };
 
 static const char *const readonly_paths[] = {
@@ -33,18 +42,16 @@ static json_t *strings(const char *const *v, size_t n)
 
 static json_t *build_mounts(void)
 {
-        return json_pack(
-                "[{s:s,s:s,s:s}, {s:s,s:s,s:s,s:[s,s,s,s]}, {s:s,s:s,s:s,s:[s,s,s,s,s]},"
-                " {s:s,s:s,s:s,s:[s,s,s,s,s]}, {s:s,s:s,s:s,s:[s,s,s]}, {s:s,s:s,s:s,s:[s,s,s,s]}]",
-                "destination", "/proc", "type", "proc", "source", "proc",
-                "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755",
-                "size=65536k",
-                "destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
-                "newinstance", "ptmxmode=0666", "mode=0620",
-                "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid", "noexec", "nodev",
-                "mode=1777", "size=65536k",
-                "destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev",
-                "destination", "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev", "ro");
+        return json_pack("[{s:s,s:s,s:s}, {s:s,s:s,s:s,s:[s,s,s,s]}, {s:s,s:s,s:s,s:[s,s,s,s,s]},"
+                         " {s:s,s:s,s:s,s:[s,s,s,s,s]}, {s:s,s:s,s:s,s:[s,s,s]}, {s:s,s:s,s:s,s:[s,s,s,s]}]",
+                         "destination", "/proc", "type", "proc", "source", "proc", "destination", "/dev", "type",
+                         "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755", "size=65536k",
+                         "destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
+                         "newinstance", "ptmxmode=0666", "mode=0620", "destination", "/dev/shm", "type", "tmpfs",
+                         "source", "shm", "options", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k",
+                         "destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options", "nosuid",
+                         "noexec", "nodev", "destination", "/sys", "type", "sysfs", "source", "sysfs", "options",
+                         "nosuid", "noexec", "nodev", "ro");
 }
 
 static json_t *build_namespaces(bool rootless)
@@ -65,31 +72,37 @@ static json_t *build_process(void)
         return json_pack("{s:b, s:{s:i,s:i}, s:[s], s:[s,s], s:s, s:{s:O,s:O,s:o,s:[],s:[]}, s:[{s:s,s:i,s:i}], s:b}",
                          "terminal", 1, "user", "uid", 0, "gid", 0, "args", "sh", "env",
                          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "cwd", "/",
-                         "capabilities", "bounding", caps, "effective", caps, "permitted", caps, "inheritable", "ambient",
-                         "rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024, "noNewPrivileges", 1);
+                         "capabilities", "bounding", caps, "effective", caps, "permitted", caps, "inheritable",
+                         "ambient", "rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024, "noNewPrivileges",
+                         1);
 }
 
 int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct herror *err)
 {
         _cleanup_json_ json_t *seccomp = NULL;
-        int r = json_parse_limited(spec_default_seccomp_json, spec_default_seccomp_json_len, "profiles/seccomp/default.json",
-                                   JSON_MAX_SIZE_DEFAULT, JSON_MAX_DEPTH_DEFAULT, &seccomp, err);
+        int r = json_parse_limited(spec_default_seccomp_json, spec_default_seccomp_json_len,
+                                   "profiles/seccomp/default.json", JSON_MAX_SIZE_DEFAULT, JSON_MAX_DEPTH_DEFAULT,
+                                   &seccomp, err);
         if (r < 0)
                 return r;
         json_object_del(seccomp, "comment");
-        _cleanup_json_ json_t *linux_ = json_pack("{s:o, s:o, s:o, s:O}", "namespaces", build_namespaces(rootless),
-                                                  "maskedPaths", strings(masked_paths, ELEMENTSOF(masked_paths)),
-                                                  "readonlyPaths", strings(readonly_paths, ELEMENTSOF(readonly_paths)),
-                                                  "seccomp", seccomp);
+        _cleanup_json_ json_t *linux_ =
+                json_pack("{s:o, s:o, s:o, s:O}", "namespaces", build_namespaces(rootless), "maskedPaths",
+                          strings(masked_paths, ELEMENTSOF(masked_paths)), "readonlyPaths",
+                          strings(readonly_paths, ELEMENTSOF(readonly_paths)), "seccomp", seccomp);
         if (!linux_)
                 return herror_set(err, ENOMEM, "build the default spec");
         if (rootless) {
-                json_object_set_new(linux_, "uidMappings", json_pack("[{s:i,s:I,s:i}]", "containerID", 0, "hostID", (json_int_t) uid, "size", 1));
-                json_object_set_new(linux_, "gidMappings", json_pack("[{s:i,s:I,s:i}]", "containerID", 0, "hostID", (json_int_t) gid, "size", 1));
+                json_object_set_new(
+                        linux_, "uidMappings",
+                        json_pack("[{s:i,s:I,s:i}]", "containerID", 0, "hostID", (json_int_t) uid, "size", 1));
+                json_object_set_new(
+                        linux_, "gidMappings",
+                        json_pack("[{s:i,s:I,s:i}]", "containerID", 0, "hostID", (json_int_t) gid, "size", 1));
         }
-        json_t *spec = json_pack("{s:s, s:o, s:{s:s,s:b}, s:s, s:o, s:O}", "ociVersion", "1.2.0", "process", build_process(),
-                                 "root", "path", "rootfs", "readonly", 1, "hostname", "hutch", "mounts", build_mounts(),
-                                 "linux", linux_);
+        json_t *spec = json_pack("{s:s, s:o, s:{s:s,s:b}, s:s, s:o, s:O}", "ociVersion", "1.2.0", "process",
+                                 build_process(), "root", "path", "rootfs", "readonly", 1, "hostname", "hutch",
+                                 "mounts", build_mounts(), "linux", linux_);
         if (!spec)
                 return herror_set(err, ENOMEM, "build the default spec");
         *ret = spec;
@@ -165,15 +178,15 @@ static int caps_json(const struct spec_run_options *o, json_t **ret, struct herr
                         return r;
                 size_t j;
                 json_t *v;
-                json_array_foreach(set, j, v) {
+                json_array_foreach (set, j, v) {
                         if (streq(json_string_value(v), name)) {
                                 json_array_remove(set, j);
                                 j--;
                         }
                 }
         }
-        *ret = json_pack("{s:O,s:O,s:O,s:[],s:[]}", "bounding", set, "effective", set, "permitted", set,
-                         "inheritable", "ambient");
+        *ret = json_pack("{s:O,s:O,s:O,s:[],s:[]}", "bounding", set, "effective", set, "permitted", set, "inheritable",
+                         "ambient");
         return *ret ? 0 : herror_set(err, ENOMEM, "out of memory");
 }
 
@@ -224,8 +237,9 @@ static json_t *idmaps_json(const struct spec_idmap *m, size_t n)
 {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
-                json_array_append_new(a, json_pack("{s:I,s:I,s:I}", "containerID", (json_int_t) m[i].container_id,
-                                                   "hostID", (json_int_t) m[i].host_id, "size", (json_int_t) m[i].size));
+                json_array_append_new(a,
+                                      json_pack("{s:I,s:I,s:I}", "containerID", (json_int_t) m[i].container_id,
+                                                "hostID", (json_int_t) m[i].host_id, "size", (json_int_t) m[i].size));
         return a;
 }
 
@@ -259,19 +273,20 @@ static int run_process(json_t *proc, const struct spec_run_options *o, struct he
         if (json_object_set_new(proc, "args", args) < 0 || json_object_set_new(proc, "env", strv_json(o->env)) < 0 ||
             json_object_set_new(proc, "cwd", json_string(o->cwd ? o->cwd : "/")) < 0 ||
             json_object_set_new(proc, "terminal", json_boolean(o->terminal)) < 0 ||
-            json_object_set_new(proc, "user", json_pack("{s:I,s:I,s:o}", "uid", (json_int_t) o->uid, "gid",
-                                                        (json_int_t) o->gid, "additionalGids", gids)) < 0 ||
+            json_object_set_new(proc, "user",
+                                json_pack("{s:I,s:I,s:o}", "uid", (json_int_t) o->uid, "gid", (json_int_t) o->gid,
+                                          "additionalGids", gids)) < 0 ||
             json_object_set(proc, "capabilities", caps) < 0)
                 return herror_set(err, ENOMEM, "out of memory");
         /* podman's ulimits replace the defaults of the same type only */
         json_t *def = json_object_get(proc, "rlimits");
         size_t i;
         json_t *d;
-        json_array_foreach(def, i, d) {
+        json_array_foreach (def, i, d) {
                 bool replaced = false;
                 size_t j;
                 json_t *u;
-                json_array_foreach(rl, j, u)
+                json_array_foreach (rl, j, u)
                         replaced |= json_equal(json_object_get(u, "type"), json_object_get(d, "type"));
                 if (!replaced)
                         json_array_append(rl, d);
@@ -298,7 +313,7 @@ static int run_linux(json_t *lx, const struct spec_run_options *o, struct herror
                 json_t *ns = json_object_get(lx, "namespaces");
                 size_t i;
                 json_t *n;
-                json_array_foreach(ns, i, n) {
+                json_array_foreach (ns, i, n) {
                         if (streq(json_string_value(json_object_get(n, "type")), "network")) {
                                 json_array_remove(ns, i);
                                 break;
@@ -314,8 +329,9 @@ static int run_linux(json_t *lx, const struct spec_run_options *o, struct herror
                 if (o->memory_limit)
                         json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) o->memory_limit));
                 if (o->cpu_quota)
-                        json_object_set_new(res, "cpu", json_pack("{s:I,s:I}", "quota", (json_int_t) o->cpu_quota, "period",
-                                                                  (json_int_t) (o->cpu_period ? o->cpu_period : 100000)));
+                        json_object_set_new(res, "cpu",
+                                            json_pack("{s:I,s:I}", "quota", (json_int_t) o->cpu_quota, "period",
+                                                      (json_int_t) (o->cpu_period ? o->cpu_period : 100000)));
                 json_object_set_new(lx, "resources", res);
         }
         (void) err;
@@ -339,8 +355,10 @@ static int run_mounts(json_t *spec, const struct spec_run_options *o, struct her
                         return herror_set(err, ENOMEM, "out of memory");
         }
         if (o->init_path) {
-                struct spec_run_mount m = { .type = (char *) "bind", .source = (char *) o->init_path,
-                                            .destination = (char *) SPEC_INIT_DEST, .readonly = true };
+                struct spec_run_mount m = { .type = (char *) "bind",
+                                            .source = (char *) o->init_path,
+                                            .destination = (char *) SPEC_INIT_DEST,
+                                            .readonly = true };
                 json_t *j = mount_json(&m);
                 if (!j || json_array_append_new(mounts, j) < 0)
                         return herror_set(err, ENOMEM, "out of memory");

@@ -24,42 +24,42 @@ int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct
 /* What `hutch run` asks for, already decided by the CLI (image config merged with the options). */
 /* hutch run's CLI owns these strings (run_mounts_free); spec_build_run only reads them. */
 struct spec_run_mount {
-        char *type;         /* "bind" or "tmpfs" ("volume" before the CLI resolved it to a bind) */
-        char *source;       /* bind: absolute host path */
-        char *destination;  /* absolute path inside */
+        char *type;        /* "bind" or "tmpfs" ("volume" before the CLI resolved it to a bind) */
+        char *source;      /* bind: absolute host path */
+        char *destination; /* absolute path inside */
         bool readonly;
-        char *options;      /* more comma-separated options ("size=64m,mode=1777"), or NULL */
-        char relabel;       /* -v ...:z 'z' (shared), :Z 'Z' (private), 0: none; done by the CLI, not the spec */
+        char *options; /* more comma-separated options ("size=64m,mode=1777"), or NULL */
+        char relabel;  /* -v ...:z 'z' (shared), :Z 'Z' (private), 0: none; done by the CLI, not the spec */
 };
 
 struct spec_run_options {
         bool rootless;
         const char *root_path;
         bool root_readonly;
-        bool read_only_tmpfs;               /* with root_readonly: tmpfs on /tmp, /var/tmp, /run */
-        char *const *args;                  /* NULL-terminated */
-        char *const *env;                   /* NULL-terminated */
+        bool read_only_tmpfs; /* with root_readonly: tmpfs on /tmp, /var/tmp, /run */
+        char *const *args;    /* NULL-terminated */
+        char *const *env;     /* NULL-terminated */
         const char *cwd;
         uint32_t uid, gid;
         const uint32_t *additional_gids;
         size_t n_additional_gids;
         bool terminal;
         const char *hostname;
-        bool network_host;                  /* else a network namespace of its own with only lo */
+        bool network_host;                          /* else a network namespace of its own with only lo */
         const struct spec_idmap *uid_map, *gid_map; /* rootless: required */
         size_t n_uid_map, n_gid_map;
-        char *const *cap_add;               /* names with or without CAP_, any case; "all" */
+        char *const *cap_add; /* names with or without CAP_, any case; "all" */
         char *const *cap_drop;
         const struct spec_run_mount *mounts;
         size_t n_mounts;
-        char *const *ulimits;               /* "nofile=1024[:2048]" as podman takes them */
+        char *const *ulimits;                                    /* "nofile=1024[:2048]" as podman takes them */
         const char *apparmor_profile, *selinux_label, *landlock; /* NULL = none (landlock: default) */
-        const char *mount_label;            /* linux.mountLabel; NULL = none */
-        int64_t pids_limit, memory_limit;   /* 0 = none; applied through a delegated cgroup v2 (sandbox/cgroup.h) */
-        int64_t cpu_quota;                  /* microseconds per cpu_period; 0 = none */
+        const char *mount_label;                                 /* linux.mountLabel; NULL = none */
+        int64_t pids_limit, memory_limit; /* 0 = none; applied through a delegated cgroup v2 (sandbox/cgroup.h) */
+        int64_t cpu_quota;                /* microseconds per cpu_period; 0 = none */
         uint64_t cpu_period;
-        const char *init_path;              /* --init: this host file, read-only at SPEC_INIT_DEST, runs args */
-        bool privileged;                    /* --privileged: no masked or read-only paths (capabilities,
+        const char *init_path; /* --init: this host file, read-only at SPEC_INIT_DEST, runs args */
+        bool privileged;       /* --privileged: no masked or read-only paths (capabilities,
                                              * seccomp and Landlock are set by the caller's other fields) */
 };
 

@@ -41,19 +41,25 @@ static int dispatch_extends(const char *jpath, json_t *v, void *dst, struct herr
 
 static int dispatch_access(const char *jpath, json_t *v, void *dst, struct herror *err)
 {
-        static const struct { const char *name; unsigned bit; } words[] = {
-                { "read", SPEC_LANDLOCK_READ }, { "write", SPEC_LANDLOCK_WRITE }, { "execute", SPEC_LANDLOCK_EXECUTE },
+        static const struct {
+                const char *name;
+                unsigned bit;
+        } words[] = {
+                { "read", SPEC_LANDLOCK_READ },
+                { "write", SPEC_LANDLOCK_WRITE },
+                { "execute", SPEC_LANDLOCK_EXECUTE },
         };
         unsigned access = 0;
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 const char *w = json_string_value(e);
                 size_t k = 0;
                 while (k < ELEMENTSOF(words) && !(w && streq(w, words[k].name)))
                         k++;
                 if (k == ELEMENTSOF(words))
-                        return herror_set(err, EINVAL, "%s[%zu]: expected \"read\", \"write\" or \"execute\"", jpath, i);
+                        return herror_set(err, EINVAL, "%s[%zu]: expected \"read\", \"write\" or \"execute\"", jpath,
+                                          i);
                 access |= words[k].bit;
         }
         if (!access)
@@ -74,7 +80,8 @@ static int dispatch_path_rule(const char *jpath, json_t *v, struct spec_landlock
         if (r < 0)
                 return r;
         if (out->path[0] != '/' || spec_path_has_dotdot(out->path) || strlen(out->path) >= 4096)
-                return herror_set(err, EINVAL, "%s.path: \"%s\" must be an absolute path inside the container, without \"..\"",
+                return herror_set(err, EINVAL,
+                                  "%s.path: \"%s\" must be an absolute path inside the container, without \"..\"",
                                   jpath, out->path);
         return 0;
 }
@@ -144,7 +151,8 @@ static int dispatch_tcp(const char *jpath, json_t *v, void *dst, struct herror *
 static int rules_from_json(json_t *j, const char *source, struct spec_landlock_rules **ret, struct herror *err)
 {
         static const struct json_field fields[] = {
-                { "extends", JSON_STRING, dispatch_extends, offsetof(struct spec_landlock_rules, extends_default), JF_MANDATORY },
+                { "extends", JSON_STRING, dispatch_extends, offsetof(struct spec_landlock_rules, extends_default),
+                  JF_MANDATORY },
                 { "paths", JSON_ARRAY, dispatch_paths, 0, 0 },
                 { "tcp", JSON_OBJECT, dispatch_tcp, 0, 0 },
                 { "comment", JSON_STRING, NULL, 0, 0 },

@@ -24,14 +24,16 @@ static int jerr(struct herror *err, const char *jpath, const char *fmt, const ch
 static int dispatch_console_size(const char *jpath, json_t *v, void *dst, struct herror *err)
 {
         static const struct json_field t[] = {
-                { "height", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_process, console_height), JF_MANDATORY },
+                { "height", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_process, console_height),
+                  JF_MANDATORY },
                 { "width", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_process, console_width), JF_MANDATORY },
                 { NULL },
         };
         return json_dispatch(v, jpath, t, dst, 0, err);
 }
 
-static int dispatch_u32_array(const char *jpath, json_t *v, uint32_t **ret, size_t *ret_n, size_t max, struct herror *err)
+static int dispatch_u32_array(const char *jpath, json_t *v, uint32_t **ret, size_t *ret_n, size_t max,
+                              struct herror *err)
 {
         if (!json_is_array(v))
                 return jerr(err, jpath, "expected an array", NULL);
@@ -93,7 +95,7 @@ static int dispatch_cap_set(const char *jpath, json_t *v, void *dst, struct herr
         uint64_t m = 0;
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 char p[256];
                 json_path_index(p, sizeof p, jpath, i);
                 if (!json_is_string(e))
@@ -118,11 +120,16 @@ static int dispatch_capabilities(const char *jpath, json_t *v, void *dst, struct
 {
         struct spec_process *p = dst;
         static const struct json_field t[] = {
-                { "bounding", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_BOUNDING]), JF_NULLABLE },
-                { "effective", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_EFFECTIVE]), JF_NULLABLE },
-                { "inheritable", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_INHERITABLE]), JF_NULLABLE },
-                { "permitted", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_PERMITTED]), JF_NULLABLE },
-                { "ambient", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_AMBIENT]), JF_NULLABLE },
+                { "bounding", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_BOUNDING]),
+                  JF_NULLABLE },
+                { "effective", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_EFFECTIVE]),
+                  JF_NULLABLE },
+                { "inheritable", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_INHERITABLE]),
+                  JF_NULLABLE },
+                { "permitted", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_PERMITTED]),
+                  JF_NULLABLE },
+                { "ambient", JSON_ARRAY, dispatch_cap_set, OFF(struct spec_process, caps[CAPSET_AMBIENT]),
+                  JF_NULLABLE },
                 { NULL },
         };
         p->has_caps = true;
@@ -133,11 +140,21 @@ static const struct {
         const char *name;
         int resource;
 } rlimit_names[] = {
-        { "RLIMIT_AS", RLIMIT_AS }, { "RLIMIT_CORE", RLIMIT_CORE }, { "RLIMIT_CPU", RLIMIT_CPU },
-        { "RLIMIT_DATA", RLIMIT_DATA }, { "RLIMIT_FSIZE", RLIMIT_FSIZE }, { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-        { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC }, { "RLIMIT_RSS", RLIMIT_RSS },
-        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME }, { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+        { "RLIMIT_AS", RLIMIT_AS },
+        { "RLIMIT_CORE", RLIMIT_CORE },
+        { "RLIMIT_CPU", RLIMIT_CPU },
+        { "RLIMIT_DATA", RLIMIT_DATA },
+        { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+        { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+        { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+        { "RLIMIT_NICE", RLIMIT_NICE },
+        { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+        { "RLIMIT_NPROC", RLIMIT_NPROC },
+        { "RLIMIT_RSS", RLIMIT_RSS },
+        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+        { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+        { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
         { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
@@ -226,9 +243,12 @@ static int dispatch_process(const char *jpath, json_t *v, void *dst, struct herr
                 { "cwd", JSON_STRING, json_dispatch_string, OFF(struct spec_process, cwd), JF_MANDATORY },
                 { "capabilities", JSON_OBJECT, dispatch_capabilities, 0, JF_NULLABLE },
                 { "rlimits", JSON_ARRAY, dispatch_rlimits, 0, JF_NULLABLE },
-                { "noNewPrivileges", JSON_TRUE, json_dispatch_bool, OFF(struct spec_process, no_new_privileges), JF_NULLABLE },
-                { "apparmorProfile", JSON_STRING, json_dispatch_string, OFF(struct spec_process, apparmor_profile), JF_NULLABLE },
-                { "selinuxLabel", JSON_STRING, json_dispatch_string, OFF(struct spec_process, selinux_label), JF_NULLABLE },
+                { "noNewPrivileges", JSON_TRUE, json_dispatch_bool, OFF(struct spec_process, no_new_privileges),
+                  JF_NULLABLE },
+                { "apparmorProfile", JSON_STRING, json_dispatch_string, OFF(struct spec_process, apparmor_profile),
+                  JF_NULLABLE },
+                { "selinuxLabel", JSON_STRING, json_dispatch_string, OFF(struct spec_process, selinux_label),
+                  JF_NULLABLE },
                 { "oomScoreAdj", JSON_INTEGER, dispatch_oom_score_adj, 0, JF_NULLABLE },
                 { "scheduler", JSON_OBJECT, NULL, 0, JF_UNSUPPORTED },
                 { "ioPriority", JSON_OBJECT, NULL, 0, JF_UNSUPPORTED },
@@ -259,21 +279,34 @@ static const struct {
         unsigned long clear;
 } mount_flag_names[] = {
         { "defaults", 0, 0 },
-        { "ro", MS_RDONLY, 0 }, { "rw", 0, MS_RDONLY },
-        { "nosuid", MS_NOSUID, 0 }, { "suid", 0, MS_NOSUID },
-        { "nodev", MS_NODEV, 0 }, { "dev", 0, MS_NODEV },
-        { "noexec", MS_NOEXEC, 0 }, { "exec", 0, MS_NOEXEC },
-        { "sync", MS_SYNCHRONOUS, 0 }, { "async", 0, MS_SYNCHRONOUS },
+        { "ro", MS_RDONLY, 0 },
+        { "rw", 0, MS_RDONLY },
+        { "nosuid", MS_NOSUID, 0 },
+        { "suid", 0, MS_NOSUID },
+        { "nodev", MS_NODEV, 0 },
+        { "dev", 0, MS_NODEV },
+        { "noexec", MS_NOEXEC, 0 },
+        { "exec", 0, MS_NOEXEC },
+        { "sync", MS_SYNCHRONOUS, 0 },
+        { "async", 0, MS_SYNCHRONOUS },
         { "dirsync", MS_DIRSYNC, 0 },
         { "remount", MS_REMOUNT, 0 },
-        { "mand", MS_MANDLOCK, 0 }, { "nomand", 0, MS_MANDLOCK },
-        { "atime", 0, MS_NOATIME }, { "noatime", MS_NOATIME, 0 },
-        { "diratime", 0, MS_NODIRATIME }, { "nodiratime", MS_NODIRATIME, 0 },
-        { "relatime", MS_RELATIME, 0 }, { "norelatime", 0, MS_RELATIME },
-        { "strictatime", MS_STRICTATIME, 0 }, { "nostrictatime", 0, MS_STRICTATIME },
-        { "lazytime", MS_LAZYTIME, 0 }, { "nolazytime", 0, MS_LAZYTIME },
-        { "silent", MS_SILENT, 0 }, { "loud", 0, MS_SILENT },
-        { "iversion", MS_I_VERSION, 0 }, { "noiversion", 0, MS_I_VERSION },
+        { "mand", MS_MANDLOCK, 0 },
+        { "nomand", 0, MS_MANDLOCK },
+        { "atime", 0, MS_NOATIME },
+        { "noatime", MS_NOATIME, 0 },
+        { "diratime", 0, MS_NODIRATIME },
+        { "nodiratime", MS_NODIRATIME, 0 },
+        { "relatime", MS_RELATIME, 0 },
+        { "norelatime", 0, MS_RELATIME },
+        { "strictatime", MS_STRICTATIME, 0 },
+        { "nostrictatime", 0, MS_STRICTATIME },
+        { "lazytime", MS_LAZYTIME, 0 },
+        { "nolazytime", 0, MS_LAZYTIME },
+        { "silent", MS_SILENT, 0 },
+        { "loud", 0, MS_SILENT },
+        { "iversion", MS_I_VERSION, 0 },
+        { "noiversion", 0, MS_I_VERSION },
         { "nosymfollow", MS_NOSYMFOLLOW, 0 },
 };
 
@@ -281,9 +314,9 @@ static const struct {
         const char *name;
         unsigned long flags;
 } propagation_names[] = {
-        { "private", MS_PRIVATE }, { "rprivate", MS_PRIVATE | MS_REC },
-        { "shared", MS_SHARED }, { "rshared", MS_SHARED | MS_REC },
-        { "slave", MS_SLAVE }, { "rslave", MS_SLAVE | MS_REC },
+        { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+        { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+        { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
         { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
@@ -322,7 +355,8 @@ static int mount_options_parse(struct spec_mount *m, const char *jpath, struct h
                 for (size_t k = 0; k < ELEMENTSOF(mount_flag_names); k++) {
                         if (streq(o, mount_flag_names[k].name)) {
                                 m->flags = (m->flags & ~mount_flag_names[k].clear) | mount_flag_names[k].set;
-                                m->clear_flags = (m->clear_flags & ~mount_flag_names[k].set) | mount_flag_names[k].clear;
+                                m->clear_flags =
+                                        (m->clear_flags & ~mount_flag_names[k].set) | mount_flag_names[k].clear;
                                 known = true;
                                 break;
                         }
@@ -390,7 +424,7 @@ static int dispatch_hooks(const char *jpath, json_t *v, void *dst, struct herror
 {
         const char *key;
         json_t *val;
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 if (json_is_array(val) && json_array_size(val) == 0)
                         continue;
                 if (json_is_null(val))
@@ -403,8 +437,8 @@ static int dispatch_hooks(const char *jpath, json_t *v, void *dst, struct herror
 /* ---- linux ---- */
 
 static const char *const ns_names[_NS_TYPE_MAX] = {
-        [NS_USER] = "user", [NS_MOUNT] = "mount", [NS_PID] = "pid", [NS_NET] = "network",
-        [NS_IPC] = "ipc", [NS_UTS] = "uts", [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
+        [NS_USER] = "user", [NS_MOUNT] = "mount", [NS_PID] = "pid",       [NS_NET] = "network",
+        [NS_IPC] = "ipc",   [NS_UTS] = "uts",     [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
 };
 
 const char *spec_annotation(const struct spec *s, const char *key)
@@ -423,14 +457,22 @@ const char *spec_ns_type_to_string(enum spec_ns_type t)
 int spec_ns_clone_flag(enum spec_ns_type t)
 {
         switch (t) {
-        case NS_USER: return CLONE_NEWUSER;
-        case NS_MOUNT: return CLONE_NEWNS;
-        case NS_PID: return CLONE_NEWPID;
-        case NS_NET: return CLONE_NEWNET;
-        case NS_IPC: return CLONE_NEWIPC;
-        case NS_UTS: return CLONE_NEWUTS;
-        case NS_CGROUP: return CLONE_NEWCGROUP;
-        case NS_TIME: return CLONE_NEWTIME;
+        case NS_USER:
+                return CLONE_NEWUSER;
+        case NS_MOUNT:
+                return CLONE_NEWNS;
+        case NS_PID:
+                return CLONE_NEWPID;
+        case NS_NET:
+                return CLONE_NEWNET;
+        case NS_IPC:
+                return CLONE_NEWIPC;
+        case NS_UTS:
+                return CLONE_NEWUTS;
+        case NS_CGROUP:
+                return CLONE_NEWCGROUP;
+        case NS_TIME:
+                return CLONE_NEWTIME;
         case _NS_TYPE_MAX:
         case _NS_TYPE_INVALID:
         default:
@@ -455,7 +497,7 @@ static int dispatch_namespaces(const char *jpath, json_t *v, void *dst, struct h
                 return jerr(err, jpath, "expected an array", NULL);
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 char p[256];
                 json_path_index(p, sizeof p, jpath, i);
                 struct ns_json nj = { 0 };
@@ -482,7 +524,8 @@ static int dispatch_namespaces(const char *jpath, json_t *v, void *dst, struct h
 static int dispatch_idmaps(const char *jpath, json_t *v, struct spec_idmap **ret, size_t *ret_n, struct herror *err)
 {
         static const struct json_field t[] = {
-                { "containerID", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_idmap, container_id), JF_MANDATORY },
+                { "containerID", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_idmap, container_id),
+                  JF_MANDATORY },
                 { "hostID", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_idmap, host_id), JF_MANDATORY },
                 { "size", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_idmap, size), JF_MANDATORY },
                 { NULL },
@@ -534,7 +577,7 @@ static int dispatch_kv_object(const char *jpath, json_t *v, struct spec_kv **ret
         *ret_n = 0;
         const char *key;
         json_t *val;
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 char p[512];
                 json_path_key(p, sizeof p, jpath, key);
                 char *value = NULL;
@@ -613,28 +656,31 @@ static int dispatch_resources(const char *jpath, json_t *v, void *dst, struct he
         static const char *const others[] = { "blockIO", "hugepageLimits", "network", "rdma", "unified" };
         for (size_t i = 0; i < ELEMENTSOF(others); i++) {
                 json_t *o = json_object_get(v, others[i]);
-                if (o && !json_is_null(o) && !((json_is_object(o) && json_object_size(o) == 0) ||
-                                               (json_is_array(o) && json_array_size(o) == 0)))
+                if (o && !json_is_null(o) &&
+                    !((json_is_object(o) && json_object_size(o) == 0) || (json_is_array(o) && json_array_size(o) == 0)))
                         return herror_set(err, EOPNOTSUPP, "%s.%s: not supported by hutch", jpath, others[i]);
         }
         if (json_is_object(mem)) {
                 static const char *const mem_other[] = { "reservation", "swap", "kernel", "kernelTCP", "swappiness" };
                 for (size_t i = 0; i < ELEMENTSOF(mem_other); i++) {
                         json_t *o = json_object_get(mem, mem_other[i]);
-                        if (o && !json_is_null(o) && !(json_is_integer(o) && json_integer_value(o) <= 0 &&
-                                                       !streq(mem_other[i], "swappiness")))
-                                return herror_set(err, EOPNOTSUPP, "%s.memory.%s: not supported by hutch", jpath, mem_other[i]);
+                        if (o && !json_is_null(o) &&
+                            !(json_is_integer(o) && json_integer_value(o) <= 0 && !streq(mem_other[i], "swappiness")))
+                                return herror_set(err, EOPNOTSUPP, "%s.memory.%s: not supported by hutch", jpath,
+                                                  mem_other[i]);
                 }
         }
         if (json_is_object(cpu)) {
                 /* set and not applied would be a silent failure: shares, cpusets and realtime are refused */
-                static const char *const cpu_other[] = { "shares", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle" };
+                static const char *const cpu_other[] = { "shares", "realtimeRuntime", "realtimePeriod", "cpus", "mems",
+                                                         "idle" };
                 for (size_t i = 0; i < ELEMENTSOF(cpu_other); i++) {
                         json_t *o = json_object_get(cpu, cpu_other[i]);
                         bool unset = !o || json_is_null(o) || (json_is_integer(o) && json_integer_value(o) == 0) ||
-                                     (json_is_string(o) && json_string_value(o)[0] == 0);
+                                (json_is_string(o) && json_string_value(o)[0] == 0);
                         if (!unset)
-                                return herror_set(err, EOPNOTSUPP, "%s.cpu.%s: not supported by hutch", jpath, cpu_other[i]);
+                                return herror_set(err, EOPNOTSUPP, "%s.cpu.%s: not supported by hutch", jpath,
+                                                  cpu_other[i]);
                 }
         }
         r->any_limit = r->has_memory_limit || r->has_pids_limit || r->has_cpu_quota;
@@ -722,15 +768,23 @@ static int dispatch_linux(const char *jpath, json_t *v, void *dst, struct herror
 /* ---- seccomp ---- */
 
 static const char *const seccomp_action_names[_SECCOMP_ACT_MAX] = {
-        [SECCOMP_ACT_KILL_THREAD] = "SCMP_ACT_KILL_THREAD", [SECCOMP_ACT_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-        [SECCOMP_ACT_TRAP] = "SCMP_ACT_TRAP", [SECCOMP_ACT_ERRNO] = "SCMP_ACT_ERRNO",
-        [SECCOMP_ACT_TRACE] = "SCMP_ACT_TRACE", [SECCOMP_ACT_ALLOW] = "SCMP_ACT_ALLOW",
-        [SECCOMP_ACT_LOG] = "SCMP_ACT_LOG", [SECCOMP_ACT_NOTIFY] = "SCMP_ACT_NOTIFY",
+        [SECCOMP_ACT_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
+        [SECCOMP_ACT_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
+        [SECCOMP_ACT_TRAP] = "SCMP_ACT_TRAP",
+        [SECCOMP_ACT_ERRNO] = "SCMP_ACT_ERRNO",
+        [SECCOMP_ACT_TRACE] = "SCMP_ACT_TRACE",
+        [SECCOMP_ACT_ALLOW] = "SCMP_ACT_ALLOW",
+        [SECCOMP_ACT_LOG] = "SCMP_ACT_LOG",
+        [SECCOMP_ACT_NOTIFY] = "SCMP_ACT_NOTIFY",
 };
 
 static const char *const seccomp_op_names[_SECCOMP_OP_MAX] = {
-        [SECCOMP_OP_NE] = "SCMP_CMP_NE", [SECCOMP_OP_LT] = "SCMP_CMP_LT", [SECCOMP_OP_LE] = "SCMP_CMP_LE",
-        [SECCOMP_OP_EQ] = "SCMP_CMP_EQ", [SECCOMP_OP_GE] = "SCMP_CMP_GE", [SECCOMP_OP_GT] = "SCMP_CMP_GT",
+        [SECCOMP_OP_NE] = "SCMP_CMP_NE",
+        [SECCOMP_OP_LT] = "SCMP_CMP_LT",
+        [SECCOMP_OP_LE] = "SCMP_CMP_LE",
+        [SECCOMP_OP_EQ] = "SCMP_CMP_EQ",
+        [SECCOMP_OP_GE] = "SCMP_CMP_GE",
+        [SECCOMP_OP_GT] = "SCMP_CMP_GT",
         [SECCOMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
@@ -781,7 +835,7 @@ static int dispatch_seccomp_flags(const char *jpath, json_t *v, void *dst, struc
         size_t i;
         json_t *e;
         sc->has_flags = true;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 const char *s = json_string_value(e);
                 bool found = false;
                 for (size_t k = 0; s && k < ELEMENTSOF(names); k++)
@@ -804,7 +858,8 @@ static int dispatch_seccomp_args(const char *jpath, json_t *v, void *dst, struct
         static const struct json_field t[] = {
                 { "index", JSON_INTEGER, json_dispatch_uint32, OFF(struct spec_seccomp_arg, index), JF_MANDATORY },
                 { "value", JSON_INTEGER, json_dispatch_uint64, OFF(struct spec_seccomp_arg, value), JF_MANDATORY },
-                { "valueTwo", JSON_INTEGER, json_dispatch_uint64, OFF(struct spec_seccomp_arg, value_two), JF_NULLABLE },
+                { "valueTwo", JSON_INTEGER, json_dispatch_uint64, OFF(struct spec_seccomp_arg, value_two),
+                  JF_NULLABLE },
                 { "op", JSON_STRING, dispatch_seccomp_op, OFF(struct spec_seccomp_arg, op), JF_MANDATORY },
                 { NULL },
         };
@@ -885,9 +940,11 @@ static int dispatch_seccomp_rules(const char *jpath, json_t *v, void *dst, struc
 int spec_parse_seccomp(void *json_obj, const char *jpath, struct spec_seccomp **ret, struct herror *err)
 {
         static const struct json_field t[] = {
-                { "defaultAction", JSON_STRING, dispatch_seccomp_action, OFF(struct spec_seccomp, default_action), JF_MANDATORY },
+                { "defaultAction", JSON_STRING, dispatch_seccomp_action, OFF(struct spec_seccomp, default_action),
+                  JF_MANDATORY },
                 { "defaultErrnoRet", JSON_INTEGER, dispatch_seccomp_default_errno, 0, JF_NULLABLE },
-                { "architectures", JSON_ARRAY, json_dispatch_strv, OFF(struct spec_seccomp, architectures), JF_NULLABLE },
+                { "architectures", JSON_ARRAY, json_dispatch_strv, OFF(struct spec_seccomp, architectures),
+                  JF_NULLABLE },
                 { "flags", JSON_ARRAY, dispatch_seccomp_flags, 0, JF_NULLABLE },
                 { "syscalls", JSON_ARRAY, dispatch_seccomp_rules, 0, JF_NULLABLE },
                 { "listenerPath", JSON_STRING, NULL, 0, JF_UNSUPPORTED },

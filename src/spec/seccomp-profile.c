@@ -55,7 +55,7 @@ static bool string_in(json_t *array, const char *s)
 {
         size_t i;
         json_t *e;
-        json_array_foreach(array, i, e)
+        json_array_foreach (array, i, e)
                 if (json_is_string(e) && streq(json_string_value(e), s))
                         return true;
         return false;
@@ -74,7 +74,7 @@ static bool caps_hold(json_t *caps, uint64_t have, bool all)
 {
         size_t i;
         json_t *e;
-        json_array_foreach(caps, i, e) {
+        json_array_foreach (caps, i, e) {
                 cap_value_t c;
                 const char *n = json_string_value(e);
                 char lower[64];
@@ -105,8 +105,8 @@ static int rule_applies(json_t *rule, uint64_t caps, const char *jpath, struct h
                 if (json_is_string(k)) {
                         int r = kernel_at_least(json_string_value(k));
                         if (r < 0)
-                                return herror_set(err, EINVAL, "%s.includes.minKernel: \"%s\" is not a kernel version", jpath,
-                                                  json_string_value(k));
+                                return herror_set(err, EINVAL, "%s.includes.minKernel: \"%s\" is not a kernel version",
+                                                  jpath, json_string_value(k));
                         if (!r)
                                 return 0;
                 }
@@ -125,7 +125,7 @@ static json_t *native_architectures(json_t *arch_map)
 {
         size_t i;
         json_t *e;
-        json_array_foreach(arch_map, i, e) {
+        json_array_foreach (arch_map, i, e) {
                 json_t *a = json_object_get(e, "architecture");
                 if (!json_is_string(a) || !streq(json_string_value(a), scmp_native()))
                         continue;
@@ -154,7 +154,7 @@ static int docker_to_oci(json_t *in, uint64_t caps, const char *source, json_t *
         json_object_set_new(out, "syscalls", rules);
         size_t i;
         json_t *rule;
-        json_array_foreach(syscalls, i, rule) {
+        json_array_foreach (syscalls, i, rule) {
                 char p[64];
                 snprintf(p, sizeof p, ".syscalls[%zu]", i);
                 int r = rule_applies(rule, caps, p, err);
@@ -172,7 +172,8 @@ static int docker_to_oci(json_t *in, uint64_t caps, const char *source, json_t *
         return 0;
 }
 
-static int parse_profile_json(json_t *in, const char *source, uint64_t caps, struct spec_seccomp **ret, struct herror *err)
+static int parse_profile_json(json_t *in, const char *source, uint64_t caps, struct spec_seccomp **ret,
+                              struct herror *err)
 {
         if (!json_is_object(in))
                 return herror_set(err, EINVAL, "%s: a seccomp profile is a JSON object", source);
@@ -181,7 +182,7 @@ static int parse_profile_json(json_t *in, const char *source, uint64_t caps, str
         json_t *syscalls = json_object_get(in, "syscalls");
         size_t i;
         json_t *rule;
-        json_array_foreach(syscalls, i, rule)
+        json_array_foreach (syscalls, i, rule)
                 docker = docker || json_object_get(rule, "includes") || json_object_get(rule, "excludes");
         int r;
         if (docker) {
@@ -199,8 +200,8 @@ static int parse_profile_json(json_t *in, const char *source, uint64_t caps, str
         return 0;
 }
 
-int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps, struct spec_seccomp **ret,
-                               struct herror *err)
+int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps,
+                               struct spec_seccomp **ret, struct herror *err)
 {
         _cleanup_json_ json_t *in = NULL;
         int r = json_parse_limited(data, len, source, PROFILE_MAX_SIZE, JSON_MAX_DEPTH_DEFAULT, &in, err);

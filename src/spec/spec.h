@@ -10,13 +10,20 @@
 
 #define SPEC_MAX_CONFIG_SIZE (4u << 20)
 #define SPEC_MAX_MOUNTS 1024
-#define SPEC_MAX_IDMAPS 340            /* the kernel's uid_map limit */
+#define SPEC_MAX_IDMAPS 340 /* the kernel's uid_map limit */
 #define SPEC_MAX_SECCOMP_RULES 4096
-#define SPEC_MAX_ARGS 9000             /* bubblewrap's MAX_ARGS */
+#define SPEC_MAX_ARGS 9000 /* bubblewrap's MAX_ARGS */
 /* off | default | required: how hard Landlock confinement is asked for (sandbox/landlock.h) */
 #define SPEC_ANNOTATION_LANDLOCK "io.github.hutch.landlock"
 
-enum spec_cap_set { CAPSET_BOUNDING, CAPSET_EFFECTIVE, CAPSET_INHERITABLE, CAPSET_PERMITTED, CAPSET_AMBIENT, _CAPSET_MAX };
+enum spec_cap_set {
+        CAPSET_BOUNDING,
+        CAPSET_EFFECTIVE,
+        CAPSET_INHERITABLE,
+        CAPSET_PERMITTED,
+        CAPSET_AMBIENT,
+        _CAPSET_MAX
+};
 
 struct spec_idmap {
         uint32_t container_id;
@@ -25,7 +32,7 @@ struct spec_idmap {
 };
 
 struct spec_rlimit {
-        int resource;       /* RLIMIT_* */
+        int resource; /* RLIMIT_* */
         uint64_t soft;
         uint64_t hard;
 };
@@ -41,8 +48,8 @@ struct spec_process {
         char **args;
         char **env;
         char *cwd;
-        bool has_caps;                  /* "capabilities" present: else all sets empty */
-        uint64_t caps[_CAPSET_MAX];     /* bit n = capability n */
+        bool has_caps;              /* "capabilities" present: else all sets empty */
+        uint64_t caps[_CAPSET_MAX]; /* bit n = capability n */
         bool no_new_privileges;
         char *apparmor_profile;
         char *selinux_label;
@@ -54,34 +61,59 @@ struct spec_process {
 
 struct spec_mount {
         char *destination;
-        char *source;                   /* may be NULL (e.g. tmpfs) */
-        char *type;                     /* may be NULL: "bind" implied by options */
+        char *source; /* may be NULL (e.g. tmpfs) */
+        char *type;   /* may be NULL: "bind" implied by options */
         char **options;
         /* derived from options by the parser */
-        unsigned long flags;            /* MS_* to set */
-        unsigned long clear_flags;      /* MS_* explicitly cleared (e.g. "rw", "suid") */
-        unsigned long propagation;      /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC) */
-        bool bind;                      /* bind or rbind */
-        bool recursive;                 /* rbind */
-        char *data;                     /* the options that are not flags, comma-joined; may be NULL */
+        unsigned long flags;       /* MS_* to set */
+        unsigned long clear_flags; /* MS_* explicitly cleared (e.g. "rw", "suid") */
+        unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC) */
+        bool bind;                 /* bind or rbind */
+        bool recursive;            /* rbind */
+        char *data;                /* the options that are not flags, comma-joined; may be NULL */
 };
 
-enum spec_ns_type { NS_USER, NS_MOUNT, NS_PID, NS_NET, NS_IPC, NS_UTS, NS_CGROUP, NS_TIME, _NS_TYPE_MAX, _NS_TYPE_INVALID = -EINVAL };
+enum spec_ns_type {
+        NS_USER,
+        NS_MOUNT,
+        NS_PID,
+        NS_NET,
+        NS_IPC,
+        NS_UTS,
+        NS_CGROUP,
+        NS_TIME,
+        _NS_TYPE_MAX,
+        _NS_TYPE_INVALID = -EINVAL
+};
 
 struct spec_namespace {
-        bool enabled;                   /* listed in linux.namespaces */
-        char *path;                     /* join this one; NULL = create */
+        bool enabled; /* listed in linux.namespaces */
+        char *path;   /* join this one; NULL = create */
 };
 
 /* Seccomp in its OCI form with names kept as strings; sandbox/seccomp.c compiles it. */
 enum spec_seccomp_action {
-        SECCOMP_ACT_KILL_THREAD, SECCOMP_ACT_KILL_PROCESS, SECCOMP_ACT_TRAP, SECCOMP_ACT_ERRNO,
-        SECCOMP_ACT_TRACE, SECCOMP_ACT_ALLOW, SECCOMP_ACT_LOG, SECCOMP_ACT_NOTIFY,
-        _SECCOMP_ACT_MAX, _SECCOMP_ACT_INVALID = -EINVAL,
+        SECCOMP_ACT_KILL_THREAD,
+        SECCOMP_ACT_KILL_PROCESS,
+        SECCOMP_ACT_TRAP,
+        SECCOMP_ACT_ERRNO,
+        SECCOMP_ACT_TRACE,
+        SECCOMP_ACT_ALLOW,
+        SECCOMP_ACT_LOG,
+        SECCOMP_ACT_NOTIFY,
+        _SECCOMP_ACT_MAX,
+        _SECCOMP_ACT_INVALID = -EINVAL,
 };
 enum spec_seccomp_op {
-        SECCOMP_OP_NE, SECCOMP_OP_LT, SECCOMP_OP_LE, SECCOMP_OP_EQ, SECCOMP_OP_GE, SECCOMP_OP_GT,
-        SECCOMP_OP_MASKED_EQ, _SECCOMP_OP_MAX, _SECCOMP_OP_INVALID = -EINVAL,
+        SECCOMP_OP_NE,
+        SECCOMP_OP_LT,
+        SECCOMP_OP_LE,
+        SECCOMP_OP_EQ,
+        SECCOMP_OP_GE,
+        SECCOMP_OP_GT,
+        SECCOMP_OP_MASKED_EQ,
+        _SECCOMP_OP_MAX,
+        _SECCOMP_OP_INVALID = -EINVAL,
 };
 #define SPEC_SECCOMP_FLAG_TSYNC (1u << 0)
 #define SPEC_SECCOMP_FLAG_LOG (1u << 1)
@@ -108,8 +140,8 @@ struct spec_seccomp {
         enum spec_seccomp_action default_action;
         bool has_default_errno_ret;
         uint32_t default_errno_ret;
-        char **architectures;           /* "SCMP_ARCH_X86_64", ... */
-        unsigned flags;                 /* SPEC_SECCOMP_FLAG_* */
+        char **architectures; /* "SCMP_ARCH_X86_64", ... */
+        unsigned flags;       /* SPEC_SECCOMP_FLAG_* */
         bool has_flags;
         struct spec_seccomp_rule *rules;
         size_t n_rules;
@@ -120,18 +152,18 @@ struct spec_seccomp {
 #define SPEC_LANDLOCK_MAX_PATHS 256
 #define SPEC_LANDLOCK_MAX_PORTS 64
 enum {
-        SPEC_LANDLOCK_READ = 1u << 0,     /* read files, list directories */
-        SPEC_LANDLOCK_WRITE = 1u << 1,    /* write and truncate files; create, remove, rename and link entries */
-        SPEC_LANDLOCK_EXECUTE = 1u << 2,  /* execute files */
+        SPEC_LANDLOCK_READ = 1u << 0,    /* read files, list directories */
+        SPEC_LANDLOCK_WRITE = 1u << 1,   /* write and truncate files; create, remove, rename and link entries */
+        SPEC_LANDLOCK_EXECUTE = 1u << 2, /* execute files */
 };
 
 struct spec_landlock_path {
-        char *path;                     /* absolute, inside the container, without ".." */
-        unsigned access;                /* SPEC_LANDLOCK_*, never 0 */
+        char *path;      /* absolute, inside the container, without ".." */
+        unsigned access; /* SPEC_LANDLOCK_*, never 0 */
 };
 
 struct spec_landlock_rules {
-        bool extends_default;           /* "extends": "default": hutch's rules plus these; "none": these alone */
+        bool extends_default; /* "extends": "default": hutch's rules plus these; "none": these alone */
         struct spec_landlock_path *paths;
         size_t n_paths;
         uint16_t *tcp_bind, *tcp_connect; /* ports allowed where TCP is fenced (--network none, ABI >= 4) */
@@ -144,7 +176,7 @@ struct spec_kv {
 };
 
 struct spec_resources {
-        bool any_limit;                 /* any resource that needs a cgroup was asked for */
+        bool any_limit; /* any resource that needs a cgroup was asked for */
         bool has_memory_limit;
         int64_t memory_limit;
         bool has_pids_limit;
@@ -156,7 +188,7 @@ struct spec_resources {
 
 struct spec_device {
         char *path;
-        char type;                      /* 'c', 'b', 'u', 'p' */
+        char type; /* 'c', 'b', 'u', 'p' */
         int64_t major, minor;
         bool has_mode;
         uint32_t mode;
@@ -180,7 +212,7 @@ struct spec {
         size_t n_gid_mappings;
         struct spec_kv *sysctl;
         size_t n_sysctl;
-        struct spec_seccomp *seccomp;   /* NULL = no filter */
+        struct spec_seccomp *seccomp; /* NULL = no filter */
         char **masked_paths;
         char **readonly_paths;
         unsigned long rootfs_propagation; /* 0 = default (MS_REC|MS_PRIVATE) */
@@ -202,16 +234,20 @@ int spec_parse_seccomp(void *json_obj, const char *jpath, struct spec_seccomp **
 /* A seccomp profile file, in the OCI form or the Docker / containers-common form (archMap, includes and
  * excludes on caps, arches, minKernel), evaluated for the capabilities in caps (bit n = capability n)
  * and this host. */
-int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret, struct herror *err);
-int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps, struct spec_seccomp **ret,
-                               struct herror *err);
+int spec_load_seccomp_profile(int dirfd, const char *path, uint64_t caps, struct spec_seccomp **ret,
+                              struct herror *err);
+int spec_parse_seccomp_profile(const char *data, size_t len, const char *source, uint64_t caps,
+                               struct spec_seccomp **ret, struct herror *err);
 /* landlock-rules.c: a Landlock rules file (at most 64 KiB; unknown keys, bad paths and ports refused). */
 int spec_parse_landlock_rules(const char *data, size_t len, const char *source, struct spec_landlock_rules **ret,
                               struct herror *err);
 int spec_load_landlock_rules(int dirfd, const char *path, struct spec_landlock_rules **ret, struct herror *err);
 void spec_landlock_rules_free(struct spec_landlock_rules *r);
 void spec_free(struct spec *s);
-static inline void spec_freep(struct spec **s) { spec_free(*s); }
+static inline void spec_freep(struct spec **s)
+{
+        spec_free(*s);
+}
 #define _cleanup_spec_ _cleanup_(spec_freep)
 void spec_seccomp_free(struct spec_seccomp *s);
 /* The value of annotation key, or NULL. */

@@ -46,9 +46,12 @@ static int validate_process(const struct spec *s, struct herror *err)
         /* Ambient capabilities must also be permitted and inheritable (capabilities(7)). */
         uint64_t amb = p->caps[CAPSET_AMBIENT];
         if (amb & ~(p->caps[CAPSET_PERMITTED] & p->caps[CAPSET_INHERITABLE]))
-                return herror_set(err, EINVAL, ".process.capabilities.ambient: every ambient capability must also be permitted and inheritable");
+                return herror_set(
+                        err, EINVAL,
+                        ".process.capabilities.ambient: every ambient capability must also be permitted and inheritable");
         if (p->caps[CAPSET_EFFECTIVE] & ~p->caps[CAPSET_PERMITTED])
-                return herror_set(err, EINVAL, ".process.capabilities.effective: every effective capability must also be permitted");
+                return herror_set(err, EINVAL,
+                                  ".process.capabilities.effective: every effective capability must also be permitted");
         return 0;
 }
 
@@ -62,9 +65,9 @@ static int validate_idmap_list(const struct spec_idmap *m, size_t n, const char 
                         return herror_set(err, EINVAL, ".linux.%s[%zu]: range overflows 32 bits", what, i);
                 for (size_t k = 0; k < i; k++) {
                         bool c_overlap = m[i].container_id < m[k].container_id + m[k].size &&
-                                         m[k].container_id < m[i].container_id + m[i].size;
-                        bool h_overlap = m[i].host_id < m[k].host_id + m[k].size &&
-                                         m[k].host_id < m[i].host_id + m[i].size;
+                                m[k].container_id < m[i].container_id + m[i].size;
+                        bool h_overlap =
+                                m[i].host_id < m[k].host_id + m[k].size && m[k].host_id < m[i].host_id + m[i].size;
                         if (c_overlap || h_overlap)
                                 return herror_set(err, EINVAL, ".linux.%s[%zu]: overlaps entry %zu", what, i, k);
                 }
@@ -89,7 +92,8 @@ static int validate_namespaces(const struct spec *s, bool rootless, struct herro
                 return herror_set(err, EINVAL, ".linux.uidMappings: mappings given without a user namespace");
         if (user->enabled && !user->path) {
                 if (!s->n_uid_mappings || !s->n_gid_mappings)
-                        return herror_set(err, EINVAL, ".linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+                        return herror_set(err, EINVAL,
+                                          ".linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
                 int r = validate_idmap_list(s->uid_mappings, s->n_uid_mappings, "uidMappings", err);
                 if (r < 0)
                         return r;
@@ -97,18 +101,22 @@ static int validate_namespaces(const struct spec *s, bool rootless, struct herro
                 if (r < 0)
                         return r;
                 if (!id_is_mapped(s->uid_mappings, s->n_uid_mappings, s->process.uid))
-                        return herror_set(err, EINVAL, ".process.user.uid: %u is not mapped in .linux.uidMappings", s->process.uid);
+                        return herror_set(err, EINVAL, ".process.user.uid: %u is not mapped in .linux.uidMappings",
+                                          s->process.uid);
                 if (!id_is_mapped(s->gid_mappings, s->n_gid_mappings, s->process.gid))
-                        return herror_set(err, EINVAL, ".process.user.gid: %u is not mapped in .linux.gidMappings", s->process.gid);
+                        return herror_set(err, EINVAL, ".process.user.gid: %u is not mapped in .linux.gidMappings",
+                                          s->process.gid);
                 for (size_t i = 0; i < s->process.n_additional_gids; i++)
                         if (!id_is_mapped(s->gid_mappings, s->n_gid_mappings, s->process.additional_gids[i]))
                                 return herror_set(err, EINVAL, ".process.user.additionalGids[%zu]: %u is not mapped", i,
                                                   s->process.additional_gids[i]);
         }
         if (s->namespaces[NS_PID].path)
-                return herror_set(err, EOPNOTSUPP, ".linux.namespaces: joining a pid namespace by path is not supported by hutch");
+                return herror_set(err, EOPNOTSUPP,
+                                  ".linux.namespaces: joining a pid namespace by path is not supported by hutch");
         if (s->namespaces[NS_TIME].path)
-                return herror_set(err, EOPNOTSUPP, ".linux.namespaces: joining a time namespace by path is not supported by hutch");
+                return herror_set(err, EOPNOTSUPP,
+                                  ".linux.namespaces: joining a time namespace by path is not supported by hutch");
         if (rootless && !s->namespaces[NS_MOUNT].enabled)
                 return herror_set(err, EPERM, ".linux.namespaces: a mount namespace is required");
         if (!s->namespaces[NS_MOUNT].enabled)
@@ -137,8 +145,9 @@ static int validate_hostname(const struct spec *s, struct herror *err)
 /* Only namespaced sysctls, and only when that namespace is the container's own (runc's rule). */
 static int validate_sysctl(const struct spec *s, struct herror *err)
 {
-        static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-                                                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced" };
+        static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                                "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                                "kernel.shmmni", "kernel.shm_rmid_forced" };
         for (size_t i = 0; i < s->n_sysctl; i++) {
                 const char *k = s->sysctl[i].key;
                 enum spec_ns_type need = _NS_TYPE_INVALID;
@@ -167,9 +176,11 @@ static int validate_mounts(const struct spec *s, struct herror *err)
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const struct spec_mount *m = &s->mounts[i];
                 if (m->destination[0] != '/')
-                        return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" must be absolute", i, m->destination);
+                        return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" must be absolute", i,
+                                          m->destination);
                 if (spec_path_has_dotdot(m->destination))
-                        return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" contains \"..\"", i, m->destination);
+                        return herror_set(err, EINVAL, ".mounts[%zu].destination: \"%s\" contains \"..\"", i,
+                                          m->destination);
                 if (streq(m->destination, "/"))
                         return herror_set(err, EINVAL, ".mounts[%zu].destination: mounting over / is not allowed", i);
                 if (m->bind && (!m->source || !m->source[0]))
@@ -188,7 +199,8 @@ static int validate_path_list(char **v, const char *what, struct herror *err)
 {
         for (size_t i = 0; v && v[i]; i++)
                 if (v[i][0] != '/' || spec_path_has_dotdot(v[i]))
-                        return herror_set(err, EINVAL, ".linux.%s[%zu]: \"%s\" must be absolute without \"..\"", what, i, v[i]);
+                        return herror_set(err, EINVAL, ".linux.%s[%zu]: \"%s\" must be absolute without \"..\"", what,
+                                          i, v[i]);
         return 0;
 }
 
@@ -199,18 +211,26 @@ static int validate_resources(const struct spec *s, struct herror *err)
         const struct spec_resources *r = &s->resources;
         /* the kernel's PID_MAX_LIMIT: pids.max refuses more */
         if (r->has_pids_limit && r->pids_limit > 4194304)
-                return herror_set(err, ERANGE, ".linux.resources.pids.limit: %" PRId64 " is above the kernel's maximum 4194304 "
-                                  "(-1: no limit)", r->pids_limit);
+                return herror_set(err, ERANGE,
+                                  ".linux.resources.pids.limit: %" PRId64 " is above the kernel's maximum 4194304 "
+                                  "(-1: no limit)",
+                                  r->pids_limit);
         if (r->has_cpu_quota && (r->cpu_period < 1000 || r->cpu_period > 1000000))
-                return herror_set(err, ERANGE, ".linux.resources.cpu.period: %" PRIu64 " is outside the kernel's range "
-                                  "1000-1000000 (microseconds)", r->cpu_period);
+                return herror_set(err, ERANGE,
+                                  ".linux.resources.cpu.period: %" PRIu64 " is outside the kernel's range "
+                                  "1000-1000000 (microseconds)",
+                                  r->cpu_period);
         if (r->has_cpu_quota && r->cpu_quota < 1000)
-                return herror_set(err, ERANGE, ".linux.resources.cpu.quota: %" PRId64 " is below the kernel's minimum 1000 "
-                                  "(microseconds; -1: no limit)", r->cpu_quota);
+                return herror_set(err, ERANGE,
+                                  ".linux.resources.cpu.quota: %" PRId64 " is below the kernel's minimum 1000 "
+                                  "(microseconds; -1: no limit)",
+                                  r->cpu_quota);
         const char *p = s->cgroups_path;
         if (p && (spec_path_has_dotdot(p) || strlen(p) >= 4096))
-                return herror_set(err, EINVAL, ".linux.cgroupsPath: \"%.64s\" must not contain \"..\" and must be shorter "
-                                  "than 4096 bytes", p);
+                return herror_set(err, EINVAL,
+                                  ".linux.cgroupsPath: \"%.64s\" must not contain \"..\" and must be shorter "
+                                  "than 4096 bytes",
+                                  p);
         return 0;
 }
 
@@ -219,12 +239,17 @@ static int validate_lsm(const struct spec *s, struct herror *err)
         const char *aa = s->process.apparmor_profile;
         if (aa && aa[0] && !streq(aa, "unconfined") && access("/sys/kernel/security/apparmor", F_OK) != 0 &&
             access("/sys/module/apparmor/parameters/enabled", F_OK) != 0)
-                return herror_set(err, EOPNOTSUPP, ".process.apparmorProfile: \"%s\" asked for, but AppArmor is not active on this host", aa);
+                return herror_set(err, EOPNOTSUPP,
+                                  ".process.apparmorProfile: \"%s\" asked for, but AppArmor is not active on this host",
+                                  aa);
         const char *se = s->process.selinux_label;
         if (se && se[0] && access("/sys/fs/selinux/enforce", F_OK) != 0)
-                return herror_set(err, EOPNOTSUPP, ".process.selinuxLabel: \"%s\" asked for, but SELinux is not active on this host", se);
+                return herror_set(err, EOPNOTSUPP,
+                                  ".process.selinuxLabel: \"%s\" asked for, but SELinux is not active on this host",
+                                  se);
         if (s->mount_label && s->mount_label[0] && access("/sys/fs/selinux/enforce", F_OK) != 0)
-                return herror_set(err, EOPNOTSUPP, ".linux.mountLabel: asked for, but SELinux is not active on this host");
+                return herror_set(err, EOPNOTSUPP,
+                                  ".linux.mountLabel: asked for, but SELinux is not active on this host");
         return 0;
 }
 
@@ -234,10 +259,13 @@ static int validate_seccomp(const struct spec *s, struct herror *err)
         if (!sc)
                 return 0;
         if (sc->default_action == SECCOMP_ACT_NOTIFY)
-                return herror_set(err, EOPNOTSUPP, ".linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported by hutch");
+                return herror_set(err, EOPNOTSUPP,
+                                  ".linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported by hutch");
         for (size_t i = 0; i < sc->n_rules; i++)
                 if (sc->rules[i].action == SECCOMP_ACT_NOTIFY)
-                        return herror_set(err, EOPNOTSUPP, ".linux.seccomp.syscalls[%zu].action: SCMP_ACT_NOTIFY is not supported by hutch", i);
+                        return herror_set(
+                                err, EOPNOTSUPP,
+                                ".linux.seccomp.syscalls[%zu].action: SCMP_ACT_NOTIFY is not supported by hutch", i);
         return 0;
 }
 
@@ -246,7 +274,8 @@ static int validate_devices(const struct spec *s, struct herror *err)
         for (size_t i = 0; i < s->n_devices; i++) {
                 const char *p = s->devices[i].path;
                 if (strncmp(p, "/dev/", 5) != 0 || spec_path_has_dotdot(p))
-                        return herror_set(err, EINVAL, ".linux.devices[%zu].path: \"%s\" must be under /dev without \"..\"", i, p);
+                        return herror_set(err, EINVAL,
+                                          ".linux.devices[%zu].path: \"%s\" must be under /dev without \"..\"", i, p);
         }
         return 0;
 }

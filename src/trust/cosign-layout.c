@@ -63,8 +63,8 @@ static int read_signature_layer(int layoutfd, json_t *layer, const char *origin,
         return 0;
 }
 
-static int read_signature_manifest(int layoutfd, const struct oci_descriptor *d, const char *tag,
-                                   struct sig_list *out, struct herror *err)
+static int read_signature_manifest(int layoutfd, const struct oci_descriptor *d, const char *tag, struct sig_list *out,
+                                   struct herror *err)
 {
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
@@ -114,10 +114,11 @@ static int sigs_owner(const struct oci_index *idx, struct digest *ret, bool *ret
         if (!any_sigs || !owner)
                 return 0;
         if (ambiguous)
-                return herror_set(err, EBADMSG,
-                                  "index.json: several different entries of kind %s or %s: cannot tell which one the %s "
-                                  "entries sign",
-                                  COSIGN_KIND_IMAGE, COSIGN_KIND_IMAGE_INDEX, COSIGN_KIND_SIGS);
+                return herror_set(
+                        err, EBADMSG,
+                        "index.json: several different entries of kind %s or %s: cannot tell which one the %s "
+                        "entries sign",
+                        COSIGN_KIND_IMAGE, COSIGN_KIND_IMAGE_INDEX, COSIGN_KIND_SIGS);
         *ret = owner->digest;
         *ret_found = true;
         return 0;
@@ -206,8 +207,8 @@ int cosign_signature_artifact(const char *manifest_digest, const struct sigstore
                         return r;
                 digest_to_string(&pd, ds);
                 json_t *l = json_pack("{s:s,s:s,s:I,s:{s:s}}", "mediaType", SIGSTORE_PAYLOAD_MEDIA_TYPE, "digest", ds,
-                                      "size", (json_int_t) sigs[i].payload_len, "annotations", SIGSTORE_SIGNATURE_ANNOTATION,
-                                      sigs[i].signature_b64);
+                                      "size", (json_int_t) sigs[i].payload_len, "annotations",
+                                      SIGSTORE_SIGNATURE_ANNOTATION, sigs[i].signature_b64);
                 if (!l || json_array_append_new(layers, l) < 0 || json_array_append_new(diff_ids, json_string(ds)) < 0)
                         return herror_set(err, ENOMEM, "out of memory");
         }
@@ -221,9 +222,10 @@ int cosign_signature_artifact(const char *manifest_digest, const struct sigstore
         char cds[DIGEST_STRING_MAX];
         if ((r = digest_buffer(ctext, strlen(ctext), &cd, err)) < 0)
                 return r;
-        _cleanup_json_ json_t *m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:O}", "schemaVersion", 2, "mediaType",
-                                             OCI_MEDIA_TYPE_MANIFEST, "config", "mediaType", OCI_MEDIA_TYPE_CONFIG, "digest",
-                                             digest_to_string(&cd, cds), "size", (json_int_t) strlen(ctext), "layers", layers);
+        _cleanup_json_ json_t *m =
+                json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:O}", "schemaVersion", 2, "mediaType", OCI_MEDIA_TYPE_MANIFEST,
+                          "config", "mediaType", OCI_MEDIA_TYPE_CONFIG, "digest", digest_to_string(&cd, cds), "size",
+                          (json_int_t) strlen(ctext), "layers", layers);
         _cleanup_free_ char *mtext = m ? json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         _cleanup_free_ char *tag = NULL;
         if (!mtext || asprintf(&tag, "sha256-%s.sig", md.hex) < 0)

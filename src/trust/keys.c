@@ -30,12 +30,17 @@ void trust_key_free(struct trust_key *k)
 const char *trust_key_type_name(enum trust_key_type t)
 {
         switch (t) {
-        case TRUST_KEY_ECDSA_P256: return "ECDSA P-256";
-        case TRUST_KEY_ECDSA_P384: return "ECDSA P-384";
-        case TRUST_KEY_ED25519: return "Ed25519";
-        case TRUST_KEY_RSA: return "RSA";
+        case TRUST_KEY_ECDSA_P256:
+                return "ECDSA P-256";
+        case TRUST_KEY_ECDSA_P384:
+                return "ECDSA P-384";
+        case TRUST_KEY_ED25519:
+                return "Ed25519";
+        case TRUST_KEY_RSA:
+                return "RSA";
         case _TRUST_KEY_TYPE_MAX:
-        default: return "unknown";
+        default:
+                return "unknown";
         }
 }
 
@@ -79,9 +84,10 @@ static int classify(EVP_PKEY *pkey, const char *source, enum trust_key_type *ret
                                                     &glen) ||
                     !streq(encoding, OSSL_PKEY_EC_ENCODING_GROUP) ||
                     !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen))
-                        return herror_set(err, EOPNOTSUPP,
-                                          "%s: EC key with explicit curve parameters is not supported (use a named curve)",
-                                          source);
+                        return herror_set(
+                                err, EOPNOTSUPP,
+                                "%s: EC key with explicit curve parameters is not supported (use a named curve)",
+                                source);
                 if (streq(group, "prime256v1") || streq(group, "P-256"))
                         *ret = TRUST_KEY_ECDSA_P256;
                 else if (streq(group, "secp384r1") || streq(group, "P-384"))
@@ -97,14 +103,16 @@ static int classify(EVP_PKEY *pkey, const char *source, enum trust_key_type *ret
                 return 0;
         case EVP_PKEY_RSA:
                 if (bits < TRUST_RSA_MIN_BITS || bits > TRUST_RSA_MAX_BITS)
-                        return herror_set(err, EOPNOTSUPP, "%s: RSA key of %d bits is not supported (%d to %d bits are)",
-                                          source, bits, TRUST_RSA_MIN_BITS, TRUST_RSA_MAX_BITS);
+                        return herror_set(err, EOPNOTSUPP,
+                                          "%s: RSA key of %d bits is not supported (%d to %d bits are)", source, bits,
+                                          TRUST_RSA_MIN_BITS, TRUST_RSA_MAX_BITS);
                 *ret = TRUST_KEY_RSA;
                 return 0;
         case EVP_PKEY_RSA_PSS:
                 return herror_set(err, EOPNOTSUPP,
                                   "%s: RSA-PSS-restricted keys (OID rsassaPss) are not supported; export the key as "
-                                  "rsaEncryption", source);
+                                  "rsaEncryption",
+                                  source);
         default: {
                 const char *name = OBJ_nid2sn(id);
                 return herror_set(err, EOPNOTSUPP,
@@ -144,8 +152,8 @@ int trust_pem_read_single(const void *pem, size_t len, size_t max, const char *s
                 unsigned long e = ERR_peek_last_error();
                 ERR_clear_error();
                 if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
-                        return herror_set(err, EINVAL, "%s: no PEM block (expected -----BEGIN %s-----)",
-                                          source, expected);
+                        return herror_set(err, EINVAL, "%s: no PEM block (expected -----BEGIN %s-----)", source,
+                                          expected);
                 return herror_set(err, EINVAL, "%s: malformed PEM block", source);
         }
         if (header && header[0])
@@ -159,8 +167,8 @@ int trust_pem_read_single(const void *pem, size_t len, size_t max, const char *s
         unsigned long e2 = ERR_peek_last_error();
         ERR_clear_error();
         if (second)
-                return herror_set(err, EINVAL, "%s: more than one PEM block; list several keys with keyPaths or keyDatas",
-                                  source);
+                return herror_set(err, EINVAL,
+                                  "%s: more than one PEM block; list several keys with keyPaths or keyDatas", source);
         if (ERR_GET_REASON(e2) != PEM_R_NO_START_LINE)
                 return herror_set(err, EINVAL, "%s: malformed second PEM block", source);
         *ret_name = TAKE_PTR(name);

@@ -39,7 +39,10 @@ int trust_key_from_pem(const void *pem, size_t len, const char *source, struct t
 /* Read a key file (regular file, at most TRUST_KEY_FILE_MAX bytes) and parse it as above. */
 int trust_key_load_file(const char *path, struct trust_key **ret, struct herror *err);
 void trust_key_free(struct trust_key *k);
-static inline void trust_key_freep(struct trust_key **k) { trust_key_free(*k); }
+static inline void trust_key_freep(struct trust_key **k)
+{
+        trust_key_free(*k);
+}
 #define _cleanup_trust_key_ _cleanup_(trust_key_freep)
 
 enum trust_key_type trust_key_type(const struct trust_key *k);

@@ -62,18 +62,18 @@ static const char *const identity_type_names[_ID_TYPE_MAX] = {
 
 struct signed_identity {
         enum identity_type type;
-        struct image_ref ref;  /* exactReference / exactRepository */
-        char *prefix;          /* remapIdentity */
+        struct image_ref ref; /* exactReference / exactRepository */
+        char *prefix;         /* remapIdentity */
         char *signed_prefix;
 };
 
 struct requirement {
         enum req_type type;
         struct signed_identity identity;
-        char **key_paths;          /* sigstoreSigned keyPath/keyPaths: read at evaluation */
-        struct trust_key **keys;   /* sigstoreSigned keyData/keyDatas: parsed at load */
+        char **key_paths;        /* sigstoreSigned keyPath/keyPaths: read at evaluation */
+        struct trust_key **keys; /* sigstoreSigned keyData/keyDatas: parsed at load */
         size_t n_keys;
-        const char *unsupported;   /* set: this requirement always rejects, with this reason */
+        const char *unsupported; /* set: this requirement always rejects, with this reason */
 };
 
 struct requirement_list {
@@ -164,10 +164,13 @@ const char *policy_source(const struct policy *p)
 const char *policy_transport_name(enum policy_transport t)
 {
         switch (t) {
-        case POLICY_TRANSPORT_DOCKER: return "docker";
-        case POLICY_TRANSPORT_OCI: return "oci";
+        case POLICY_TRANSPORT_DOCKER:
+                return "docker";
+        case POLICY_TRANSPORT_OCI:
+                return "oci";
         case _POLICY_TRANSPORT_MAX:
-        default: return NULL;
+        default:
+                return NULL;
         }
 }
 
@@ -258,8 +261,8 @@ static int parse_identity(json_t *v, const char *jpath, struct signed_identity *
         };
         static const struct json_field exact_reference[] = {
                 { "type", JSON_STRING, NULL, 0, JF_MANDATORY },
-                { "dockerReference", JSON_STRING, json_dispatch_string,
-                  offsetof(struct identity_raw, docker_reference), JF_MANDATORY },
+                { "dockerReference", JSON_STRING, json_dispatch_string, offsetof(struct identity_raw, docker_reference),
+                  JF_MANDATORY },
                 { NULL },
         };
         static const struct json_field exact_repository[] = {
@@ -284,9 +287,10 @@ static int parse_identity(json_t *v, const char *jpath, struct signed_identity *
         if (t < 0)
                 return herror_set(err, EINVAL, "%s.type: unknown signedIdentity type \"%s\"", jpath,
                                   trust_quote(tname, q));
-        const struct json_field *table = t == ID_EXACT_REFERENCE ? exact_reference :
-                                         t == ID_EXACT_REPOSITORY ? exact_repository :
-                                         t == ID_REMAP_IDENTITY ? remap : plain;
+        const struct json_field *table = t == ID_EXACT_REFERENCE ? exact_reference
+                : t == ID_EXACT_REPOSITORY                       ? exact_repository
+                : t == ID_REMAP_IDENTITY                         ? remap
+                                                                 : plain;
         struct identity_raw raw = { 0 };
         struct signed_identity id = { .type = (enum identity_type) t };
         r = json_dispatch(v, jpath, table, &raw, JD_REJECT_UNKNOWN, err);
@@ -479,9 +483,12 @@ static int parse_sigstore_signed(json_t *v, const char *jpath, struct requiremen
                 { "keyDatas", JSON_ARRAY, json_dispatch_strv, offsetof(struct sigstore_raw, key_datas), 0 },
                 { "fulcio", JSON_OBJECT, dispatch_json_ref, offsetof(struct sigstore_raw, fulcio), 0 },
                 { "pki", JSON_OBJECT, dispatch_json_ref, offsetof(struct sigstore_raw, pki), 0 },
-                { "rekorPublicKeyPath", JSON_STRING, json_dispatch_string, offsetof(struct sigstore_raw, rekor_path), 0 },
-                { "rekorPublicKeyPaths", JSON_ARRAY, json_dispatch_strv, offsetof(struct sigstore_raw, rekor_paths), 0 },
-                { "rekorPublicKeyData", JSON_STRING, json_dispatch_string, offsetof(struct sigstore_raw, rekor_data), 0 },
+                { "rekorPublicKeyPath", JSON_STRING, json_dispatch_string, offsetof(struct sigstore_raw, rekor_path),
+                  0 },
+                { "rekorPublicKeyPaths", JSON_ARRAY, json_dispatch_strv, offsetof(struct sigstore_raw, rekor_paths),
+                  0 },
+                { "rekorPublicKeyData", JSON_STRING, json_dispatch_string, offsetof(struct sigstore_raw, rekor_data),
+                  0 },
                 { "rekorPublicKeyDatas", JSON_ARRAY, json_dispatch_strv, offsetof(struct sigstore_raw, rekor_datas),
                   0 },
                 { "signedIdentity", JSON_OBJECT, dispatch_json_ref, offsetof(struct sigstore_raw, signed_identity), 0 },
@@ -496,11 +503,14 @@ static int parse_sigstore_signed(json_t *v, const char *jpath, struct requiremen
         if (sources != 1)
                 return herror_set(err, EINVAL,
                                   "%s: exactly one of keyPath, keyPaths, keyData, keyDatas, fulcio and pki must be "
-                                  "specified", jpath);
+                                  "specified",
+                                  jpath);
         int rekor = !!raw.rekor_path + !!raw.rekor_paths + !!raw.rekor_data + !!raw.rekor_datas;
         if (rekor > 1)
-                return herror_set(err, EINVAL, "%s: at most one of rekorPublicKeyPath, rekorPublicKeyPaths, "
-                                  "rekorPublicKeyData and rekorPublicKeyDatas can be used", jpath);
+                return herror_set(err, EINVAL,
+                                  "%s: at most one of rekorPublicKeyPath, rekorPublicKeyPaths, "
+                                  "rekorPublicKeyData and rekorPublicKeyDatas can be used",
+                                  jpath);
         if (raw.fulcio && rekor == 0)
                 return herror_set(err, EINVAL, "%s: fulcio needs one of rekorPublicKeyPath(s)/rekorPublicKeyData(s)",
                                   jpath);
@@ -573,11 +583,13 @@ static int parse_signed_by(json_t *v, const char *jpath, struct requirement *req
 {
         static const struct json_field t[] = {
                 { "type", JSON_STRING, NULL, 0, JF_MANDATORY },
-                { "keyType", JSON_STRING, json_dispatch_string, offsetof(struct signed_by_raw, key_type), JF_MANDATORY },
+                { "keyType", JSON_STRING, json_dispatch_string, offsetof(struct signed_by_raw, key_type),
+                  JF_MANDATORY },
                 { "keyPath", JSON_STRING, json_dispatch_string, offsetof(struct signed_by_raw, key_path), 0 },
                 { "keyPaths", JSON_ARRAY, json_dispatch_strv, offsetof(struct signed_by_raw, key_paths), 0 },
                 { "keyData", JSON_STRING, json_dispatch_string, offsetof(struct signed_by_raw, key_data), 0 },
-                { "signedIdentity", JSON_OBJECT, dispatch_json_ref, offsetof(struct signed_by_raw, signed_identity), 0 },
+                { "signedIdentity", JSON_OBJECT, dispatch_json_ref, offsetof(struct signed_by_raw, signed_identity),
+                  0 },
                 { NULL },
         };
         static const char *const key_types[] = { "GPGKeys", "signedByGPGKeys", "X509Certificates", "signedByX509CAs" };
@@ -585,9 +597,11 @@ static int parse_signed_by(json_t *v, const char *jpath, struct requirement *req
         struct signed_by_raw raw = { 0 };
         int r = json_dispatch(v, jpath, t, &raw, JD_REJECT_UNKNOWN, err);
         if (r >= 0 && lookup_name(key_types, (int) ELEMENTSOF(key_types), raw.key_type) < 0)
-                r = herror_set(err, EINVAL, "%s.keyType: unrecognised value \"%s\"", jpath, trust_quote(raw.key_type, q));
+                r = herror_set(err, EINVAL, "%s.keyType: unrecognised value \"%s\"", jpath,
+                               trust_quote(raw.key_type, q));
         if (r >= 0 && !!raw.key_path + !!raw.key_paths + !!raw.key_data != 1)
-                r = herror_set(err, EINVAL, "%s: exactly one of keyPath, keyPaths and keyData must be specified", jpath);
+                r = herror_set(err, EINVAL, "%s: exactly one of keyPath, keyPaths and keyData must be specified",
+                               jpath);
         if (r >= 0 && raw.key_data) {
                 /* GPG keyrings are not parsed, but the base64 must still be well-formed. */
                 _cleanup_free_ unsigned char *bytes = NULL;
@@ -732,7 +746,7 @@ static int parse_transport(const char *name, json_t *v, const char *jpath, struc
         const char *key;
         json_t *list;
         int r = 0;
-        json_object_foreach(v, key, list) {
+        json_object_foreach (v, key, list) {
                 char path[640];
                 char q[84];
                 snprintf(path, sizeof path, "%.500s[\"%s\"]", jpath, trust_quote(key, q));
@@ -768,7 +782,7 @@ static int parse_transports(json_t *v, struct policy *p, struct herror *err)
                 return -ENOMEM;
         const char *key;
         json_t *scopes;
-        json_object_foreach(v, key, scopes) {
+        json_object_foreach (v, key, scopes) {
                 char path[512];
                 json_path_key(path, sizeof path, ".transports", key);
                 int r = parse_transport(key, scopes, path, &p->transports[p->n_transports], err);
@@ -829,8 +843,7 @@ void policy_builtin_text(const char **ret, size_t *ret_len)
 
 int policy_load_builtin(struct policy **ret, struct herror *err)
 {
-        return policy_parse(hutch_default_policy_json, hutch_default_policy_json_len, POLICY_BUILTIN_SOURCE, ret,
-                            err);
+        return policy_parse(hutch_default_policy_json, hutch_default_policy_json_len, POLICY_BUILTIN_SOURCE, ret, err);
 }
 
 int policy_load_file(const char *path, struct policy **ret, struct herror *err)
@@ -1061,8 +1074,8 @@ static int identity_matches(const struct signed_identity *id, const struct polic
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return asprintf(why, "the signed identity is not a valid reference: %s", herror_msg(&e)) < 0 ?
-                               -ENOMEM : 0;
+                return asprintf(why, "the signed identity is not a valid reference: %s", herror_msg(&e)) < 0 ? -ENOMEM
+                                                                                                             : 0;
         const struct image_ref *intended = img->transport == POLICY_TRANSPORT_DOCKER ? img->ref : NULL;
         bool ok = false;
         switch (id->type) {
@@ -1077,14 +1090,17 @@ static int identity_matches(const struct signed_identity *id, const struct polic
         case ID_MATCH_EXACT:
         case ID_REMAP_IDENTITY:
                 if (!intended)
-                        return asprintf(why, "signedIdentity %s needs the image's docker reference, and an image "
+                        return asprintf(why,
+                                        "signedIdentity %s needs the image's docker reference, and an image "
                                         "from an OCI layout has none (use exactReference or exactRepository)",
-                                        tname) < 0 ? -ENOMEM : 0;
+                                        tname) < 0
+                                ? -ENOMEM
+                                : 0;
                 if (id->type == ID_MATCH_REPOSITORY)
                         ok = ref_same_name(intended, &signed_ref);
                 else if (id->type == ID_MATCH_EXACT)
                         ok = !ref_is_name_only(intended) && !ref_is_name_only(&signed_ref) &&
-                             ref_equal(intended, &signed_ref);
+                                ref_equal(intended, &signed_ref);
                 else if (id->type == ID_MATCH_REPO_DIGEST_OR_EXACT)
                         ok = match_repo_digest_or_exact(intended, &signed_ref);
                 else {
@@ -1117,8 +1133,8 @@ static int identity_matches(const struct signed_identity *id, const struct polic
 /* The outcome of one requirement. */
 struct req_result {
         bool accepted;
-        char *reason;       /* rejected: why */
-        char *key_id;       /* accepted by a signature */
+        char *reason; /* rejected: why */
+        char *key_id; /* accepted by a signature */
         char *signed_reference;
 };
 
@@ -1214,8 +1230,7 @@ static int eval_sigstore(const struct requirement *req, const struct policy_imag
                 struct sigstore_payload payload = { 0 };
                 size_t key_index = 0;
                 herror_clear(&e);
-                r = sigstore_verify(ks.all, ks.n, &img->signatures[i], img->manifest_digest, &payload, &key_index,
-                                    &e);
+                r = sigstore_verify(ks.all, ks.n, &img->signatures[i], img->manifest_digest, &payload, &key_index, &e);
                 if (r == -ENOMEM)
                         return r;
                 _cleanup_free_ char *why = NULL;
@@ -1356,8 +1371,10 @@ static int evaluate(const struct policy *p, const struct policy_image *img, stru
                 const struct policy_requirement_result *rej = &v->requirements[first_rejected];
                 v->accepted = false;
                 v->requirement_index = first_rejected;
-                return asprintf(&v->reason, "rejected by %s, requirement %d (%s): %s", where, first_rejected,
-                                rej->type, rej->reason) < 0 ? (v->reason = NULL, -ENOMEM) : 0;
+                return asprintf(&v->reason, "rejected by %s, requirement %d (%s): %s", where, first_rejected, rej->type,
+                                rej->reason) < 0
+                        ? (v->reason = NULL, -ENOMEM)
+                        : 0;
         }
         for (size_t i = 0; i < v->n_requirements; i++) {
                 if (v->requirements[i].key_id) {

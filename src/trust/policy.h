@@ -54,10 +54,10 @@
 #define POLICY_FILE_MAX (1u << 20)
 #define POLICY_SYSTEM_PATH "/etc/hutch/policy.json"
 #define POLICY_BUILTIN_SOURCE "built-in default policy"
-#define POLICY_MAX_REQUIREMENTS 64   /* per list */
-#define POLICY_MAX_SCOPES 4096       /* per transport */
+#define POLICY_MAX_REQUIREMENTS 64 /* per list */
+#define POLICY_MAX_SCOPES 4096     /* per transport */
 #define POLICY_MAX_TRANSPORTS 64
-#define POLICY_MAX_KEYS 64           /* per requirement */
+#define POLICY_MAX_KEYS 64 /* per requirement */
 
 struct policy; /* opaque */
 
@@ -77,7 +77,10 @@ int policy_locate(const char *explicit_path, char **ret_path, struct herror *err
 /* policy_locate() then policy_load_file() or policy_load_builtin(). */
 int policy_load(const char *explicit_path, struct policy **ret, struct herror *err);
 void policy_free(struct policy *p);
-static inline void policy_freep(struct policy **p) { policy_free(*p); }
+static inline void policy_freep(struct policy **p)
+{
+        policy_free(*p);
+}
 #define _cleanup_policy_ _cleanup_(policy_freep)
 /* The file the policy came from, or POLICY_BUILTIN_SOURCE. */
 const char *policy_source(const struct policy *p);
@@ -112,7 +115,7 @@ struct policy_image {
  * rejected (containers/image stops at the first rejection; the overall verdict is the same), so that a
  * user can see what each one would need. */
 struct policy_requirement_result {
-        const char *type;       /* the requirement's "type" as in the policy file (static string) */
+        const char *type; /* the requirement's "type" as in the policy file (static string) */
         bool accepted;
         char *reason;           /* one line, printable: what it said */
         char *key_id;           /* accepted by signature: "sha256:<hex>" of the key's SPKI DER; else NULL */

@@ -145,8 +145,13 @@ static bool valid_tag(const char *s)
 /* The digests go-digest can verify; the hex part is lowercase and of the algorithm's length. */
 static int check_digest(const char *s, const char *whole, struct herror *err)
 {
-        static const struct { const char *algo; size_t hex; } algos[] = {
-                { "sha256:", 64 }, { "sha384:", 96 }, { "sha512:", 128 },
+        static const struct {
+                const char *algo;
+                size_t hex;
+        } algos[] = {
+                { "sha256:", 64 },
+                { "sha384:", 96 },
+                { "sha512:", 128 },
         };
         char q[84];
         for (size_t i = 0; i < ELEMENTSOF(algos); i++) {
@@ -380,7 +385,8 @@ int ref_policy_scopes(const struct image_ref *ref, char ***ret, struct herror *e
         char q[84];
         if (!!ref->tag == !!ref->digest) {
                 _cleanup_free_ char *full = ref_format_full(ref);
-                return herror_set(err, EINVAL, "reference \"%s\": policy lookup needs exactly one of a tag and a digest",
+                return herror_set(err, EINVAL,
+                                  "reference \"%s\": policy lookup needs exactly one of a tag and a digest",
                                   trust_quote(full ? full : ref->path, q));
         }
         _cleanup_strv_ char **v = NULL;
@@ -440,11 +446,12 @@ int ref_validate_docker_scope(const char *s, struct herror *err)
         if (!valid_domain(s, dlen))
                 return herror_set(err, EINVAL, "scope \"%s\": does not start with a valid registry host",
                                   trust_quote(s, q));
-        if (!first_component_is_domain(s, dlen) || (dlen == strlen(LEGACY_DEFAULT_DOMAIN) &&
-                                                     strncmp(s, LEGACY_DEFAULT_DOMAIN, dlen) == 0))
+        if (!first_component_is_domain(s, dlen) ||
+            (dlen == strlen(LEGACY_DEFAULT_DOMAIN) && strncmp(s, LEGACY_DEFAULT_DOMAIN, dlen) == 0))
                 return herror_set(err, EINVAL,
                                   "scope \"%s\": never matches; scopes name fully expanded references such as "
-                                  "docker.io/library/busybox", trust_quote(s, q));
+                                  "docker.io/library/busybox",
+                                  trust_quote(s, q));
         if (!slash)
                 return 0;
         struct image_ref r = { 0 };
@@ -465,7 +472,8 @@ int ref_validate_docker_scope(const char *s, struct herror *err)
                 if (k < 0)
                         return herror_set(err, EINVAL,
                                           "scope \"%s\": never matches; scopes name fully expanded references such as "
-                                          "docker.io/library/busybox:latest", trust_quote(s, q));
+                                          "docker.io/library/busybox:latest",
+                                          trust_quote(s, q));
         }
         return 0;
 }

@@ -46,7 +46,10 @@ int ref_parse_normalized(const char *s, struct image_ref *ret, struct herror *er
  * ("docker.io/library/alpine", not "alpine"). */
 int ref_parse_canonical(const char *s, struct image_ref *ret, struct herror *err);
 void ref_done(struct image_ref *ref);
-static inline void ref_donep(struct image_ref *ref) { ref_done(ref); }
+static inline void ref_donep(struct image_ref *ref)
+{
+        ref_done(ref);
+}
 #define _cleanup_ref_ _cleanup_(ref_donep)
 int ref_copy(const struct image_ref *src, struct image_ref *ret);
 

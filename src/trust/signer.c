@@ -50,8 +50,8 @@ static int write_encrypted_pkcs8(BIO *b, EVP_PKEY *pkey, const char *passphrase)
         PKCS8_PRIV_KEY_INFO *p8inf = EVP_PKEY2PKCS8(pkey);
         if (!p8inf)
                 return -ENOMEM;
-        X509_ALGOR *pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, 16, NULL, KEY_SCRYPT_N, KEY_SCRYPT_R,
-                                                KEY_SCRYPT_P);
+        X509_ALGOR *pbe =
+                PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, 16, NULL, KEY_SCRYPT_N, KEY_SCRYPT_R, KEY_SCRYPT_P);
         X509_SIG *p8 = pbe ? PKCS8_set0_pbe(passphrase, (int) strlen(passphrase), p8inf, pbe) : NULL;
         if (!p8)
                 X509_ALGOR_free(pbe);
@@ -149,14 +149,16 @@ int trust_signer_from_pem(const void *pem, size_t len, const char *source, const
         if (strstr(name, "COSIGN") || strstr(name, "SIGSTORE"))
                 return herror_set(err, EOPNOTSUPP,
                                   "%s: cosign's \"%s\" format (nacl/secretbox) is not supported; use a PKCS#8 key "
-                                  "from 'hutch key generate'", source, name);
+                                  "from 'hutch key generate'",
+                                  source, name);
         if (streq(name, "PUBLIC KEY"))
                 return herror_set(err, EINVAL, "%s: is a public key; signing needs the private key", source);
         if (!encrypted && !streq(name, "PRIVATE KEY")) {
                 char q[84];
                 return herror_set(err, EOPNOTSUPP,
                                   "%s: PEM block \"%s\" is not a PKCS#8 private key (convert it with "
-                                  "'openssl pkcs8 -topk8')", source, trust_quote(name, q));
+                                  "'openssl pkcs8 -topk8')",
+                                  source, trust_quote(name, q));
         }
         if (encrypted && (!passphrase || !passphrase[0]))
                 return herror_set(err, EKEYREJECTED, "%s: the key is encrypted and no passphrase was given", source);
@@ -189,8 +191,8 @@ int trust_signer_from_pem(const void *pem, size_t len, const char *source, const
         return 0;
 }
 
-int trust_signer_sign(const struct trust_signer *s, const void *data, size_t len, unsigned char **ret,
-                      size_t *ret_len, struct herror *err)
+int trust_signer_sign(const struct trust_signer *s, const void *data, size_t len, unsigned char **ret, size_t *ret_len,
+                      struct herror *err)
 {
         const EVP_MD *md;
         switch (s->type) {
@@ -250,8 +252,8 @@ static bool is_sha256_digest(const char *s)
         return true;
 }
 
-int sigstore_payload_build(const char *docker_reference, const char *manifest_digest, const char *creator,
-                           char **ret, size_t *ret_len, struct herror *err)
+int sigstore_payload_build(const char *docker_reference, const char *manifest_digest, const char *creator, char **ret,
+                           size_t *ret_len, struct herror *err)
 {
         _cleanup_ref_ struct image_ref ref = { 0 };
         int r = ref_parse_canonical(docker_reference, &ref, err);

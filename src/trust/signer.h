@@ -34,23 +34,26 @@ bool trust_private_key_is_encrypted(const void *pem, size_t len);
 int trust_signer_from_pem(const void *pem, size_t len, const char *source, const char *passphrase,
                           struct trust_signer **ret, struct herror *err);
 void trust_signer_free(struct trust_signer *s);
-static inline void trust_signer_freep(struct trust_signer **s) { trust_signer_free(*s); }
+static inline void trust_signer_freep(struct trust_signer **s)
+{
+        trust_signer_free(*s);
+}
 #define _cleanup_trust_signer_ _cleanup_(trust_signer_freep)
 
 /* The matching public key (for its fingerprint, and to check a signature just made). */
 int trust_signer_public_key(const struct trust_signer *s, struct trust_key **ret, struct herror *err);
 /* Sign data: ECDSA -> DER SEQUENCE{r,s} over SHA-256 (SHA-384 for P-384), Ed25519 -> 64 bytes,
  * RSA -> PKCS#1 v1.5 SHA-256. *ret is malloc'd. */
-int trust_signer_sign(const struct trust_signer *s, const void *data, size_t len, unsigned char **ret,
-                      size_t *ret_len, struct herror *err);
+int trust_signer_sign(const struct trust_signer *s, const void *data, size_t len, unsigned char **ret, size_t *ret_len,
+                      struct herror *err);
 
 /* The payload cosign signs, byte for byte as Go's json.Marshal writes it:
  * {"critical":{"identity":{"docker-reference":REF},"image":{"docker-manifest-digest":DIGEST},
  *  "type":"cosign container image signature"},"optional":{"creator":CREATOR}}
  * ("optional" is null when creator is NULL). docker_reference must parse as a normalised reference and
  * manifest_digest as "sha256:<64 hex>"; the result parses with sigstore_payload_parse(). */
-int sigstore_payload_build(const char *docker_reference, const char *manifest_digest, const char *creator,
-                           char **ret, size_t *ret_len, struct herror *err);
+int sigstore_payload_build(const char *docker_reference, const char *manifest_digest, const char *creator, char **ret,
+                           size_t *ret_len, struct herror *err);
 
 /* Standard base64 with padding, no newlines (base64.StdEncoding, as the cosign annotation holds it). */
 char *base64_encode(const void *data, size_t len);

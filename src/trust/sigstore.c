@@ -78,11 +78,10 @@ int base64_decode_strict(const char *s, size_t len, unsigned char **ret, size_t 
                         }
                         v[i] = b64_value(s[q + i]);
                         if (v[i] < 0)
-                                return herror_set(err, EBADMSG, "base64: invalid character at offset %zu",
-                                                  q + i);
+                                return herror_set(err, EBADMSG, "base64: invalid character at offset %zu", q + i);
                 }
-                uint32_t triple = (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 |
-                                  (uint32_t) v[3];
+                uint32_t triple =
+                        (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 | (uint32_t) v[3];
                 out[o++] = (unsigned char) (triple >> 16);
                 if (q + 4 < len || pad < 2)
                         out[o++] = (unsigned char) (triple >> 8);
@@ -120,8 +119,8 @@ static int evp_verify(EVP_PKEY *pkey, const EVP_MD *md, enum rsa_scheme rsa, con
                 ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
         if (ok && rsa == RSA_SCHEME_PSS)
                 ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-                     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0 &&
-                     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) > 0;
+                        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0 &&
+                        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) > 0;
         if (ok)
                 ok = EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
         ERR_clear_error();
@@ -144,8 +143,7 @@ static bool is_canonical_der(const unsigned char *sig, size_t len)
 }
 
 /* r||s (IEEE P1363) of exactly 2 * field_bytes into DER. */
-static int p1363_to_der(const unsigned char *sig, size_t len, size_t field_bytes, unsigned char **ret,
-                        size_t *ret_len)
+static int p1363_to_der(const unsigned char *sig, size_t len, size_t field_bytes, unsigned char **ret, size_t *ret_len)
 {
         if (len != 2 * field_bytes)
                 return -EINVAL;
@@ -166,8 +164,8 @@ static int p1363_to_der(const unsigned char *sig, size_t len, size_t field_bytes
         return 0;
 }
 
-static int verify_ecdsa(EVP_PKEY *pkey, size_t field_bytes, const EVP_MD *const *mds, size_t n_mds,
-                        const void *data, size_t len, const unsigned char *sig, size_t sig_len, const char **why)
+static int verify_ecdsa(EVP_PKEY *pkey, size_t field_bytes, const EVP_MD *const *mds, size_t n_mds, const void *data,
+                        size_t len, const unsigned char *sig, size_t sig_len, const char **why)
 {
         unsigned char *der = NULL;
         size_t der_len = 0;
@@ -389,8 +387,10 @@ int sigstore_verify(const struct trust_key *const *keys, size_t n_keys, const st
                 return r == -ENOMEM ? r : herror_wrap(err, "%s", origin);
         struct digest signed_digest;
         if (digest_parse(p.manifest_digest, &signed_digest, NULL) < 0) {
-                r = herror_set(err, EBADMSG, "%s: payload: critical.image.docker-manifest-digest \"%s\" is not a "
-                               "sha256 digest", origin, trust_quote(p.manifest_digest, q));
+                r = herror_set(err, EBADMSG,
+                               "%s: payload: critical.image.docker-manifest-digest \"%s\" is not a "
+                               "sha256 digest",
+                               origin, trust_quote(p.manifest_digest, q));
                 sigstore_payload_done(&p);
                 return r;
         }

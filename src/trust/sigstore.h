@@ -30,21 +30,21 @@
 /* One signature as found next to an image. Owned strings (cosign_layout_find_signatures() fills them);
  * callers building one by hand may point at their own memory and must not call sigstore_signature_done. */
 struct sigstore_signature {
-        char *payload;        /* exact bytes, not necessarily NUL-terminated */
+        char *payload; /* exact bytes, not necessarily NUL-terminated */
         size_t payload_len;
-        char *signature_b64;  /* the annotation value; NULL when the layer had none */
-        char *origin;         /* where it was found, for messages ("sha256-....sig layer 0"); may be NULL */
+        char *signature_b64; /* the annotation value; NULL when the layer had none */
+        char *origin;        /* where it was found, for messages ("sha256-....sig layer 0"); may be NULL */
 };
 void sigstore_signature_done(struct sigstore_signature *s);
 void sigstore_signatures_free(struct sigstore_signature *s, size_t n);
 
 /* What a verified payload says. */
 struct sigstore_payload {
-        char *docker_reference;  /* critical.identity.docker-reference, as written (not yet parsed) */
-        char *manifest_digest;   /* critical.image.docker-manifest-digest */
-        char *creator;           /* optional.creator or NULL */
+        char *docker_reference; /* critical.identity.docker-reference, as written (not yet parsed) */
+        char *manifest_digest;  /* critical.image.docker-manifest-digest */
+        char *creator;          /* optional.creator or NULL */
         bool has_timestamp;
-        int64_t timestamp;       /* optional.timestamp */
+        int64_t timestamp; /* optional.timestamp */
 };
 void sigstore_payload_done(struct sigstore_payload *p);
 

@@ -11,7 +11,10 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+        free(*(void **) p);
+}
 static inline void closep(int *fd)
 {
         if (*fd >= 0) {
@@ -20,12 +23,23 @@ static inline void closep(int *fd)
                 errno = saved;
         }
 }
-static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
-static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
 void strv_free(char **v);
 /* Append a copy of s to the NULL-terminated *v (which may be NULL); -ENOMEM leaves *v valid. */
 int strv_push(char ***v, const char *s);
-static inline void strv_freep(char ***v) { strv_free(*v); }
+static inline void strv_freep(char ***v)
+{
+        strv_free(*v);
+}
 
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
@@ -34,8 +48,18 @@ static inline void strv_freep(char ***v) { strv_free(*v); }
 #define _cleanup_json_ _cleanup_(json_decrefp)
 #define _cleanup_strv_ _cleanup_(strv_freep)
 
-#define TAKE_PTR(p) ({ __typeof__(p) _tp = (p); (p) = NULL; _tp; })
-#define TAKE_FD(fd) ({ int _tf = (fd); (fd) = -1; _tf; })
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _tp = (p); \
+                (p) = NULL;              \
+                _tp;                     \
+        })
+#define TAKE_FD(fd)             \
+        ({                      \
+                int _tf = (fd); \
+                (fd) = -1;      \
+                _tf;            \
+        })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define streq(a, b) (strcmp((a), (b)) == 0)

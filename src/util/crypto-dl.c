@@ -22,8 +22,8 @@ int crypto_dl_load(struct herror *err)
         void *h = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!h)
                 return herror_set(err, ELIBACC, "cannot load %s (package libssl3): %s", LIBCRYPTO_SONAME, dlerror());
-#define CRYPTO_DL_RESOLVE(name)                                                                                        \
-        if (!(dl_##name = (__typeof__(name) *) dlsym(h, #name)))                                                       \
+#define CRYPTO_DL_RESOLVE(name)                                  \
+        if (!(dl_##name = (__typeof__(name) *) dlsym(h, #name))) \
                 return herror_set(err, ELIBBAD, "%s has no symbol %s: too old?", LIBCRYPTO_SONAME, #name);
         CRYPTO_DL_SYMBOLS(CRYPTO_DL_RESOLVE)
 #undef CRYPTO_DL_RESOLVE

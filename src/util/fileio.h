@@ -10,7 +10,8 @@
  * the NUL. */
 int read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_len, struct herror *err);
 /* The same from an open fd, from its current offset. */
-int read_fd_limited(int fd, const char *name_for_errors, size_t max_size, char **ret, size_t *ret_len, struct herror *err);
+int read_fd_limited(int fd, const char *name_for_errors, size_t max_size, char **ret, size_t *ret_len,
+                    struct herror *err);
 /* Write a temp file ".NAME.XXXXXX" beside NAME, fsync it, rename it over NAME, fsync the directory.
  * On failure the temp file is removed and NAME is untouched. */
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err);

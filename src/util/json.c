@@ -81,15 +81,23 @@ void json_path_key(char *buf, size_t size, const char *jpath, const char *key)
 static const char *type_name(json_type t)
 {
         switch (t) {
-        case JSON_OBJECT: return "an object";
-        case JSON_ARRAY: return "an array";
-        case JSON_STRING: return "a string";
-        case JSON_INTEGER: return "an integer";
-        case JSON_REAL: return "a number";
+        case JSON_OBJECT:
+                return "an object";
+        case JSON_ARRAY:
+                return "an array";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number";
         case JSON_TRUE:
-        case JSON_FALSE: return "a boolean";
-        case JSON_NULL: return "null";
-        default: return "a value";
+        case JSON_FALSE:
+                return "a boolean";
+        case JSON_NULL:
+                return "null";
+        default:
+                return "a value";
         }
 }
 
@@ -131,7 +139,7 @@ int json_dispatch(json_t *obj, const char *jpath, const struct json_field *table
         if (flags & JD_REJECT_UNKNOWN) {
                 const char *key;
                 json_t *v;
-                json_object_foreach(obj, key, v) {
+                json_object_foreach (obj, key, v) {
                         bool known = false;
                         for (const struct json_field *f = table; f->name && !known; f++)
                                 known = streq(f->name, key);
@@ -178,8 +186,8 @@ static int integer_in_range(const char *jpath, json_t *v, long long min, long lo
                 return herror_set(err, EINVAL, "%s: expected an integer", jpath);
         json_int_t i = json_integer_value(v);
         if (i < min || i > max)
-                return herror_set(err, ERANGE, "%s: %lld is out of range (%lld to %lld)", jpath, (long long) i,
-                                  min, max);
+                return herror_set(err, ERANGE, "%s: %lld is out of range (%lld to %lld)", jpath, (long long) i, min,
+                                  max);
         *ret = i;
         return 0;
 }

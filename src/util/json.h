@@ -33,10 +33,10 @@ enum {
 
 struct json_field {
         const char *name;
-        json_type type;           /* checked before dispatch: JSON_TRUE means boolean; (json_type) -1 means any */
+        json_type type;            /* checked before dispatch: JSON_TRUE means boolean; (json_type) -1 means any */
         json_dispatch_fn dispatch; /* NULL: the field is only type-checked (or refused, JF_UNSUPPORTED) */
-        size_t offset;            /* dispatch gets (char *) base + offset */
-        unsigned flags;           /* JF_* */
+        size_t offset;             /* dispatch gets (char *) base + offset */
+        unsigned flags;            /* JF_* */
 };
 
 enum { JD_REJECT_UNKNOWN = 1u << 0 }; /* unknown keys are errors (our own formats); else ignored */

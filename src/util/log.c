@@ -37,10 +37,22 @@ int log_format_from_string(const char *s)
         return _LOG_FORMAT_INVALID;
 }
 
-void log_set_level(enum log_level l) { cur_level = l; }
-enum log_level log_get_level(void) { return cur_level; }
-void log_set_format(enum log_format f) { cur_format = f; }
-void log_set_prefix(const char *prefix) { cur_prefix = prefix; }
+void log_set_level(enum log_level l)
+{
+        cur_level = l;
+}
+enum log_level log_get_level(void)
+{
+        return cur_level;
+}
+void log_set_format(enum log_format f)
+{
+        cur_format = f;
+}
+void log_set_prefix(const char *prefix)
+{
+        cur_prefix = prefix;
+}
 
 int log_open_file(const char *path)
 {

@@ -3,7 +3,14 @@
 
 #include "util/cleanup.h"
 
-enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, _LOG_LEVEL_MAX, _LOG_LEVEL_INVALID = -EINVAL };
+enum log_level {
+        LOG_LEVEL_ERROR,
+        LOG_LEVEL_WARN,
+        LOG_LEVEL_INFO,
+        LOG_LEVEL_DEBUG,
+        _LOG_LEVEL_MAX,
+        _LOG_LEVEL_INVALID = -EINVAL
+};
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON, _LOG_FORMAT_MAX, _LOG_FORMAT_INVALID = -EINVAL };
 
 int log_level_from_string(const char *s);
@@ -20,4 +27,8 @@ void log_msg(enum log_level l, const char *fmt, ...) _printf_(2, 3);
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...) do { if (log_get_level() >= LOG_LEVEL_DEBUG) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); } while (0)
+#define log_debug(...)                                         \
+        do {                                                   \
+                if (log_get_level() >= LOG_LEVEL_DEBUG)        \
+                        log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); \
+        } while (0)

@@ -44,7 +44,7 @@ static int openat2_resolve(int rootfd, const char *path, int open_flags, mode_t 
                 .flags = (uint64_t) open_flags | O_CLOEXEC | ((flags & SAFE_NOFOLLOW) ? O_NOFOLLOW : 0),
                 .mode = (open_flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
                 .resolve = RESOLVE_NO_MAGICLINKS | ((flags & SAFE_BENEATH) ? RESOLVE_BENEATH : RESOLVE_IN_ROOT) |
-                           ((flags & SAFE_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0),
+                        ((flags & SAFE_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0),
         };
         /* Under RESOLVE_BENEATH an absolute path is EXDEV; here every path is taken inside the root. */
         while ((flags & SAFE_BENEATH) && *path == '/')
@@ -241,7 +241,8 @@ int safe_openat(int rootfd, const char *path, int open_flags, mode_t mode, unsig
                 if (fd == -EXDEV)
                         return herror_set(err, EXDEV, "%s: leaves the root directory; refused", path);
                 if (fd == -ELOOP)
-                        return herror_set(err, ELOOP, "%s: symlink not allowed here (or too many levels); refused", path);
+                        return herror_set(err, ELOOP, "%s: symlink not allowed here (or too many levels); refused",
+                                          path);
                 return herror_sys(err, -fd, "%s", path);
         }
         return fd;

@@ -9,9 +9,9 @@
 
 #include "util/error.h"
 
-#define SAFE_NOFOLLOW    (1u << 0)  /* the last component must not be a symlink (ELOOP) */
-#define SAFE_NO_SYMLINKS (1u << 1)  /* no symlink anywhere in the path (ELOOP) */
-#define SAFE_BENEATH     (1u << 2)  /* leaving the root by '..' or an absolute symlink is EXDEV, not clamped */
+#define SAFE_NOFOLLOW (1u << 0)    /* the last component must not be a symlink (ELOOP) */
+#define SAFE_NO_SYMLINKS (1u << 1) /* no symlink anywhere in the path (ELOOP) */
+#define SAFE_BENEATH (1u << 2)     /* leaving the root by '..' or an absolute symlink is EXDEV, not clamped */
 
 /* Open path (absolute or relative, always taken inside rootfd) with open_flags (O_CLOEXEC is added;
  * O_CREAT creates only the last component). Returns an fd or -errno; err names the path. */

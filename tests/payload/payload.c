@@ -75,9 +75,10 @@ static int fail_errno(void)
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: payload id|cat FILE|write FILE TEXT|cwd|fds|status FIELD...|uid_map|gid_map|"
-                        "exit N|kill-self SIG|sleep-forever|signal-wait [READY_FILE]|tty|env|landlock-abi|"
-                        "tcp-bind PORT|tcp-connect PORT|ptrace-child|syscall NAME|syscall list|alloc MIB|forks N\n");
+        fprintf(stderr,
+                "usage: payload id|cat FILE|write FILE TEXT|cwd|fds|status FIELD...|uid_map|gid_map|"
+                "exit N|kill-self SIG|sleep-forever|signal-wait [READY_FILE]|tty|env|landlock-abi|"
+                "tcp-bind PORT|tcp-connect PORT|ptrace-child|syscall NAME|syscall list|alloc MIB|forks N\n");
         return 2;
 }
 
@@ -328,7 +329,8 @@ static int act_env(void)
  * on, so a connect let through answers ECONNREFUSED and one fenced off EACCES. */
 static int act_tcp(const char *what, const char *port)
 {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) atoi(port)),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t) atoi(port)),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -469,7 +471,8 @@ static int act_deny(const char *groups, char **cmd)
         size_t k = 0;
         f[k++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
         for (size_t i = 0; i < n; i++)
-                f[k++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned) nrs[i], (unsigned char) (n - i), 0);
+                f[k++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned) nrs[i],
+                                                       (unsigned char) (n - i), 0);
         f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
         f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
         struct sock_fprog prog = { .len = (unsigned short) k, .filter = f };

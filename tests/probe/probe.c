@@ -306,7 +306,9 @@ static int netlink_send(int fd, uint16_t type, uint16_t flags, const void *paylo
         struct {
                 struct nlmsghdr h;
                 char body[64];
-        } req = { .h = { .nlmsg_len = (uint32_t) NLMSG_LENGTH(len), .nlmsg_type = type, .nlmsg_flags = flags,
+        } req = { .h = { .nlmsg_len = (uint32_t) NLMSG_LENGTH(len),
+                         .nlmsg_type = type,
+                         .nlmsg_flags = flags,
                          .nlmsg_seq = 1 } };
         memcpy(req.body, payload, len);
         struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -469,8 +471,8 @@ static void check_pid1_exe_write(const char *name)
 
 static void check_host_paths(const char *name)
 {
-        static const char *const known[] = { "/etc/shadow", "/etc/subuid", "/etc/subgid", "/usr/bin/newuidmap",
-                                             "/var/lib/dpkg/status", "/proc/1/root/etc/shadow" };
+        static const char *const known[] = { "/etc/shadow",        "/etc/subuid",          "/etc/subgid",
+                                             "/usr/bin/newuidmap", "/var/lib/dpkg/status", "/proc/1/root/etc/shadow" };
         char seen[400] = "";
         size_t checked = 0;
         struct stat st;
@@ -535,11 +537,46 @@ static const char *status_field(const char *field, char *buf, size_t size)
 }
 
 static const char *const cap_names[] = {
-        "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-        "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-        "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-        "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
-        "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
+        "chown",
+        "dac_override",
+        "dac_read_search",
+        "fowner",
+        "fsetid",
+        "kill",
+        "setgid",
+        "setuid",
+        "setpcap",
+        "linux_immutable",
+        "net_bind_service",
+        "net_broadcast",
+        "net_admin",
+        "net_raw",
+        "ipc_lock",
+        "ipc_owner",
+        "sys_module",
+        "sys_rawio",
+        "sys_chroot",
+        "sys_ptrace",
+        "sys_pacct",
+        "sys_admin",
+        "sys_boot",
+        "sys_nice",
+        "sys_resource",
+        "sys_time",
+        "sys_tty_config",
+        "mknod",
+        "lease",
+        "audit_write",
+        "audit_control",
+        "setfcap",
+        "mac_override",
+        "mac_admin",
+        "syslog",
+        "wake_alarm",
+        "block_suspend",
+        "audit_read",
+        "perfmon",
+        "bpf",
         "checkpoint_restore",
 };
 

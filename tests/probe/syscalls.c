@@ -55,8 +55,14 @@ const char *syscall_errno_name(int e)
         return buf;
 }
 
-static long probe_mount(void) { return mount("none", NOPATH, "tmpfs", 0, NULL); }
-static long probe_umount2(void) { return umount2(NOPATH, 0); }
+static long probe_mount(void)
+{
+        return mount("none", NOPATH, "tmpfs", 0, NULL);
+}
+static long probe_umount2(void)
+{
+        return umount2(NOPATH, 0);
+}
 
 static long probe_keyctl(void)
 {
@@ -75,9 +81,18 @@ static long probe_request_key(void)
         return syscall(SYS_request_key, "hutchpayloadnotatype", "d", NULL, 0);
 }
 
-static long probe_unshare_user(void) { return unshare(CLONE_NEWUSER); }
-static long probe_unshare_mnt(void) { return unshare(CLONE_NEWNS); }
-static long probe_setns(void) { return setns(-1, 0); }
+static long probe_unshare_user(void)
+{
+        return unshare(CLONE_NEWUSER);
+}
+static long probe_unshare_mnt(void)
+{
+        return unshare(CLONE_NEWNS);
+}
+static long probe_setns(void)
+{
+        return setns(-1, 0);
+}
 
 static long probe_bpf(void)
 {
@@ -155,17 +170,32 @@ static long probe_init_module(void)
         return syscall(SYS_init_module, empty, 0UL, "");
 }
 
-static long probe_finit_module(void) { return syscall(SYS_finit_module, -1, "", 0); }
+static long probe_finit_module(void)
+{
+        return syscall(SYS_finit_module, -1, "", 0);
+}
 
 static long probe_delete_module(void)
 {
         return syscall(SYS_delete_module, "hutch_payload_no_such_module", O_NONBLOCK);
 }
 
-static long probe_pivot_root(void) { return syscall(SYS_pivot_root, NOPATH, NOPATH); }
-static long probe_chroot(void) { return chroot(NOPATH); }
-static long probe_swapon(void) { return syscall(SYS_swapon, NOPATH, 0); }
-static long probe_swapoff(void) { return syscall(SYS_swapoff, NOPATH); }
+static long probe_pivot_root(void)
+{
+        return syscall(SYS_pivot_root, NOPATH, NOPATH);
+}
+static long probe_chroot(void)
+{
+        return chroot(NOPATH);
+}
+static long probe_swapon(void)
+{
+        return syscall(SYS_swapon, NOPATH, 0);
+}
+static long probe_swapoff(void)
+{
+        return syscall(SYS_swapoff, NOPATH);
+}
 
 static long probe_reboot(void)
 {
@@ -258,7 +288,10 @@ static long probe_clone_newuser(void)
         return pid;
 }
 
-static long probe_mknod(void) { return mknod(NOPATH, S_IFCHR | 0600, makedev(1, 3)); }
+static long probe_mknod(void)
+{
+        return mknod(NOPATH, S_IFCHR | 0600, makedev(1, 3));
+}
 
 static long probe_fsopen(void)
 {
@@ -332,7 +365,10 @@ static long probe_lookup_dcookie(void)
 #endif
 }
 
-static long probe_acct(void) { return acct(NOPATH); } /* the file cannot be opened: accounting unchanged */
+static long probe_acct(void)
+{
+        return acct(NOPATH);
+} /* the file cannot be opened: accounting unchanged */
 
 static long probe_syslog(void)
 {

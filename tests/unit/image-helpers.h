@@ -61,14 +61,35 @@ static _th_unused_ int th_build_tar(const struct tent *ents, size_t n)
                 mode_t mode = t->mode ? t->mode : (t->type == 'd' ? 0755 : 0644);
                 int64_t size = 0;
                 switch (t->type) {
-                case 'f': archive_entry_set_filetype(e, AE_IFREG); size = (int64_t) strlen(t->data ? t->data : ""); break;
-                case 'z': archive_entry_set_filetype(e, AE_IFREG); size = (int64_t) t->zeros; break;
-                case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
-                case 'l': archive_entry_set_filetype(e, AE_IFLNK); archive_entry_set_symlink(e, t->data); mode = 0777; break;
-                case 'h': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_hardlink(e, t->data); break;
-                case 'p': archive_entry_set_filetype(e, AE_IFIFO); break;
-                case 'c': archive_entry_set_filetype(e, AE_IFCHR); archive_entry_set_rdev(e, makedev(1, 3)); break;
-                default: fail_msg("bad tent type %c", t->type);
+                case 'f':
+                        archive_entry_set_filetype(e, AE_IFREG);
+                        size = (int64_t) strlen(t->data ? t->data : "");
+                        break;
+                case 'z':
+                        archive_entry_set_filetype(e, AE_IFREG);
+                        size = (int64_t) t->zeros;
+                        break;
+                case 'd':
+                        archive_entry_set_filetype(e, AE_IFDIR);
+                        break;
+                case 'l':
+                        archive_entry_set_filetype(e, AE_IFLNK);
+                        archive_entry_set_symlink(e, t->data);
+                        mode = 0777;
+                        break;
+                case 'h':
+                        archive_entry_set_filetype(e, AE_IFREG);
+                        archive_entry_set_hardlink(e, t->data);
+                        break;
+                case 'p':
+                        archive_entry_set_filetype(e, AE_IFIFO);
+                        break;
+                case 'c':
+                        archive_entry_set_filetype(e, AE_IFCHR);
+                        archive_entry_set_rdev(e, makedev(1, 3));
+                        break;
+                default:
+                        fail_msg("bad tent type %c", t->type);
                 }
                 archive_entry_set_perm(e, mode);
                 archive_entry_set_size(e, size);

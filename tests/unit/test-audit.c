@@ -65,9 +65,14 @@ static void emit_n(const char *const *kv, unsigned n)
         for (unsigned i = 0; i < n; i++) {
                 char id[32];
                 snprintf(id, sizeof id, "c%u", i);
-                struct audit_record r = { .event = i % 2 ? AUDIT_EVENT_END : AUDIT_EVENT_START, .entry = "runtime",
-                                          .container_id = id, .argv = args, .n_argv = 3, .pid = 100 + (pid_t) i,
-                                          .has_exit = i % 2, .duration_ns = -1 };
+                struct audit_record r = { .event = i % 2 ? AUDIT_EVENT_END : AUDIT_EVENT_START,
+                                          .entry = "runtime",
+                                          .container_id = id,
+                                          .argv = args,
+                                          .n_argv = 3,
+                                          .pid = 100 + (pid_t) i,
+                                          .has_exit = i % 2,
+                                          .duration_ns = -1 };
                 if (audit_emit(a, &r, &err) < 0)
                         fail_msg("%s", herror_msg(&err));
         }
@@ -154,23 +159,54 @@ static void record_form(void **state)
         const char *bad_argv[] = { "printf", "\xff\xfe ok \xc3\xa9" };
         struct audit_idmap um[] = { { 0, 1000, 1 }, { 1, 200000, 65536 } };
         struct audit_record r = {
-                .event = AUDIT_EVENT_END, .entry = "run", .container_id = "abc", .container_name = "web",
-                .image_ref = "docker.io/library/busybox:latest", .image_digest = "sha256:00ff", .trust_verdict = "accepted",
-                .trust_scope = "docker.io/library", .trust_key_id = "SHA256:xyz", .policy_path = "/etc/containers/policy.json",
-                .policy_sha256 = "aa", .seccomp_profile = "default", .seccomp_sha256 = "bb", .landlock = "best-effort abi 7",
-                .caps = caps, .n_caps = 2, .namespaces = ns, .n_namespaces = 2, .uid_map = um, .n_uid_map = 2,
-                .volumes = vols, .n_volumes = 1, .argv = bad_argv, .n_argv = 2, .pid = 4242, .has_exit = true,
-                .exit_status = 137, .exit_signal = 9, .duration_ns = 1234567,
+                .event = AUDIT_EVENT_END,
+                .entry = "run",
+                .container_id = "abc",
+                .container_name = "web",
+                .image_ref = "docker.io/library/busybox:latest",
+                .image_digest = "sha256:00ff",
+                .trust_verdict = "accepted",
+                .trust_scope = "docker.io/library",
+                .trust_key_id = "SHA256:xyz",
+                .policy_path = "/etc/containers/policy.json",
+                .policy_sha256 = "aa",
+                .seccomp_profile = "default",
+                .seccomp_sha256 = "bb",
+                .landlock = "best-effort abi 7",
+                .caps = caps,
+                .n_caps = 2,
+                .namespaces = ns,
+                .n_namespaces = 2,
+                .uid_map = um,
+                .n_uid_map = 2,
+                .volumes = vols,
+                .n_volumes = 1,
+                .argv = bad_argv,
+                .n_argv = 2,
+                .pid = 4242,
+                .has_exit = true,
+                .exit_status = 137,
+                .exit_signal = 9,
+                .duration_ns = 1234567,
         };
-        struct audit_identity id = { .uid = 1000, .euid = 1000, .gid = 1000, .egid = 1000, .user = "alice",
-                                     .has_loginuid = true, .loginuid = 1000, .host = "h", .hutch_pid = 7 };
+        struct audit_identity id = { .uid = 1000,
+                                     .euid = 1000,
+                                     .gid = 1000,
+                                     .egid = 1000,
+                                     .user = "alice",
+                                     .has_loginuid = true,
+                                     .loginuid = 1000,
+                                     .host = "h",
+                                     .hutch_pid = 7 };
         _cleanup_herror_ struct herror err = HERROR_INIT;
         _cleanup_json_ json_t *o = NULL;
         assert_int_equal(audit_record_to_json(&r, &id, "2026-01-02T03:04:05.000000006Z", &o, &err), 0);
         _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        assert_string_equal(text,
+        assert_string_equal(
+                text,
                 "{\"v\":1,\"seq\":null,\"prev\":null,\"time\":\"2026-01-02T03:04:05.000000006Z\",\"event\":\"end\",\"host\":\"h\","
-                "\"hutch_version\":\"" HUTCH_VERSION "\",\"hutch_pid\":7,\"user\":{\"uid\":1000,\"euid\":1000,\"gid\":1000,"
+                "\"hutch_version\":\"" HUTCH_VERSION
+                "\",\"hutch_pid\":7,\"user\":{\"uid\":1000,\"euid\":1000,\"gid\":1000,"
                 "\"egid\":1000,\"name\":\"alice\",\"loginuid\":1000,\"sessionid\":null},\"entry\":\"run\","
                 "\"container\":{\"id\":\"abc\",\"name\":\"web\"},\"image\":{\"ref\":\"docker.io/library/busybox:latest\","
                 "\"digest\":\"sha256:00ff\"},\"trust\":{\"verdict\":\"accepted\",\"scope\":\"docker.io/library\","
@@ -245,7 +281,7 @@ static void verify_finds_edit(void **state)
         read_lines(&l);
         char *p = strstr(l.v[1], "\"c1\"");
         assert_non_null(p);
-        p[2] = '9';     /* container c1 -> c9 */
+        p[2] = '9'; /* container c1 -> c9 */
         join_write(&l, (size_t[]) { 0, 1, 2, 3, 4 }, 5);
         expect_break("edit", "audit.log:3: prev is not the sha256", "audit.log:2)");
 }
@@ -333,17 +369,17 @@ static void verify_reads_heads_strictly(void **state)
 {
         (void) state;
         static const char *const bad_heads[] = {
-                "{\"v\":2,\"seq\":1,\"prev\":\"Z\"}\n",          /* another schema */
-                "{\"v\":1,\"seq\":01,\"prev\":\"Z\"}\n",         /* leading zero */
-                "{\"v\":1,\"seq\":0,\"prev\":\"Z\"}\n",          /* seq starts at 1 */
+                "{\"v\":2,\"seq\":1,\"prev\":\"Z\"}\n",  /* another schema */
+                "{\"v\":1,\"seq\":01,\"prev\":\"Z\"}\n", /* leading zero */
+                "{\"v\":1,\"seq\":0,\"prev\":\"Z\"}\n",  /* seq starts at 1 */
                 "{\"v\":1,\"seq\":-1,\"prev\":\"Z\"}\n",
                 "{\"v\":1,\"seq\":1234567890123456789,\"prev\":\"Z\"}\n", /* 19 digits */
-                "{\"v\":1, \"seq\":1,\"prev\":\"Z\"}\n",         /* not the writer's layout */
+                "{\"v\":1, \"seq\":1,\"prev\":\"Z\"}\n",                  /* not the writer's layout */
                 "{\"seq\":1,\"v\":1,\"prev\":\"Z\"}\n",
-                "{\"v\":1,\"seq\":1,\"prev\":\"Z\"\n",           /* no closing brace */
-                "{\"v\":1,\"seq\":1,\"prev\":\"Za\"}\n",          /* 65 hex digits */
+                "{\"v\":1,\"seq\":1,\"prev\":\"Z\"\n",   /* no closing brace */
+                "{\"v\":1,\"seq\":1,\"prev\":\"Za\"}\n", /* 65 hex digits */
                 "{\"v\":1,\"seq\":1,\"prev\":\"Z\"x}\n",
-                "{\"v\":1,\"seq\":1,\"prev\":\"AZ\"}\n",          /* uppercase */
+                "{\"v\":1,\"seq\":1,\"prev\":\"AZ\"}\n", /* uppercase */
                 "{\"v\":1,\"seq\":1}\n",
                 "\n",
         };
@@ -463,7 +499,8 @@ static void ed25519_records(void **state)
         assert_int_equal(audit_open(c, &a, &err), -EPERM);
         assert_non_null(strstr(herror_msg(&err), "sign.pem: readable by group or others (mode 0644)"));
         chmod(pub, 0644);
-        assert_int_equal(verify_with(NULL, pub, msg, sizeof msg, NULL), -EBADMSG);   /* the key loads; line 3 is still bad */
+        assert_int_equal(verify_with(NULL, pub, msg, sizeof msg, NULL),
+                         -EBADMSG); /* the key loads; line 3 is still bad */
         assert_non_null(strstr(msg, "audit.log:3: Ed25519 signature does not verify"));
 }
 
@@ -491,7 +528,9 @@ static void config_errors_name_the_line(void **state)
 {
         char user[160], msg[8192];
         snprintf(user, sizeof user, "%s/user.conf", dir);
-        static const struct { const char *text, *needle; } cases[] = {
+        static const struct {
+                const char *text, *needle;
+        } cases[] = {
                 { "# c\naudit = required\nbogus = 1\n", "user.conf:3: unknown key 'bogus'" },
                 { "audit = sometimes\n", "user.conf:1: audit: expected required, best-effort or off, not 'sometimes'" },
                 { "\n\naudit_log = relative/path\n", "user.conf:3: audit_log: expected an absolute path or none" },
@@ -706,7 +745,8 @@ static void required_fails_best_effort_warns(void **state)
                 int rr = audit_emit(a, &r, &err);
                 if (required) {
                         assert_int_equal(rr, -ENOTDIR);
-                        if (!strstr(herror_msg(&err), "audit (required): audit log ")) fail_msg("%s", herror_msg(&err));
+                        if (!strstr(herror_msg(&err), "audit (required): audit log "))
+                                fail_msg("%s", herror_msg(&err));
                 } else {
                         assert_int_equal(rr, 0);
                 }
@@ -766,7 +806,9 @@ static char *receive(int fd, size_t *ret_len)
                 char space[CMSG_SPACE(sizeof(int))];
         } control;
         struct iovec iov = { data, sizeof data };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control
+        };
         ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         assert_true(n >= 0);
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
@@ -790,7 +832,8 @@ static char *receive(int fd, size_t *ret_len)
 static bool has_field(const char *data, size_t len, const char *kv)
 {
         size_t l = strlen(kv);
-        for (const char *p = data; p && p + l <= data + len; p = memchr(p, '\n', (size_t) (data + len - p)), p = p ? p + 1 : NULL)
+        for (const char *p = data; p && p + l <= data + len;
+             p = memchr(p, '\n', (size_t) (data + len - p)), p = p ? p + 1 : NULL)
                 if (memcmp(p, kv, l) == 0 && (p + l == data + len || p[l] == '\n'))
                         return true;
         return false;
@@ -831,8 +874,12 @@ static void journald_wire_format(void **state)
         _cleanup_(sink_done) struct sink_fixture f = { .fd = -1 };
         socket_sink("journald", &f);
         const char *multi[] = { "sh", "-c", "echo a\necho b" };
-        struct audit_record r = { .event = AUDIT_EVENT_REFUSAL, .container_id = "jc", .container_name = "two\nlines",
-                                  .reason = "bad config", .argv = multi, .n_argv = 3 };
+        struct audit_record r = { .event = AUDIT_EVENT_REFUSAL,
+                                  .container_id = "jc",
+                                  .container_name = "two\nlines",
+                                  .reason = "bad config",
+                                  .argv = multi,
+                                  .n_argv = 3 };
         assert_int_equal(audit_emit(f.a, &r, &err), 0);
         size_t len;
         _cleanup_free_ char *d = receive(f.fd, &len);
@@ -860,7 +907,8 @@ static void journald_wire_format(void **state)
         struct audit_record rb = { .event = AUDIT_EVENT_START, .argv = big, .n_argv = 1 };
         assert_int_equal(audit_emit(f.a, &rb, &err), 0);
         _cleanup_free_ char *d2 = receive(f.fd, &len);
-        if (len <= sizeof huge) fail_msg("len %zu", len);
+        if (len <= sizeof huge)
+                fail_msg("len %zu", len);
         assert_true(has_field(d2, len, "MESSAGE_ID=93d0e0e18f2a4e2b9c3ec08a8d67a0e5"));
         /* journald "on" with no socket: a failure in required mode */
         unlink(f.sock);

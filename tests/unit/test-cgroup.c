@@ -18,10 +18,10 @@
 #include "sandbox/cgroup.h"
 #include "util/fileio.h"
 
-#define assert_contains(hay, needle)                                                                        \
-        do {                                                                                                \
-                if (!strstr((hay), (needle)))                                                               \
-                        fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                        \
+#define assert_contains(hay, needle)                                                 \
+        do {                                                                         \
+                if (!strstr((hay), (needle)))                                        \
+                        fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle)); \
         } while (0)
 
 /* ---- /proc/self/cgroup ---- */
@@ -30,9 +30,11 @@ static void parses_proc_cgroup(void **state)
 {
         char buf[256];
         /* this hybrid host's shape: v1 lines, then the v2 one */
-        assert_int_equal(cgroup_parse_proc_cgroup("9:name=systemd:/\n4:memory:/x\n1:cpu:/\n0::/\n", buf, sizeof buf), 0);
+        assert_int_equal(cgroup_parse_proc_cgroup("9:name=systemd:/\n4:memory:/x\n1:cpu:/\n0::/\n", buf, sizeof buf),
+                         0);
         assert_string_equal(buf, "/");
-        assert_int_equal(cgroup_parse_proc_cgroup("0::/user.slice/user-1000.slice/session-2.scope\n", buf, sizeof buf), 0);
+        assert_int_equal(cgroup_parse_proc_cgroup("0::/user.slice/user-1000.slice/session-2.scope\n", buf, sizeof buf),
+                         0);
         assert_string_equal(buf, "/user.slice/user-1000.slice/session-2.scope");
         assert_int_equal(cgroup_parse_proc_cgroup("0::/a b/c", buf, sizeof buf), 0); /* no newline at the end */
         assert_string_equal(buf, "/a b/c");
@@ -47,14 +49,14 @@ static void parses_proc_cgroup(void **state)
 
 /* ---- mountinfo ---- */
 
-#define HYBRID_MOUNTINFO                                                                                    \
-        "24 30 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"                                           \
-        "25 24 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"                              \
-        "26 25 0:23 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n"                  \
+#define HYBRID_MOUNTINFO                                                                  \
+        "24 30 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"                         \
+        "25 24 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"             \
+        "26 25 0:23 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n" \
         "27 25 0:24 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
 
-#define UNIFIED_MOUNTINFO                                                                                   \
-        "24 30 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"                                           \
+#define UNIFIED_MOUNTINFO                                         \
+        "24 30 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n" \
         "25 24 0:22 / /sys/fs/cgroup rw,nosuid,nodev shared:4 master:1 - cgroup2 cgroup2 rw,nsdelegate\n"
 
 static void finds_the_cgroup2_mount(void **state)
@@ -63,30 +65,37 @@ static void finds_the_cgroup2_mount(void **state)
         assert_int_equal(cgroup_find_mount(HYBRID_MOUNTINFO, "/", mount, sizeof mount, rel, sizeof rel), 0);
         assert_string_equal(mount, "/sys/fs/cgroup/unified");
         assert_string_equal(rel, "");
-        assert_int_equal(cgroup_find_mount(UNIFIED_MOUNTINFO, "/user.slice/u.service", mount, sizeof mount, rel, sizeof rel), 0);
+        assert_int_equal(
+                cgroup_find_mount(UNIFIED_MOUNTINFO, "/user.slice/u.service", mount, sizeof mount, rel, sizeof rel), 0);
         assert_string_equal(mount, "/sys/fs/cgroup");
         assert_string_equal(rel, "user.slice/u.service");
         /* /sys/fs/cgroup is preferred over any other cgroup2 mount, whatever the order */
         assert_int_equal(cgroup_find_mount("40 1 0:50 / /mnt/cg rw - cgroup2 none rw\n" UNIFIED_MOUNTINFO, "/x", mount,
-                                           sizeof mount, rel, sizeof rel), 0);
+                                           sizeof mount, rel, sizeof rel),
+                         0);
         assert_string_equal(mount, "/sys/fs/cgroup");
         /* a mount point with an escaped space; a mount of a subtree (its root is not "/") */
         assert_int_equal(cgroup_find_mount("40 1 0:50 /box /mnt/my\\040cg rw - cgroup2 none rw\n", "/box/inner", mount,
-                                           sizeof mount, rel, sizeof rel), 0);
+                                           sizeof mount, rel, sizeof rel),
+                         0);
         assert_string_equal(mount, "/mnt/my cg");
         assert_string_equal(rel, "inner");
         assert_int_equal(cgroup_find_mount("40 1 0:50 /box /mnt/cg rw - cgroup2 none rw\n", "/box", mount, sizeof mount,
-                                           rel, sizeof rel), 0);
+                                           rel, sizeof rel),
+                         0);
         assert_string_equal(rel, "");
         /* own outside that subtree ("/boxer" is not below "/box") */
-        assert_int_equal(cgroup_find_mount("40 1 0:50 /box /mnt/cg rw - cgroup2 none rw\n", "/boxer", mount, sizeof mount,
-                                           rel, sizeof rel), -EXDEV);
+        assert_int_equal(cgroup_find_mount("40 1 0:50 /box /mnt/cg rw - cgroup2 none rw\n", "/boxer", mount,
+                                           sizeof mount, rel, sizeof rel),
+                         -EXDEV);
         /* no cgroup2 at all; a "cgroup2" word elsewhere in the line does not count */
-        assert_int_equal(cgroup_find_mount("27 25 0:24 / /cgroup2 rw - cgroup cgroup2 rw\n", "/", mount, sizeof mount, rel,
-                                           sizeof rel), -ENOENT);
+        assert_int_equal(cgroup_find_mount("27 25 0:24 / /cgroup2 rw - cgroup cgroup2 rw\n", "/", mount, sizeof mount,
+                                           rel, sizeof rel),
+                         -ENOENT);
         assert_int_equal(cgroup_find_mount("", "/", mount, sizeof mount, rel, sizeof rel), -ENOENT);
         /* malformed lines are skipped */
-        assert_int_equal(cgroup_find_mount("garbage\n1 2\n" UNIFIED_MOUNTINFO, "/", mount, sizeof mount, rel, sizeof rel), 0);
+        assert_int_equal(
+                cgroup_find_mount("garbage\n1 2\n" UNIFIED_MOUNTINFO, "/", mount, sizeof mount, rel, sizeof rel), 0);
         assert_string_equal(mount, "/sys/fs/cgroup");
         /* own NULL: any cgroup2 mount (hutch-runtime delete knows the leaf's path below it) */
         assert_int_equal(cgroup_find_mount(HYBRID_MOUNTINFO, NULL, mount, sizeof mount, NULL, 0), 0);
@@ -114,8 +123,12 @@ static void controller_lists(void **state)
 
 static void limits_and_oom_kill(void **state)
 {
-        struct spec_resources r = { .any_limit = true, .has_memory_limit = true, .memory_limit = 33554432,
-                                    .has_cpu_quota = true, .cpu_quota = 50000, .cpu_period = 100000 };
+        struct spec_resources r = { .any_limit = true,
+                                    .has_memory_limit = true,
+                                    .memory_limit = 33554432,
+                                    .has_cpu_quota = true,
+                                    .cpu_quota = 50000,
+                                    .cpu_period = 100000 };
         char buf[64];
         assert_int_equal(cgroup_wanted(&r), CGROUP_MEMORY | CGROUP_CPU);
         assert_true(cgroup_limit_text(&r, CGROUP_MEMORY, buf, sizeof buf));
@@ -145,8 +158,9 @@ static void placement(void **state)
 {
         char base[256], create[256];
         /* beside the caller's cgroup, in its parent (which holds no processes) */
-        assert_int_equal(cgroup_placement("user.slice/u.service/app.slice/t.scope", NULL, false, "c1", base, sizeof base,
-                                          create, sizeof create), 0);
+        assert_int_equal(cgroup_placement("user.slice/u.service/app.slice/t.scope", NULL, false, "c1", base,
+                                          sizeof base, create, sizeof create),
+                         0);
         assert_string_equal(base, "user.slice/u.service/app.slice");
         assert_string_equal(create, "hutch-c1");
         assert_int_equal(cgroup_placement("t.scope", NULL, false, "c1", base, sizeof base, create, sizeof create), 0);
@@ -163,15 +177,20 @@ static void placement(void **state)
         assert_string_equal(base, "a");
         assert_string_equal(create, "x/y");
         /* --systemd-cgroup: "slice:prefix:name" is not a path, and hutch does not talk to systemd */
-        assert_int_equal(cgroup_placement("a/b", "user.slice:libpod:abc", true, "c1", base, sizeof base, create,
-                                          sizeof create), 0);
+        assert_int_equal(
+                cgroup_placement("a/b", "user.slice:libpod:abc", true, "c1", base, sizeof base, create, sizeof create),
+                0);
         assert_string_equal(base, "a");
         assert_string_equal(create, "hutch-c1");
         /* refused */
-        assert_int_equal(cgroup_placement("a/b", "/x/../y", false, "c1", base, sizeof base, create, sizeof create), -EINVAL);
-        assert_int_equal(cgroup_placement("a/b", "./x", false, "c1", base, sizeof base, create, sizeof create), -EINVAL);
-        assert_int_equal(cgroup_placement("a/b", "///", false, "c1", base, sizeof base, create, sizeof create), -EINVAL);
-        assert_int_equal(cgroup_placement("a/b", NULL, false, "x/y", base, sizeof base, create, sizeof create), -EINVAL);
+        assert_int_equal(cgroup_placement("a/b", "/x/../y", false, "c1", base, sizeof base, create, sizeof create),
+                         -EINVAL);
+        assert_int_equal(cgroup_placement("a/b", "./x", false, "c1", base, sizeof base, create, sizeof create),
+                         -EINVAL);
+        assert_int_equal(cgroup_placement("a/b", "///", false, "c1", base, sizeof base, create, sizeof create),
+                         -EINVAL);
+        assert_int_equal(cgroup_placement("a/b", NULL, false, "x/y", base, sizeof base, create, sizeof create),
+                         -EINVAL);
         assert_int_equal(cgroup_placement("a/b", NULL, false, "", base, sizeof base, create, sizeof create), -EINVAL);
         char long_id[300];
         memset(long_id, 'i', sizeof long_id - 1);
@@ -189,8 +208,14 @@ static void common_ancestor(void **state)
         static const struct {
                 const char *a, *b, *want;
         } cases[] = {
-                { "a/b/c", "a/b/d", "a/b" }, { "a/b", "a/b/hutch-1", "a/b" }, { "a/b/hutch-1", "a/b", "a/b" },
-                { "a/bc", "a/bd", "a" }, { "ab", "a", "" }, { "a", "a", "a" }, { "", "x", "" }, { "x", "", "" },
+                { "a/b/c", "a/b/d", "a/b" },
+                { "a/b", "a/b/hutch-1", "a/b" },
+                { "a/b/hutch-1", "a/b", "a/b" },
+                { "a/bc", "a/bd", "a" },
+                { "ab", "a", "" },
+                { "a", "a", "a" },
+                { "", "x", "" },
+                { "x", "", "" },
                 { "u/app.slice/t.scope", "u/app.slice/hutch-9", "u/app.slice" },
         };
         char buf[64];
@@ -265,8 +290,11 @@ static int tree_teardown(void **state)
         return 0;
 }
 
-static const struct spec memory_pids = { .resources = { .any_limit = true, .has_memory_limit = true,
-                                                        .memory_limit = 1 << 25, .has_pids_limit = true, .pids_limit = 20 } };
+static const struct spec memory_pids = { .resources = { .any_limit = true,
+                                                        .has_memory_limit = true,
+                                                        .memory_limit = 1 << 25,
+                                                        .has_pids_limit = true,
+                                                        .pids_limit = 20 } };
 
 /* cgroup_create_at's result and message. */
 static int create(struct tree *t, const char *mount, const char *own, const struct spec *s, const char *id, char *msg,
@@ -322,12 +350,14 @@ static void enables_controllers_makes_the_leaf_and_undoes_on_failure(void **stat
          * no cgroup.controllers, where cgroupfs would have made one) and every level made is removed again */
         struct spec deep = memory_pids;
         deep.cgroups_path = (char *) "/machine/box/c2";
-        assert_true(create(t, "/fake", "user.slice/u.service/app.slice/t.scope", &deep, "c2", msg, sizeof msg, &leaf) < 0);
+        assert_true(create(t, "/fake", "user.slice/u.service/app.slice/t.scope", &deep, "c2", msg, sizeof msg, &leaf) <
+                    0);
         assert_contains(msg, "read /fake/machine/cgroup.controllers");
         assert_false(exists(t, "machine"));
         /* relative: below the caller's parent */
         deep.cgroups_path = (char *) "pod/c3";
-        assert_true(create(t, "/fake", "user.slice/u.service/app.slice/t.scope", &deep, "c3", msg, sizeof msg, &leaf) < 0);
+        assert_true(create(t, "/fake", "user.slice/u.service/app.slice/t.scope", &deep, "c3", msg, sizeof msg, &leaf) <
+                    0);
         assert_contains(msg, "read /fake/user.slice/u.service/app.slice/pod/cgroup.controllers");
         assert_false(exists(t, "user.slice/u.service/app.slice/pod"));
 }
@@ -346,8 +376,9 @@ static void refusals_name_the_cgroup_and_controller(void **state)
         rdma.resources.has_memory_limit = false;
         put(t->fd, "cgroup.controllers", "hugetlb", 0444);
         assert_true(create(t, "/sys/fs/cgroup/unified", "nopids/me", &rdma, "c5", msg, sizeof msg, &leaf) < 0);
-        assert_contains(msg, "cannot apply the resource limits (pids): the cgroup v2 hierarchy at /sys/fs/cgroup/unified "
-                             "has no pids controller (a hybrid cgroup v1/v2 host");
+        assert_contains(msg,
+                        "cannot apply the resource limits (pids): the cgroup v2 hierarchy at /sys/fs/cgroup/unified "
+                        "has no pids controller (a hybrid cgroup v1/v2 host");
         put(t->fd, "cgroup.controllers", "cpuset cpu io memory pids", 0444);
         /* the leaf must be new */
         assert_int_equal(mkdirat(t->fd, "user.slice/u.service/app.slice/hutch-c6", 0755), 0);
@@ -358,7 +389,8 @@ static void refusals_name_the_cgroup_and_controller(void **state)
         /* a bad cgroupsPath */
         struct spec bad = memory_pids;
         bad.cgroups_path = (char *) "a/../../b";
-        assert_true(create(t, "/fake", "user.slice/u.service/app.slice/t.scope", &bad, "c7", msg, sizeof msg, &leaf) < 0);
+        assert_true(create(t, "/fake", "user.slice/u.service/app.slice/t.scope", &bad, "c7", msg, sizeof msg, &leaf) <
+                    0);
         assert_contains(msg, ".linux.cgroupsPath \"a/../../b\"");
 }
 
@@ -399,19 +431,24 @@ static void not_delegated_to_the_caller(void **state)
         /* the files are root's (or the test user's, mode 0444/0755): nothing is writable for the caller */
         put(t->fd, "user.slice/u.service/app.slice/cgroup.procs", "", 0444);
         assert_true(unprivileged(t, "user.slice/u.service/app.slice/t.scope", &memory_pids, msg, sizeof msg) < 0);
-        assert_contains(msg, "cannot move the container into its cgroup: /fake/user.slice/u.service/app.slice/cgroup.procs "
-                             "is not writable by user ");
+        assert_contains(msg,
+                        "cannot move the container into its cgroup: /fake/user.slice/u.service/app.slice/cgroup.procs "
+                        "is not writable by user ");
         put(t->fd, "user.slice/u.service/app.slice/cgroup.procs", "", 0666);
         if (geteuid() == 0) {
                 /* the directory is not writable: no leaf can be made there */
                 put(t->fd, "user.slice/u.service/app.slice/cgroup.subtree_control", "memory pids", 0644);
-                assert_true(unprivileged(t, "user.slice/u.service/app.slice/t.scope", &memory_pids, msg, sizeof msg) < 0);
-                assert_contains(msg, "cannot create a cgroup in /fake/user.slice/u.service/app.slice: not delegated to user ");
+                assert_true(unprivileged(t, "user.slice/u.service/app.slice/t.scope", &memory_pids, msg, sizeof msg) <
+                            0);
+                assert_contains(
+                        msg, "cannot create a cgroup in /fake/user.slice/u.service/app.slice: not delegated to user ");
                 /* cgroup.subtree_control is not writable */
                 put(t->fd, "user.slice/u.service/app.slice/cgroup.subtree_control", "memory", 0644);
-                assert_true(unprivileged(t, "user.slice/u.service/app.slice/t.scope", &memory_pids, msg, sizeof msg) < 0);
-                assert_contains(msg, "controller pids not delegated to user nobody in /fake/user.slice/u.service/app.slice "
-                                     "(its cgroup.subtree_control is not writable)");
+                assert_true(unprivileged(t, "user.slice/u.service/app.slice/t.scope", &memory_pids, msg, sizeof msg) <
+                            0);
+                assert_contains(msg,
+                                "controller pids not delegated to user nobody in /fake/user.slice/u.service/app.slice "
+                                "(its cgroup.subtree_control is not writable)");
         }
 }
 

@@ -49,12 +49,15 @@ static struct blob put(struct fx *f, const char *text)
 static struct blob make_image(struct fx *f, const char *arch)
 {
         char *config = NULL, *manifest = NULL;
-        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-                                      "\"diff_ids\":[]}}", arch) > 0);
+        assert_true(asprintf(&config,
+                             "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                             "\"diff_ids\":[]}}",
+                             arch) > 0);
         struct blob c = put(f, config);
-        assert_true(asprintf(&manifest, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\","
-                                        "\"config\":{\"mediaType\":\"" OCI_MEDIA_TYPE_CONFIG "\",\"digest\":\"%s\","
-                                        "\"size\":%zu},\"layers\":[]}",
+        assert_true(asprintf(&manifest,
+                             "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\","
+                             "\"config\":{\"mediaType\":\"" OCI_MEDIA_TYPE_CONFIG "\",\"digest\":\"%s\","
+                             "\"size\":%zu},\"layers\":[]}",
                              dstr(&c), c.size) > 0);
         struct blob m = put(f, manifest);
         free(config);
@@ -77,12 +80,14 @@ static struct blob make_sig_manifest(struct fx *f, EVP_PKEY *key, const char *la
                          "%s{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\",\"annotations\":{\"%s\":\"%s\"}}",
                          i ? "," : "", layer_mt, p.size, dstr(&p), SIGSTORE_SIGNATURE_ANNOTATION, s64);
         }
-        struct blob c = put(f, "{\"architecture\":\"\",\"os\":\"\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
-                               "\"diff_ids\":[]}}");
+        struct blob c = put(f,
+                            "{\"architecture\":\"\",\"os\":\"\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
+                            "\"diff_ids\":[]}}");
         char *m = NULL;
-        assert_true(asprintf(&m, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\","
-                                 "\"config\":{\"mediaType\":\"" OCI_MEDIA_TYPE_CONFIG "\",\"size\":%zu,"
-                                 "\"digest\":\"%s\"},\"layers\":[%s]}",
+        assert_true(asprintf(&m,
+                             "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\","
+                             "\"config\":{\"mediaType\":\"" OCI_MEDIA_TYPE_CONFIG "\",\"size\":%zu,"
+                             "\"digest\":\"%s\"},\"layers\":[%s]}",
                              c.size, dstr(&c), layers) > 0);
         struct blob b = put(f, m);
         free(m);
@@ -105,11 +110,11 @@ static const char *entry_mt(const char *media_type, const struct blob *b, const 
         next = (next + 1) % 8;
         char ann[256] = "";
         if (kind || ref)
-                snprintf(ann, sizeof ann, ",\"annotations\":{%s%s%s%s%s%s%s}", kind ? "\"kind\":\"" : "", kind ? kind : "",
-                         kind ? "\"" : "", kind && ref ? "," : "", ref ? "\"" OCI_REF_NAME_ANNOTATION "\":\"" : "",
-                         ref ? ref : "", ref ? "\"" : "");
-        snprintf(s[next], sizeof s[next], "{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"%s}", media_type, b->size,
-                 dstr(b), ann);
+                snprintf(ann, sizeof ann, ",\"annotations\":{%s%s%s%s%s%s%s}", kind ? "\"kind\":\"" : "",
+                         kind ? kind : "", kind ? "\"" : "", kind && ref ? "," : "",
+                         ref ? "\"" OCI_REF_NAME_ANNOTATION "\":\"" : "", ref ? ref : "", ref ? "\"" : "");
+        snprintf(s[next], sizeof s[next], "{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"%s}", media_type,
+                 b->size, dstr(b), ann);
         return s[next];
 }
 
@@ -121,17 +126,18 @@ static const char *entry(const struct blob *b, const char *kind)
 static void write_index(struct fx *f, const char *const *entries, size_t n)
 {
         char s[8192];
-        int k = snprintf(s, sizeof s, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":[");
+        int k = snprintf(s, sizeof s,
+                         "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":[");
         for (size_t i = 0; i < n; i++)
                 k += snprintf(s + k, sizeof s - (size_t) k, "%s%s", i ? "," : "", entries[i]);
         snprintf(s + k, sizeof s - (size_t) k, "]}");
         th_put_file_at(f->fd, "index.json", s);
 }
 
-#define INDEX(f, ...)                                                                      \
-        do {                                                                               \
-                const char *const _e[] = { __VA_ARGS__ };                                  \
-                write_index(f, _e, ELEMENTSOF(_e));                                        \
+#define INDEX(f, ...)                                     \
+        do {                                              \
+                const char *const _e[] = { __VA_ARGS__ }; \
+                write_index(f, _e, ELEMENTSOF(_e));       \
         } while (0)
 
 /* cosign_layout_find_signatures() for img; expects success and returns the count. */
@@ -362,7 +368,8 @@ static void attestations_and_unknown_kinds_ignored(void **state)
 static void duplicates_counted_once(void **state)
 {
         struct fx *f = *state;
-        INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&f->sigs_a, COSIGN_KIND_SIGS), entry(&f->sigs_a, COSIGN_KIND_SIGS));
+        INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&f->sigs_a, COSIGN_KIND_SIGS),
+              entry(&f->sigs_a, COSIGN_KIND_SIGS));
         assert_int_equal(find(f, &f->a, NULL), 1);
         /* the image listed twice is still one owner */
         INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&f->a, COSIGN_KIND_IMAGE), entry(&f->sigs_a, COSIGN_KIND_SIGS));
@@ -376,7 +383,8 @@ static void duplicates_counted_once(void **state)
         /* two different signature manifests: both read */
         struct blob second = sign_image(f, &f->a);
         assert_false(digest_equal(&second.d, &f->sigs_a.d)); /* ECDSA signatures are randomised */
-        INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&f->sigs_a, COSIGN_KIND_SIGS), entry(&second, COSIGN_KIND_SIGS));
+        INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&f->sigs_a, COSIGN_KIND_SIGS),
+              entry(&second, COSIGN_KIND_SIGS));
         assert_int_equal(find(f, &f->a, NULL), 2);
 }
 
@@ -402,17 +410,23 @@ static void malformed_entries_refused(void **state)
         struct fx *f = *state;
         /* a kind entry without a digest: index.json itself is refused */
         char e[512];
-        snprintf(e, sizeof e, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"size\":%zu,\"annotations\":"
-                              "{\"kind\":\"" COSIGN_KIND_SIGS "\"}}", f->sigs_a.size);
+        snprintf(e, sizeof e,
+                 "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"size\":%zu,\"annotations\":"
+                 "{\"kind\":\"" COSIGN_KIND_SIGS "\"}}",
+                 f->sigs_a.size);
         INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), e);
         find_fails(f, &f->a, EINVAL, "digest: required string missing");
-        snprintf(e, sizeof e, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"size\":%zu,\"annotations\":"
-                              "{\"kind\":\"" COSIGN_KIND_IMAGE "\"}}", f->a.size);
+        snprintf(e, sizeof e,
+                 "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"size\":%zu,\"annotations\":"
+                 "{\"kind\":\"" COSIGN_KIND_IMAGE "\"}}",
+                 f->a.size);
         INDEX(f, e, entry(&f->sigs_a, COSIGN_KIND_SIGS));
         find_fails(f, &f->a, EINVAL, "digest: required string missing");
         /* a kind that is not a string */
-        snprintf(e, sizeof e, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"size\":%zu,\"digest\":\"%s\","
-                              "\"annotations\":{\"kind\":7}}", f->sigs_a.size, dstr(&f->sigs_a));
+        snprintf(e, sizeof e,
+                 "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"size\":%zu,\"digest\":\"%s\","
+                 "\"annotations\":{\"kind\":7}}",
+                 f->sigs_a.size, dstr(&f->sigs_a));
         INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), e);
         find_fails(f, &f->a, EINVAL, "kind");
         /* a sigs entry that is an index, not a manifest */
@@ -433,7 +447,8 @@ static void signature_claiming_another_image(void **state)
 {
         struct fx *f = *state;
         struct blob s = sign_image(f, &f->b);
-        INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&s, COSIGN_KIND_SIGS), entry_mt(OCI_MEDIA_TYPE_MANIFEST, &f->b, NULL, "b"));
+        INDEX(f, entry(&f->a, COSIGN_KIND_IMAGE), entry(&s, COSIGN_KIND_SIGS),
+              entry_mt(OCI_MEDIA_TYPE_MANIFEST, &f->b, NULL, "b"));
         struct sigstore_signature *sigs = NULL;
         assert_int_equal(find(f, &f->a, &sigs), 1);
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -460,8 +475,9 @@ static void image_index_signatures(void **state)
         char *idx = NULL;
         struct oci_platform host;
         oci_platform_host(&host);
-        assert_true(asprintf(&idx, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":[%.*s,"
-                                   "\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}}]}",
+        assert_true(asprintf(&idx,
+                             "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":[%.*s,"
+                             "\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}}]}",
                              (int) strlen(entry(&f->a, NULL)) - 1, entry(&f->a, NULL), host.architecture) > 0);
         struct blob i = put(f, idx);
         free(idx);

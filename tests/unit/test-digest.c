@@ -56,7 +56,8 @@ static void rejects_invalid(void **state)
 
 static void other_algorithms_unsupported(void **state)
 {
-        rejects("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e", EOPNOTSUPP);
+        rejects("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+                EOPNOTSUPP);
         rejects("blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262", EOPNOTSUPP);
         rejects("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8", EOPNOTSUPP);
 }

@@ -59,12 +59,9 @@ static void take_ptr_moves_ownership(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(set_returns_negative_errno),
-                cmocka_unit_test(nonpositive_errnum_is_einval),
-                cmocka_unit_test(sys_appends_strerror),
-                cmocka_unit_test(wrap_prefixes_and_keeps_errno),
-                cmocka_unit_test(null_err_is_allowed),
-                cmocka_unit_test(take_ptr_moves_ownership),
+                cmocka_unit_test(set_returns_negative_errno), cmocka_unit_test(nonpositive_errnum_is_einval),
+                cmocka_unit_test(sys_appends_strerror),       cmocka_unit_test(wrap_prefixes_and_keeps_errno),
+                cmocka_unit_test(null_err_is_allowed),        cmocka_unit_test(take_ptr_moves_ownership),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

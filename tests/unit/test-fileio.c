@@ -38,7 +38,7 @@ static size_t entries(void)
         size_t n = 0;
         struct dirent *de;
         while ((de = readdir(d)))
-                n += de->d_name[0] != '.' || (de->d_name[1] && de->d_name[1] != '.' ) ? 1 : 0;
+                n += de->d_name[0] != '.' || (de->d_name[1] && de->d_name[1] != '.') ? 1 : 0;
         closedir(d);
         return n;
 }

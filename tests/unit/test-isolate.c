@@ -20,14 +20,14 @@
 #include "image-helpers.h"
 
 struct probe {
-        int root_entries;       /* names in "/" other than . and .. */
-        int dotdot_is_root;     /* ".." of "/" is "/" */
-        int open_fds;           /* descriptors 0..255 open besides root, channel and the kept one */
+        int root_entries;   /* names in "/" other than . and .. */
+        int dotdot_is_root; /* ".." of "/" is "/" */
+        int open_fds;       /* descriptors 0..255 open besides root, channel and the kept one */
         int kept_fd_ok;
         uint32_t uid;
         uint64_t cap_eff;
         int e_socket, e_mount, e_ptrace, e_unshare, e_keyctl, e_bpf, e_uring, e_execve, e_proc, e_chroot;
-        int e_thread;           /* pthread_create's answer: threads are allowed */
+        int e_thread; /* pthread_create's answer: threads are allowed */
         int thread_ran;
         int e_fork, e_clone_ns; /* a new process, and a thread with a namespace flag, are not */
 };
@@ -61,7 +61,8 @@ static int probe_fn(struct isolate_child *c, void *arg, struct herror *err)
         struct probe *p = c->result;
         p->root_entries = count_entries(c->rootfd);
         struct stat a, b;
-        p->dotdot_is_root = stat("/..", &a) == 0 && fstat(c->rootfd, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+        p->dotdot_is_root =
+                stat("/..", &a) == 0 && fstat(c->rootfd, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
         for (int fd = 0; fd < 256; fd++)
                 if (fd != c->rootfd && fd != c->chan && fd != kept && fcntl(fd, F_GETFD) >= 0)
                         p->open_fds++;
@@ -90,7 +91,8 @@ static int probe_fn(struct isolate_child *c, void *arg, struct herror *err)
         p->e_fork = err_of(fork());
         if (p->e_fork == 0)
                 _exit(0); /* a fork that worked must not run the rest of the probe */
-        p->e_clone_ns = err_of(syscall(SYS_clone, CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_NEWNS, NULL, NULL, NULL, 0));
+        p->e_clone_ns =
+                err_of(syscall(SYS_clone, CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_NEWNS, NULL, NULL, NULL, 0));
         /* Owners as the map has them: 1000 inside. */
         int fd = openat(c->rootfd, "owned", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0 || fchown(fd, 1000, 1000) < 0)
@@ -156,20 +158,25 @@ static void test_probe_is_confined(void **state)
         assert_true(leaked >= 0);
         struct probe p = { 0 };
         int progress = 0;
-        struct isolate_opts o = { .root_fd = fx->rootfd, .keep_fds = &fx->keptfd, .n_keep_fds = 1, .result = &p,
-                                  .result_size = sizeof p, .progress = count_progress, .userdata = &progress };
+        struct isolate_opts o = { .root_fd = fx->rootfd,
+                                  .keep_fds = &fx->keptfd,
+                                  .n_keep_fds = 1,
+                                  .result = &p,
+                                  .result_size = sizeof p,
+                                  .progress = count_progress,
+                                  .userdata = &progress };
         _cleanup_herror_ struct herror err = HERROR_INIT;
         int r = sandbox_isolated_call(&fx->plan, &o, probe_fn, &fx->keptfd, &err);
         close(leaked);
         if (r < 0)
                 fail_msg("%s", herror_msg(&err));
-        assert_int_equal(p.root_entries, 2);    /* marker, sub */
+        assert_int_equal(p.root_entries, 2); /* marker, sub */
         assert_true(p.dotdot_is_root);
         assert_int_equal(p.open_fds, 0);
         assert_true(p.kept_fd_ok);
         assert_int_equal(p.uid, 0);
         uint64_t want = (1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) | (1ull << CAP_FOWNER) | (1ull << CAP_FSETID) |
-                        (1ull << CAP_SETFCAP);
+                (1ull << CAP_SETFCAP);
         assert_int_equal(p.cap_eff, want);
         assert_int_equal(p.e_socket, EPERM);
         assert_int_equal(p.e_mount, EPERM);
@@ -210,7 +217,8 @@ static void test_error_comes_back(void **state)
         struct fixture *fx = *state;
         _cleanup_herror_ struct herror err = HERROR_INIT;
         assert_int_equal(sandbox_isolated_call(&fx->plan, &(struct isolate_opts) { .root_fd = fx->rootfd }, failing_fn,
-                                               NULL, &err), -EBADMSG);
+                                               NULL, &err),
+                         -EBADMSG);
         assert_string_equal(herror_msg(&err), "layer 3 (sha256:abc): truncated gzip");
 }
 
@@ -223,7 +231,8 @@ static void test_dead_child_is_an_error(void **state)
 {
         struct fixture *fx = *state;
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        int r = sandbox_isolated_call(&fx->plan, &(struct isolate_opts) { .root_fd = fx->rootfd }, crashing_fn, NULL, &err);
+        int r = sandbox_isolated_call(&fx->plan, &(struct isolate_opts) { .root_fd = fx->rootfd }, crashing_fn, NULL,
+                                      &err);
         assert_true(r < 0);
         assert_non_null(strstr(herror_msg(&err), "without an answer"));
 }

@@ -72,8 +72,10 @@ static char *nested(size_t n)
 
 static void duplicates(void **state)
 {
-        assert_refused("{\n  \"a\": 1,\n  \"a\": 2\n}", 8, "in.json: line 3 column 5: duplicate object key near '\"a\"'");
-        assert_refused("[{\"x\":{\"k\":1,\"k\":1}}]", 8, "in.json: line 1 column 16: duplicate object key near '\"k\"'");
+        assert_refused("{\n  \"a\": 1,\n  \"a\": 2\n}", 8,
+                       "in.json: line 3 column 5: duplicate object key near '\"a\"'");
+        assert_refused("[{\"x\":{\"k\":1,\"k\":1}}]", 8,
+                       "in.json: line 1 column 16: duplicate object key near '\"k\"'");
         /* the same key in different objects is fine */
         assert_parses("[{\"k\":1},{\"k\":2},{\"o\":{\"k\":3}}]", 8);
 }
@@ -137,7 +139,8 @@ static void nul_bytes(void **state)
         assert_int_equal(parse_n(after, sizeof after - 1, 4096, 8, &j), -EINVAL);
         assert_string_equal(msg, "in.json: contains a NUL byte");
         /* and spelled as an escape, jansson refuses it */
-        assert_refused("[\"a\\u0000b\"]", 8, "in.json: line 1 column 11: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"a\\u0000b\"'");
+        assert_refused("[\"a\\u0000b\"]", 8,
+                       "in.json: line 1 column 11: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"a\\u0000b\"'");
         assert_null(j);
 }
 
@@ -162,7 +165,8 @@ static void trailing_and_top_level(void **state)
         assert_int_equal(json_parse_limited(NULL, 0, "empty.json", 16, 8, &j, &err), -EINVAL);
         assert_string_equal(herror_msg(&err), "empty.json: line 1 column 0: '[' or '{' expected near end of file");
         /* integers past int64 cannot be represented: refused at parse time */
-        assert_refused("[9223372036854775808]", 8, "in.json: line 1 column 20: too big integer near '9223372036854775808'");
+        assert_refused("[9223372036854775808]", 8,
+                       "in.json: line 1 column 20: too big integer near '9223372036854775808'");
         assert_parses("[9223372036854775807, -9223372036854775808]", 8);
         /* invalid UTF-8 */
         assert_int_equal(parse("[\"\xff\"]", 8, &j), -EINVAL);
@@ -359,8 +363,10 @@ static void dispatch_strv(void **state)
         assert_string_equal(msg, ".p.q: more than 65536 entries");
         /* a long string deep in the list is named by its index */
         _cleanup_free_ char *over = repeat('y', JSON_STRING_MAX + 1);
-        assert_int_equal(run(json_dispatch_strv, json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "", "", "", "", "", "", "",
-                                                           "", "", "", "", over), &v), -E2BIG);
+        assert_int_equal(run(json_dispatch_strv,
+                             json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "", "", "", "", "", "", "", "", "", "", "", over),
+                             &v),
+                         -E2BIG);
         assert_string_equal(msg, ".p.q[11]: longer than 65536 bytes");
         strv_free(v);
 }
@@ -435,7 +441,9 @@ static void dispatch_table(void **state)
 {
         struct target t = { 0 };
         assert_int_equal(dispatch("{\"s\":\"x\",\"b\":true,\"u\":4294967295,\"i\":-3,\"v\":[\"a\",\"b\"],\"req\":\"r\","
-                                  "\"c\":{\"name\":\"n\",\"id\":5},\"any\":[1],\"checked\":{},\"nope\":null}", JD_REJECT_UNKNOWN, &t), 0);
+                                  "\"c\":{\"name\":\"n\",\"id\":5},\"any\":[1],\"checked\":{},\"nope\":null}",
+                                  JD_REJECT_UNKNOWN, &t),
+                         0);
         assert_string_equal(t.s, "x");
         assert_true(t.b);
         assert_true(t.u == UINT32_MAX);

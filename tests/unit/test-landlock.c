@@ -35,7 +35,9 @@ static void parses_paths_ports_and_extends(void **state)
         assert_int_equal(parse("{\"comment\":\"x\",\"extends\":\"default\",\"paths\":["
                                "{\"path\":\"/srv\",\"access\":[\"read\",\"write\"]},"
                                "{\"path\":\"/opt/tool\",\"access\":[\"execute\",\"read\"],\"comment\":\"y\"}],"
-                               "\"tcp\":{\"bind\":[8080],\"connect\":[80,443]}}", &r, msg, sizeof msg), 0);
+                               "\"tcp\":{\"bind\":[8080],\"connect\":[80,443]}}",
+                               &r, msg, sizeof msg),
+                         0);
         assert_true(r->extends_default);
         assert_int_equal(r->n_paths, 2);
         assert_string_equal(r->paths[0].path, "/srv");
@@ -54,16 +56,21 @@ static void parses_paths_ports_and_extends(void **state)
 
 static void refuses_bad_files(void **state)
 {
-        static const struct { const char *json, *want; } bad[] = {
+        static const struct {
+                const char *json, *want;
+        } bad[] = {
                 { "{}", ".extends: required property missing" },
                 { "{\"extends\":\"all\"}", "neither \"default\" nor \"none\"" },
                 { "{\"extends\":\"none\",\"bogus\":1}", ".bogus: unknown property" },
-                { "{\"extends\":\"none\",\"paths\":[{\"path\":\"srv\",\"access\":[\"read\"]}]}", "must be an absolute path" },
+                { "{\"extends\":\"none\",\"paths\":[{\"path\":\"srv\",\"access\":[\"read\"]}]}",
+                  "must be an absolute path" },
                 { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a/../b\",\"access\":[\"read\"]}]}", "without \"..\"" },
                 { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a\",\"access\":[\"rw\"]}]}", ".paths[0].access[0]" },
                 { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a\",\"access\":[]}]}", "grants nothing" },
-                { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a\"}]}", ".paths[0].access: required property missing" },
-                { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a\",\"access\":[\"read\"],\"mode\":1}]}", ".paths[0].mode" },
+                { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a\"}]}",
+                  ".paths[0].access: required property missing" },
+                { "{\"extends\":\"none\",\"paths\":[{\"path\":\"/a\",\"access\":[\"read\"],\"mode\":1}]}",
+                  ".paths[0].mode" },
                 { "{\"extends\":\"none\",\"tcp\":{\"bind\":[0]}}", ".tcp.bind[0]: expected a TCP port" },
                 { "{\"extends\":\"none\",\"tcp\":{\"connect\":[65536]}}", ".tcp.connect[0]" },
                 { "{\"extends\":\"none\",\"tcp\":{\"listen\":[80]}}", ".tcp.listen: unknown property" },
@@ -83,7 +90,8 @@ static void refuses_bad_files(void **state)
         char *big = malloc(cap);
         size_t len = (size_t) snprintf(big, cap, "{\"extends\":\"none\",\"paths\":[");
         for (int i = 0; i <= SPEC_LANDLOCK_MAX_PATHS; i++)
-                len += (size_t) snprintf(big + len, cap - len, "%s{\"path\":\"/a\",\"access\":[\"read\"]}", i ? "," : "");
+                len += (size_t) snprintf(big + len, cap - len, "%s{\"path\":\"/a\",\"access\":[\"read\"]}",
+                                         i ? "," : "");
         snprintf(big + len, cap - len, "]}");
         struct spec_landlock_rules *r = NULL;
         char msg[512];
@@ -212,12 +220,9 @@ static void abi_hint_names_what_is_missing(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(parses_paths_ports_and_extends),
-                cmocka_unit_test(refuses_bad_files),
-                cmocka_unit_test(example_profiles_parse),
-                cmocka_unit_test(default_rules_at_every_abi),
-                cmocka_unit_test(rules_file_widens_and_narrows),
-                cmocka_unit_test(abi_hint_names_what_is_missing),
+                cmocka_unit_test(parses_paths_ports_and_extends), cmocka_unit_test(refuses_bad_files),
+                cmocka_unit_test(example_profiles_parse),         cmocka_unit_test(default_rules_at_every_abi),
+                cmocka_unit_test(rules_file_widens_and_narrows),  cmocka_unit_test(abi_hint_names_what_is_missing),
         };
         return cmocka_run_group_tests(tests, setup_dirs, teardown_dirs);
 }

@@ -61,8 +61,9 @@ static int setup(void **state)
                 return -1;
         char cmd[1024];
         /* a rootfs with a static /bin/true, readable by the unprivileged user the test may run as */
-        snprintf(cmd, sizeof cmd, "chmod 0755 %s && mkdir -p %s/rootfs/bin %s/rootfs/proc %s/rootfs/dev %s/rootfs/sys "
-                                  "%s/rootfs/tmp && cp /bin/busybox %s/rootfs/bin/busybox && ln -s busybox %s/rootfs/bin/true",
+        snprintf(cmd, sizeof cmd,
+                 "chmod 0755 %s && mkdir -p %s/rootfs/bin %s/rootfs/proc %s/rootfs/dev %s/rootfs/sys "
+                 "%s/rootfs/tmp && cp /bin/busybox %s/rootfs/bin/busybox && ln -s busybox %s/rootfs/bin/true",
                  dir, dir, dir, dir, dir, dir, dir, dir);
         return system(cmd) == 0 ? 0 : -1;
 }
@@ -97,8 +98,12 @@ static int launch(void)
         struct spec *s = default_spec();
         _cleanup_close_ int bundlefd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         assert_true(bundlefd >= 0);
-        struct sandbox_opts o = { .bundle_dirfd = bundlefd, .bundle_path = dir, .state_dirfd = -1,
-                                  .console_socket_fd = -1, .container_id = "alloc", .die_with_parent = true };
+        struct sandbox_opts o = { .bundle_dirfd = bundlefd,
+                                  .bundle_path = dir,
+                                  .state_dirfd = -1,
+                                  .console_socket_fd = -1,
+                                  .container_id = "alloc",
+                                  .die_with_parent = true };
         struct sandbox sb = SANDBOX_INIT;
         _cleanup_herror_ struct herror err = HERROR_INIT;
         test_pid = (pid_t) syscall(SYS_getpid);

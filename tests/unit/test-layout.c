@@ -107,10 +107,13 @@ static const char *other_arch(void)
 static char *manifest_desc(const struct img *i, const char *ref, const char *platform_json)
 {
         char *s = NULL;
-        assert_true(asprintf(&s, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"digest\":\"%s\",\"size\":%llu%s%s%s%s%s}",
+        assert_true(asprintf(&s,
+                             "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST
+                             "\",\"digest\":\"%s\",\"size\":%llu%s%s%s%s%s}",
                              hex_str(&i->manifest), (unsigned long long) i->manifest_size,
                              ref ? ",\"annotations\":{\"" OCI_REF_NAME_ANNOTATION "\":\"" : "", ref ? ref : "",
-                             ref ? "\"}" : "", platform_json ? ",\"platform\":" : "", platform_json ? platform_json : "") > 0);
+                             ref ? "\"}" : "", platform_json ? ",\"platform\":" : "",
+                             platform_json ? platform_json : "") > 0);
         return s;
 }
 
@@ -188,8 +191,9 @@ static void skips_unknown_media_types(void **state)
         char *d = manifest_desc(&i, NULL, NULL);
         char *entries = NULL;
         /* unknown media type, with a digest that would be a path traversal: never looked at */
-        assert_true(asprintf(&entries, "{\"mediaType\":\"application/vnd.example.thing\",\"digest\":\"sha256:../x\","
-                                       "\"size\":1},%s",
+        assert_true(asprintf(&entries,
+                             "{\"mediaType\":\"application/vnd.example.thing\",\"digest\":\"sha256:../x\","
+                             "\"size\":1},%s",
                              d) > 0);
         write_index(l, entries);
         free(entries);
@@ -253,26 +257,30 @@ static void selects_platform(void **state)
         char *d3 = manifest_desc(&s390, NULL, "{\"os\":\"linux\",\"architecture\":\"s390x\"}");
         char *inner = NULL;
         /* an attestation-like entry first: unknown platform, must not be picked */
-        assert_true(asprintf(&inner, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":["
-                                     "%s,%s,%s]}",
+        assert_true(asprintf(&inner,
+                             "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":["
+                             "%s,%s,%s]}",
                              d1, d2, d3) > 0);
         struct digest inner_d;
         uint64_t inner_size = put_text(l, inner, &inner_d);
         /* nest it once more: index.json -> index -> index -> manifests */
         char *outer = NULL;
-        assert_true(asprintf(&outer, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX
-                                     "\",\"digest\":\"%s\",\"size\":%llu,\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}},"
-                                     "{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"digest\":\"%s\",\"size\":%llu,"
-                                     "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
-                                     "{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"digest\":\"%s\",\"size\":%llu,"
-                                     "\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}]}",
-                             hex_str(&inner_d), (unsigned long long) inner_size, host_arch(), hex_str(&inner_d),
-                             (unsigned long long) inner_size, hex_str(&inner_d), (unsigned long long) inner_size) > 0);
+        assert_true(
+                asprintf(&outer,
+                         "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX
+                         "\",\"digest\":\"%s\",\"size\":%llu,\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}},"
+                         "{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"digest\":\"%s\",\"size\":%llu,"
+                         "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+                         "{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"digest\":\"%s\",\"size\":%llu,"
+                         "\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}]}",
+                         hex_str(&inner_d), (unsigned long long) inner_size, host_arch(), hex_str(&inner_d),
+                         (unsigned long long) inner_size, hex_str(&inner_d), (unsigned long long) inner_size) > 0);
         struct digest outer_d;
         uint64_t outer_size = put_text(l, outer, &outer_d);
         char *top = NULL;
-        assert_true(asprintf(&top, "{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"digest\":\"%s\",\"size\":%llu,"
-                                   "\"annotations\":{\"" OCI_REF_NAME_ANNOTATION "\":\"multi\"}}",
+        assert_true(asprintf(&top,
+                             "{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"digest\":\"%s\",\"size\":%llu,"
+                             "\"annotations\":{\"" OCI_REF_NAME_ANNOTATION "\":\"multi\"}}",
                              hex_str(&outer_d), (unsigned long long) outer_size) > 0);
         write_index(l, top);
         struct oci_image img = { 0 };
@@ -293,9 +301,12 @@ static void selects_platform(void **state)
         assert_non_null(strstr(herror_msg(&err), "linux/mips64le"));
         /* an index that lists itself loops until the depth limit */
         char *self = NULL;
-        assert_true(asprintf(&self, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX
-                                    "\",\"digest\":\"%s\",\"size\":%llu,\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}}]}",
-                             hex_str(&outer_d), (unsigned long long) outer_size, host_arch()) > 0);
+        assert_true(
+                asprintf(
+                        &self,
+                        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX
+                        "\",\"digest\":\"%s\",\"size\":%llu,\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}}]}",
+                        hex_str(&outer_d), (unsigned long long) outer_size, host_arch()) > 0);
         struct digest self_d;
         uint64_t self_size = put_text(l, self, &self_d);
         char *deep = NULL;
@@ -324,7 +335,9 @@ static void flags_platform_mismatch(void **state)
 static void rejects_traversal_digests(void **state)
 {
         struct lay *l = *state;
-        write_index(l, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"digest\":\"sha256:../../../../etc/passwd\",\"size\":1}");
+        write_index(l,
+                    "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST
+                    "\",\"digest\":\"sha256:../../../../etc/passwd\",\"size\":1}");
         assert_fails(l, NULL, EINVAL, "sha256:../../../../etc/passwd");
         write_index(l, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"digest\":\"sha256:../x\",\"size\":1}");
         assert_fails(l, NULL, EINVAL, "sha256:../x");
@@ -334,10 +347,12 @@ static void rejects_traversal_digests(void **state)
         struct img i;
         make_image(l, host_arch(), &i);
         char *m = NULL;
-        assert_true(asprintf(&m, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" OCI_MEDIA_TYPE_CONFIG
-                                 "\",\"digest\":\"%s\",\"size\":1},\"layers\":[{\"mediaType\":"
-                                 "\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:/etc/shadow\",\"size\":1}]}",
-                             hex_str(&i.config)) > 0);
+        assert_true(
+                asprintf(&m,
+                         "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" OCI_MEDIA_TYPE_CONFIG
+                         "\",\"digest\":\"%s\",\"size\":1},\"layers\":[{\"mediaType\":"
+                         "\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:/etc/shadow\",\"size\":1}]}",
+                         hex_str(&i.config)) > 0);
         struct oci_manifest man;
         _cleanup_herror_ struct herror err = HERROR_INIT;
         assert_int_equal(oci_manifest_parse(m, strlen(m), "m", &man, &err), -EINVAL);
@@ -409,8 +424,8 @@ static void rejects_unrunnable(void **state)
         write_index(l, d);
         free(d);
         assert_fails(l, NULL, EOPNOTSUPP, "application/vnd.example.layer");
-        make_image_full(l, host_arch(), "application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.oci.empty.v1+json",
-                        1, &i);
+        make_image_full(l, host_arch(), "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "application/vnd.oci.empty.v1+json", 1, &i);
         d = manifest_desc(&i, NULL, NULL);
         write_index(l, d);
         free(d);
@@ -420,7 +435,8 @@ static void rejects_unrunnable(void **state)
         write_index(l, d);
         free(d);
         assert_fails(l, NULL, EBADMSG, "diff_ids");
-        make_image_full(l, host_arch(), "application/vnd.docker.image.rootfs.diff.tar.gzip", OCI_MEDIA_TYPE_CONFIG, 2, &i);
+        make_image_full(l, host_arch(), "application/vnd.docker.image.rootfs.diff.tar.gzip", OCI_MEDIA_TYPE_CONFIG, 2,
+                        &i);
         d = manifest_desc(&i, NULL, NULL);
         write_index(l, d);
         free(d);
@@ -432,7 +448,8 @@ static void rejects_confused_documents(void **state)
         struct lay *l = *state;
         /* the descriptor says manifest; the blob is an index */
         struct digest d;
-        uint64_t size = put_text(l, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":[]}", &d);
+        uint64_t size =
+                put_text(l, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_TYPE_INDEX "\",\"manifests\":[]}", &d);
         char *e = NULL;
         assert_true(asprintf(&e, "{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST "\",\"digest\":\"%s\",\"size\":%llu}",
                              hex_str(&d), (unsigned long long) size) > 0);
@@ -451,8 +468,9 @@ static void rejects_confused_documents(void **state)
         assert_int_equal(oci_index_parse(v1, strlen(v1), "x", &idx, &err), -EOPNOTSUPP);
         const char *dup = "{\"schemaVersion\":2,\"manifests\":[],\"manifests\":[]}";
         assert_int_equal(oci_index_parse(dup, strlen(dup), "x", &idx, &err), -EINVAL);
-        const char *neg = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST
-                          "\",\"digest\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"size\":-1}]}";
+        const char *neg =
+                "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MEDIA_TYPE_MANIFEST
+                "\",\"digest\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"size\":-1}]}";
         assert_int_equal(oci_index_parse(neg, strlen(neg), "x", &idx, &err), -ERANGE);
         assert_int_equal(oci_index_parse("[]", 2, "x", &idx, &err), -EINVAL);
 }
@@ -479,7 +497,8 @@ static void parses_platforms(void **state)
         assert_string_equal(p.variant, "v8");
         assert_int_equal(oci_platform_parse("linux/amd64", &p, NULL), 0);
         assert_string_equal(p.variant, "");
-        const char *bad[] = { "linux", "linux/", "/amd64", "linux/amd64/", "linux/arm/v7/x", "Linux/amd64", "linux/a md64" };
+        const char *bad[] = { "linux",          "linux/",      "/amd64",      "linux/amd64/",
+                              "linux/arm/v7/x", "Linux/amd64", "linux/a md64" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 if (oci_platform_parse(bad[i], &p, NULL) != -EINVAL)
                         fail_msg("\"%s\" accepted", bad[i]);

@@ -26,13 +26,15 @@ static void require_list(void **state)
         unsigned bits = 0;
         _cleanup_herror_ struct herror err = HERROR_INIT;
         assert_int_equal(confine_parse_require("landlock,apparmor,selinux,seccomp", &bits, &err), 0);
-        assert_int_equal(bits, CONFINE_BIT(CONFINE_LANDLOCK) | CONFINE_BIT(CONFINE_APPARMOR) | CONFINE_BIT(CONFINE_SELINUX) |
-                                       CONFINE_BIT(CONFINE_SECCOMP));
+        assert_int_equal(bits,
+                         CONFINE_BIT(CONFINE_LANDLOCK) | CONFINE_BIT(CONFINE_APPARMOR) | CONFINE_BIT(CONFINE_SELINUX) |
+                                 CONFINE_BIT(CONFINE_SECCOMP));
         bits = 0;
         assert_int_equal(confine_parse_require("seccomp", &bits, &err), 0);
         assert_int_equal(confine_parse_require("landlock", &bits, &err), 0); /* repeated options add up */
         assert_int_equal(bits, CONFINE_BIT(CONFINE_SECCOMP) | CONFINE_BIT(CONFINE_LANDLOCK));
-        static const char *const bad[] = { "", "landlock,", ",seccomp", "landlock,,seccomp", "smack", "Landlock", "seccomp2" };
+        static const char *const bad[] = { "",      "landlock,", ",seccomp", "landlock,,seccomp",
+                                           "smack", "Landlock",  "seccomp2" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 herror_clear(&err);
                 if (confine_parse_require(bad[i], &bits, &err) >= 0)
@@ -55,7 +57,8 @@ static int aa(const struct lsm_host *h, const char *asked, bool required, char *
 
 static void apparmor_selection(void **state)
 {
-        const struct lsm_host off = { 0 }, on = { .apparmor = true }, loaded = { .apparmor = true, .apparmor_default_loaded = true };
+        const struct lsm_host off = { 0 }, on = { .apparmor = true },
+                              loaded = { .apparmor = true, .apparmor_default_loaded = true };
         char *p = NULL, msg[256];
         const char *why = NULL;
         /* the default: hutch-default only where AppArmor is active and the profile loaded */
@@ -135,14 +138,19 @@ static void selinux_label_strings(void **state)
 {
         char buf[LSM_LABEL_MAX];
         _cleanup_herror_ struct herror err = HERROR_INIT;
-        assert_int_equal(lsm_selinux_label_build(LSM_SELINUX_PROCESS_BASE, NULL, NULL, NULL, "s0:c1,c2", buf, sizeof buf, &err), 0);
+        assert_int_equal(
+                lsm_selinux_label_build(LSM_SELINUX_PROCESS_BASE, NULL, NULL, NULL, "s0:c1,c2", buf, sizeof buf, &err),
+                0);
         assert_string_equal(buf, "system_u:system_r:container_t:s0:c1,c2");
-        assert_int_equal(lsm_selinux_label_build(LSM_SELINUX_PROCESS_BASE, "u", "r", "spc_t", NULL, buf, sizeof buf, &err), 0);
+        assert_int_equal(
+                lsm_selinux_label_build(LSM_SELINUX_PROCESS_BASE, "u", "r", "spc_t", NULL, buf, sizeof buf, &err), 0);
         assert_string_equal(buf, "u:r:spc_t:s0");
         /* a base level with colons is kept whole, or replaced whole */
-        assert_int_equal(lsm_selinux_label_build("a:b:c:s0-s0:c0.c1023", NULL, NULL, NULL, NULL, buf, sizeof buf, &err), 0);
+        assert_int_equal(lsm_selinux_label_build("a:b:c:s0-s0:c0.c1023", NULL, NULL, NULL, NULL, buf, sizeof buf, &err),
+                         0);
         assert_string_equal(buf, "a:b:c:s0-s0:c0.c1023");
-        assert_int_equal(lsm_selinux_label_build("a:b:c:s0-s0:c0.c1023", NULL, NULL, "t", "s0", buf, sizeof buf, &err), 0);
+        assert_int_equal(lsm_selinux_label_build("a:b:c:s0-s0:c0.c1023", NULL, NULL, "t", "s0", buf, sizeof buf, &err),
+                         0);
         assert_string_equal(buf, "a:b:t:s0");
         /* no level in the base (an MLS-less policy): none added unless given */
         assert_int_equal(lsm_selinux_label_build("a:b:c", NULL, NULL, NULL, NULL, buf, sizeof buf, &err), 0);
@@ -150,7 +158,8 @@ static void selinux_label_strings(void **state)
         assert_true(lsm_selinux_label_build("a:b", NULL, NULL, NULL, NULL, buf, sizeof buf, &err) < 0);
         assert_true(lsm_selinux_label_build("a::c:s0", NULL, NULL, NULL, NULL, buf, sizeof buf, &err) < 0);
         char small[8];
-        assert_true(lsm_selinux_label_build(LSM_SELINUX_PROCESS_BASE, NULL, NULL, NULL, NULL, small, sizeof small, &err) < 0);
+        assert_true(lsm_selinux_label_build(LSM_SELINUX_PROCESS_BASE, NULL, NULL, NULL, NULL, small, sizeof small,
+                                            &err) < 0);
 }
 
 static void mcs_levels(void **state)
@@ -187,15 +196,16 @@ static int se(const struct lsm_host *h, const struct lsm_selinux_opts *o, bool r
 
 static void selinux_selection(void **state)
 {
-        struct lsm_host off = { 0 }, permissive = { .selinux = true }, no_type = { .selinux = true, .selinux_enforcing = true },
+        struct lsm_host off = { 0 }, permissive = { .selinux = true },
+                        no_type = { .selinux = true, .selinux_enforcing = true },
                         on = { .selinux = true, .selinux_enforcing = true, .selinux_container_type = true };
         snprintf(on.selinux_process_base, sizeof on.selinux_process_base, "%s", LSM_SELINUX_PROCESS_BASE);
         snprintf(on.selinux_file_base, sizeof on.selinux_file_base, "%s", LSM_SELINUX_FILE_BASE);
         permissive = (struct lsm_host) { .selinux = true };
         memcpy(permissive.selinux_process_base, on.selinux_process_base, sizeof on.selinux_process_base);
         memcpy(permissive.selinux_file_base, on.selinux_file_base, sizeof on.selinux_file_base);
-        struct lsm_selinux_opts none = { 0 }, asked = { .type = (char *) "spc_t" }, levelled = { .level = (char *) "s0:c7,c9" },
-                                disabled = { .disable = true };
+        struct lsm_selinux_opts none = { 0 }, asked = { .type = (char *) "spc_t" },
+                                levelled = { .level = (char *) "s0:c7,c9" }, disabled = { .disable = true };
         char *proc = NULL, *mount = NULL, msg[256];
         const char *why = NULL;
         if (!HAVE_SELINUX) {
@@ -343,8 +353,9 @@ static void mount_context_on_tmpfs_and_mqueue(void **state)
 
 static void relabel_refusals(void **state)
 {
-        static const char *const refused[] = { "/", "/etc", "/usr", "/usr/share/x", "/etc/ssl", "/home", "/root", "/var",
-                                                "/var/lib", "/tmp", "/proc/1", "/sys/fs", "/boot/efi", "/home/u" };
+        static const char *const refused[] = { "/",       "/etc",    "/usr",      "/usr/share/x", "/etc/ssl",
+                                               "/home",   "/root",   "/var",      "/var/lib",     "/tmp",
+                                               "/proc/1", "/sys/fs", "/boot/efi", "/home/u" };
         for (size_t i = 0; i < ELEMENTSOF(refused); i++)
                 if (!lsm_relabel_refused(refused[i], "/home/u"))
                         fail_msg("%s would be relabelled", refused[i]);
@@ -409,8 +420,8 @@ static void relabel_walk_stays_inside(void **state)
         assert_true(label_is(top, label));
         assert_true(label_is(sub, label));
         assert_true(label_is(file, label));
-        assert_true(label_is(link, label));      /* the link itself */
-        assert_false(label_is(outside, label));  /* never what it points to */
+        assert_true(label_is(link, label));     /* the link itself */
+        assert_false(label_is(outside, label)); /* never what it points to */
         char cmd[256];
         snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", top, outside);
         assert_int_equal(system(cmd), 0);

@@ -121,15 +121,19 @@ static void docker_image(struct policy_image *img, struct image_ref *ref, const 
         _cleanup_herror_ struct herror err = HERROR_INIT;
         if (ref_parse(name, ref, &err) < 0)
                 fail_msg("%s", herror_msg(&err));
-        *img = (struct policy_image) { .transport = POLICY_TRANSPORT_DOCKER, .ref = ref,
-                                       .manifest_digest = vi->digest, .signatures = vi->sigs,
+        *img = (struct policy_image) { .transport = POLICY_TRANSPORT_DOCKER,
+                                       .ref = ref,
+                                       .manifest_digest = vi->digest,
+                                       .signatures = vi->sigs,
                                        .n_signatures = vi->n_sigs };
 }
 
 static void oci_image(struct policy_image *img, const struct vimage *vi)
 {
-        *img = (struct policy_image) { .transport = POLICY_TRANSPORT_OCI, .layout_path = layout_path,
-                                       .manifest_digest = vi->digest, .signatures = vi->sigs,
+        *img = (struct policy_image) { .transport = POLICY_TRANSPORT_OCI,
+                                       .layout_path = layout_path,
+                                       .manifest_digest = vi->digest,
+                                       .signatures = vi->sigs,
                                        .n_signatures = vi->n_sigs };
 }
 
@@ -223,7 +227,8 @@ static void signature_artifact_roundtrip(void **state)
                             "sha256:496858a8271d21406c266791d27727445d4c754cbb5b693a86fe19fdd77ee16c");
         size_t clen;
         _cleanup_free_ char *want = vector_file("oci/tiny-signed/blobs/sha256/"
-                                                "2cb328f0ceb17c2e2c4800e8ad33b7be8cea4e7594f2b32cc242aeb343e620c7", &clen);
+                                                "2cb328f0ceb17c2e2c4800e8ad33b7be8cea4e7594f2b32cc242aeb343e620c7",
+                                                &clen);
         assert_int_equal(strlen(config), clen);
         assert_memory_equal(config, want, clen);
         /* a digest that is not one is refused; a signature without its base64 is left out */
@@ -339,11 +344,12 @@ static bool identity_verdict(const char *identity_json, const char *image_name, 
         _cleanup_free_ char *pem = vector_file("keys/sigstore-p256.pub", &len);
         _cleanup_free_ char *kd = b64(pem, len);
         _cleanup_free_ char *json = NULL;
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"reject\"}],\"transports\":{"
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"reject\"}],\"transports\":{"
                              "\"docker\":{\"\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"%s%s}]},"
                              "\"oci\":{\"\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"%s%s}]}}}",
-                             kd, identity_json ? ",\"signedIdentity\":" : "", identity_json ? identity_json : "",
-                             kd, identity_json ? ",\"signedIdentity\":" : "", identity_json ? identity_json : "") > 0);
+                             kd, identity_json ? ",\"signedIdentity\":" : "", identity_json ? identity_json : "", kd,
+                             identity_json ? ",\"signedIdentity\":" : "", identity_json ? identity_json : "") > 0);
         struct policy *p = parse_ok(json);
         struct vimage vi = { 0 };
         load_image("v2", &vi);
@@ -410,11 +416,14 @@ static void identities(void **state)
         expect_identity(remap, "127.0.0.1:5577/sandbox/tiny:v3", false);
         expect_identity(remap, "registry.example/sandbox/tiny:v2", true); /* not matching the prefix: unchanged */
         expect_identity("{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5577/sandbo\","
-                        "\"signedPrefix\":\"registry.example/sandbox\"}", "127.0.0.1:5577/sandbox/tiny:v2", false);
+                        "\"signedPrefix\":\"registry.example/sandbox\"}",
+                        "127.0.0.1:5577/sandbox/tiny:v2", false);
         expect_identity("{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5577\","
-                        "\"signedPrefix\":\"registry.example/other\"}", "127.0.0.1:5577/sandbox/tiny:v2", false);
+                        "\"signedPrefix\":\"registry.example/other\"}",
+                        "127.0.0.1:5577/sandbox/tiny:v2", false);
         expect_identity("{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5577\","
-                        "\"signedPrefix\":\"registry.example\"}", "127.0.0.1:5577/sandbox/tiny:v2", true);
+                        "\"signedPrefix\":\"registry.example\"}",
+                        "127.0.0.1:5577/sandbox/tiny:v2", true);
 
         /* An OCI layout has no docker reference: only exactReference/exactRepository can pass. */
         struct policy_verdict v = { 0 };
@@ -424,7 +433,8 @@ static void identities(void **state)
         assert_false(identity_verdict(NULL, NULL, true, &v));
         policy_verdict_done(&v);
         assert_true(identity_verdict("{\"type\":\"exactReference\",\"dockerReference\":"
-                                     "\"registry.example/sandbox/tiny:v2\"}", NULL, true, &v));
+                                     "\"registry.example/sandbox/tiny:v2\"}",
+                                     NULL, true, &v));
         policy_verdict_done(&v);
 }
 
@@ -447,8 +457,10 @@ static void make_signature(struct made *m, const char *type, const char *param, 
                                        strlen(m->payload), &n);
         m->sig_b64 = b64(raw, n);
         free(raw);
-        m->sig = (struct sigstore_signature) { .payload = m->payload, .payload_len = strlen(m->payload),
-                                               .signature_b64 = m->sig_b64, .origin = (char *) "made" };
+        m->sig = (struct sigstore_signature) { .payload = m->payload,
+                                               .payload_len = strlen(m->payload),
+                                               .signature_b64 = m->sig_b64,
+                                               .origin = (char *) "made" };
 }
 
 static void made_done(struct made *m)
@@ -494,8 +506,11 @@ static void eval_made(const char *policy_json, const struct made *const *sigs, s
                 arr[i] = sigs[i]->sig;
         _cleanup_ref_ struct image_ref ref = { 0 };
         assert_int_equal(ref_parse(name, &ref, NULL), 0);
-        struct policy_image img = { .transport = POLICY_TRANSPORT_DOCKER, .ref = &ref, .manifest_digest = digest,
-                                    .signatures = arr, .n_signatures = n };
+        struct policy_image img = { .transport = POLICY_TRANSPORT_DOCKER,
+                                    .ref = &ref,
+                                    .manifest_digest = digest,
+                                    .signatures = arr,
+                                    .n_signatures = n };
         decide(p, &img, v);
         policy_free(p);
 }
@@ -545,8 +560,8 @@ static void generated_signatures(void **state)
         free(json);
 
         /* keyDatas: any listed key may sign; the verdict names the one that did */
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyDatas\":[\"%s\",\"%s\"]}]}",
-                             kd_ec, kd_ed) > 0);
+        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyDatas\":[\"%s\",\"%s\"]}]}", kd_ec,
+                             kd_ed) > 0);
         const struct made *only_ed[] = { &ed };
         eval_made(json, only_ed, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_true(v.accepted);
@@ -596,8 +611,10 @@ static void generated_signatures(void **state)
         free(json);
 
         /* Every requirement must accept. */
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"insecureAcceptAnything\"},"
-                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}", kd_ec) > 0);
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"insecureAcceptAnything\"},"
+                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}",
+                             kd_ec) > 0);
         eval_made(json, only_ec, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_true(v.accepted);
         assert_int_equal(v.requirement_index, 1);
@@ -613,8 +630,10 @@ static void generated_signatures(void **state)
         assert_non_null(strstr(v.requirements[1].reason, ec_id));
         policy_verdict_done(&v);
         free(json);
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
-                             "{\"type\":\"reject\"}]}", kd_ec) > 0);
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
+                             "{\"type\":\"reject\"}]}",
+                             kd_ec) > 0);
         eval_made(json, only_ec, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_false(v.accepted);
         assert_int_equal(v.requirement_index, 1);
@@ -629,9 +648,11 @@ static void generated_signatures(void **state)
         policy_verdict_done(&v);
         free(json);
         /* every requirement is evaluated, also after the first rejection; the verdict names the first */
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"reject\"},"
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"reject\"},"
                              "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
-                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}", kd_ec, kd_ed) > 0);
+                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}",
+                             kd_ec, kd_ed) > 0);
         eval_made(json, only_ec, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_false(v.accepted);
         assert_int_equal(v.requirement_index, 0);
@@ -646,8 +667,10 @@ static void generated_signatures(void **state)
         policy_verdict_done(&v);
         free(json);
         /* two signature requirements (two signers) */
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
-                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}", kd_ec, kd_ed) > 0);
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},"
+                             "{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}",
+                             kd_ec, kd_ed) > 0);
         eval_made(json, both, 2, "example.com/app:1", V2_DIGEST, &v);
         assert_true(v.accepted);
         assert_string_equal(v.key_id, ec_id);
@@ -674,8 +697,8 @@ static void unsupported_requirements(void **state)
         struct policy_verdict v = { 0 };
         char *json;
 
-        eval_made("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/etc/pki/k.gpg\"}]}",
-                  s, 1, "example.com/app:1", V2_DIGEST, &v);
+        eval_made("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/etc/pki/k.gpg\"}]}", s,
+                  1, "example.com/app:1", V2_DIGEST, &v);
         assert_false(v.accepted);
         expect_reason(&v, "signedBy (GPG simple signing) is not supported by hutch");
         policy_verdict_done(&v);
@@ -691,12 +714,15 @@ static void unsupported_requirements(void **state)
         expect_reason(&v, "fulcio");
         policy_verdict_done(&v);
         eval_made("{\"default\":[{\"type\":\"sigstoreSigned\",\"pki\":{\"caRootsPath\":\"/ca.pem\","
-                  "\"subjectHostname\":\"h\"}}]}", s, 1, "example.com/app:1", V2_DIGEST, &v);
+                  "\"subjectHostname\":\"h\"}}]}",
+                  s, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_false(v.accepted);
         expect_reason(&v, "pki");
         policy_verdict_done(&v);
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\","
-                             "\"rekorPublicKeyData\":\"%s\"}]}", kd, kd) > 0);
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\","
+                             "\"rekorPublicKeyData\":\"%s\"}]}",
+                             kd, kd) > 0);
         eval_made(json, s, 1, "example.com/app:1", V2_DIGEST, &v);
         assert_false(v.accepted);
         expect_reason(&v, "Rekor");
@@ -745,11 +771,14 @@ static void invalid_policies(void **state)
         parse_fails(j, "keyDatas[1]");
         free(j);
         parse_fails("{\"default\":[{\"type\":\"sigstoreSigned\",\"fulcio\":{\"caPath\":\"/ca\",\"oidcIssuer\":\"i\","
-                    "\"subjectEmail\":\"e\"}}]}", "fulcio needs");
+                    "\"subjectEmail\":\"e\"}}]}",
+                    "fulcio needs");
         parse_fails("{\"default\":[{\"type\":\"sigstoreSigned\",\"fulcio\":{\"caPath\":\"/ca\",\"oidcIssuer\":\"i\"},"
-                    "\"rekorPublicKeyPath\":\"/r\"}]}", "subjectEmail");
+                    "\"rekorPublicKeyPath\":\"/r\"}]}",
+                    "subjectEmail");
         parse_fails("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\",\"rekorPublicKeyPath\":\"/r\","
-                    "\"rekorPublicKeyData\":\"QUJD\"}]}", "at most one of rekorPublicKeyPath");
+                    "\"rekorPublicKeyData\":\"QUJD\"}]}",
+                    "at most one of rekorPublicKeyPath");
         parse_fails("{\"default\":[{\"type\":\"sigstoreSigned\",\"pki\":{\"caRootsPath\":\"/r\"}}]}", "subjectEmail");
         parse_fails("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"PGP\",\"keyPath\":\"/k\"}]}", "keyType");
         parse_fails("{\"default\":[{\"type\":\"signedBy\",\"keyPath\":\"/k\"}]}", "keyType: required");
@@ -762,44 +791,56 @@ static void invalid_policies(void **state)
                 { "{\"type\":\"exactReference\",\"dockerReference\":\"registry.example/sandbox/tiny\"}",
                   "has neither a tag nor a digest" },
                 { "{\"type\":\"exactReference\",\"dockerReference\":\"Bad Ref\"}", "dockerReference" },
-                { "{\"type\":\"exactRepository\",\"dockerRepository\":\"registry.example/UPPER\"}", "dockerRepository" },
+                { "{\"type\":\"exactRepository\",\"dockerRepository\":\"registry.example/UPPER\"}",
+                  "dockerRepository" },
                 { "{\"type\":\"remapIdentity\",\"prefix\":\"a.example/x\"}", "signedPrefix: required" },
                 { "{\"type\":\"remapIdentity\",\"prefix\":\"a.example/x:tag\",\"signedPrefix\":\"b.example\"}",
                   "is not valid" },
                 { "\"matchExact\"", "signedIdentity: expected an object" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad_identities); i++) {
-                assert_true(asprintf(&j, "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\","
-                                     "\"signedIdentity\":%s}]}", kd, bad_identities[i][0]) > 0);
+                assert_true(asprintf(&j,
+                                     "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\","
+                                     "\"signedIdentity\":%s}]}",
+                                     kd, bad_identities[i][0]) > 0);
                 parse_fails(j, bad_identities[i][1]);
                 free(j);
         }
 
         /* scopes */
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"busybox\":"
-                    "[{\"type\":\"reject\"}]}}}", "never matches");
+                    "[{\"type\":\"reject\"}]}}}",
+                    "never matches");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"docker.io/library/busybox\":"
-                    "[]}}}", "must not be empty");
+                    "[]}}}",
+                    "must not be empty");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"oci\":{\"relative/dir\":"
-                    "[{\"type\":\"reject\"}]}}}", "absolute, canonical path");
+                    "[{\"type\":\"reject\"}]}}}",
+                    "absolute, canonical path");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"oci\":{\"/\":"
-                    "[{\"type\":\"reject\"}]}}}", "absolute, canonical path");
+                    "[{\"type\":\"reject\"}]}}}",
+                    "absolute, canonical path");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"dir\":{\"/a/../b\":"
-                    "[{\"type\":\"reject\"}]}}}", "absolute, canonical path");
+                    "[{\"type\":\"reject\"}]}}}",
+                    "absolute, canonical path");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"oci\":{\"/a/\":"
-                    "[{\"type\":\"reject\"}]}}}", "absolute, canonical path");
+                    "[{\"type\":\"reject\"}]}}}",
+                    "absolute, canonical path");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker-archive\":{\"/a\":"
-                    "[{\"type\":\"reject\"}]}}}", "docker-archive");
+                    "[{\"type\":\"reject\"}]}}}",
+                    "docker-archive");
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":[]}}", "expected an object");
         /* requirements in transports hutch never evaluates are still parsed strictly */
         parse_fails("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"containers-storage\":{\"x\":"
-                    "[{\"type\":\"nope\"}]}}}", "unknown policy requirement type");
+                    "[{\"type\":\"nope\"}]}}}",
+                    "unknown policy requirement type");
 
         /* ... and valid ones load */
-        struct policy *p = parse_ok("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"containers-storage\":"
-                                    "{\"[overlay@/var/lib/containers/storage]\":[{\"type\":\"insecureAcceptAnything\"}]},"
-                                    "\"docker-daemon\":{\"\":[{\"type\":\"reject\"}]},"
-                                    "\"oci\":{\"/srv/images/x:v2\":[{\"type\":\"reject\"}]}}}");
+        struct policy *p =
+                parse_ok("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"containers-storage\":"
+                         "{\"[overlay@/var/lib/containers/storage]\":[{\"type\":\"insecureAcceptAnything\"}]},"
+                         "\"docker-daemon\":{\"\":[{\"type\":\"reject\"}]},"
+                         "\"oci\":{\"/srv/images/x:v2\":[{\"type\":\"reject\"}]}}}");
         policy_free(p);
 }
 
@@ -859,7 +900,8 @@ static void most_specific_scope(void **state)
         expect_scope(p, "busybox", "docker.io/library/busybox", true);
         expect_scope(p, "docker.io/library/busybox@" V2_DIGEST, "docker.io/library/busybox", true);
         expect_scope(p, "alpine", "default", false);
-        expect_scope(p, "docker.io/openshiftx/y", "default", false); /* a namespace is a path prefix, not a string one */
+        expect_scope(p, "docker.io/openshiftx/y", "default",
+                     false); /* a namespace is a path prefix, not a string one */
         expect_scope(p, "a.temporary-project.example.com/x:1", "*.temporary-project.example.com", true);
         expect_scope(p, "a.b.temporary-project.example.com:5000/x:1", "*.temporary-project.example.com", true);
         expect_scope(p, "temporary-project.example.com/x:1", "default", false); /* the wildcard needs a subdomain */
@@ -898,9 +940,11 @@ static void oci_scopes(void **state)
         snprintf(parent, sizeof parent, "%s", layout_path);
         *strrchr(parent, '/') = 0;
         _cleanup_free_ char *json = NULL;
-        assert_true(asprintf(&json, "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"oci\":{"
+        assert_true(asprintf(&json,
+                             "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"oci\":{"
                              "\"%s\":[{\"type\":\"insecureAcceptAnything\"}],"
-                             "\"%s:v1\":[{\"type\":\"reject\"}]}}}", parent, layout_path) > 0);
+                             "\"%s:v1\":[{\"type\":\"reject\"}]}}}",
+                             parent, layout_path) > 0);
         struct policy *p = parse_ok(json);
         struct policy_image img;
         oci_image(&img, &vi);
@@ -978,7 +1022,8 @@ static void builtin_default(void **state)
         decide(p, &img, &v);
         assert_false(v.accepted);
         policy_verdict_done(&v);
-        img = (struct policy_image) { .transport = POLICY_TRANSPORT_OCI, .layout_path = "/srv/x",
+        img = (struct policy_image) { .transport = POLICY_TRANSPORT_OCI,
+                                      .layout_path = "/srv/x",
                                       .manifest_digest = V2_DIGEST };
         decide(p, &img, &v);
         assert_false(v.accepted);
@@ -1022,8 +1067,8 @@ static void file_lookup(void **state)
         snprintf(dir, sizeof dir, "%s/hutch", xdg);
         assert_int_equal(mkdir(xdg, 0755), 0);
         assert_int_equal(mkdir(dir, 0755), 0);
-        _cleanup_free_ char *user = write_tmp("xdg/hutch/policy.json",
-                                              "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}");
+        _cleanup_free_ char *user =
+                write_tmp("xdg/hutch/policy.json", "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}");
         setenv("XDG_CONFIG_HOME", xdg, 1);
         assert_int_equal(policy_locate(NULL, &path, &err), 0);
         assert_string_equal(path, user);
@@ -1045,8 +1090,8 @@ static void file_lookup(void **state)
         assert_int_equal(mkdir(home, 0755), 0);
         assert_int_equal(mkdir(cfg, 0755), 0);
         assert_int_equal(mkdir(hdir, 0755), 0);
-        _cleanup_free_ char *home_file = write_tmp("home/.config/hutch/policy.json",
-                                                   "{\"default\":[{\"type\":\"reject\"}]}");
+        _cleanup_free_ char *home_file =
+                write_tmp("home/.config/hutch/policy.json", "{\"default\":[{\"type\":\"reject\"}]}");
         setenv("XDG_CONFIG_HOME", "relative/dir", 1);
         setenv("HOME", home, 1);
         assert_int_equal(policy_locate(NULL, &path, &err), 0);
@@ -1086,12 +1131,9 @@ int main(void)
                 cmocka_unit_test(file_lookup),
         };
         const struct CMUnitTest without_vectors[] = {
-                cmocka_unit_test(generated_signatures),
-                cmocka_unit_test(unsupported_requirements),
-                cmocka_unit_test(most_specific_scope),
-                cmocka_unit_test(fail_closed),
-                cmocka_unit_test(builtin_default),
-                cmocka_unit_test(file_lookup),
+                cmocka_unit_test(generated_signatures), cmocka_unit_test(unsupported_requirements),
+                cmocka_unit_test(most_specific_scope),  cmocka_unit_test(fail_closed),
+                cmocka_unit_test(builtin_default),      cmocka_unit_test(file_lookup),
         };
         if (!vectors_present())
                 return cmocka_run_group_tests(without_vectors, setup_tmp, teardown_tmp);

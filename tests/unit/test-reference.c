@@ -104,7 +104,7 @@ static void invalid(void **state)
         expect_invalid("a___b");
         expect_invalid("a.-b");
         expect_invalid("a:b:c");
-        expect_invalid("foo:bar/baz");         /* port not numeric */
+        expect_invalid("foo:bar/baz"); /* port not numeric */
         expect_invalid("host:/foo");
         expect_invalid("[zz]:5/x");
         expect_invalid("[]/x");
@@ -114,14 +114,16 @@ static void invalid(void **state)
         expect_invalid("alpine:tag with space");
         expect_invalid("alpine:.tag");
         expect_invalid("alpine\n");
-        expect_invalid(HEX64);                 /* an image ID, not a name */
+        expect_invalid(HEX64); /* an image ID, not a name */
 
         char tag[160] = "alpine:";
         memset(tag + 7, 'a', 129);
         expect_invalid(tag);
         tag[7 + 128] = 0;
-        expect_full(tag, "docker.io/library/alpine:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        expect_full(tag,
+                    "docker.io/library/alpine:"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 
         /* name length: domain + "/" + path at most 255 */
         char name[300] = "example.com/";
@@ -166,19 +168,22 @@ static void expect_scopes(const char *in, const char *const *want)
 
 static void scopes(void **state)
 {
-        expect_scopes("busybox", (const char *const[]) { "docker.io/library/busybox:latest",
-                      "docker.io/library/busybox", "docker.io/library", "docker.io", "*.io", NULL });
-        expect_scopes("a.b.example.com:8443/ns/repo@sha256:" HEX64, (const char *const[]) {
-                      "a.b.example.com:8443/ns/repo@sha256:" HEX64, "a.b.example.com:8443/ns/repo",
-                      "a.b.example.com:8443/ns", "a.b.example.com:8443", "*.b.example.com", "*.example.com", "*.com",
-                      NULL });
-        expect_scopes("127.0.0.1:5577/sandbox/tiny:evil", (const char *const[]) {
-                      "127.0.0.1:5577/sandbox/tiny:evil", "127.0.0.1:5577/sandbox/tiny", "127.0.0.1:5577/sandbox",
-                      "127.0.0.1:5577", "*.0.0.1", "*.0.1", "*.1", NULL });
-        expect_scopes("localhost/foo:latest", (const char *const[]) { "localhost/foo:latest", "localhost/foo",
-                      "localhost", NULL });
-        expect_scopes("[::1]:5000/foo:bar", (const char *const[]) { "[::1]:5000/foo:bar", "[::1]:5000/foo",
-                      "[::1]:5000", NULL });
+        expect_scopes("busybox",
+                      (const char *const[]) { "docker.io/library/busybox:latest", "docker.io/library/busybox",
+                                              "docker.io/library", "docker.io", "*.io", NULL });
+        expect_scopes("a.b.example.com:8443/ns/repo@sha256:" HEX64,
+                      (const char *const[]) { "a.b.example.com:8443/ns/repo@sha256:" HEX64,
+                                              "a.b.example.com:8443/ns/repo", "a.b.example.com:8443/ns",
+                                              "a.b.example.com:8443", "*.b.example.com", "*.example.com", "*.com",
+                                              NULL });
+        expect_scopes("127.0.0.1:5577/sandbox/tiny:evil",
+                      (const char *const[]) { "127.0.0.1:5577/sandbox/tiny:evil", "127.0.0.1:5577/sandbox/tiny",
+                                              "127.0.0.1:5577/sandbox", "127.0.0.1:5577", "*.0.0.1", "*.0.1", "*.1",
+                                              NULL });
+        expect_scopes("localhost/foo:latest",
+                      (const char *const[]) { "localhost/foo:latest", "localhost/foo", "localhost", NULL });
+        expect_scopes("[::1]:5000/foo:bar",
+                      (const char *const[]) { "[::1]:5000/foo:bar", "[::1]:5000/foo", "[::1]:5000", NULL });
 
         /* The identity needs exactly one of tag and digest. */
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -195,16 +200,39 @@ static void scopes(void **state)
 static void docker_scope_validation(void **state)
 {
         static const char *const good[] = {
-                "", "docker.io", "docker.io/library", "docker.io/library/busybox", "docker.io/library/busybox:latest",
-                "docker.io/openshift", "*.temporary-project.example.com", "*.com", "127.0.0.1:5577",
-                "127.0.0.1:5577/sandbox/tiny:evil", "hostname:5000/myns/official", "localhost", "localhost/x",
-                ("registry.example/sandbox/tiny@sha256:" HEX64), "[::1]:5000/x",
+                "",
+                "docker.io",
+                "docker.io/library",
+                "docker.io/library/busybox",
+                "docker.io/library/busybox:latest",
+                "docker.io/openshift",
+                "*.temporary-project.example.com",
+                "*.com",
+                "127.0.0.1:5577",
+                "127.0.0.1:5577/sandbox/tiny:evil",
+                "hostname:5000/myns/official",
+                "localhost",
+                "localhost/x",
+                ("registry.example/sandbox/tiny@sha256:" HEX64),
+                "[::1]:5000/x",
         };
         static const char *const bad[] = {
-                "alpine", "library/alpine", "docker.io/alpine:latest", "*.", "*", "*.example.com:5000",
-                "*example.com", "example*.*.com", "index.docker.io/library/x", "docker.io//x", "docker.io/X",
-                ("docker.io/library/busybox:latest@sha256:" HEX64), "docker.io/library/busybox:", "docker.io/",
-                "myregistry", "https://docker.io/x",
+                "alpine",
+                "library/alpine",
+                "docker.io/alpine:latest",
+                "*.",
+                "*",
+                "*.example.com:5000",
+                "*example.com",
+                "example*.*.com",
+                "index.docker.io/library/x",
+                "docker.io//x",
+                "docker.io/X",
+                ("docker.io/library/busybox:latest@sha256:" HEX64),
+                "docker.io/library/busybox:",
+                "docker.io/",
+                "myregistry",
+                "https://docker.io/x",
         };
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -221,10 +249,13 @@ static void docker_scope_validation(void **state)
 
 static void remap_prefixes(void **state)
 {
-        static const char *const good[] = { "private-mirror:5000/vendor-mirror", "vendor.example.com", "docker.io",
-                                            "docker.io/library", "docker.io/library/busybox", "localhost:5000" };
-        static const char *const bad[] = { "", "docker.io/library/busybox:latest", ("x/y@sha256:" HEX64), "a//b",
-                                           "docker.io/", "*.example.com" };
+        static const char *const good[] = {
+                "private-mirror:5000/vendor-mirror", "vendor.example.com", "docker.io", "docker.io/library",
+                "docker.io/library/busybox",         "localhost:5000"
+        };
+        static const char *const bad[] = {
+                "", "docker.io/library/busybox:latest", ("x/y@sha256:" HEX64), "a//b", "docker.io/", "*.example.com"
+        };
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
                 assert_int_equal(ref_validate_remap_prefix(good[i], NULL), 0);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
@@ -247,14 +278,9 @@ static void quoting(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(normalisation),
-                cmocka_unit_test(parts),
-                cmocka_unit_test(invalid),
-                cmocka_unit_test(canonical),
-                cmocka_unit_test(scopes),
-                cmocka_unit_test(docker_scope_validation),
-                cmocka_unit_test(remap_prefixes),
-                cmocka_unit_test(quoting),
+                cmocka_unit_test(normalisation),  cmocka_unit_test(parts),   cmocka_unit_test(invalid),
+                cmocka_unit_test(canonical),      cmocka_unit_test(scopes),  cmocka_unit_test(docker_scope_validation),
+                cmocka_unit_test(remap_prefixes), cmocka_unit_test(quoting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

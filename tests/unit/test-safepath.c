@@ -14,9 +14,9 @@
 #include "util/safepath.h"
 
 struct tree {
-        char base[256];      /* mkdtemp dir */
-        char root[300];      /* base/root: the untrusted tree */
-        char outside[300];   /* base/outside: must never be touched */
+        char base[256];    /* mkdtemp dir */
+        char root[300];    /* base/root: the untrusted tree */
+        char outside[300]; /* base/outside: must never be touched */
         int rootfd;
         bool fallback;
 };
@@ -57,15 +57,15 @@ static int setup_tree(void **state, bool fallback)
         mkdir(p, 0755);
         mk(t->root, "etc/marker", "inside");
         mk(t->outside, "secret", "outside");
-        ln("/etc", t->root, "abs-etc");                         /* absolute: must mean root/etc */
-        ln("../../../../../../outside", t->root, "climb");      /* relative climb: clamped at root */
-        ln(t->outside, t->root, "hostdir");                     /* absolute host path: means root/<that path> */
+        ln("/etc", t->root, "abs-etc");                    /* absolute: must mean root/etc */
+        ln("../../../../../../outside", t->root, "climb"); /* relative climb: clamped at root */
+        ln(t->outside, t->root, "hostdir");                /* absolute host path: means root/<that path> */
         ln("chain2", t->root, "chain1");
         ln("chain3", t->root, "chain2");
         ln("etc", t->root, "chain3");
         ln("loop2", t->root, "loop1");
         ln("loop1", t->root, "loop2");
-        ln("/proc/self/root", t->root, "magic");                /* a magic link through procfs */
+        ln("/proc/self/root", t->root, "magic"); /* a magic link through procfs */
         ln("/nonexistent-target", t->root, "dangling");
         ln("a", t->root, "rel-a");
         t->rootfd = open(t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -75,8 +75,14 @@ static int setup_tree(void **state, bool fallback)
         return t->rootfd < 0 ? -1 : 0;
 }
 
-static int setup_openat2(void **state) { return setup_tree(state, false); }
-static int setup_fallback(void **state) { return setup_tree(state, true); }
+static int setup_openat2(void **state)
+{
+        return setup_tree(state, false);
+}
+static int setup_fallback(void **state)
+{
+        return setup_tree(state, true);
+}
 
 static int teardown_tree(void **state)
 {
@@ -192,7 +198,7 @@ static void creat_through_dangling_symlink_stays_inside(void **state)
         if (fd >= 0) {
                 char p[600];
                 snprintf(p, sizeof p, "%s/nonexistent-target", t->root);
-                assert_int_equal(stat(p, &st), 0);              /* created inside, if at all */
+                assert_int_equal(stat(p, &st), 0); /* created inside, if at all */
         }
 }
 
@@ -217,15 +223,24 @@ static void mkdir_p_through_outside_symlink_creates_nothing_outside(void **state
 }
 
 /* every test twice: "fn" with openat2, "fallback:fn" with the userspace walk */
-#define BOTH(fn) cmocka_unit_test_setup_teardown(fn, setup_openat2, teardown_tree), \
-                 { "fallback:" #fn, fn, setup_fallback, teardown_tree, NULL }
+#define BOTH(fn)                                                           \
+        cmocka_unit_test_setup_teardown(fn, setup_openat2, teardown_tree), \
+        {                                                                  \
+                "fallback:" #fn, fn, setup_fallback, teardown_tree, NULL   \
+        }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                BOTH(uses_the_forced_mode), BOTH(absolute_symlink_stays_inside), BOTH(dotdot_is_clamped_at_root),
-                BOTH(beneath_refuses_instead_of_clamping), BOTH(chains_resolve_and_loops_fail), BOTH(magic_links_are_refused),
-                BOTH(no_symlinks_flag), BOTH(nofollow_refuses_final_symlink), BOTH(creat_through_dangling_symlink_stays_inside),
+                BOTH(uses_the_forced_mode),
+                BOTH(absolute_symlink_stays_inside),
+                BOTH(dotdot_is_clamped_at_root),
+                BOTH(beneath_refuses_instead_of_clamping),
+                BOTH(chains_resolve_and_loops_fail),
+                BOTH(magic_links_are_refused),
+                BOTH(no_symlinks_flag),
+                BOTH(nofollow_refuses_final_symlink),
+                BOTH(creat_through_dangling_symlink_stays_inside),
                 BOTH(mkdir_p_through_outside_symlink_creates_nothing_outside),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,9 +19,10 @@
 #include "sandbox/seccomp.h"
 #include "spec/spec.h"
 
-#define PODMAN_CAPS ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | (1ULL << CAP_FSETID) | \
-                     (1ULL << CAP_KILL) | (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_SETFCAP) | (1ULL << CAP_SETGID) | \
-                     (1ULL << CAP_SETPCAP) | (1ULL << CAP_SETUID) | (1ULL << CAP_SYS_CHROOT))
+#define PODMAN_CAPS                                                                                           \
+        ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | (1ULL << CAP_FSETID) |     \
+         (1ULL << CAP_KILL) | (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_SETFCAP) | (1ULL << CAP_SETGID) | \
+         (1ULL << CAP_SETPCAP) | (1ULL << CAP_SETUID) | (1ULL << CAP_SYS_CHROOT))
 
 static int run_filtered(const struct spec_seccomp *sc, long nr)
 {
@@ -84,7 +85,8 @@ static void containers_common_profile(void **state)
         assert_int_equal(run_filtered(sc, SYS_io_uring_setup), ENOSYS); /* not in the profile: its default */
         assert_int_equal(run_filtered(sc, SYS_kexec_load), EPERM);      /* an explicit EPERM rule */
         struct spec_seccomp *admin = NULL;
-        assert_int_equal(spec_load_seccomp_profile(AT_FDCWD, path, PODMAN_CAPS | (1ULL << CAP_SYS_ADMIN), &admin, &err), 0);
+        assert_int_equal(spec_load_seccomp_profile(AT_FDCWD, path, PODMAN_CAPS | (1ULL << CAP_SYS_ADMIN), &admin, &err),
+                         0);
         /* the profile's EPERM rule for bpf is excluded when CAP_SYS_ADMIN is held */
         assert_true(has_errno_rule_for(sc, "bpf"));
         assert_false(has_errno_rule_for(admin, "bpf"));
@@ -108,15 +110,16 @@ static int load_inline(const char *json, uint64_t caps, struct spec_seccomp **re
 
 static void includes_and_excludes(void **state)
 {
-        const char *p = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
-                        "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":[\"SCMP_ARCH_X86\"]},"
-                        "{\"architecture\":\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]}],"
-                        "\"syscalls\":["
-                        "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\",\"comment\":\"always\"},"
-                        "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},"
-                        "{\"names\":[\"gettid\"],\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"caps\":[\"CAP_KILL\"]}},"
-                        "{\"names\":[\"getuid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"99.0\"}},"
-                        "{\"names\":[\"getgid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"arches\":[\"s390x\"]}}]}";
+        const char *p =
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
+                "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":[\"SCMP_ARCH_X86\"]},"
+                "{\"architecture\":\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]}],"
+                "\"syscalls\":["
+                "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\",\"comment\":\"always\"},"
+                "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},"
+                "{\"names\":[\"gettid\"],\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"caps\":[\"CAP_KILL\"]}},"
+                "{\"names\":[\"getuid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"99.0\"}},"
+                "{\"names\":[\"getgid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"arches\":[\"s390x\"]}}]}";
         struct spec_seccomp *sc = NULL;
         char msg[512];
         assert_int_equal(load_inline(p, 1ULL << CAP_KILL, &sc, msg, sizeof msg), 0);
@@ -128,8 +131,11 @@ static void includes_and_excludes(void **state)
         assert_string_equal(sc->architectures[1], "SCMP_ARCH_X86");
         assert_null(sc->architectures[2]);
         spec_seccomp_free(sc);
-        assert_true(load_inline("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_ALLOW\","
-                                "\"includes\":{\"minKernel\":\"abc\"}}]}", 0, &sc, msg, sizeof msg) < 0);
+        assert_true(
+                load_inline(
+                        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_ALLOW\","
+                        "\"includes\":{\"minKernel\":\"abc\"}}]}",
+                        0, &sc, msg, sizeof msg) < 0);
         assert_non_null(strstr(msg, "minKernel"));
         assert_true(load_inline("{\"defaultAction\":\"SCMP_ACT_BOGUS\"}", 0, &sc, msg, sizeof msg) < 0);
         assert_non_null(strstr(msg, "/tmp/hutch-profile-"));

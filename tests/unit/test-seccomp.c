@@ -20,7 +20,8 @@ static struct spec *load_spec_with_seccomp(const char *seccomp_json)
         char buf[8192];
         snprintf(buf, sizeof buf,
                  "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
-                 "\"args\":[\"sh\"],\"cwd\":\"/\"},\"linux\":{\"seccomp\":%s}}", seccomp_json);
+                 "\"args\":[\"sh\"],\"cwd\":\"/\"},\"linux\":{\"seccomp\":%s}}",
+                 seccomp_json);
         struct spec *s = NULL;
         _cleanup_herror_ struct herror err = HERROR_INIT;
         if (spec_parse(buf, strlen(buf), "config.json", &s, &err) < 0)
@@ -127,7 +128,8 @@ static void cache_hits_after_a_miss_and_keys_on_content(void **state)
         char dir[] = "/tmp/hutch-sccache-XXXXXX";
         assert_non_null(mkdtemp(dir));
         setenv("HUTCH_SECCOMP_CACHE", dir, 1);
-        const char *profile = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}";
+        const char *profile =
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}";
         _cleanup_spec_ struct spec *s = load_spec_with_seccomp(profile);
         struct seccomp_program a = { 0 }, b = { 0 }, c = { 0 };
         bool cached = true;

@@ -49,7 +49,8 @@ static void keypair_encrypted_round_trip(void **state)
 
         /* Wrong, missing and empty passphrases are refused. */
         struct trust_signer *bad = NULL;
-        assert_int_equal(trust_signer_from_pem(priv, strlen(priv), "test key", "wrong horse", &bad, &err), -EKEYREJECTED);
+        assert_int_equal(trust_signer_from_pem(priv, strlen(priv), "test key", "wrong horse", &bad, &err),
+                         -EKEYREJECTED);
         assert_non_null(strstr(herror_msg(&err), "wrong passphrase"));
         assert_int_equal(trust_signer_from_pem(priv, strlen(priv), "test key", NULL, &bad, &err), -EKEYREJECTED);
         assert_int_equal(trust_signer_from_pem(priv, strlen(priv), "test key", "", &bad, &err), -EKEYREJECTED);
@@ -101,9 +102,10 @@ static void payload_canonical(void **state)
         size_t len = 0;
         assert_int_equal(sigstore_payload_build(IDENTITY, DIGEST_A, "hutch 1.0", &p, &len, &err), 0);
         /* Go's json.Marshal of the struct containers/image and cosign sign: sorted, compact. */
-        assert_string_equal(p, "{\"critical\":{\"identity\":{\"docker-reference\":\"" IDENTITY "\"},\"image\":"
-                               "{\"docker-manifest-digest\":\"" DIGEST_A "\"},\"type\":"
-                               "\"cosign container image signature\"},\"optional\":{\"creator\":\"hutch 1.0\"}}");
+        assert_string_equal(p,
+                            "{\"critical\":{\"identity\":{\"docker-reference\":\"" IDENTITY "\"},\"image\":"
+                            "{\"docker-manifest-digest\":\"" DIGEST_A "\"},\"type\":"
+                            "\"cosign container image signature\"},\"optional\":{\"creator\":\"hutch 1.0\"}}");
         assert_int_equal(len, strlen(p));
         /* Canonical: re-serialising the parsed JSON compactly with sorted keys gives the same bytes. */
         json_error_t je;
@@ -134,7 +136,8 @@ static void payload_canonical(void **state)
         assert_true(sigstore_payload_build("busybox", DIGEST_A, NULL, &x, &len, &err) < 0);
         assert_true(sigstore_payload_build("registry.example/a\"b", DIGEST_A, NULL, &x, &len, &err) < 0);
         assert_true(sigstore_payload_build(IDENTITY, "sha256:abc", NULL, &x, &len, &err) < 0);
-        assert_true(sigstore_payload_build(IDENTITY, "sha256:43D4055BE4BE7A0F4A4651189C6225CE2009280C855F0694C00290D51C253946",
+        assert_true(sigstore_payload_build(IDENTITY,
+                                           "sha256:43D4055BE4BE7A0F4A4651189C6225CE2009280C855F0694C00290D51C253946",
                                            NULL, &x, &len, &err) < 0);
         assert_true(sigstore_payload_build(IDENTITY, DIGEST_A, "a<b", &x, &len, &err) < 0);
         assert_true(sigstore_payload_build(IDENTITY, DIGEST_A, "a\"b", &x, &len, &err) < 0);
@@ -211,8 +214,9 @@ static void other_key_types_sign(void **state)
 static void base64_encoding(void **state)
 {
         (void) state;
-        static const char *const cases[][2] = { { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-                                                { "foobar", "Zm9vYmFy" } };
+        static const char *const cases[][2] = {
+                { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foobar", "Zm9vYmFy" }
+        };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_free_ char *e = base64_encode(cases[i][0], strlen(cases[i][0]));
                 assert_string_equal(e, cases[i][1]);

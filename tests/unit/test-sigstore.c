@@ -59,17 +59,17 @@ static void base64_strict(void **state)
         expect_b64("QUJD", "ABC", 3);
         expect_b64("+/+/", "\xfb\xff\xbf", 3);
         expect_b64_invalid("");
-        expect_b64_invalid("QQ");        /* unpadded */
-        expect_b64_invalid("QUJ");       /* truncated */
-        expect_b64_invalid("QR==");      /* non-zero unused bits: non-canonical */
-        expect_b64_invalid("QUJ=");      /* the same with one '=' (canonical: QUI=) */
-        expect_b64_invalid("QUJ=QUJD");  /* padding in the middle */
+        expect_b64_invalid("QQ");       /* unpadded */
+        expect_b64_invalid("QUJ");      /* truncated */
+        expect_b64_invalid("QR==");     /* non-zero unused bits: non-canonical */
+        expect_b64_invalid("QUJ=");     /* the same with one '=' (canonical: QUI=) */
+        expect_b64_invalid("QUJ=QUJD"); /* padding in the middle */
         expect_b64_invalid("Q===");
         expect_b64_invalid("====");
         expect_b64_invalid("QU JD");
         expect_b64_invalid("QUJD\n");
         expect_b64_invalid("QUJD\r\nQUJD");
-        expect_b64_invalid("QU-_");      /* URL alphabet */
+        expect_b64_invalid("QU-_"); /* URL alphabet */
         expect_b64_invalid("QUJD====");
 
         /* The vector annotation decodes to exactly the DER file. */
@@ -133,24 +133,28 @@ static void keys_refused(void **state)
         expect_key_refused("-----BEGIN PUBLIC KEY-----\n"
                            "MEMwBQYDK2VxAzoAYoC5EURdIrn/m86D/TxFa2vSRmEmDDlyAEyS9WBd8U9dD+fb\n"
                            "ItOuSlnBDrPsny4r/lyUd/2ulYyA\n"
-                           "-----END PUBLIC KEY-----\n", "ED448 keys are not supported");
+                           "-----END PUBLIC KEY-----\n",
+                           "ED448 keys are not supported");
         expect_key_refused("-----BEGIN PUBLIC KEY-----\n"
                            "MIGbMBAGByqGSM49AgEGBSuBBAAjA4GGAAQBL8UDdSOjsgp5iTsU/I++oUB8XKPP\n"
                            "gfMD4Fk69eAlDTjSSugDogilqhwB/KS510qO4lx2Qkky7N1TZgiyqv9ltKEAMKTL\n"
                            "M5YYrmt8FeLctlXSZzMNVhjcGqN51lisg/LTRyigr1UVi/E+r+sgV44nynTda50Z\n"
                            "DOOxj9Sb1hdid522Vuw=\n"
-                           "-----END PUBLIC KEY-----\n", "curve secp521r1 is not supported");
+                           "-----END PUBLIC KEY-----\n",
+                           "curve secp521r1 is not supported");
         expect_key_refused("-----BEGIN RSA PUBLIC KEY-----\n"
                            "MIGJAoGBAL8Ac+ZjdCpq0yUQdFFudWk6GUBqyGo+4T67f+LbYSLqp8Jb30MDes0B\n"
                            "/qWezCbqHO4Yqbcp+cGLMjfARZpMoSsY78brGtfomarzxfXplKmo0RB2x87om5IO\n"
                            "f70PFS47BhdFMhT3qUH0L8tvddL/AZJqlTer65+IIYLps3fU9///AgMBAAE=\n"
-                           "-----END RSA PUBLIC KEY-----\n", "RSA PUBLIC KEY\" is not supported");
+                           "-----END RSA PUBLIC KEY-----\n",
+                           "RSA PUBLIC KEY\" is not supported");
         expect_key_refused("-----BEGIN PUBLIC KEY-----\n"
                            "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC9NlZxTxvz1X0V3MwIzdZrcNE0\n"
                            "0fArzVXR6KoJI5jIsmzEEhKHVRkTHREx1Bhlpvg34U4RVEHyrhCYERN7uxsVJWpf\n"
                            "rNUH/jfRCLexvIbsXso8N0f/D0ZH2kNznBTp8VpanFUc9jFzuijWLveCttKxJ7j6\n"
                            "WuECuNu6cw431vxKKwIDAQAB\n"
-                           "-----END PUBLIC KEY-----\n", "RSA key of 1024 bits is not supported");
+                           "-----END PUBLIC KEY-----\n",
+                           "RSA key of 1024 bits is not supported");
         expect_key_refused("-----BEGIN PUBLIC KEY-----\n"
                            "MIIBIDALBgkqhkiG9w0BAQoDggEPADCCAQoCggEBAJ53SD8viDeFSxxn5nIo40eD\n"
                            "0hsa79EkFLGakA8CA+A8OFHdhoM9bAGICZ36I+AdKlbV2ZmLKII3cmJq4C/5UQhV\n"
@@ -159,7 +163,8 @@ static void keys_refused(void **state)
                            "unHCz4WqgMD982gzm6Q5akEaxlF8y/rh4TauUv7o1A3uaSfvdsSAi1k75ZJUfprx\n"
                            "vTsMGOdc/BOzoolcxeQTvhlsGS7kRDPNEBa8MOLIQuETTyXAsm62AxgZgLGg7IkC\n"
                            "AwEAAQ==\n"
-                           "-----END PUBLIC KEY-----\n", "RSA-PSS-restricted");
+                           "-----END PUBLIC KEY-----\n",
+                           "RSA-PSS-restricted");
         /* P-256 written with explicit curve parameters instead of the named curve */
         expect_key_refused("-----BEGIN PUBLIC KEY-----\n"
                            "MIIBSzCCAQMGByqGSM49AgEwgfcCAQEwLAYHKoZIzj0BAQIhAP////8AAAABAAAA\n"
@@ -169,9 +174,12 @@ static void keys_refused(void **state)
                            "RdiYwpZP40Li/hp/m47n60p8D54WK84zV2sxXs7LtkBoN79R9QIhAP////8AAAAA\n"
                            "//////////+85vqtpxeehPO5ysL8YyVRAgEBA0IABJ6GySGQaMsUfRy0TDg8+R2O\n"
                            "FRuQwcO5gMlLLLqLQ0jZHGSetWq0NBsVimUkogyIbiHVQto6rH3x8WDPjZsbxxs=\n"
-                           "-----END PUBLIC KEY-----\n", "explicit curve parameters");
-        expect_key_refused("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
-                           "-----END PRIVATE KEY-----\n", "is a private key");
+                           "-----END PUBLIC KEY-----\n",
+                           "explicit curve parameters");
+        expect_key_refused(
+                "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+                "-----END PRIVATE KEY-----\n",
+                "is a private key");
         expect_key_refused("not a key at all\n", "no PEM block");
         expect_key_refused("", "no PEM block");
         expect_key_refused("-----BEGIN PUBLIC KEY-----\nMFkwEw==\n-----END PUBLIC KEY-----\n",
@@ -255,8 +263,7 @@ static void vector_der_and_p1363(void **state)
         trust_key_free(other);
 }
 
-static void check_type(const char *type, const char *param, const EVP_MD *sign_md, bool pss,
-                       enum trust_key_type want)
+static void check_type(const char *type, const char *param, const EVP_MD *sign_md, bool pss, enum trust_key_type want)
 {
         static const char msg[] = "{\"critical\":{}}";
         EVP_PKEY *pk = gen_key(type, param);
@@ -328,8 +335,9 @@ static void expect_payload_invalid(const char *p, const char *msg_part)
         assert_null(out.docker_reference);
 }
 
-#define CRIT_OK "\"identity\":{\"docker-reference\":\"a.example/b:c\"},\"image\":{\"docker-manifest-digest\":" \
-                "\"" V2_DIGEST "\"},\"type\":\"cosign container image signature\""
+#define CRIT_OK                                                                                        \
+        "\"identity\":{\"docker-reference\":\"a.example/b:c\"},\"image\":{\"docker-manifest-digest\":" \
+        "\"" V2_DIGEST "\"},\"type\":\"cosign container image signature\""
 
 static void payload_parsing(void **state)
 {
@@ -361,7 +369,8 @@ static void payload_parsing(void **state)
         expect_payload_invalid("{\"critical\":{" CRIT_OK "},\"critical\":{" CRIT_OK "},\"optional\":null}",
                                "duplicate");
         expect_payload_invalid("{\"critical\":{" CRIT_OK ",\"type\":\"cosign container image signature\"},"
-                               "\"optional\":null}", "duplicate");
+                               "\"optional\":null}",
+                               "duplicate");
         expect_payload_invalid("{\"critical\":{" CRIT_OK ",\"extra\":1},\"optional\":null}",
                                ".critical.extra: unknown property");
         expect_payload_invalid("{\"critical\":{\"identity\":{\"docker-reference\":\"a.example/b:c\",\"x\":1},"
@@ -393,17 +402,18 @@ static void payload_parsing(void **state)
                                ".critical.identity: expected an object");
         expect_payload_invalid("{\"critical\":{\"identity\":{\"docker-reference\":\"a.example/b:c\"},\"image\":"
                                "{\"docker-manifest-digest\":\"" V2_DIGEST "\"},"
-                               "\"type\":\"atomic container signature\"},\"optional\":null}", ".critical.type");
+                               "\"type\":\"atomic container signature\"},\"optional\":null}",
+                               ".critical.type");
         expect_payload_invalid("{\"critical\":{" CRIT_OK "},\"optional\":\"x\"}", ".optional: expected an object");
         expect_payload_invalid("{\"critical\":{" CRIT_OK "},\"optional\":{\"creator\":1}}", ".optional.creator");
-        expect_payload_invalid("{\"critical\":{" CRIT_OK "},\"optional\":{\"timestamp\":1.5}}",
-                               ".optional.timestamp");
+        expect_payload_invalid("{\"critical\":{" CRIT_OK "},\"optional\":{\"timestamp\":1.5}}", ".optional.timestamp");
         expect_payload_invalid("{\"critical\":{" CRIT_OK "},\"optional\":{\"timestamp\":\"1\"}}",
                                ".optional.timestamp");
         expect_payload_invalid("[]", ".: expected an object");
         expect_payload_invalid("{\"critical\":{\"identity\":{\"docker-reference\":\"a\\u0000b\"},\"image\":"
                                "{\"docker-manifest-digest\":\"" V2_DIGEST "\"},"
-                               "\"type\":\"cosign container image signature\"},\"optional\":null}", "payload");
+                               "\"type\":\"cosign container image signature\"},\"optional\":null}",
+                               "payload");
 }
 
 /* ---- the whole check ---- */
@@ -418,8 +428,9 @@ static void full_verification(void **state)
         struct trust_key *right = vector_key("sigstore-p256.pub");
         struct trust_key *wrong = vector_key("other-p256.pub");
         const struct trust_key *both[] = { wrong, right };
-        struct sigstore_signature sig = { .payload = payload, .payload_len = plen, .signature_b64 = b,
-                                          .origin = (char *) "test sig" };
+        struct sigstore_signature sig = {
+                .payload = payload, .payload_len = plen, .signature_b64 = b, .origin = (char *) "test sig"
+        };
         _cleanup_herror_ struct herror err = HERROR_INIT;
         struct sigstore_payload p = { 0 };
         size_t idx = 99;
@@ -486,7 +497,8 @@ static void signed_but_malformed(void **state)
                 unsigned char *raw = sign_data(pk, EVP_sha256(), false, bad[i], strlen(bad[i]), &n);
                 _cleanup_free_ char *sb = b64(raw, n);
                 free(raw);
-                struct sigstore_signature sig = { .payload = (char *) bad[i], .payload_len = strlen(bad[i]),
+                struct sigstore_signature sig = { .payload = (char *) bad[i],
+                                                  .payload_len = strlen(bad[i]),
                                                   .signature_b64 = sb };
                 _cleanup_herror_ struct herror err = HERROR_INIT;
                 struct sigstore_payload p = { 0 };
@@ -515,14 +527,10 @@ static void signed_but_malformed(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(base64_strict),
-                cmocka_unit_test(keys_vectors),
-                cmocka_unit_test(keys_refused),
-                cmocka_unit_test(vector_der_and_p1363),
-                cmocka_unit_test(generated_keys),
-                cmocka_unit_test(payload_parsing),
-                cmocka_unit_test(full_verification),
-                cmocka_unit_test(signed_but_malformed),
+                cmocka_unit_test(base64_strict),     cmocka_unit_test(keys_vectors),
+                cmocka_unit_test(keys_refused),      cmocka_unit_test(vector_der_and_p1363),
+                cmocka_unit_test(generated_keys),    cmocka_unit_test(payload_parsing),
+                cmocka_unit_test(full_verification), cmocka_unit_test(signed_but_malformed),
         };
         const struct CMUnitTest without_vectors[] = {
                 cmocka_unit_test(generated_keys),

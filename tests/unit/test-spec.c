@@ -13,9 +13,10 @@
 #include "spec/spec.h"
 
 #define BASE_PROCESS "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}"
-#define USERNS "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}]," \
-               "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]," \
-               "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}"
+#define USERNS                                                                  \
+        "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}]," \
+        "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"     \
+        "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}"
 
 static struct spec *parse_ok(const char *json)
 {
@@ -53,28 +54,32 @@ static const char *validate_fail(const char *json, bool rootless)
         return msg;
 }
 
-#define assert_contains(hay, needle) do { \
-        if (!strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle)); } while (0)
+#define assert_contains(hay, needle)                                                 \
+        do {                                                                         \
+                if (!strstr((hay), (needle)))                                        \
+                        fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle)); \
+        } while (0)
 
 static void parses_full_config(void **state)
 {
-        const char *j = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
-                        "\"hostname\":\"h\",\"unknownTopLevel\":{\"ignored\":1},"
-                        "\"process\":{\"terminal\":false,\"user\":{\"uid\":1,\"gid\":2,\"umask\":18,\"additionalGids\":[5,6]},"
-                        "\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"A=b\"],\"cwd\":\"/tmp\",\"noNewPrivileges\":true,"
-                        "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"]},"
-                        "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":100,\"hard\":200}],\"oomScoreAdj\":100},"
-                        "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-                        "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-                        "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}],"
-                        "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"uts\"},{\"type\":\"network\"}],"
-                        "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1},{\"containerID\":1,\"hostID\":100000,\"size\":65536}],"
-                        "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":65537}],"
-                        "\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
-                        "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
-                        "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"architectures\":[\"SCMP_ARCH_X86_64\"],"
-                        "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-                        "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}}";
+        const char *j =
+                "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+                "\"hostname\":\"h\",\"unknownTopLevel\":{\"ignored\":1},"
+                "\"process\":{\"terminal\":false,\"user\":{\"uid\":1,\"gid\":2,\"umask\":18,\"additionalGids\":[5,6]},"
+                "\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"A=b\"],\"cwd\":\"/tmp\",\"noNewPrivileges\":true,"
+                "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"]},"
+                "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":100,\"hard\":200}],\"oomScoreAdj\":100},"
+                "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+                "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+                "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}],"
+                "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"uts\"},{\"type\":\"network\"}],"
+                "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1},{\"containerID\":1,\"hostID\":100000,\"size\":65536}],"
+                "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":65537}],"
+                "\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
+                "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
+                "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+                "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}}";
         _cleanup_spec_ struct spec *s = parse_ok(j);
         assert_string_equal(s->root_path, "rootfs");
         assert_true(s->root_readonly);
@@ -139,9 +144,11 @@ static void rejects_wrong_types_with_path(void **state)
         /* jansson refuses NUL escapes already; json_dispatch_string checks again behind it */
         assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\\u0000x\"}," BASE_PROCESS "}"),
                         "config.json: line 1");
-        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
-                                   "\"cwd\":\"/\",\"args\":[\"a\",3]}}"),
-                        ".process.args[1]");
+        assert_contains(
+                parse_fail(
+                        "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                        "\"cwd\":\"/\",\"args\":[\"a\",3]}}"),
+                ".process.args[1]");
         assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}}"), ".process");
 }
 
@@ -159,52 +166,72 @@ static void rejects_unsupported_features(void **state)
         assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
                                    ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":[\"rro\"]}]}"),
                         ".mounts[0].options[0]");
-        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
-                                   "\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}"),
-                        ".process.capabilities.bounding[0]");
+        assert_contains(
+                parse_fail(
+                        "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                        "\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}"),
+                ".process.capabilities.bounding[0]");
         assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
                                    ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_BOOM\"}}}"),
                         ".linux.seccomp.defaultAction");
-        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
-                                   ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"BOGUS\"]}}}"),
-                        ".linux.seccomp.flags[0]");
+        assert_contains(
+                parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                           ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"BOGUS\"]}}}"),
+                ".linux.seccomp.flags[0]");
         assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
                                    ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}"),
                         "listed twice");
-        assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
-                                   "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]}}"),
-                        "soft limit");
+        assert_contains(
+                parse_fail(
+                        "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                        "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]}}"),
+                "soft limit");
 }
 
 static void validation_rules(void **state)
 {
         /* rootless needs a user namespace */
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
-                                      ",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}", true),
+                                      ",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+                                      true),
                         "user namespace");
-        assert_contains(validate_fail("{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS "," USERNS "}", true),
-                        "ociVersion");
-        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
-                                      "\"process\":{\"user\":{\"uid\":5,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}," USERNS "}", true),
-                        ".process.user.uid: 5 is not mapped");
-        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
-                                      "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"tmp\"}," USERNS "}", true),
-                        ".process.cwd");
+        assert_contains(
+                validate_fail("{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS "," USERNS "}", true),
+                "ociVersion");
+        assert_contains(
+                validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                              "\"process\":{\"user\":{\"uid\":5,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}," USERNS
+                              "}",
+                              true),
+                ".process.user.uid: 5 is not mapped");
+        assert_contains(
+                validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+                              "\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"tmp\"}," USERNS
+                              "}",
+                              true),
+                ".process.cwd");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
-                                      "\"mounts\":[{\"destination\":\"/a/../../etc\",\"type\":\"tmpfs\"}]," USERNS "}", true),
+                                      "\"mounts\":[{\"destination\":\"/a/../../etc\",\"type\":\"tmpfs\"}]," USERNS "}",
+                                      true),
                         ".mounts[0].destination");
-        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ",\"hostname\":\"x\"," USERNS "}", true),
+        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS
+                                      ",\"hostname\":\"x\"," USERNS "}",
+                                      true),
                         ".hostname");
-        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
-                                      "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
-                                      "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},{\"containerID\":5,\"hostID\":5000,\"size\":1}],"
-                                      "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}", true),
-                        "overlaps");
+        assert_contains(
+                validate_fail(
+                        "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
+                        "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
+                        "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},{\"containerID\":5,\"hostID\":5000,\"size\":1}],"
+                        "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}",
+                        true),
+                "overlaps");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-                                      "\"sysctl\":{\"vm.swappiness\":\"1\"}}}", true),
+                                      "\"sysctl\":{\"vm.swappiness\":\"1\"}}}",
+                                      true),
                         "vm.swappiness");
         /* cpu settings hutch does not apply are refused, not skipped; their zero values are no setting */
         assert_contains(parse_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
@@ -217,29 +244,36 @@ static void validation_rules(void **state)
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-                                      "\"resources\":{\"pids\":{\"limit\":4194305}}}}", true),
+                                      "\"resources\":{\"pids\":{\"limit\":4194305}}}}",
+                                      true),
                         ".linux.resources.pids.limit");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-                                      "\"resources\":{\"cpu\":{\"quota\":999}}}}", true),
+                                      "\"resources\":{\"cpu\":{\"quota\":999}}}}",
+                                      true),
                         ".linux.resources.cpu.quota");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-                                      "\"resources\":{\"cpu\":{\"quota\":5000,\"period\":999}}}}", true),
+                                      "\"resources\":{\"cpu\":{\"quota\":5000,\"period\":999}}}}",
+                                      true),
                         ".linux.resources.cpu.period");
         assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}," BASE_PROCESS ","
                                       "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
                                       "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
                                       "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-                                      "\"cgroupsPath\":\"/a/../b\"}}", true),
+                                      "\"cgroupsPath\":\"/a/../b\"}}",
+                                      true),
                         ".linux.cgroupsPath");
-        assert_contains(validate_fail("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
-                                      "\"args\":[\"sh\"],\"cwd\":\"/\",\"capabilities\":{\"ambient\":[\"CAP_KILL\"]}}," USERNS "}", true),
-                        "ambient");
+        assert_contains(
+                validate_fail(
+                        "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,\"gid\":0},"
+                        "\"args\":[\"sh\"],\"cwd\":\"/\",\"capabilities\":{\"ambient\":[\"CAP_KILL\"]}}," USERNS "}",
+                        true),
+                "ambient");
 }
 
 static const struct spec_idmap run_map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
@@ -247,8 +281,17 @@ static const struct spec_idmap run_map[] = { { 0, 1000, 1 }, { 1, 100000, 65536 
 static struct spec_run_options run_opts(char *const *args, char *const *env)
 {
         return (struct spec_run_options) {
-                .rootless = true, .root_path = "/store/containers/x", .args = args, .env = env, .cwd = "/work",
-                .uid = 1000, .gid = 1000, .uid_map = run_map, .n_uid_map = 2, .gid_map = run_map, .n_gid_map = 2,
+                .rootless = true,
+                .root_path = "/store/containers/x",
+                .args = args,
+                .env = env,
+                .cwd = "/work",
+                .uid = 1000,
+                .gid = 1000,
+                .uid_map = run_map,
+                .n_uid_map = 2,
+                .gid_map = run_map,
+                .n_gid_map = 2,
         };
 }
 
@@ -267,7 +310,10 @@ static void builds_run_spec(void **state)
         char *args[] = { "/bin/sh", "-c", "true", NULL }, *env[] = { "PATH=/bin", "A=b", NULL };
         char *drop[] = { "all", NULL }, *add[] = { "net_raw", "CAP_KILL", NULL }, *ul[] = { "nofile=100:200", NULL };
         struct spec_run_mount m[] = {
-                { .type = (char *) "bind", .source = (char *) "/srv/data", .destination = (char *) "/data", .readonly = true },
+                { .type = (char *) "bind",
+                  .source = (char *) "/srv/data",
+                  .destination = (char *) "/data",
+                  .readonly = true },
                 { .type = (char *) "tmpfs", .destination = (char *) "/scratch", .options = (char *) "size=1m" },
         };
         struct spec_run_options o = run_opts(args, env);
@@ -332,7 +378,8 @@ static void run_spec_rejects_bad_options(void **state)
                 const char *msg;
         } cases[] = {
                 { badcap, NULL, "unknown capability" }, { weird, NULL, "--cap-add" },
-                { NULL, badul, "--ulimit nofile" }, { NULL, neg, "--ulimit nofile=-1" }, { NULL, unk, "RLIMIT_BOGUS" },
+                { NULL, badul, "--ulimit nofile" },     { NULL, neg, "--ulimit nofile=-1" },
+                { NULL, unk, "RLIMIT_BOGUS" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct spec_run_options o = run_opts(args, env);

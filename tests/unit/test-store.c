@@ -17,7 +17,7 @@
 #include "image-helpers.h"
 
 struct fx {
-        char *base;        /* BASE/store, BASE/layout */
+        char *base; /* BASE/store, BASE/layout */
         char store_path[512];
         char layout_path[512];
         int layoutfd;
@@ -76,25 +76,31 @@ static void make_layout(struct fx *f, const struct layer_spec *layers, size_t n,
                         assert_int_equal(digest_buffer("wrong", 5, &diff, NULL), 0);
                 char bs[DIGEST_STRING_MAX], dsb[DIGEST_STRING_MAX];
                 const char *mt = layers[i].filter == TH_GZIP ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                                 : layers[i].filter == TH_ZSTD ? "application/vnd.oci.image.layer.v1.tar+zstd"
-                                                               : "application/vnd.oci.image.layer.v1.tar";
-                snprintf(lay + strlen(lay), sizeof lay - strlen(lay), "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%llu}",
-                         i ? "," : "", mt, digest_to_string(&blob, bs), (unsigned long long) size);
-                snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s\"%s\"", i ? "," : "", digest_to_string(&diff, dsb));
+                        : layers[i].filter == TH_ZSTD        ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                                             : "application/vnd.oci.image.layer.v1.tar";
+                snprintf(lay + strlen(lay), sizeof lay - strlen(lay),
+                         "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%llu}", i ? "," : "", mt,
+                         digest_to_string(&blob, bs), (unsigned long long) size);
+                snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s\"%s\"", i ? "," : "",
+                         digest_to_string(&diff, dsb));
         }
         char *config = NULL, *manifest = NULL, *index = NULL;
-        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/true\"],"
-                                      "\"WorkingDir\":\"/w\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
+        assert_true(asprintf(&config,
+                             "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/true\"],"
+                             "\"WorkingDir\":\"/w\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
                              host.architecture, ids) > 0);
         struct digest cd, md;
         th_put_blob(f->layoutfd, config, strlen(config), &cd);
         char cs[DIGEST_STRING_MAX], ms[DIGEST_STRING_MAX];
-        assert_true(asprintf(&manifest, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
-                                        "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
-                             OCI_MEDIA_TYPE_MANIFEST, OCI_MEDIA_TYPE_CONFIG, digest_to_string(&cd, cs), strlen(config), lay) > 0);
+        assert_true(asprintf(&manifest,
+                             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+                             "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
+                             OCI_MEDIA_TYPE_MANIFEST, OCI_MEDIA_TYPE_CONFIG, digest_to_string(&cd, cs), strlen(config),
+                             lay) > 0);
         th_put_blob(f->layoutfd, manifest, strlen(manifest), &md);
-        assert_true(asprintf(&index, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,"
-                                     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"%s\"}}]}",
+        assert_true(asprintf(&index,
+                             "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,"
+                             "\"annotations\":{\"org.opencontainers.image.ref.name\":\"%s\"}}]}",
                              OCI_MEDIA_TYPE_MANIFEST, digest_to_string(&md, ms), strlen(manifest), ref) > 0);
         th_put_file_at(f->layoutfd, "index.json", index);
         free(config), free(manifest), free(index);
@@ -339,11 +345,15 @@ static void concurrent_ref_writers(void **state)
 }
 
 static const struct tent base_layer[] = {
-        { 'd', "etc", NULL, 0755 }, { 'f', "etc/os-release", "ID=test\n" }, { 'f', "data/gone", "g" },
+        { 'd', "etc", NULL, 0755 },
+        { 'f', "etc/os-release", "ID=test\n" },
+        { 'f', "data/gone", "g" },
         { 'f', "data/sub/old", "o" },
 };
 static const struct tent top_layer[] = {
-        { 'f', "data/.wh.gone", "" }, { 'f', "data/sub/.wh..wh..opq", "" }, { 'f', "data/sub/new", "n" },
+        { 'f', "data/.wh.gone", "" },
+        { 'f', "data/sub/.wh..wh..opq", "" },
+        { 'f', "data/sub/new", "n" },
 };
 
 static void imports_and_unpacks(void **state)
@@ -587,13 +597,15 @@ static void make_docker_dir(struct fx *f, const char *dir, const char *layers_js
         struct oci_platform host;
         oci_platform_host(&host);
         char *config = NULL, ds1[DIGEST_STRING_MAX], ds2[DIGEST_STRING_MAX];
-        assert_true(asprintf(&config, "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
-                                      "\"diff_ids\":[\"%s\",\"%s\"]}}",
+        assert_true(asprintf(&config,
+                             "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
+                             "\"diff_ids\":[\"%s\",\"%s\"]}}",
                              host.architecture, digest_to_string(&d1, ds1), digest_to_string(&d2, ds2)) > 0);
         th_put_file_at(dfd, "config.json", config);
         free(config);
         char *manifest = NULL;
-        assert_true(asprintf(&manifest, "[{\"Config\":\"config.json\",\"RepoTags\":[\"test:v1\",\"other:tag\"],\"Layers\":%s}]",
+        assert_true(asprintf(&manifest,
+                             "[{\"Config\":\"config.json\",\"RepoTags\":[\"test:v1\",\"other:tag\"],\"Layers\":%s}]",
                              layers_json ? layers_json : "[\"legacy/layer.tar\",\"top.tar.gz\"]") > 0);
         th_put_file_at(dfd, "manifest.json", manifest);
         free(manifest);
@@ -709,7 +721,10 @@ static void keeps_signatures(void **state)
         store_signatures_free(got, n);
 
         struct store_signature in[] = {
-                { .payload = (char *) "{\"a\":1}", .payload_len = 7, .signature_b64 = (char *) "c2ln", .origin = (char *) "test" },
+                { .payload = (char *) "{\"a\":1}",
+                  .payload_len = 7,
+                  .signature_b64 = (char *) "c2ln",
+                  .origin = (char *) "test" },
                 { .payload = (char *) "{\"b\":2}", .payload_len = 7, .signature_b64 = (char *) "c2lnMg==" },
         };
         _cleanup_herror_ struct herror err = HERROR_INIT;
@@ -750,7 +765,6 @@ static void keeps_signatures(void **state)
         assert_int_equal(n, 0);
         store_signatures_free(got, n);
 }
-
 
 struct cb_seen {
         int calls;
@@ -796,7 +810,8 @@ static void imports_any_archive(void **state)
         /* a failing callback fails the import, and still cleans up */
         seen = (struct cb_seen) { .fail_with = EBADMSG };
         fd = open_archive(f, f->layout_path, "-c");
-        assert_int_equal(store_import_archive(&f->s, fd, NULL, NULL, layout_seen, &seen, &kind, &imps, &n, &err), -EBADMSG);
+        assert_int_equal(store_import_archive(&f->s, fd, NULL, NULL, layout_seen, &seen, &kind, &imps, &n, &err),
+                         -EBADMSG);
         close(fd);
         assert_tmp_empty(f);
 
@@ -804,9 +819,10 @@ static void imports_any_archive(void **state)
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/docker", f->base);
         make_docker_dir(f, dir, NULL, false);
-        th_write_file(dir, "manifest.json",
-                      "[{\"Config\":\"config.json\",\"RepoTags\":[\"a:1\",\"b:2\"],\"Layers\":[\"legacy/layer.tar\",\"top.tar.gz\"]},"
-                      "{\"Config\":\"config.json\",\"RepoTags\":null,\"Layers\":[\"legacy/layer.tar\",\"top.tar.gz\"]}]");
+        th_write_file(
+                dir, "manifest.json",
+                "[{\"Config\":\"config.json\",\"RepoTags\":[\"a:1\",\"b:2\"],\"Layers\":[\"legacy/layer.tar\",\"top.tar.gz\"]},"
+                "{\"Config\":\"config.json\",\"RepoTags\":null,\"Layers\":[\"legacy/layer.tar\",\"top.tar.gz\"]}]");
         seen = (struct cb_seen) { 0 };
         fd = open_archive(f, dir, "-c");
         herror_clear(&err);
@@ -868,8 +884,12 @@ static void prunes_what_no_name_needs(void **state)
         keep_layer = m.layers[0].digest;
         oci_manifest_done(&m), oci_config_done(&c);
         store_import_done(&imp);
-        struct store_signature ks = { .payload = (char *) "{\"k\":1}", .payload_len = 7, .signature_b64 = (char *) "aw==" };
-        struct store_signature ds_ = { .payload = (char *) "{\"d\":1}", .payload_len = 7, .signature_b64 = (char *) "ZA==" };
+        struct store_signature ks = { .payload = (char *) "{\"k\":1}",
+                                      .payload_len = 7,
+                                      .signature_b64 = (char *) "aw==" };
+        struct store_signature ds_ = { .payload = (char *) "{\"d\":1}",
+                                       .payload_len = 7,
+                                       .signature_b64 = (char *) "ZA==" };
         assert_int_equal(store_sigs_add(&f->s, &keep, &ks, 1, NULL), 0);
         assert_int_equal(store_sigs_add(&f->s, &drop, &ds_, 1, NULL), 0);
         struct digest kp, dp;
@@ -1042,7 +1062,8 @@ static void saves_archives(void **state)
         assert_true(digest_equal(&imp.manifest, &md));
         store_import_done(&imp);
         assert_int_equal(lseek(out, 0, SEEK_SET), 0);
-        assert_int_equal(store_import_oci_archive(&s2, out, "art", NULL, NULL, &imp, &err), -EOPNOTSUPP); /* not runnable */
+        assert_int_equal(store_import_oci_archive(&s2, out, "art", NULL, NULL, &imp, &err),
+                         -EOPNOTSUPP); /* not runnable */
         store_close(&s2);
         close(out);
         /* a blob changed on disk is not exported */

@@ -22,7 +22,8 @@ static void matches_name_and_uid(void **state)
         struct subid_ranges r = { 0 };
         char msg[256];
         assert_int_equal(parse("# comment\n\nbob:1:2\nalice:100000:65536\n1000:300000:10\n1001:5:5\n", "alice", 1000,
-                               &r, msg, sizeof msg), 0);
+                               &r, msg, sizeof msg),
+                         0);
         assert_int_equal(r.n, 2);
         assert_int_equal(r.v[0].start, 100000);
         assert_int_equal(r.v[0].count, 65536);
@@ -56,7 +57,8 @@ static void malformed_lines_of_others_are_ignored(void **state)
 {
         struct subid_ranges r = { 0 };
         char msg[256];
-        assert_int_equal(parse("bob:x:y\nbob\ncarol:1\ndave:1:0\n:5:5\nalice:5:5\n", "alice", 1000, &r, msg, sizeof msg), 0);
+        assert_int_equal(
+                parse("bob:x:y\nbob\ncarol:1\ndave:1:0\n:5:5\nalice:5:5\n", "alice", 1000, &r, msg, sizeof msg), 0);
         assert_int_equal(r.n, 1);
         assert_int_equal(r.v[0].start, 5);
         subid_ranges_free(&r);
@@ -65,8 +67,8 @@ static void malformed_lines_of_others_are_ignored(void **state)
 static void malformed_own_line_names_file_and_line(void **state)
 {
         static const char *const bad[] = {
-                "alice:100000\n", "alice:1:2:3\n", "alice:1:2\r\n", "alice: 1:2\n", "alice:-1:2\n", "alice:0x10:2\n",
-                "alice::2\n", "alice:1:\n", "1000:abc:1\n",
+                "alice:100000\n", "alice:1:2:3\n", "alice:1:2\r\n", "alice: 1:2\n", "alice:-1:2\n",
+                "alice:0x10:2\n", "alice::2\n",    "alice:1:\n",    "1000:abc:1\n",
         };
         struct subid_ranges r = { 0 };
         char msg[256], text[64];
@@ -108,7 +110,7 @@ static void coverage_across_adjacent_ranges(void **state)
         assert_false(subid_ranges_cover(&r, 100, 21));
         assert_false(subid_ranges_cover(&r, 99, 2));
         assert_false(subid_ranges_cover(&r, 150, 1));
-        assert_false(subid_ranges_cover(&r, 110, 95));  /* spans the gap 120-199 */
+        assert_false(subid_ranges_cover(&r, 110, 95)); /* spans the gap 120-199 */
         assert_true(subid_ranges_cover(&r, 200, 5));
         assert_false(subid_ranges_cover(&r, 204, 2));
         assert_false(subid_ranges_cover(&r, 100, 0));
@@ -177,7 +179,7 @@ static void load_missing_devnull_real_symlink_dir_and_big(void **state)
         r.n = 99;
         assert_int_equal(subid_load(false, "alice", 1, &r, &err), 0);
         assert_int_equal(r.n, 0);
-        assert_int_equal(err.errnum, 0);   /* a missing file is not an error */
+        assert_int_equal(err.errnum, 0); /* a missing file is not an error */
         assert_string_equal(subid_path(false), "/nonexistent/subuid");
 
         setenv("HUTCH_SUBUID_FILE", "/dev/null", 1);

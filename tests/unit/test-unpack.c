@@ -166,20 +166,13 @@ static void assert_content(struct fixture *fx, const char *rel, const char *want
 /* ---- normal trees ---- */
 
 static const struct tent basic_tree[] = {
-        { 'd', "etc", NULL, 0755 },
-        { 'f', "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644 },
-        { 'd', "bin", NULL, 0755 },
-        { 'f', "bin/busybox", "ELF...", 04755 },
-        { 'l', "bin/sh", "busybox" },
-        { 'l', "abs", "/etc/passwd" },
-        { 'l', "up", "../../../../etc" },
-        { 'h', "bin/hard", "bin/busybox" },
-        { 'd', "./tmp", NULL, 01777 },
-        { 'f', "deep/er/file", "implicit parents", 0600 },
-        { 'p', "fifo", NULL, 0640 },
-        { 'd', "ro", NULL, 0555 },
-        { 'f', "ro/inside", "x", 0444 },
-        { 'f', "\xc3\xbcnicode/\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb \x01", "utf8" },
+        { 'd', "etc", NULL, 0755 },       { 'f', "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644 },
+        { 'd', "bin", NULL, 0755 },       { 'f', "bin/busybox", "ELF...", 04755 },
+        { 'l', "bin/sh", "busybox" },     { 'l', "abs", "/etc/passwd" },
+        { 'l', "up", "../../../../etc" }, { 'h', "bin/hard", "bin/busybox" },
+        { 'd', "./tmp", NULL, 01777 },    { 'f', "deep/er/file", "implicit parents", 0600 },
+        { 'p', "fifo", NULL, 0640 },      { 'd', "ro", NULL, 0555 },
+        { 'f', "ro/inside", "x", 0444 },  { 'f', "\xc3\xbcnicode/\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb \x01", "utf8" },
 };
 
 static void unpacks_tree(struct fixture *fx, int filter)
@@ -221,9 +214,18 @@ static void unpacks_tree(struct fixture *fx, int filter)
         assert_outside_untouched(fx);
 }
 
-static void unpacks_plain_tar(void **state) { unpacks_tree(*state, TH_NONE); }
-static void unpacks_gzip(void **state) { unpacks_tree(*state, TH_GZIP); }
-static void unpacks_zstd(void **state) { unpacks_tree(*state, TH_ZSTD); }
+static void unpacks_plain_tar(void **state)
+{
+        unpacks_tree(*state, TH_NONE);
+}
+static void unpacks_gzip(void **state)
+{
+        unpacks_tree(*state, TH_GZIP);
+}
+static void unpacks_zstd(void **state)
+{
+        unpacks_tree(*state, TH_ZSTD);
+}
 
 static void diff_id_is_checked(void **state)
 {
@@ -286,9 +288,8 @@ static void whiteouts_across_layers(void **state)
 {
         struct fixture *fx = *state;
         const struct tent lower[] = {
-                { 'f', "a/x", "x" },        { 'f', "a/y", "y" },          { 'f', "b/dir/z", "z" },
-                { 'f', "c/sub/keep", "k" }, { 'f', "c/other", "o" },      { 'f', "d/old", "o" },
-                { 'f', "e/f", "lower" },    { 'f', "g/sub/a", "lower" },
+                { 'f', "a/x", "x" },     { 'f', "a/y", "y" },   { 'f', "b/dir/z", "z" }, { 'f', "c/sub/keep", "k" },
+                { 'f', "c/other", "o" }, { 'f', "d/old", "o" }, { 'f', "e/f", "lower" }, { 'f', "g/sub/a", "lower" },
         };
         const struct tent upper[] = {
                 { 'f', "a/.wh.x", "" },
@@ -341,18 +342,15 @@ static void replaces_across_types(void **state)
         char target[1024];
         snprintf(target, sizeof target, "%s/secret", fx->outside);
         const struct tent lower[] = {
-                { 'l', "l", target },           /* a symlink to the outside file ... */
-                { 'l', "ld", fx->outside },     /* ... and to the outside dir */
-                { 'd', "dir", NULL, 0755 },
-                { 'f', "dir/x", "x" },
-                { 'f', "file", "file" },
+                { 'l', "l", target },       /* a symlink to the outside file ... */
+                { 'l', "ld", fx->outside }, /* ... and to the outside dir */
+                { 'd', "dir", NULL, 0755 }, { 'f', "dir/x", "x" }, { 'f', "file", "file" },
         };
         const struct tent upper[] = {
-                { 'f', "l", "replaced" },       /* replaces the link, writes nothing through it */
-                { 'd', "ld", NULL, 0700 },      /* a directory replaces the link */
-                { 'f', "ld/in", "in" },
-                { 'f', "dir", "now a file" },   /* a file replaces a whole directory */
-                { 'd', "file", NULL, 0755 },    /* and the other way round */
+                { 'f', "l", "replaced" },  /* replaces the link, writes nothing through it */
+                { 'd', "ld", NULL, 0700 }, /* a directory replaces the link */
+                { 'f', "ld/in", "in" },      { 'f', "dir", "now a file" }, /* a file replaces a whole directory */
+                { 'd', "file", NULL, 0755 },                               /* and the other way round */
         };
         _cleanup_herror_ struct herror err = HERROR_INIT;
         assert_int_equal(apply(fx, lower, ELEMENTSOF(lower), TH_NONE, NULL, &err), 0);
@@ -409,7 +407,9 @@ static void refuses_write_through_symlink(void **state)
         const struct tent l3[] = { { 'd', "link2/sub", NULL } };
         assert_refused(fx, l3, 1, ELOOP, "link2/sub");
         /* relative, through several levels */
-        const struct tent rel[] = { { 'd', "a", NULL }, { 'l', "a/up", "../../outside" }, { 'f', "a/up/secret", "pwned" } };
+        const struct tent rel[] = { { 'd', "a", NULL },
+                                    { 'l', "a/up", "../../outside" },
+                                    { 'f', "a/up/secret", "pwned" } };
         assert_refused(fx, rel, 3, ELOOP, "a/up/secret");
         /* a symlink inside the root is not followed either (brief: never follow a layer's symlink) */
         const struct tent inside[] = { { 'd', "real", NULL }, { 'l', "alias", "real" }, { 'f', "alias/f", "x" } };
@@ -695,7 +695,9 @@ static void streams_large_layers(void **state)
 static void remove_tree_handles_unwritable_dirs(void **state)
 {
         struct fixture *fx = *state;
-        struct tent e[] = { { 'd', "t", NULL, 0755 }, { 'd', "t/locked", NULL, 0500 }, { 'f', "t/locked/f", "x", 0400 } };
+        struct tent e[] = { { 'd', "t", NULL, 0755 },
+                            { 'd', "t/locked", NULL, 0500 },
+                            { 'f', "t/locked/f", "x", 0400 } };
         assert_int_equal(apply(fx, e, ELEMENTSOF(e), TH_NONE, NULL, NULL), 0);
         char p[1024];
         snprintf(p, sizeof p, "%s/t/locked", fx->root);

@@ -133,7 +133,8 @@ static inline char *key_data_of(EVP_PKEY *k)
 static inline char *make_payload(const char *identity, const char *digest)
 {
         char *p;
-        assert_true(asprintf(&p, "{\"critical\":{\"identity\":{\"docker-reference\":\"%s\"},\"image\":"
+        assert_true(asprintf(&p,
+                             "{\"critical\":{\"identity\":{\"docker-reference\":\"%s\"},\"image\":"
                              "{\"docker-manifest-digest\":\"%s\"},\"type\":\"cosign container image signature\"},"
                              "\"optional\":{\"creator\":\"hutch test\",\"timestamp\":1700000000}}",
                              identity, digest) > 0);
