@@ -424,6 +424,72 @@ static void tamper_last_keeping_chain(void)
         join_write(&l, order, l.n);
 }
 
+/* A chain written here, not by the writer, so it can be several read buffers long: records of odd sizes,
+ * one close to the size limit, straddle verify's buffer boundaries anywhere. */
+static size_t write_long_chain(unsigned n, size_t big_at)
+{
+        emit_n(NULL, 1); /* creates the log's directories */
+        _cleanup_fclose_ FILE *f = fopen(logpath, "we");
+        assert_non_null(f);
+        char prev[AUDIT_HASH_HEX + 1];
+        memcpy(prev, audit_zero_hash, sizeof prev);
+        _cleanup_free_ char *pad = malloc(AUDIT_RECORD_MAX), *line = malloc(AUDIT_RECORD_MAX + 1);
+        assert_true(pad && line);
+        size_t total = 0;
+        for (unsigned seq = 1; seq <= n; seq++) {
+                size_t pad_len = seq == big_at ? AUDIT_RECORD_MAX - 200 : 100 + (seq * 7919u) % 1900;
+                memset(pad, 'x', pad_len);
+                pad[pad_len] = 0;
+                int len = snprintf(line, AUDIT_RECORD_MAX + 1, "{\"v\":1,\"seq\":%u,\"prev\":\"%s\",\"pad\":\"%s\"}",
+                                   seq, prev, pad);
+                assert_true(len > 0 && (size_t) len <= AUDIT_RECORD_MAX);
+                audit_sha256_hex(line, (size_t) len, prev);
+                assert_int_equal(fprintf(f, "%s\n", line), len + 1);
+                total += (size_t) len + 1;
+        }
+        return total;
+}
+
+static void verify_across_read_buffers(void **state)
+{
+        char msg[8192];
+        struct audit_verify_result res;
+        size_t size = write_long_chain(8000, 3000);
+        assert_true(size > (9u << 20)); /* more than two of verify's 4 MiB buffers */
+        assert_int_equal(verify_with(NULL, NULL, msg, sizeof msg, &res), 0);
+        assert_int_equal(res.records, 8000);
+        assert_int_equal(res.last_seq, 8000);
+        /* a change far past the first buffer is found, on the right line */
+        _cleanup_free_ char *data = NULL;
+        assert_int_equal(read_file_at(AT_FDCWD, logpath, 64u << 20, &data, &size, NULL), 0);
+        char *rec = strstr(data, "\"seq\":7000,");
+        assert_non_null(rec);
+        rec[strlen("\"seq\":7000,\"prev\":\"") + AUDIT_HASH_HEX + 12] = 'y';
+        spew(logpath, data, size);
+        expect_break("edit past the first buffer", "audit.log:7001: prev is not the sha256", "audit.log:7000)");
+}
+
+static void verify_refuses_overlong_lines(void **state)
+{
+        char msg[8192];
+        emit_n(NULL, 1);
+        size_t len;
+        _cleanup_free_ char *first = slurp(logpath, &len);
+        /* one record, then a line past the limit: with a newline, and cut off without one */
+        for (int newline = 1; newline >= 0; newline--) {
+                _cleanup_free_ char *data = malloc(len + AUDIT_RECORD_MAX + 2);
+                assert_non_null(data);
+                memcpy(data, first, len);
+                memset(data + len, 'x', AUDIT_RECORD_MAX + 1);
+                if (newline)
+                        data[len + AUDIT_RECORD_MAX + 1] = '\n';
+                spew(logpath, data, len + AUDIT_RECORD_MAX + 1 + (size_t) newline);
+                assert_int_equal(verify(msg, sizeof msg), -EBADMSG);
+                if (!strstr(msg, "audit.log:2: longer than 1048576 bytes"))
+                        fail_msg("newline %d: %s", newline, msg);
+        }
+}
+
 static void hmac_records(void **state)
 {
         char key[160], other[160], msg[8192];
@@ -959,6 +1025,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(verify_finds_splice, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_names_garbage, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_reads_heads_strictly, setup, teardown),
+                cmocka_unit_test_setup_teardown(verify_across_read_buffers, setup, teardown),
+                cmocka_unit_test_setup_teardown(verify_refuses_overlong_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(hmac_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(ed25519_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(config_errors_name_the_line, setup, teardown),
