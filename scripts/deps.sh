@@ -1,6 +1,6 @@
 # Debian 12 packages hutch needs to build and test; sourced by scripts/test, scripts/demo, scripts/bench.
 BUILD_PACKAGES=(meson ninja-build pkg-config gcc libc6-dev python3
-        libseccomp-dev libcap-dev libssl-dev libarchive-dev libjansson-dev libapparmor-dev libselinux1-dev)
+        libseccomp-dev libcap-dev libssl-dev libarchive-dev libisal-dev libjansson-dev libapparmor-dev libselinux1-dev)
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev clang libclang-rt-14-dev bats uidmap passwd util-linux
         busybox-static umoci runc tmux procps golang-github-containers-common jq podman valgrind apparmor
         openssl xxd zstd systemd catatonit fuse-overlayfs clang-tidy clang-format cppcheck bubblewrap

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "image/archive-dl.h"
+#include "image/isal-dl.h"
 #include "image/unpack-confined.h"
 #include "util/crypto-dl.h"
 
@@ -50,6 +51,7 @@ int unpack_layer_confined(const struct isolate_plan *plan, int srcfd, int target
         int r = archive_dl_load(err);
         if (r < 0 || (r = crypto_dl_load(err)) < 0)
                 return r;
+        (void) isal_dl_load(NULL); /* optional: libarchive decodes gzip without it */
         struct layer_call lc = { .srcfd = srcfd, .uo = *uo };
         struct isolate_opts io = { .root_fd = targetfd,
                                    .keep_fds = &srcfd,

@@ -5,15 +5,19 @@
 #include <unistd.h>
 
 #include "image/archive-dl.h"
+#include "image/isal-dl.h"
 #include "image/unpack-stream.h"
+#include "util/cleanup.h"
 
 #define READ_SIZE (256u * 1024)
 
 struct layer_stream {
         int fd;
         const struct unpack_options *opts;
-        struct archive *raw; /* format "raw": decompression only */
+        struct archive *raw;  /* format "raw": decompression only (or NULL: gz below) */
+        struct isal_gzip *gz; /* ISA-L's inflate for gzip, where it is loaded */
         char *inbuf;
+        size_t pending; /* bytes read into inbuf while detecting the compression, not yet given */
         struct sha256_stream hash;
         uint64_t compressed, uncompressed;
         struct herror perr; /* the producer's error */
@@ -29,33 +33,190 @@ struct layer_stream {
         pthread_t thread;
 };
 
-static ssize_t raw_read_cb(struct archive *a, void *userdata, const void **ret_buf)
+/* Every read of the blob: counted for the ratio limit and the progress line. -1 with errno set. */
+static ssize_t read_blob(struct layer_stream *s, char *buf, size_t size)
 {
-        struct layer_stream *s = userdata;
         ssize_t n;
         do
-                n = read(s->fd, s->inbuf, READ_SIZE);
+                n = read(s->fd, buf, size);
         while (n < 0 && errno == EINTR);
-        if (n < 0) {
-                archive_set_error(a, errno, "read the layer blob: %s", strerror(errno));
+        if (n < 0)
                 return -1;
-        }
         s->compressed += (uint64_t) n;
         if (s->opts->progress)
                 s->opts->progress(s->compressed, s->opts->compressed_size, s->opts->progress_userdata);
+        return n;
+}
+
+static ssize_t raw_read_cb(struct archive *a, void *userdata, const void **ret_buf)
+{
+        struct layer_stream *s = userdata;
         *ret_buf = s->inbuf;
+        if (s->pending) {
+                ssize_t n = (ssize_t) s->pending;
+                s->pending = 0;
+                return n;
+        }
+        ssize_t n = read_blob(s, s->inbuf, READ_SIZE);
+        if (n < 0)
+                archive_set_error(a, errno, "read the layer blob: %s", strerror(errno));
+        return n;
+}
+
+#define GZIP_HEADER_MIN 10 /* magic, method, flags, mtime, xfl, os */
+
+static bool is_gzip(const void *p, size_t len)
+{
+        return len >= 3 && memcmp(p, "\x1f\x8b\x08", 3) == 0;
+}
+
+#if HAVE_ISAL
+struct isal_gzip {
+        struct inflate_state st;
+        bool done; /* the last member has ended; what follows it is not read */
+};
+
+static const char *isal_error(int ret)
+{
+        switch (ret) {
+        case ISAL_INVALID_BLOCK:
+                return "invalid deflate block";
+        case ISAL_INVALID_SYMBOL:
+                return "invalid deflate symbol";
+        case ISAL_INVALID_LOOKBACK:
+                return "invalid back-reference distance";
+        case ISAL_INVALID_WRAPPER:
+                return "invalid gzip header";
+        case ISAL_UNSUPPORTED_METHOD:
+                return "not deflate";
+        case ISAL_INCORRECT_CHECKSUM:
+                return "CRC or length mismatch";
+        default:
+                return "inflate error";
+        }
+}
+
+/* Read more of the blob behind the bytes inflate has not consumed yet. Bytes read, 0 at the end, -1. */
+static ssize_t gz_fill(struct layer_stream *s)
+{
+        struct inflate_state *st = &s->gz->st;
+        size_t left = st->avail_in;
+        if (left == READ_SIZE)
+                return herror_set(&s->perr, EBADMSG, "layer: decompression failed: gzip: inflate stalled"), -1;
+        memmove(s->inbuf, st->next_in, left);
+        ssize_t n = read_blob(s, s->inbuf + left, READ_SIZE - left);
+        if (n < 0)
+                return herror_sys(&s->perr, errno, "layer: read the blob"), -1;
+        st->next_in = (uint8_t *) s->inbuf;
+        st->avail_in = (uint32_t) (left + (size_t) n);
+        return n;
+}
+
+/* After a member: gzip allows members to follow each other. As in libarchive's decoder, bytes that do
+ * not start one end the stream and are not read (the diff_id covers what was decompressed). 1 when a
+ * member starts, 0 at the end, -1. */
+static int gz_next_member(struct layer_stream *s)
+{
+        struct inflate_state *st = &s->gz->st;
+        while (st->avail_in < GZIP_HEADER_MIN) {
+                ssize_t n = gz_fill(s);
+                if (n <= 0) {
+                        if (n < 0)
+                                return -1;
+                        break;
+                }
+        }
+        if (st->avail_in < GZIP_HEADER_MIN || !is_gzip(st->next_in, st->avail_in))
+                return 0;
+        uint8_t *in = st->next_in;
+        uint32_t avail = st->avail_in;
+        dl_isal_inflate_reset(st);
+        st->crc_flag = ISAL_GZIP;
+        st->next_in = in;
+        st->avail_in = avail;
+        return 1;
+}
+
+static ssize_t gz_decompress(struct layer_stream *s, char *buf)
+{
+        struct inflate_state *st = &s->gz->st;
+        st->next_out = (uint8_t *) buf;
+        st->avail_out = STREAM_BLOCK_SIZE;
+        while (st->avail_out > 0 && !s->gz->done) {
+                if (st->block_state == ISAL_BLOCK_FINISH) {
+                        int r = gz_next_member(s);
+                        if (r < 0)
+                                return -1;
+                        if (r == 0) {
+                                s->gz->done = true;
+                                break;
+                        }
+                }
+                uint32_t in0 = st->avail_in, out0 = st->avail_out;
+                int ret = in0 ? dl_isal_inflate(st) : ISAL_DECOMP_OK;
+                if (ret != ISAL_DECOMP_OK && ret != ISAL_END_INPUT)
+                        return herror_set(&s->perr, EBADMSG, "layer: decompression failed: gzip: %s", isal_error(ret)),
+                               -1;
+                if (st->block_state == ISAL_BLOCK_FINISH || st->avail_out < out0 || st->avail_in < in0)
+                        continue;
+                /* no progress: inflate needs more input */
+                ssize_t n = gz_fill(s);
+                if (n < 0)
+                        return -1;
+                if (n == 0)
+                        return herror_set(&s->perr, EBADMSG, "layer: decompression failed: gzip stream cut off"), -1;
+        }
+        return (ssize_t) (STREAM_BLOCK_SIZE - st->avail_out);
+}
+
+static int gz_open(struct layer_stream *s, struct herror *err)
+{
+        s->gz = malloc(sizeof *s->gz);
+        if (!s->gz)
+                return herror_set(err, ENOMEM, "layer: out of memory");
+        s->gz->done = false;
+        dl_isal_inflate_init(&s->gz->st);
+        s->gz->st.crc_flag = ISAL_GZIP;
+        s->gz->st.next_in = (uint8_t *) s->inbuf;
+        s->gz->st.avail_in = (uint32_t) s->pending;
+        s->pending = 0;
+        return 0;
+}
+#else
+struct isal_gzip {
+        char unused;
+};
+
+static ssize_t gz_decompress(struct layer_stream *s, char *buf)
+{
+        (void) buf;
+        return herror_set(&s->perr, EOPNOTSUPP, "layer: built without ISA-L"), -1;
+}
+
+static int gz_open(struct layer_stream *s, struct herror *err)
+{
+        (void) s;
+        return herror_set(err, EOPNOTSUPP, "layer: built without ISA-L");
+}
+#endif
+
+static ssize_t decompress(struct layer_stream *s, char *buf)
+{
+        if (s->gz)
+                return gz_decompress(s, buf);
+        la_ssize_t n = archive_read_data(s->raw, buf, STREAM_BLOCK_SIZE);
+        if (n < 0)
+                herror_set(&s->perr, EBADMSG, "layer: decompression failed: %s",
+                           archive_error_string(s->raw) ? archive_error_string(s->raw) : "unknown error");
         return n;
 }
 
 /* Decompress one block into buf, hash it, watch the ratio. Bytes, 0 at the end, -1 with s->perr set. */
 static ssize_t produce(struct layer_stream *s, char *buf)
 {
-        la_ssize_t n = archive_read_data(s->raw, buf, STREAM_BLOCK_SIZE);
-        if (n < 0) {
-                herror_set(&s->perr, EBADMSG, "layer: decompression failed: %s",
-                           archive_error_string(s->raw) ? archive_error_string(s->raw) : "unknown error");
+        ssize_t n = decompress(s, buf);
+        if (n < 0)
                 return -1;
-        }
         if (sha256_stream_update(&s->hash, buf, (size_t) n, &s->perr) < 0)
                 return -1;
         s->uncompressed += (uint64_t) n;
@@ -130,6 +291,40 @@ static int open_raw(struct layer_stream *s, struct herror *err)
         return 0;
 }
 
+/* The first bytes of the blob, to tell gzip from the rest; they are given to the decoder first. */
+static int peek_blob(struct layer_stream *s, struct herror *err)
+{
+        while (s->pending < GZIP_HEADER_MIN) {
+                ssize_t n = read_blob(s, s->inbuf + s->pending, READ_SIZE - s->pending);
+                if (n < 0)
+                        return herror_sys(err, errno, "layer: read the blob");
+                if (n == 0)
+                        break;
+                s->pending += (size_t) n;
+        }
+        return 0;
+}
+
+/* HUTCH_INFLATE=auto (default: ISA-L for gzip where it loads, else libarchive), isal (refuse without
+ * it), libarchive (never ISA-L): the last two let tests and bench/ compare both decoders. */
+static int choose_decoder(struct layer_stream *s, bool *ret_isal, struct herror *err)
+{
+        const char *want = secure_getenv("HUTCH_INFLATE");
+        if (want && !*want)
+                want = NULL;
+        if (want && !streq(want, "auto") && !streq(want, "isal") && !streq(want, "libarchive"))
+                return herror_set(err, EINVAL, "HUTCH_INFLATE=%s: expected auto, isal or libarchive", want);
+        *ret_isal = false;
+        if (!is_gzip(s->inbuf, s->pending) || (want && streq(want, "libarchive")))
+                return 0;
+        _cleanup_herror_ struct herror why = HERROR_INIT;
+        if (isal_dl_load(&why))
+                *ret_isal = true;
+        else if (want && streq(want, "isal"))
+                return herror_set(err, EOPNOTSUPP, "HUTCH_INFLATE=isal: %s", herror_msg(&why));
+        return 0;
+}
+
 int layer_stream_open(int fd, const struct unpack_options *opts, struct layer_stream **ret, struct herror *err)
 {
         struct layer_stream *s = calloc(1, sizeof *s);
@@ -147,8 +342,13 @@ int layer_stream_open(int fd, const struct unpack_options *opts, struct layer_st
                         r = herror_set(err, ENOMEM, "layer: out of memory");
         if (r == 0 && !s->inbuf)
                 r = herror_set(err, ENOMEM, "layer: out of memory");
+        bool isal = false;
         if (r == 0)
-                r = open_raw(s, err);
+                r = peek_blob(s, err);
+        if (r == 0)
+                r = choose_decoder(s, &isal, err);
+        if (r == 0)
+                r = isal ? gz_open(s, err) : open_raw(s, err);
         if (r < 0) {
                 layer_stream_free(s);
                 return r;
@@ -225,6 +425,7 @@ void layer_stream_free(struct layer_stream *s)
         stop_thread(s);
         if (s->raw)
                 archive_read_free(s->raw);
+        free(s->gz);
         sha256_stream_done(&s->hash);
         for (size_t i = 0; i < STREAM_BLOCKS; i++)
                 free(s->block[i]);

@@ -7,5 +7,5 @@ bin=$1
 echo "1..2"
 needed=$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 if [ -n "$needed" ]; then echo "ok 1 - readelf lists the needed libraries of $bin"; else echo "not ok 1 - no NEEDED entries read from $bin"; fi
-bad=$(printf '%s\n' "$needed" | grep -E '^lib(archive|xml2|icu|stdc\+\+|nettle|lzma|bz2|lz4|acl|selinux|pcre2|apparmor|crypto|ssl)' || true)
-if [ -z "$bad" ]; then echo "ok 2 - neither libarchive, libcrypto, libselinux nor libapparmor is linked"; else echo "not ok 2 - linked: $bad"; fi
+bad=$(printf '%s\n' "$needed" | grep -E '^lib(archive|xml2|icu|stdc\+\+|nettle|lzma|bz2|lz4|acl|selinux|pcre2|apparmor|crypto|ssl|isal)' || true)
+if [ -z "$bad" ]; then echo "ok 2 - neither libarchive, libcrypto, libisal, libselinux nor libapparmor is linked"; else echo "not ok 2 - linked: $bad"; fi

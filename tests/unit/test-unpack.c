@@ -470,6 +470,152 @@ static void refuses_truncated_gzip(void **state)
         assert_outside_untouched(fx);
 }
 
+static char *text_of(size_t len, uint32_t seed);
+
+static size_t th_fd_size(int fd)
+{
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        return (size_t) st.st_size;
+}
+
+/* fd's bytes from offset off, len of them (or to the end), gzipped on their own: one gzip member. */
+static int gzip_part(int fd, off_t off, size_t len)
+{
+        size_t total;
+        _cleanup_free_ char *all = th_fd_contents(fd, &total);
+        int part = th_memfd();
+        size_t n = len && (size_t) off + len < total ? len : total - (size_t) off;
+        assert_int_equal(write_all(part, all + off, n), 0);
+        int gz = th_compress(part, TH_GZIP);
+        close(part);
+        return gz;
+}
+
+static void append_fd(int to, int from)
+{
+        size_t len;
+        _cleanup_free_ char *data = th_fd_contents(from, &len);
+        assert_int_equal(lseek(to, 0, SEEK_END), (off_t) th_fd_size(to));
+        assert_int_equal(write_all(to, data, len), 0);
+        assert_int_equal(lseek(to, 0, SEEK_SET), 0);
+}
+
+/* gzip lets members follow each other (pigz and some registries write them); bytes after the last
+ * member that do not start another one are ignored, as libarchive's decoder does: the diff_id binds
+ * what was decompressed. Whichever decoder HUTCH_INFLATE picks (meson runs this file with both). */
+static void gzip_members_and_trailing_bytes(void **state)
+{
+        struct fixture *fx = *state;
+        char *text = text_of(700u << 10, 7);
+        struct tent e[] = { { 'f', "one", "first" }, { 'f', "two", text, 0644 }, { 'f', "three", "third" } };
+        int tar = th_build_tar(e, ELEMENTSOF(e));
+        struct digest diff_id;
+        assert_int_equal(digest_fd(tar, "tar", UINT64_MAX, &diff_id, NULL, NULL), 0);
+        int layer = gzip_part(tar, 0, 300000);
+        int rest = gzip_part(tar, 300000, 0);
+        append_fd(layer, rest);
+        close(rest);
+        static const char *const tails[] = { "", "trailing bytes that are not gzip", "\x1f\x8b\x08\x00\x00" };
+        for (size_t i = 0; i < ELEMENTSOF(tails); i++) {
+                assert_int_equal(lseek(layer, 0, SEEK_END), (off_t) th_fd_size(layer));
+                assert_int_equal(write_all(layer, tails[i], strlen(tails[i])), 0);
+                assert_int_equal(lseek(layer, 0, SEEK_SET), 0);
+                struct unpack_options o;
+                unpack_options_init(&o);
+                o.diff_id = &diff_id;
+                _cleanup_herror_ struct herror err = HERROR_INIT;
+                if (unpack_layer(layer, fx->rootfd, &o, NULL, &err) < 0)
+                        fail_msg("tail %zu: %s", i, herror_msg(&err));
+                char *got = read_rel(fx, "two");
+                assert_non_null(got);
+                assert_string_equal(got, text);
+                free(got);
+                got = read_rel(fx, "three");
+                assert_string_equal(got, "third");
+                free(got);
+        }
+        close(layer);
+        close(tar);
+        free(text);
+        assert_outside_untouched(fx);
+}
+
+static bool inflate_is_isal(void)
+{
+        const char *want = getenv("HUTCH_INFLATE");
+        return HAVE_ISAL && !(want && streq(want, "libarchive"));
+}
+
+/* A changed byte in the deflate data: refused by either decoder, or by the diff_id check after it. A
+ * changed CRC-32 with intact data: ISA-L checks the trailer and refuses; libarchive does not read it,
+ * and the data, which the diff_id binds, is what it should be. */
+static void refuses_corrupt_gzip(void **state)
+{
+        struct fixture *fx = *state;
+        char *text = text_of(200u << 10, 9);
+        struct tent e[] = { { 'f', "a", text, 0644 }, { 'f', "after", "x" } };
+        for (int where = 0; where < 2; where++) {
+                struct digest diff_id;
+                int fd = th_layer(e, ELEMENTSOF(e), TH_GZIP, &diff_id);
+                size_t len = th_fd_size(fd);
+                off_t at = where == 0 ? (off_t) len / 2 : (off_t) len - 8;
+                unsigned char c;
+                assert_int_equal(pread(fd, &c, 1, at), 1);
+                c ^= 0x5a;
+                assert_int_equal(pwrite(fd, &c, 1, at), 1);
+                struct unpack_options o;
+                unpack_options_init(&o);
+                o.diff_id = &diff_id;
+                _cleanup_herror_ struct herror err = HERROR_INIT;
+                int r = unpack_layer(fd, fx->rootfd, &o, NULL, &err);
+                close(fd);
+                if (where == 1 && !inflate_is_isal()) {
+                        assert_int_equal(r, 0);
+                        continue;
+                }
+                assert_true(r < 0);
+                if (!strstr(herror_msg(&err), "layer") ||
+                    (where == 1 && !strstr(herror_msg(&err), "gzip: CRC or length mismatch")))
+                        fail_msg("corruption %d: %s", where, herror_msg(&err));
+        }
+        free(text);
+        assert_outside_untouched(fx);
+}
+
+/* HUTCH_INFLATE picks the gzip decoder: a wrong value is refused, isal is used where built and loadable. */
+static void inflate_choice(void **state)
+{
+        struct fixture *fx = *state;
+        const char *saved = getenv("HUTCH_INFLATE");
+        _cleanup_free_ char *keep = saved ? strdup(saved) : NULL;
+        struct tent e[] = { { 'f', "x", "x" } };
+        _cleanup_herror_ struct herror err = HERROR_INIT;
+        setenv("HUTCH_INFLATE", "zlib", 1);
+        int fd = th_layer(e, 1, TH_GZIP, NULL);
+        assert_int_equal(unpack_layer(fd, fx->rootfd, NULL, NULL, &err), -EINVAL);
+        assert_non_null(strstr(herror_msg(&err), "HUTCH_INFLATE=zlib: expected auto, isal or libarchive"));
+        close(fd);
+        setenv("HUTCH_INFLATE", "isal", 1);
+        fd = th_layer(e, 1, TH_GZIP, NULL);
+        herror_clear(&err);
+#if HAVE_ISAL
+        if (unpack_layer(fd, fx->rootfd, NULL, NULL, &err) < 0)
+                fail_msg("%s", herror_msg(&err));
+#else
+        assert_int_equal(unpack_layer(fd, fx->rootfd, NULL, NULL, &err), -EOPNOTSUPP);
+#endif
+        close(fd);
+        /* zstd and plain tar never go to ISA-L */
+        fd = th_layer(e, 1, TH_ZSTD, NULL);
+        assert_int_equal(unpack_layer(fd, fx->rootfd, NULL, NULL, NULL), 0);
+        close(fd);
+        if (keep)
+                setenv("HUTCH_INFLATE", keep, 1);
+        else
+                unsetenv("HUTCH_INFLATE");
+}
+
 static void refuses_garbage(void **state)
 {
         struct fixture *fx = *state;
@@ -729,6 +875,9 @@ int main(void)
                 T(refuses_bad_whiteouts),
                 T(refuses_truncated_gzip),
                 T(refuses_garbage),
+                T(gzip_members_and_trailing_bytes),
+                T(refuses_corrupt_gzip),
+                T(inflate_choice),
                 T(stops_gzip_bomb),
                 T(enforces_limits),
                 T(devices_and_xattrs),
