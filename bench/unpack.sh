@@ -4,7 +4,8 @@
 #   tar -xzf LAYER                     the floor: GNU tar and a gzip process, no checks
 #   umoci unpack --rootless            a peer that does the same job as hutch
 #   hutch unpack (image-tool unpack)   the store's unpacker in one process: safe resolver for every entry,
-#                                      whiteouts, limits, diff_id hashed while the stream is read
+#                                      whiteouts, limits, diff_id hashed while the stream is read; gzip
+#                                      decoded by ISA-L where installed, and once more by libarchive's zlib
 #   hutch rootfs, cold                 what the first `hutch run` of an image pays: the isolated child (own
 #                                      user namespace with the subordinate IDs, pivot, seccomp), owners
 #                                      kept, syncfs before the tree is renamed into the cache
@@ -98,6 +99,8 @@ hrun="'$HUTCH' run --storage '$store' --policy '$work/policy.json' --rm localhos
 cmds=(-n "tar -xzf" "mkdir $out && tar -xzf '$layer' -C $out 2>/dev/null; true")
 cmds+=(-n "umoci unpack --rootless" "umoci unpack --rootless --image '$layout:minbase' $out >/dev/null")
 [ -z "$IMAGE_TOOL" ] || cmds+=(-n "hutch unpack (one process)" "'$IMAGE_TOOL' unpack '$store' localhost/minbase:latest $out 2>/dev/null")
+# the same with libarchive's gzip decoder (zlib) instead of ISA-L's: what the faster inflater buys
+[ -z "$IMAGE_TOOL" ] || cmds+=(-n "hutch unpack (one process), libarchive inflate" "HUTCH_INFLATE=libarchive '$IMAGE_TOOL' unpack '$store' localhost/minbase:latest $out 2>/dev/null")
 # (tar -xzf as a user cannot create the image's device nodes and exits 2; the rest is extracted, as
 # hutch and umoci skip them)
 hyperfine --runs "$BENCH_RUNS" --prepare "$next" --export-json "$work/cold.json" "${cmds[@]}" >&2
