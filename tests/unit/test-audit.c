@@ -426,7 +426,7 @@ static void tamper_last_keeping_chain(void)
 
 /* A chain written here, not by the writer, so it can be several read buffers long: records of odd sizes,
  * one close to the size limit, straddle verify's buffer boundaries anywhere. */
-static size_t write_long_chain(unsigned n, size_t big_at)
+static size_t write_long_chain(unsigned n, size_t big_at, size_t pad_spread)
 {
         emit_n(NULL, 1); /* creates the log's directories */
         _cleanup_fclose_ FILE *f = fopen(logpath, "we");
@@ -437,7 +437,7 @@ static size_t write_long_chain(unsigned n, size_t big_at)
         assert_true(pad && line);
         size_t total = 0;
         for (unsigned seq = 1; seq <= n; seq++) {
-                size_t pad_len = seq == big_at ? AUDIT_RECORD_MAX - 200 : 100 + (seq * 7919u) % 1900;
+                size_t pad_len = seq == big_at ? AUDIT_RECORD_MAX - 200 : 100 + (seq * 7919u) % pad_spread;
                 memset(pad, 'x', pad_len);
                 pad[pad_len] = 0;
                 int len = snprintf(line, AUDIT_RECORD_MAX + 1, "{\"v\":1,\"seq\":%u,\"prev\":\"%s\",\"pad\":\"%s\"}",
@@ -454,7 +454,7 @@ static void verify_across_read_buffers(void **state)
 {
         char msg[8192];
         struct audit_verify_result res;
-        size_t size = write_long_chain(8000, 3000);
+        size_t size = write_long_chain(8000, 3000, 1900);
         assert_true(size > (9u << 20)); /* more than two of verify's 4 MiB buffers */
         assert_int_equal(verify_with(NULL, NULL, msg, sizeof msg, &res), 0);
         assert_int_equal(res.records, 8000);
@@ -467,6 +467,34 @@ static void verify_across_read_buffers(void **state)
         rec[strlen("\"seq\":7000,\"prev\":\"") + AUDIT_HASH_HEX + 12] = 'y';
         spew(logpath, data, size);
         expect_break("edit past the first buffer", "audit.log:7001: prev is not the sha256", "audit.log:7000)");
+}
+
+/* Many short records: more in one read than verify hashes in one batch (4096), so batches end inside a
+ * buffer as well as at its end. */
+static void verify_across_hash_batches(void **state)
+{
+        char msg[8192];
+        struct audit_verify_result res;
+        write_long_chain(12000, 0, 50);
+        assert_int_equal(verify_with(NULL, NULL, msg, sizeof msg, &res), 0);
+        assert_int_equal(res.records, 12000);
+        size_t size;
+        _cleanup_free_ char *data = NULL;
+        assert_int_equal(read_file_at(AT_FDCWD, logpath, 64u << 20, &data, &size, NULL), 0);
+        assert_true(size < (4u << 20)); /* one read */
+        for (const char *const *seq = (const char *const[]) { "4096", "4097", "8193", NULL }; *seq; seq++) {
+                char key[32], want[64], before[64];
+                snprintf(key, sizeof key, "\"seq\":%s,", *seq);
+                char *rec = strstr(data, key);
+                assert_non_null(rec);
+                size_t at = (size_t) (rec - data) + strlen(key) + strlen("\"prev\":\"") + AUDIT_HASH_HEX + 12;
+                data[at] ^= 1; /* a pad byte: this record changed, the next one's prev no longer matches */
+                spew(logpath, data, size);
+                snprintf(want, sizeof want, "audit.log:%d: prev is not the sha256", atoi(*seq) + 1);
+                snprintf(before, sizeof before, "audit.log:%s)", *seq);
+                expect_break("edit near a batch boundary", want, before);
+                data[at] ^= 1;
+        }
 }
 
 static void verify_refuses_overlong_lines(void **state)
@@ -1026,6 +1054,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(verify_names_garbage, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_reads_heads_strictly, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_across_read_buffers, setup, teardown),
+                cmocka_unit_test_setup_teardown(verify_across_hash_batches, setup, teardown),
                 cmocka_unit_test_setup_teardown(verify_refuses_overlong_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(hmac_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(ed25519_records, setup, teardown),
