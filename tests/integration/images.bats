@@ -84,13 +84,24 @@ make_layout() {
         echo "sha256:$d"
 }
 
-# kill_when GLOB PID: as soon as a path matching GLOB is created (the work to interrupt has started),
+# start_held CMD...: start CMD in the background, held before its exec until kill_when is watching (so a
+# fast CMD cannot finish before the watch is set up); HELD_PID is CMD's pid (the subshell execs it).
+start_held() {
+        HELD_GO=$BATS_TEST_TMPDIR/go.$RANDOM
+        mkfifo "$HELD_GO"
+        (read -r _ <"$HELD_GO" && exec "$@") >/dev/null 2>&1 3>&- &
+        HELD_PID=$!
+}
+
+# kill_when GLOB PID [GO]: as soon as a path matching GLOB is created (the work to interrupt has started),
 # kill -9 PID, then reap it. Waits on inotify and a pidfd, not by polling: on a loaded machine a polling
-# loop may wake up only after the work is done. Fails when PID ended first or nothing appeared.
+# loop may wake up only after the work is done. With GO (start_held's fifo), PID is let go once the watch
+# is set up. Fails when PID ended first or nothing appeared.
 kill_when() {
-        python3 - "$(dirname "$1")" "$(basename "$1")" "$2" <<'PY' || fail "$2 finished (or 60 s passed) before $1 appeared"
+        local watched=0
+        python3 - "$(dirname "$1")" "$(basename "$1")" "$2" "${3:-}" <<'PY' || watched=1
 import ctypes, fnmatch, os, select, signal, struct, sys
-d, pattern, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+d, pattern, pid, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.inotify_init1(os.O_CLOEXEC)
 if fd < 0 or libc.inotify_add_watch(fd, d.encode(), 0x100 | 0x80) < 0:  # IN_CREATE | IN_MOVED_TO
@@ -101,6 +112,9 @@ def kill_if(names):
         os.kill(pid, signal.SIGKILL)
         sys.exit(0)
 kill_if(os.listdir(d))
+if go:
+    with open(go, "w") as f:
+        f.write("go\n")
 while True:
     ready = select.select([fd, pidfd], [], [], 60)[0]
     if fd in ready:
@@ -113,7 +127,10 @@ while True:
     else:
         sys.exit(1)
 PY
+        # a held PID the watcher never let go would wait on its fifo for ever
+        [ -z "${3:-}" ] || kill -9 "$2" 2>/dev/null || true
         wait "$2" || true
+        [ "$watched" = 0 ] || fail "$2 finished (or 60 s passed) before $1 appeared"
         compgen -G "$1" >/dev/null || fail "killed before $1 appeared"
 }
 
@@ -703,9 +720,9 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
         hs load -q --name busybox "$BUSYBOX_OCI" >/dev/null
         big=$(jq -r '.layers[0].digest' "$l/blobs/sha256/${d#sha256:}" | cut -c8-)
         # hutch itself, not a subshell running it (kill -9 of the subshell would leave hutch copying)
-        "$HUTCH" load --storage "$STORE" --name localhost/big "$l" >/dev/null 2>&1 &
+        start_held "$HUTCH" load --storage "$STORE" --name localhost/big "$l"
         # kill while the big blob is being copied (its temp file there before and after the kill)
-        kill_when "$STORE/blobs/sha256/.tmp-$big-*" $!
+        kill_when "$STORE/blobs/sha256/.tmp-$big-*" "$HELD_PID" "$HELD_GO"
         # the store: the old image listed, the killed one not; no blob under its name is partial
         run hs images --format json
         [ "$status" -eq 0 ] || fail "images after kill: $output"
@@ -719,8 +736,8 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
         assert_blobs_intact "$STORE"
         if [ -x "${HUTCH_IMAGE_TOOL:-}" ]; then
                 # kill the unpack midway too
-                "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest >/dev/null 2>&1 &
-                kill_when "$STORE/rootfs/${d#sha256:}.tmp-*" $!
+                start_held "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest
+                kill_when "$STORE/rootfs/${d#sha256:}.tmp-*" "$HELD_PID" "$HELD_GO"
                 [ ! -e "$STORE/rootfs/${d#sha256:}" ] || fail "a killed unpack left a rootfs under the image's name"
                 run "$HUTCH_IMAGE_TOOL" rootfs "$STORE" localhost/big:latest
                 [ "$status" -eq 0 ] || fail "unpack after kill: $output"
@@ -749,8 +766,8 @@ tree() { (cd "$1" && find . -printf '%p %y %l\n' | LC_ALL=C sort); }
         rm "$t/big.tar"
         hex=${d#sha256:}
         hs load -q --name localhost/big "$l" >/dev/null
-        "$HUTCH" run --storage "$STORE" --policy "$policy" --rm localhost/big /bin/busybox true >/dev/null 2>&1 &
-        kill_when "$STORE/rootfs/$hex.tmp-*" $!
+        start_held "$HUTCH" run --storage "$STORE" --policy "$policy" --rm localhost/big /bin/busybox true
+        kill_when "$STORE/rootfs/$hex.tmp-*" "$HELD_PID" "$HELD_GO"
         [ ! -e "$STORE/rootfs/$hex" ] || fail "a killed unpack left a rootfs under the image's name"
         run hs images --format json
         [ "$status" -eq 0 ] && [ "$(jq -r '.[0].Names[0]' <<<"$output")" = localhost/big:latest ] || fail "images: $output"
