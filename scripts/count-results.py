@@ -4,7 +4,8 @@
 A TAP test contributes one result per 'ok' / 'not ok' line (skips counted apart); a TAP test that
 meson marked failed without any failing line (a crash, a bad plan) adds one failure; any other test
 counts once by its result. With --final STATUS, a non-zero STATUS (a build that failed) adds one
-failure, and the last line printed is 'N passed, N failed, N skipped'."""
+failure; skips get a line of their own ('N skipped') and the last line printed is exactly
+'N passed, N failed', as CI reads it."""
 import json
 import re
 import sys
@@ -71,7 +72,8 @@ def main(argv):
         print('FAILED:', f)
     if final != 0:
         failed += 1
-    print(f'{passed} passed, {failed} failed, {skipped} skipped')
+    print(f'{skipped} skipped')
+    print(f'{passed} passed, {failed} failed')
     return 1 if failed else 0
 
 if __name__ == '__main__':
