@@ -33,17 +33,8 @@ int audit_log_make_parents(const char *path, struct herror *err)
         if (!slash || slash == dir)
                 return 0;
         *slash = 0;
-        for (char *p = dir + 1;; p++) {
-                if (*p && *p != '/')
-                        continue;
-                char saved = *p;
-                *p = 0;
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                        return herror_sys(err, errno, "audit log directory %s", dir);
-                *p = saved;
-                if (!saved)
-                        return 0;
-        }
+        int r = mkdir_p(dir, 0700, err);
+        return r < 0 ? herror_wrap(err, "audit log directory") : 0;
 }
 
 /* The last complete line of fd (size bytes), into a malloc'd buffer. 0 and *ret NULL for an empty file. */

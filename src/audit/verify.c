@@ -180,7 +180,7 @@ struct line {
 struct batch {
         struct line line[HASH_BATCH];
         char hash[HASH_BATCH][AUDIT_HASH_HEX + 1];
-        size_t n, bytes;
+        size_t n;
 };
 
 struct hash_job {
@@ -198,12 +198,14 @@ static void *hash_range(void *arg)
 
 static void hash_batch(struct batch *b)
 {
-        size_t half = 0, acc = 0;
-        while (half < b->n && acc < b->bytes / 2)
+        size_t bytes = 0, half = 0, acc = 0;
+        for (size_t i = 0; i < b->n; i++)
+                bytes += b->line[i].len;
+        while (half < b->n && acc < bytes / 2)
                 acc += b->line[half++].len;
         struct hash_job first = { b, 0, half }, second = { b, half, b->n };
         pthread_t t;
-        bool threaded = b->bytes >= HASH_PARALLEL_MIN && pthread_create(&t, NULL, hash_range, &second) == 0;
+        bool threaded = bytes >= HASH_PARALLEL_MIN && pthread_create(&t, NULL, hash_range, &second) == 0;
         hash_range(&first);
         if (threaded)
                 pthread_join(t, NULL);
@@ -220,7 +222,7 @@ static int check_batch(struct walk *w, struct batch *b, struct herror *err)
                 if (r < 0)
                         return r;
         }
-        b->n = b->bytes = 0;
+        b->n = 0;
         return 0;
 }
 
@@ -232,7 +234,6 @@ static int check_lines(struct walk *w, struct batch *b, const char *buf, size_t 
         while ((nl = memchr(buf + start, '\n', have - start))) {
                 size_t len = (size_t) (nl - buf) - start;
                 b->line[b->n++] = (struct line) { buf + start, len };
-                b->bytes += len;
                 start += len + 1;
                 int r = b->n == HASH_BATCH ? check_batch(w, b, err) : 0;
                 if (r < 0)
@@ -256,9 +257,10 @@ static int walk_file(struct walk *w, const char *path, struct herror *err)
                 return herror_sys(err, errno, "%s", path);
         (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         _cleanup_free_ char *buf = malloc(VERIFY_BUF_SIZE);
-        _cleanup_free_ struct batch *batch = calloc(1, sizeof *batch);
+        _cleanup_free_ struct batch *batch = malloc(sizeof *batch);
         if (!buf || !batch)
                 return herror_set(err, ENOMEM, "%s: out of memory", path);
+        batch->n = 0;
         w->path = path;
         w->lineno = 0;
         size_t have = 0;

@@ -373,21 +373,26 @@ static int make_container_dir(struct run_ctx *c, struct herror *err)
 
 /* ---- spec ---- */
 
-/* A profile hutch carries (profiles/seccomp/NAME.json, embedded at build time). */
-static int use_seccomp_builtin(struct run_ctx *c, const char *name, const char *data, size_t len, struct herror *err)
+/* What the audit record and the report name: the profile and the sha256 of its bytes. */
+static int name_seccomp(struct run_ctx *c, const char *name, const char *sha256_hex, struct herror *err)
 {
-        struct spec_seccomp *sc = NULL;
-        struct digest d;
-        int r = spec_parse_seccomp_profile(data, len, name, c->spec->process.caps[CAPSET_BOUNDING], &sc, err);
-        if (r < 0 || (r = digest_buffer(data, len, &d, err)) < 0) {
-                spec_seccomp_free(sc);
-                return r;
-        }
-        spec_seccomp_free(c->spec->seccomp);
-        c->spec->seccomp = sc;
-        digest_to_string(&d, c->seccomp_sha256);
+        snprintf(c->seccomp_sha256, sizeof c->seccomp_sha256, "sha256:%s", sha256_hex);
         c->seccomp_name = strdup(name);
         return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+}
+
+/* A profile other than the default (profiles/seccomp/ci.json, embedded with its sha256, or a user's file):
+ * parsed against the bounding set, it replaces the default in the spec. */
+static int use_seccomp_profile(struct run_ctx *c, const char *name, const char *data, size_t len,
+                               const char *sha256_hex, struct herror *err)
+{
+        struct spec_seccomp *sc = NULL;
+        int r = spec_parse_seccomp_profile(data, len, name, c->spec->process.caps[CAPSET_BOUNDING], &sc, err);
+        if (r < 0)
+                return r;
+        spec_seccomp_free(c->spec->seccomp);
+        c->spec->seccomp = sc;
+        return name_seccomp(c, name, sha256_hex, err);
 }
 
 static int load_seccomp(struct run_ctx *c, struct herror *err)
@@ -399,34 +404,21 @@ static int load_seccomp(struct run_ctx *c, struct herror *err)
                 log_warn("--security-opt seccomp=unconfined: no system call filter");
                 return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
         }
-        struct digest d;
         const char *name = c->o.seccomp_profile;
         if (name && streq(name, "ci"))
-                return use_seccomp_builtin(c, "ci", spec_ci_seccomp_json, spec_ci_seccomp_json_len, err);
-        if (!name || streq(name, "default")) {
-                c->seccomp_name = strdup("default");
-                int r = digest_buffer(spec_default_seccomp_json, spec_default_seccomp_json_len, &d, err);
-                if (r < 0 || !c->seccomp_name)
-                        return r < 0 ? r : herror_set(err, ENOMEM, "out of memory");
-                digest_to_string(&d, c->seccomp_sha256);
-                return 0;
-        }
+                return use_seccomp_profile(c, "ci", spec_ci_seccomp_json, spec_ci_seccomp_json_len,
+                                           spec_ci_seccomp_json_sha256, err);
+        if (!name || streq(name, "default")) /* already in the spec: spec_build_run puts it there */
+                return name_seccomp(c, "default", spec_default_seccomp_json_sha256, err);
         _cleanup_free_ char *data = NULL;
         size_t len;
         int r = read_file_at(AT_FDCWD, c->o.seccomp_profile, SPEC_MAX_CONFIG_SIZE, &data, &len, err);
         if (r < 0)
                 return herror_wrap(err, "--security-opt seccomp");
-        struct spec_seccomp *sc = NULL;
-        if ((r = spec_parse_seccomp_profile(data, len, c->o.seccomp_profile, c->spec->process.caps[CAPSET_BOUNDING],
-                                            &sc, err)) < 0)
-                return r;
-        spec_seccomp_free(c->spec->seccomp);
-        c->spec->seccomp = sc;
+        struct digest d;
         if ((r = digest_buffer(data, len, &d, err)) < 0)
                 return r;
-        digest_to_string(&d, c->seccomp_sha256);
-        c->seccomp_name = strdup(c->o.seccomp_profile);
-        return c->seccomp_name ? 0 : herror_set(err, ENOMEM, "out of memory");
+        return use_seccomp_profile(c, c->o.seccomp_profile, data, len, d.hex, err);
 }
 
 /* --privileged is an administrator's decision, not a user's: hutch runs hardened unless

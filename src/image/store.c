@@ -59,25 +59,6 @@ int store_default_path(char **ret, struct herror *err)
         return path_join(ret, e, ".local/share/hutch", err);
 }
 
-/* mkdir -p for the store's own (trusted, user-configured) path; directories we create are 0700. */
-static int mkdir_parents(const char *path, struct herror *err)
-{
-        char buf[PATH_MAX];
-        if (snprintf(buf, sizeof buf, "%s", path) >= (int) sizeof buf)
-                return herror_set(err, ENAMETOOLONG, "%s: path too long", path);
-        for (char *p = buf + 1;; p++) {
-                if (*p != '/' && *p)
-                        continue;
-                char saved = *p;
-                *p = 0;
-                if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-                        return herror_sys(err, errno, "%s: create directory", buf);
-                *p = saved;
-                if (!saved)
-                        return 0;
-        }
-}
-
 static int open_subdir(int dirfd, const char *name, const char *root, struct herror *err)
 {
         if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
@@ -99,7 +80,8 @@ int store_open(const char *path, struct image_store *ret, struct herror *err)
         }
         if (path[0] != '/')
                 return herror_set(err, EINVAL, "image store %s: must be an absolute path", path);
-        int r = mkdir_parents(path, err);
+        /* directories we create are 0700 */
+        int r = mkdir_p(path, 0700, err);
         if (r < 0)
                 return r;
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

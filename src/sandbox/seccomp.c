@@ -311,22 +311,18 @@ static int open_cache_dir(void)
         char path[4096];
         const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
         if (e && e[0] == '/')
-                snprintf(path, sizeof path, "%s", e);
+                snprintf(path, sizeof path, "%s/seccomp", e);
         else if (geteuid() == 0)
-                snprintf(path, sizeof path, "/var/cache/hutch");
-        else if (xdg && xdg[0] == '/') {
-                mkdir(xdg, 0700); /* XDG: created 0700 when missing */
-                snprintf(path, sizeof path, "%s/hutch", xdg);
-        } else if (home && home[0] == '/') {
-                snprintf(path, sizeof path, "%s/.cache", home);
-                mkdir(path, 0700); /* XDG's default; a fresh account may not have it yet */
-                snprintf(path, sizeof path, "%s/.cache/hutch", home);
-        } else
+                snprintf(path, sizeof path, "/var/cache/hutch/seccomp");
+        else if (xdg && xdg[0] == '/')
+                snprintf(path, sizeof path, "%s/hutch/seccomp", xdg);
+        else if (home && home[0] == '/') /* XDG's default */
+                snprintf(path, sizeof path, "%s/.cache/hutch/seccomp", home);
+        else
                 return -ENOENT;
-        mkdir(path, 0700);
-        size_t n = strlen(path);
-        snprintf(path + n, sizeof path - n, "/seccomp");
-        mkdir(path, 0700);
+        /* a fresh account may have no cache directory yet: without it the cache would stay off */
+        if (mkdir_p(path, 0700, NULL) < 0)
+                return -ENOENT;
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;

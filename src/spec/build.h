@@ -10,11 +10,14 @@
 #include "spec/spec.h"
 #include "util/error.h"
 
+/* the embedded profiles (scripts/embed-file.py), with their sha256 computed at build time */
 extern const char spec_default_seccomp_json[];
 extern const unsigned long spec_default_seccomp_json_len;
+extern const char spec_default_seccomp_json_sha256[];
 /* profiles/seccomp/ci.json: the default plus ptrace, process_vm_*, kcmp and any personality */
 extern const char spec_ci_seccomp_json[];
 extern const unsigned long spec_ci_seccomp_json_len;
+extern const char spec_ci_seccomp_json_sha256[];
 
 /* runc's `spec` shape, hardened: user/mount/pid/ipc/uts/network/cgroup namespaces, podman's default
  * capabilities with empty inheritable and ambient sets, no_new_privs, a read-only root, masked and

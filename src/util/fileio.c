@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +96,31 @@ int read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_
                 return herror_sys(err, errno, "%s", path);
         }
         return read_fd_limited(fd, path, max_size, ret, ret_len, err);
+}
+
+static int mkdir_p_in(char *path, mode_t mode, struct herror *err)
+{
+        if (mkdir(path, mode) == 0 || errno == EEXIST)
+                return 0;
+        char *slash = strrchr(path, '/');
+        if (errno != ENOENT || !slash || slash == path)
+                return herror_sys(err, errno, "%s: create directory", path);
+        *slash = 0;
+        int r = mkdir_p_in(path, mode, err);
+        *slash = '/';
+        if (r < 0)
+                return r;
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return herror_sys(err, errno, "%s: create directory", path);
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct herror *err)
+{
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof buf, "%s", path) >= (int) sizeof buf)
+                return herror_set(err, ENAMETOOLONG, "%s: path too long", path);
+        return mkdir_p_in(buf, mode, err);
 }
 
 int fsync_dir_at(int dirfd, const char *path)

@@ -19,6 +19,10 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, m
  * "NAME: already exists (not overwritten)", and NAME is never replaced, even by a racing writer. */
 int atomic_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err);
 int fsync_dir_at(int dirfd, const char *path);
+/* mkdir -p for hutch's own, user-configured paths (store, audit log, caches; never a path from an image):
+ * the directories it creates get mode. One mkdir() when path exists, as it does on every launch but the
+ * first; the parents are only looked at when it does not. err names the directory that could not be made. */
+int mkdir_p(const char *path, mode_t mode, struct herror *err);
 int write_all(int fd, const void *buf, size_t len);
 /* Bytes read (fewer than len only at EOF) or -errno. */
 ssize_t read_all(int fd, void *buf, size_t len);

@@ -236,6 +236,8 @@ hbg() {
         jq -e '.exit.status == 4 and .exit.signal == null and .exit.timed_out == false' "$r" >/dev/null || fail "$(cat "$r")"
         jq -e '.exit.wall_ms >= 0 and .exit.peak_rss_kb > 0 and (.enforced.capabilities | length) == 0' "$r" >/dev/null || fail "$(cat "$r")"
         jq -e '.enforced.seccomp.profile == "default" and (.enforced.seccomp.sha256 | startswith("sha256:"))' "$r" >/dev/null || fail "$(cat "$r")"
+        # the digest of the profile's bytes as shipped (computed when hutch was built)
+        [ "$(jq -r .enforced.seccomp.sha256 "$r")" = "sha256:$(sha256sum <"$HUTCH_SOURCE_DIR/profiles/seccomp/default.json" | cut -c1-64)" ] || fail "$(cat "$r")"
         jq -e '.enforced.no_new_privileges and .enforced.network == "none" and (.enforced.uid_map | length) >= 2' "$r" >/dev/null || fail "$(cat "$r")"
         jq -e '.trust.verdict == "accepted" and (.image_digest | startswith("sha256:"))' "$r" >/dev/null || fail "$(cat "$r")"
 }

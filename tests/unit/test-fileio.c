@@ -116,6 +116,34 @@ static void plain_names_only(void **state)
         assert_true(atomic_write_at(dfd, "a/b", "x", 1, 0600, &err) < 0);
 }
 
+/* mkdir -p: every missing directory made with the mode given, an existing one fine, a file in the way
+ * named in the error. */
+static void mkdir_p_makes_missing_parents(void **state)
+{
+        char path[256], file[160];
+        snprintf(path, sizeof path, "%s/a/b/c", dir);
+        assert_int_equal(mkdir_p(path, 0700, NULL), 0);
+        assert_int_equal(mkdir_p(path, 0700, NULL), 0);
+        struct stat st;
+        for (const char *rel = "a"; rel; rel = streq(rel, "a") ? "a/b" : streq(rel, "a/b") ? "a/b/c" : NULL) {
+                assert_int_equal(fstatat(dfd, rel, &st, 0), 0);
+                assert_true(S_ISDIR(st.st_mode));
+                assert_int_equal(st.st_mode & 07777, 0700);
+        }
+        snprintf(file, sizeof file, "%s/f", dir);
+        int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+        snprintf(path, sizeof path, "%s/f/x/y", dir);
+        struct herror err = HERROR_INIT;
+        assert_int_equal(mkdir_p(path, 0700, &err), -ENOTDIR);
+        char want[200];
+        snprintf(want, sizeof want, "%s/f/x/y: create directory: Not a directory", dir);
+        if (!strstr(herror_msg(&err), want))
+                fail_msg("%s", herror_msg(&err));
+        herror_clear(&err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -124,6 +152,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(atomic_create_never_replaces, setup, teardown),
                 cmocka_unit_test_setup_teardown(read_limits, setup, teardown),
                 cmocka_unit_test_setup_teardown(plain_names_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(mkdir_p_makes_missing_parents, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -470,9 +470,20 @@ static void refuses_truncated_gzip(void **state)
         assert_outside_untouched(fx);
 }
 
-static char *text_of(size_t len, uint32_t seed);
+/* Pseudo-random printable text: many stream blocks even after gzip. */
+static char *text_of(size_t len, uint32_t seed)
+{
+        char *t = malloc(len + 1);
+        assert_non_null(t);
+        for (size_t i = 0; i < len; i++) {
+                seed = seed * 1103515245u + 12345u;
+                t[i] = (char) (' ' + (seed >> 16) % 94);
+        }
+        t[len] = 0;
+        return t;
+}
 
-static size_t th_fd_size(int fd)
+static size_t fd_size(int fd)
 {
         struct stat st;
         assert_int_equal(fstat(fd, &st), 0);
@@ -492,13 +503,18 @@ static int gzip_part(int fd, off_t off, size_t len)
         return gz;
 }
 
+static void append(int fd, const void *data, size_t len)
+{
+        assert_int_equal(lseek(fd, 0, SEEK_END), (off_t) fd_size(fd));
+        assert_int_equal(write_all(fd, data, len), 0);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+}
+
 static void append_fd(int to, int from)
 {
         size_t len;
         _cleanup_free_ char *data = th_fd_contents(from, &len);
-        assert_int_equal(lseek(to, 0, SEEK_END), (off_t) th_fd_size(to));
-        assert_int_equal(write_all(to, data, len), 0);
-        assert_int_equal(lseek(to, 0, SEEK_SET), 0);
+        append(to, data, len);
 }
 
 /* gzip lets members follow each other (pigz and some registries write them); bytes after the last
@@ -518,9 +534,7 @@ static void gzip_members_and_trailing_bytes(void **state)
         close(rest);
         static const char *const tails[] = { "", "trailing bytes that are not gzip", "\x1f\x8b\x08\x00\x00" };
         for (size_t i = 0; i < ELEMENTSOF(tails); i++) {
-                assert_int_equal(lseek(layer, 0, SEEK_END), (off_t) th_fd_size(layer));
-                assert_int_equal(write_all(layer, tails[i], strlen(tails[i])), 0);
-                assert_int_equal(lseek(layer, 0, SEEK_SET), 0);
+                append(layer, tails[i], strlen(tails[i]));
                 struct unpack_options o;
                 unpack_options_init(&o);
                 o.diff_id = &diff_id;
@@ -558,7 +572,7 @@ static void refuses_corrupt_gzip(void **state)
         for (int where = 0; where < 2; where++) {
                 struct digest diff_id;
                 int fd = th_layer(e, ELEMENTSOF(e), TH_GZIP, &diff_id);
-                size_t len = th_fd_size(fd);
+                size_t len = fd_size(fd);
                 off_t at = where == 0 ? (off_t) len / 2 : (off_t) len - 8;
                 unsigned char c;
                 assert_int_equal(pread(fd, &c, 1, at), 1);
@@ -764,19 +778,6 @@ static void chown_applies_ids(void **state)
         assert_int_equal(st.st_uid, 1234);
         assert_int_equal(st.st_gid, 5678);
         assert_int_equal(st.st_mode & 07777, 02755); /* setgid survives the chown (set after it) */
-}
-
-/* Pseudo-random printable text: many stream blocks even after gzip. */
-static char *text_of(size_t len, uint32_t seed)
-{
-        char *t = malloc(len + 1);
-        assert_non_null(t);
-        for (size_t i = 0; i < len; i++) {
-                seed = seed * 1103515245u + 12345u;
-                t[i] = (char) (' ' + (seed >> 16) % 94);
-        }
-        t[len] = 0;
-        return t;
 }
 
 /* With the decompressing thread (unpack-stream.h) and without one (the unpacker's own thread, as where
