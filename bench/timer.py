@@ -11,6 +11,7 @@ takes ratios per round). One measurement is, by mode:
   sequential  COUNT starts one after the other, the total;
   concurrent  COUNT starts at once, until the last one exited;
   rss         one start under GNU time: its %M (peak RSS in KiB of the command and what it waited for).
+Leading NAME=VALUE words of a command line set its environment, as in a shell.
 '{i}' in a command line becomes the instance number (0..COUNT-1), for runtimes that need a unique
 container id per concurrent start. Commands run with stdin and stdout on /dev/null; stderr goes to a
 log that is shown when a command fails. The warm-up rounds (not recorded) fail early on a broken command.
@@ -39,7 +40,13 @@ class Command:
     def __init__(self, name, line, logdir):
         self.name = name
         self.line = line
-        self.argv = shlex.split(line)
+        argv = shlex.split(line)
+        # leading NAME=VALUE words set the command's environment, as in a shell (no env(1) exec to time)
+        self.env = dict(os.environ)
+        while argv and '=' in argv[0] and argv[0].split('=', 1)[0].isidentifier():
+            k, v = argv.pop(0).split('=', 1)
+            self.env[k] = v
+        self.argv = argv
         self.times = []
         self.rss = []
         self.error = None
@@ -54,7 +61,7 @@ class Command:
                    (os.POSIX_SPAWN_OPEN, 1, '/dev/null', os.O_WRONLY, 0),
                    (os.POSIX_SPAWN_DUP2, self.logfd, 2)]
         try:
-            return os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+            return os.posix_spawnp(argv[0], argv, self.env, file_actions=actions)
         except OSError as e:
             raise Failed('%s: cannot start %s: %s' % (self.name, argv[0], e.strerror)) from e
 

@@ -82,6 +82,7 @@ struct run_ctx {
         size_t n_mounts;
         struct spec_idmap uid_map[IDMAP_USER_MAP_MAX], gid_map[IDMAP_USER_MAP_MAX];
         size_t n_uid_map, n_gid_map;
+        struct sandbox_userns userns; /* made with the maps, so newuidmap runs while the rest is prepared */
         struct spec *spec;
         struct run_confine confine;
         char *seccomp_name;
@@ -110,6 +111,7 @@ static void run_ctx_done(struct run_ctx *c)
         run_mounts_free(c->mounts, c->n_mounts);
         run_process_done(&c->proc);
         closep(&c->cachefd);
+        sandbox_userns_release(&c->userns);
         free(c->cache_path);
         image_run_config_done(&c->config);
         if (c->trust_done)
@@ -265,7 +267,8 @@ static int prepare_idmaps(struct run_ctx *c, struct herror *err)
                                             su.n ? &sg : &(struct subid_ranges) { 0 });
         subid_ranges_free(&su);
         subid_ranges_free(&sg);
-        return 0;
+        struct idmap_ranges m = { .uid = c->uid_map, .gid = c->gid_map, .n_uid = c->n_uid_map, .n_gid = c->n_gid_map };
+        return sandbox_userns_prepare(&m, 0, &c->userns, err);
 }
 
 static int prepare_process(struct run_ctx *c, struct herror *err)
@@ -626,6 +629,7 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 .overlay = c->o.read_only ? NULL : &ov,
                 .during_setup = record_start,
                 .userdata = c,
+                .userns = c->userns.fd >= 0 ? &c->userns : NULL,
         };
         int r = sandbox_create(c->spec, &so, sb, err);
         closep(&sv[1]);
@@ -751,7 +755,7 @@ static int run_attached(struct run_ctx *c, const sigset_t *mask, struct herror *
 
 int cmd_run(int argc, char **argv)
 {
-        struct run_ctx c = { .cachefd = -1, .dirfd = -1, .store = IMAGE_STORE_INIT };
+        struct run_ctx c = { .cachefd = -1, .dirfd = -1, .store = IMAGE_STORE_INIT, .userns = SANDBOX_USERNS_INIT };
         clock_gettime(CLOCK_MONOTONIC, &c.t_start);
         int r = run_parse_options(argc, argv, &c.o);
         if (r != 0) {
@@ -766,10 +770,11 @@ int cmd_run(int argc, char **argv)
         phase_mark(&c.phases, NULL);
         if (open_audit(&c, &err) < 0) {
                 r = refuse(&c, &err);
-        } else if ((phase_mark(&c.phases, "options+audit setup"), prepare_image(&c, &err)) < 0 ||
-                   (phase_mark(&c.phases, "image+trust+rootfs"), prepare_idmaps(&c, &err)) < 0 ||
-                   prepare_process(&c, &err) < 0 || make_container_dir(&c, &err) < 0 ||
-                   (phase_mark(&c.phases, "id maps+process+container dir"), prepare_spec(&c, &err)) < 0) {
+        } else if ((phase_mark(&c.phases, "options+audit setup"), prepare_idmaps(&c, &err)) < 0 ||
+                   (phase_mark(&c.phases, "user namespace"), prepare_image(&c, &err)) < 0 ||
+                   (phase_mark(&c.phases, "image+trust+rootfs"), prepare_process(&c, &err)) < 0 ||
+                   make_container_dir(&c, &err) < 0 ||
+                   (phase_mark(&c.phases, "process+container dir"), prepare_spec(&c, &err)) < 0) {
                 r = refuse(&c, &err);
         } else {
                 phase_mark(&c.phases, "spec");

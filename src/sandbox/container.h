@@ -1,9 +1,11 @@
 /* Launching a container from a validated spec: the only entry into the dangerous code.
  *
- * Process model (runc-like, no daemon): the caller clones the container init, which becomes the
- * caller's direct child; it sets up everything, then (create/start split) blocks opening exec.fifo
- * for writing in the state directory until `start` opens it for reading, then execs the workload
- * directly. pid 1 of the container is the workload itself (see docs/pid1.md). */
+ * Process model (runc-like, no daemon): the container init is the caller's direct child; it sets up
+ * everything, then (create/start split) blocks opening exec.fifo for writing in the state directory
+ * until `start` opens it for reading, then execs the workload directly. pid 1 of the container is the
+ * workload itself (see docs/pid1.md). With a user namespace, a first process joins it (a prepared one,
+ * see userns.h, or one named by path), makes the other namespaces and forks the pid 1 as the caller's
+ * child (CLONE_PARENT), then exits: unshare(CLONE_NEWPID) only applies to children. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 #include "sandbox/fuse-overlay.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
+#include "sandbox/userns.h"
 #include "spec/spec.h"
 #include "util/error.h"
 
@@ -38,6 +41,10 @@ struct sandbox_opts {
          * stops the launch. */
         int (*during_setup)(const struct sandbox *sb, void *userdata, struct herror *err);
         void *userdata;
+        /* A new user namespace the caller prepared early (sandbox_userns_prepare, with the spec's
+         * mappings), so its ID maps were written while the spec was built; NULL: prepared here.
+         * sandbox_create uses it up (released, whatever the outcome). */
+        struct sandbox_userns *userns;
 };
 
 struct sandbox {

@@ -92,19 +92,6 @@ int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, st
         return 0;
 }
 
-static struct idmap_ranges spec_ranges(const struct spec *s)
-{
-        return (struct idmap_ranges) {
-                .uid = s->uid_mappings, .n_uid = s->n_uid_mappings, .gid = s->gid_mappings, .n_gid = s->n_gid_mappings
-        };
-}
-
-int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err)
-{
-        struct idmap_ranges m = spec_ranges(s);
-        return idmap_plan_ranges(&m, s->process.n_additional_gids, ret, err);
-}
-
 static int format_map(const struct spec_idmap *m, size_t n, char *buf, size_t size)
 {
         size_t off = 0;
@@ -157,12 +144,6 @@ static const char *find_helper(const char *name)
         }
         return NULL;
 }
-
-struct helper_run {
-        pid_t pid;
-        int errfd; /* read end of the helper's stderr */
-        char name[16];
-};
 
 /* Fixed argv, empty environment, no shell: "newuidmap PID c h s ...". */
 static int spawn_helper(const char *name, pid_t target, const struct spec_idmap *m, size_t n, struct helper_run *ret,
@@ -236,26 +217,33 @@ static int finish_helper(struct helper_run *h, struct herror *err)
                           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), msg[0] ? ": " : "", msg);
 }
 
-int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err)
+int idmap_write_start(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct idmap_pending *ret,
+                      struct herror *err)
 {
+        *ret = (struct idmap_pending) IDMAP_PENDING_INIT;
         if (!plan->use_helpers)
                 return write_maps_direct(pid, m, plan, err);
-        struct helper_run u = { .pid = -1, .errfd = -1 }, g = { .pid = -1, .errfd = -1 };
-        int r = spawn_helper("newuidmap", pid, m->uid, m->n_uid, &u, err);
+        int r = spawn_helper("newuidmap", pid, m->uid, m->n_uid, &ret->u, err);
+        if (r == 0)
+                r = spawn_helper("newgidmap", pid, m->gid, m->n_gid, &ret->g, err);
         if (r < 0)
-                return r;
-        r = spawn_helper("newgidmap", pid, m->gid, m->n_gid, &g, err);
-        int ru = finish_helper(&u, r < 0 ? NULL : err);
-        if (r < 0)
-                return r;
-        int rg = finish_helper(&g, ru < 0 ? NULL : err);
+                idmap_write_finish(ret, NULL);
+        return r;
+}
+
+int idmap_write_finish(struct idmap_pending *p, struct herror *err)
+{
+        int ru = p->u.pid > 0 ? finish_helper(&p->u, err) : 0;
+        int rg = p->g.pid > 0 ? finish_helper(&p->g, ru < 0 ? NULL : err) : 0;
+        *p = (struct idmap_pending) IDMAP_PENDING_INIT;
         return ru < 0 ? ru : rg;
 }
 
-int idmap_write(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err)
+int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err)
 {
-        struct idmap_ranges m = spec_ranges(s);
-        return idmap_write_ranges(pid, &m, plan, err);
+        struct idmap_pending p;
+        int r = idmap_write_start(pid, m, plan, &p, err);
+        return r < 0 ? r : idmap_write_finish(&p, err);
 }
 
 static size_t map_push(struct spec_idmap *m, size_t n, size_t max, uint32_t cid, uint32_t hid, uint32_t size)

@@ -21,14 +21,31 @@ struct idmap_ranges {
 };
 
 /* Decide how the maps can be written and check that every range is allowed for the caller
- * (root: anything; otherwise own ID or inside /etc/subuid and /etc/subgid, matched by name or uid). */
-int idmap_plan(const struct spec *s, struct idmap_plan *ret, struct herror *err);
-/* Write /proc/PID/{setgroups,uid_map,gid_map}; newuidmap and newgidmap run in parallel. */
-int idmap_write(pid_t pid, const struct spec *s, const struct idmap_plan *plan, struct herror *err);
-/* The same two steps from plain ranges; n_additional_gids > 0 needs a multi-range gid map. */
+ * (root: anything; otherwise own ID or inside /etc/subuid and /etc/subgid, matched by name or uid);
+ * n_additional_gids > 0 needs a multi-range gid map. */
 int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret,
                       struct herror *err);
+/* Write /proc/PID/{setgroups,uid_map,gid_map}; newuidmap and newgidmap run in parallel. */
 int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err);
+
+/* idmap_write_ranges in two halves, so the helpers run while the caller does other work: start writes
+ * the maps directly, or starts newuidmap and newgidmap; finish waits for them (and reaps them also when
+ * err is NULL). The target must live until finish returns. */
+struct helper_run {
+        pid_t pid;
+        int errfd; /* read end of the helper's stderr */
+        char name[16];
+};
+struct idmap_pending {
+        struct helper_run u, g; /* pid 0: not running */
+};
+#define IDMAP_PENDING_INIT                                                    \
+        {                                                                     \
+                .u = { .pid = 0, .errfd = -1 }, .g = {.pid = 0, .errfd = -1 } \
+        }
+int idmap_write_start(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct idmap_pending *ret,
+                      struct herror *err);
+int idmap_write_finish(struct idmap_pending *p, struct herror *err);
 /* The user's own ID (own) at `self` inside, the subordinate ranges everywhere else from 0 up, in file
  * order (hutch run's map with self 0, and the isolated unpacker's: both must agree, or the cache's
  * owners would appear shifted inside containers). At most max entries; returns how many. */

@@ -30,11 +30,20 @@
 #include "sandbox/lsm.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/userns.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/safepath.h"
 
-enum sync_type { SYNC_MAPS_DONE = 1, SYNC_READY, SYNC_ERROR, SYNC_EXEC_ERROR, SYNC_FUSE_START, SYNC_FUSE_STARTED };
+enum sync_type {
+        SYNC_MAPS_DONE = 1,
+        SYNC_READY,
+        SYNC_ERROR,
+        SYNC_EXEC_ERROR,
+        SYNC_FUSE_START,
+        SYNC_FUSE_STARTED,
+        SYNC_PID1, /* errnum: the pid 1 forked after joining a user namespace, with its pidfd */
+};
 
 /* Monotonic milliseconds, for the per-phase breakdown behind --log-level=debug. */
 static double now_ms(void)
@@ -54,8 +63,9 @@ struct child_args {
         const struct spec *spec;
         enum landlock_mode landlock;
         const struct sandbox_opts *opts;
-        const struct idmap_plan *plan;
         const struct seccomp_program *seccomp;
+        struct sandbox_userns *userns; /* prepared user namespace (joined as nsfds[NS_USER]): maps to wait for */
+        bool deny_setgroups;           /* the user namespace has setgroups denied: keep the groups as they are */
         int syncfd;
         int gatefd;              /* exec.fifo opened for reading, or -1 */
         int nsfds[_NS_TYPE_MAX]; /* namespaces to join, or -1 */
@@ -78,7 +88,7 @@ static _noreturn_ void child_fail(int syncfd, const struct herror *err)
         child_fail_as(syncfd, SYNC_ERROR, err);
 }
 
-/* SYNC_MAPS_DONE: the parent wrote the ID maps and/or moved the init into its cgroup. */
+/* SYNC_MAPS_DONE: the parent moved the init into its cgroup, or its user namespace has its ID maps. */
 static int child_wait_maps(int syncfd, struct herror *err)
 {
         struct sync_msg m;
@@ -91,6 +101,61 @@ static int child_wait_maps(int syncfd, struct herror *err)
 static bool new_userns(const struct spec *s)
 {
         return s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path;
+}
+
+static bool setgroups_denied(pid_t pid)
+{
+        char path[64], buf[16] = "";
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd >= 0 && read(fd, buf, sizeof buf - 1) > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
+/* One message, with a descriptor (SCM_RIGHTS) when fd >= 0. */
+static int send_msg_fd(int sock, const struct sync_msg *m, int fd)
+{
+        struct iovec iov = { .iov_base = (void *) m, .iov_len = sizeof *m };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof u);
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (fd >= 0) {
+                msg.msg_control = u.buf;
+                msg.msg_controllen = sizeof u.buf;
+                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+                *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET,
+                                        .cmsg_type = SCM_RIGHTS,
+                                        .cmsg_len = CMSG_LEN(sizeof(int)) };
+                memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        }
+        return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t) sizeof *m ? 0 : -1;
+}
+
+/* unshare(CLONE_NEWPID) moves only the caller's children into the new pid namespace, so after joining a
+ * user namespace the container's pid 1 is forked here, as the launcher's own child (CLONE_PARENT); this
+ * process reports it and goes. The pid 1 returns. */
+static int child_fork_pid1(const struct child_args *a, struct herror *err)
+{
+        int pidfd = -1;
+        struct clone_args ca = { .flags = CLONE_PARENT | CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd };
+        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid < 0 && errno == ENOSYS) {
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) CLONE_PARENT, NULL, NULL, NULL, NULL);
+                if (pid > 0)
+                        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        }
+        if (pid < 0)
+                return herror_sys(err, errno, "fork the container's pid 1");
+        if (pid == 0) {
+                /* its parent is the launcher now: the death signal follows the launcher */
+                if (a->opts->die_with_parent)
+                        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                return 0;
+        }
+        struct sync_msg m = { .type = SYNC_PID1, .errnum = pid };
+        _exit(send_msg_fd(a->syncfd, &m, pidfd) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
 static int child_join_namespaces(struct child_args *a, bool user, struct herror *err)
@@ -140,18 +205,7 @@ static int child_fuse_start(int fusefd, const char *why, void *userdata, struct 
         const struct child_args *a = userdata;
         struct sync_msg m = { .type = SYNC_FUSE_START };
         snprintf(m.msg, sizeof m.msg, "%s", why);
-        char dummy = 'F';
-        struct iovec iov[2] = { { .iov_base = &m, .iov_len = sizeof m }, { .iov_base = &dummy, .iov_len = 0 } };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof u);
-        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS, .cmsg_len = CMSG_LEN(sizeof(int)) };
-        memcpy(CMSG_DATA(c), &fusefd, sizeof fusefd);
-        if (sendmsg(a->syncfd, &msg, MSG_NOSIGNAL) != sizeof m)
+        if (send_msg_fd(a->syncfd, &m, fusefd) < 0)
                 return herror_sys(err, errno, "ask the launcher for fuse-overlayfs");
         ssize_t n;
         while ((n = read(a->syncfd, &m, sizeof m)) < 0 && errno == EINTR)
@@ -394,15 +448,18 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         int r;
         double t0 = now_ms(), t_maps, t_rootfs, t_landlock, t_end;
         /* Nothing may run outside the container's cgroup: wait until the parent has moved us. */
-        if (a->wait_cgroup && !new_userns(s) && (r = child_wait_maps(a->syncfd, err)) < 0)
+        if (a->wait_cgroup && (r = child_wait_maps(a->syncfd, err)) < 0)
                 return r;
-        if (s->namespaces[NS_USER].path) {
+        if (a->nsfds[NS_USER] >= 0) {
+                /* the other namespaces are made here, owned by the joined one */
                 if ((r = child_join_namespaces(a, true, err)) < 0)
                         return r;
+                if (s->namespaces[NS_USER].path)
+                        a->deny_setgroups = setgroups_denied(getpid());
                 if (a->new_ns_flags && unshare(a->new_ns_flags) < 0)
                         return herror_sys(err, errno, "unshare namespaces");
-        } else if (s->namespaces[NS_USER].enabled && (r = child_wait_maps(a->syncfd, err)) < 0) {
-                return r;
+                if ((a->new_ns_flags & CLONE_NEWPID) && (r = child_fork_pid1(a, err)) < 0)
+                        return r;
         }
         if ((r = child_join_namespaces(a, false, err)) < 0)
                 return r;
@@ -410,12 +467,16 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
          * rooted at the container's own cgroup, which is all the container sees of the hierarchy */
         if (a->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
                 return herror_sys(err, errno, "unshare the cgroup namespace");
-        t_maps = now_ms();
         _cleanup_close_ int bundlefd = child_reopen_bundle(a->opts, err);
         if (bundlefd < 0)
                 return bundlefd;
         if (a->new_ns_flags & CLONE_NEWNET && (r = child_loopback_up(err)) < 0)
                 return r;
+        /* Only now: everything above needs no ID maps, so it ran while newuidmap and newgidmap wrote
+         * them; the rootfs does (its tmpfs takes no file from an unmapped owner). */
+        if (a->userns && (r = child_wait_maps(a->syncfd, err)) < 0)
+                return r;
+        t_maps = now_ms();
         struct rootfs_fuse_hook fuse = { .start = child_fuse_start, .userdata = a };
         r = rootfs_setup(s, bundlefd, a->opts->overlay, &fuse, st, err);
         t_rootfs = now_ms();
@@ -436,7 +497,7 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
         if (a->seccomp && !s->process.no_new_privileges && (r = seccomp_program_load(a->seccomp)) < 0)
                 return herror_sys(err, -r, "load the seccomp filter");
         const char *step = NULL;
-        if ((r = caps_apply(&s->process, !a->plan->deny_setgroups, &step)) < 0)
+        if ((r = caps_apply(&s->process, !a->deny_setgroups, &step)) < 0)
                 return herror_sys(err, -r, "%s", step);
         /* The kernel clears the parent-death signal when the effective IDs change: arm it again. */
         if (a->opts->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -455,7 +516,7 @@ static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe,
                 return r;
         t_end = now_ms();
         snprintf(timing, timing_size,
-                 "wait for maps %.2f ms, rootfs and mounts %.2f ms, hostname/sysctl/terminal/rlimits %.2f ms, "
+                 "namespaces and maps %.2f ms, rootfs and mounts %.2f ms, hostname/sysctl/terminal/rlimits %.2f ms, "
                  "landlock %.2f ms, credentials/caps/exec lookup %.2f ms",
                  t_maps - t0, t_rootfs - t_maps, t_other - t_rootfs, t_landlock - t_other, t_end - t_landlock);
         return 0;
@@ -612,21 +673,58 @@ static int parent_start_fuse(int syncfd, int fusefd, const struct child_args *a,
         return 0;
 }
 
-static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, int pidfd,
-                       struct sandbox *sb, struct herror *err)
+static int send_go(int syncfd, struct herror *err)
 {
-        const struct spec *s = a->spec;
+        struct sync_msg go = { .type = SYNC_MAPS_DONE };
+        if (write(syncfd, &go, sizeof go) != sizeof go)
+                return herror_sys(err, errno, "signal the container init");
+        return 0;
+}
+
+/* An error the init reported, or its end without a word. */
+static int init_failed(const struct sync_msg *m, ssize_t n, struct sandbox *sb, struct herror *err)
+{
+        if (n != sizeof *m || (m->type != SYNC_ERROR && m->type != SYNC_EXEC_ERROR))
+                return herror_set(err, EPIPE, "the container init exited during setup");
+        sb->exec_failed = m->type == SYNC_EXEC_ERROR;
+        char said[320];
+        fuse_overlay_describe(&sb->fuse, m->errnum == ENOTCONN ? 2000 : 0, said, sizeof said);
+        return herror_set(err, m->errnum, "%.*s%s%s%s", (int) sizeof m->msg, m->msg, said[0] ? " (" : "", said,
+                          said[0] ? ")" : "");
+}
+
+/* The first process made the container's pid 1 and goes (child_fork_pid1): from here on the launcher
+ * deals with the pid 1, its own child too. The first one is left in *first, to reap. */
+static int parent_take_pid1(int syncfd, pid_t *pid, int *pidfd, pid_t *first, struct sandbox *sb, struct herror *err)
+{
+        struct sync_msg m;
+        int fd;
+        ssize_t n = recv_msg_fd(syncfd, &m, &fd);
+        *first = *pid;
+        closep(pidfd);
+        *pid = 0;
+        if (n != sizeof m || m.type != SYNC_PID1 || m.errnum <= 0) {
+                closep(&fd);
+                return init_failed(&m, n, sb, err);
+        }
+        *pid = (pid_t) m.errnum;
+        *pidfd = fd >= 0 ? fd : (int) syscall(SYS_pidfd_open, *pid, 0);
+        return 0;
+}
+
+static int parent_sync(int syncfd, const struct child_args *a, const struct cgroup_leaf *cg, pid_t *pid, int *pidfd,
+                       pid_t *first, struct sandbox *sb, struct herror *err)
+{
         const struct sandbox_opts *o = a->opts;
         int r;
-        if (a->wait_cgroup && (r = cgroup_enter(cg, sb->pid, err)) < 0)
+        if (a->wait_cgroup && ((r = cgroup_enter(cg, *pid, err)) < 0 || (r = send_go(syncfd, err)) < 0))
                 return r;
-        if (new_userns(s) && (r = idmap_write(sb->pid, s, a->plan, err)) < 0)
+        if (a->nsfds[NS_USER] >= 0 && (a->new_ns_flags & CLONE_NEWPID) &&
+            (r = parent_take_pid1(syncfd, pid, pidfd, first, sb, err)) < 0)
                 return r;
-        if (new_userns(s) || a->wait_cgroup) {
-                struct sync_msg go = { .type = SYNC_MAPS_DONE };
-                if (write(syncfd, &go, sizeof go) != sizeof go)
-                        return herror_sys(err, errno, "signal the container init");
-        }
+        sb->pid = *pid;
+        if (a->userns && ((r = sandbox_userns_finish(a->userns, err)) < 0 || (r = send_go(syncfd, err)) < 0))
+                return r;
         if (o->during_setup && (r = o->during_setup(sb, o->userdata, err)) < 0)
                 return r;
         for (;;) {
@@ -636,7 +734,7 @@ static int parent_sync(int syncfd, const struct child_args *a, const struct cgro
                 if (n == sizeof m && m.type == SYNC_FUSE_START) {
                         m.msg[sizeof m.msg - 1] = 0;
                         log_info("rootfs: fuse-overlayfs (%s)", m.msg);
-                        r = parent_start_fuse(syncfd, fd, a, pidfd, &sb->fuse, err);
+                        r = parent_start_fuse(syncfd, fd, a, *pidfd, &sb->fuse, err);
                         closep(&fd);
                         if (r < 0)
                                 return r;
@@ -652,20 +750,14 @@ static int parent_sync(int syncfd, const struct child_args *a, const struct cgro
                                                   (int) m.errnum, sb->landlock_abi);
                         return 0;
                 }
-                if (n == sizeof m && (m.type == SYNC_ERROR || m.type == SYNC_EXEC_ERROR)) {
-                        m.msg[sizeof m.msg - 1] = 0;
-                        sb->exec_failed = m.type == SYNC_EXEC_ERROR;
-                        char said[320];
-                        fuse_overlay_describe(&sb->fuse, m.errnum == ENOTCONN ? 2000 : 0, said, sizeof said);
-                        return herror_set(err, m.errnum, "%s%s%s%s", m.msg, said[0] ? " (" : "", said,
-                                          said[0] ? ")" : "");
-                }
-                return herror_set(err, EPIPE, "the container init exited during setup");
+                return init_failed(&m, n, sb, err);
         }
 }
 
 static void kill_and_reap(pid_t pid, int pidfd)
 {
+        if (pid <= 0)
+                return;
         if (pidfd >= 0)
                 syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         else
@@ -674,33 +766,62 @@ static void kill_and_reap(pid_t pid, int pidfd)
                 ;
 }
 
+/* The user namespace the init joins: the caller's prepared one (sandbox_opts.userns), checked against
+ * the spec, or one prepared here, whose helpers then still overlap the init's namespace setup. */
+static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct sandbox_userns *own,
+                      struct sandbox_userns **ret, struct herror *err)
+{
+        if (o->userns && o->userns->fd >= 0) {
+                if (!sandbox_userns_matches(o->userns, s))
+                        return herror_set(err, EINVAL,
+                                          "the prepared user namespace does not have the spec's ID mappings");
+                if (o->userns->plan.deny_setgroups && s->process.n_additional_gids > 0)
+                        return herror_set(err, EPERM,
+                                          ".process.user.additionalGids: supplementary groups need a multi-range "
+                                          "gid mapping (setgroups is denied with a single-ID map)");
+                *ret = o->userns;
+                return 0;
+        }
+        struct idmap_ranges m = {
+                .uid = s->uid_mappings, .gid = s->gid_mappings, .n_uid = s->n_uid_mappings, .n_gid = s->n_gid_mappings
+        };
+        int r = sandbox_userns_prepare(&m, s->process.n_additional_gids, own, err);
+        if (r < 0)
+                return r;
+        *ret = own;
+        return 0;
+}
+
 int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sandbox *ret, struct herror *err)
 {
-        struct idmap_plan plan = { 0 };
         struct seccomp_program prog = { 0 };
-        struct child_args a = { .spec = s, .opts = o, .plan = &plan, .syncfd = -1, .gatefd = -1 };
+        struct sandbox_userns own = SANDBOX_USERNS_INIT;
+        struct child_args a = { .spec = s, .opts = o, .syncfd = -1, .gatefd = -1 };
         struct cgroup_leaf cg = CGROUP_LEAF_INIT;
         int sv[2] = { -1, -1 }, pidfd = -1, r;
-        pid_t pid = -1;
+        pid_t pid = -1, first = 0;
         double t0 = now_ms();
         if (!o->bundle_path || o->bundle_path[0] != '/')
                 return herror_set(err, EINVAL, "the bundle path must be absolute");
-        if (s->namespaces[NS_USER].enabled && !s->namespaces[NS_USER].path && (r = idmap_plan(s, &plan, err)) < 0)
-                return r;
         if ((r = lsm_check_host(s, err)) < 0)
                 return r;
+        if (new_userns(s) && (r = use_userns(s, o, &own, &a.userns, err)) < 0)
+                return r;
+        a.deny_setgroups = a.userns && a.userns->plan.deny_setgroups;
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
-                return r;
+                goto out;
         a.seccomp = s->seccomp ? &prog : NULL;
         double t_seccomp = now_ms();
         if ((r = open_namespaces(s, &a, err)) < 0)
                 goto out;
-        if (s->namespaces[NS_USER].path && (a.new_ns_flags & CLONE_NEWPID)) {
-                r = herror_set(
-                        err, EOPNOTSUPP,
-                        ".linux.namespaces: a new pid namespace together with joining a user namespace is not supported");
-                goto out;
+        if (a.userns) {
+                a.nsfds[NS_USER] = fcntl(a.userns->fd, F_DUPFD_CLOEXEC, 3);
+                if (a.nsfds[NS_USER] < 0) {
+                        r = herror_sys(err, errno, "duplicate the user namespace descriptor");
+                        goto out;
+                }
+                a.new_ns_flags &= ~CLONE_NEWUSER;
         }
         if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
                 goto out;
@@ -717,7 +838,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 goto out;
         }
         a.syncfd = sv[1];
-        int clone_flags = s->namespaces[NS_USER].path ? 0 : a.new_ns_flags;
+        /* joining a user namespace, the init makes the others itself, owned by it */
+        int clone_flags = a.nsfds[NS_USER] >= 0 ? 0 : a.new_ns_flags;
         if (cg.fd >= 0 && (clone_flags & CLONE_NEWCGROUP)) {
                 clone_flags &= ~CLONE_NEWCGROUP;
                 a.late_cgroupns = true;
@@ -737,7 +859,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         ret->exec_failed = false;
         ret->pid = pid;
         ret->landlock_abi = expected_landlock_abi(a.landlock);
-        r = parent_sync(sv[0], &a, &cg, pidfd, ret, err);
+        r = parent_sync(sv[0], &a, &cg, &pid, &pidfd, &first, ret, err);
         log_debug(
                 "timing: launcher: id-map check + seccomp (%s) %.2f ms, namespaces + clone %.2f ms, id maps + init setup %.2f ms",
                 cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
@@ -763,6 +885,11 @@ out:
         closep(&sv[1]);
         close_namespaces(&a);
         seccomp_program_free(&prog);
+        /* used up: its holder would otherwise stay a zombie child next to the container */
+        if (a.userns)
+                sandbox_userns_release(a.userns);
+        while (first > 0 && waitpid(first, NULL, 0) < 0 && errno == EINTR)
+                ;
         return r < 0 ? r : 0;
 }
 
@@ -1000,14 +1127,6 @@ static _noreturn_ void exec_joiner(const struct exec_args *a)
                 exec_grandchild(a);
         struct sync_msg m = { .type = SYNC_MAPS_DONE, .errnum = pid };
         _exit(write(a->syncfd, &m, sizeof m) == sizeof m ? 0 : 1);
-}
-
-static bool setgroups_denied(pid_t pid)
-{
-        char path[64], buf[16] = "";
-        snprintf(path, sizeof path, "/proc/%d/setgroups", (int) pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        return fd >= 0 && read(fd, buf, sizeof buf - 1) > 0 && strncmp(buf, "deny", 4) == 0;
 }
 
 /* Two messages arrive in either order: the joiner's "pid of the new process" and the new process's

@@ -15,12 +15,15 @@ static inline void freep(void *p)
 {
         free(*(void **) p);
 }
+/* Also called by hand to close early: the -1 left behind makes a later cleanup a no-op instead of
+ * closing whatever descriptor took the number in between. */
 static inline void closep(int *fd)
 {
         if (*fd >= 0) {
                 int saved = errno;
                 close(*fd);
                 errno = saved;
+                *fd = -1;
         }
 }
 static inline void fclosep(FILE **f)

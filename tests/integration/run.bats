@@ -58,7 +58,7 @@ hbg() {
         hrun --rm "$IMG" true
         run env LD_DEBUG=files "$HUTCH" run --storage "$S" --policy "$POLICY" --rm "$IMG" true
         [ "$status" -eq 0 ] || fail "$output"
-        grep -q 'file=libseccomp' <<<"$output" || fail "LD_DEBUG=files shows no loading at all: $output"
+        grep -q 'file=libc.so.6' <<<"$output" || fail "LD_DEBUG=files shows no loading at all: $output"
         ! grep -q 'file=libcrypto' <<<"$output" || fail "libcrypto loaded for an unsigned launch"
         export HUTCH_KEY_PASSWORD=test-pass
         "$HUTCH" key generate --output-key-prefix "$BATS_TEST_TMPDIR/k" >/dev/null
@@ -113,8 +113,10 @@ hbg() {
         local pid=$! line= st=0 child
         exec 4<"$OUT"
         read -r -t 10 line <&4 || fail "no ready line"
-        child=$(pgrep -P "$pid" | head -1)
+        child=$(pgrep -P "$pid")
         [ -n "$child" ] || fail "no container process under hutch $pid"
+        # the container is hutch's only child: no user-namespace holder or first init stage is left over
+        [ "$(wc -l <<<"$child")" -eq 1 ] || fail "hutch $pid has more children than the container: $(ps -o pid,stat,args --ppid "$pid")"
         kill -KILL "$child"
         wait "$pid" || st=$?
         exec 4<&-

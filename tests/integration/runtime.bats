@@ -151,3 +151,20 @@ $output"
         [ "$status" -eq 0 ] || fail "$output"
         [ ! -e "$STATE/crashed" ] || fail "left behind"
 }
+
+@test "run: joins a user namespace by path, with a new pid namespace (its pid 1 is the launcher's child)" {
+        requires jq
+        make_bundle "$B" sh -c 'echo "pid $$"; cat /proc/self/uid_map'
+        # a user namespace of our own that maps our uid to root (no helper needed), held by a process that
+        # says when it is in it
+        coproc HOLDER { exec unshare --user --map-root-user sh -c 'echo in; exec sleep 60'; }
+        local holder=$HOLDER_PID line=
+        read -r -t 10 -u "${HOLDER[0]}" line || fail "the holder never entered its user namespace"
+        update_config "$B" '.linux.namespaces |= map(if .type == "user" then .path = $p else . end)
+                | del(.linux.uidMappings, .linux.gidMappings)' --arg p "/proc/$holder/ns/user"
+        run rt run --bundle "$B" c-join
+        kill "$holder"
+        [ "$status" -eq 0 ] || fail "$output"
+        [[ "$output" == *"pid 1"* ]] || fail "not pid 1 of its own pid namespace: $output"
+        [[ "$(tr -s ' ' <<<"$output")" == *" 0 $(id -u) 1"* ]] || fail "not in the joined user namespace: $output"
+}
