@@ -268,7 +268,7 @@ static int prepare_idmaps(struct run_ctx *c, struct herror *err)
         subid_ranges_free(&su);
         subid_ranges_free(&sg);
         struct idmap_ranges m = { .uid = c->uid_map, .gid = c->gid_map, .n_uid = c->n_uid_map, .n_gid = c->n_gid_map };
-        return sandbox_userns_prepare(&m, 0, &c->userns, err);
+        return sandbox_userns_prepare(&m, &c->userns, err);
 }
 
 static int prepare_process(struct run_ctx *c, struct herror *err)
@@ -629,7 +629,7 @@ static int start_container(struct run_ctx *c, struct sandbox *sb, int *ret_maste
                 .overlay = c->o.read_only ? NULL : &ov,
                 .during_setup = record_start,
                 .userdata = c,
-                .userns = c->userns.fd >= 0 ? &c->userns : NULL,
+                .userns = &c->userns,
         };
         int r = sandbox_create(c->spec, &so, sb, err);
         closep(&sv[1]);

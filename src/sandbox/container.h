@@ -42,7 +42,8 @@ struct sandbox_opts {
         int (*during_setup)(const struct sandbox *sb, void *userdata, struct herror *err);
         void *userdata;
         /* A new user namespace the caller prepared early (sandbox_userns_prepare, with the spec's
-         * mappings), so its ID maps were written while the spec was built; NULL: prepared here.
+         * mappings), so its ID maps were written while the spec was built; NULL or none prepared
+         * (fd -1): made here.
          * sandbox_create uses it up (released, whatever the outcome). */
         struct sandbox_userns *userns;
 };

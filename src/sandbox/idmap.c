@@ -60,8 +60,7 @@ static const char *user_name(uid_t uid, char *buf, size_t size)
         return buf;
 }
 
-int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret,
-                      struct herror *err)
+int idmap_plan_ranges(const struct idmap_ranges *m, struct idmap_plan *ret, struct herror *err)
 {
         struct idmap_plan plan = { 0 };
         uid_t uid = geteuid();
@@ -71,10 +70,6 @@ int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, st
                 return 0;
         }
         if (is_own_id_only(m->uid, m->n_uid, uid) && is_own_id_only(m->gid, m->n_gid, gid)) {
-                if (n_additional_gids > 0)
-                        return herror_set(err, EPERM,
-                                          ".process.user.additionalGids: supplementary groups need a "
-                                          "multi-range gid mapping (setgroups is denied with a single-ID map)");
                 plan.deny_setgroups = true;
                 *ret = plan;
                 return 0;

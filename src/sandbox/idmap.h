@@ -21,10 +21,9 @@ struct idmap_ranges {
 };
 
 /* Decide how the maps can be written and check that every range is allowed for the caller
- * (root: anything; otherwise own ID or inside /etc/subuid and /etc/subgid, matched by name or uid);
- * n_additional_gids > 0 needs a multi-range gid map. */
-int idmap_plan_ranges(const struct idmap_ranges *m, size_t n_additional_gids, struct idmap_plan *ret,
-                      struct herror *err);
+ * (root: anything; otherwise own ID or inside /etc/subuid and /etc/subgid, matched by name or uid).
+ * A single-ID map denies setgroups (plan.deny_setgroups): no supplementary groups then. */
+int idmap_plan_ranges(const struct idmap_ranges *m, struct idmap_plan *ret, struct herror *err);
 /* Write /proc/PID/{setgroups,uid_map,gid_map}; newuidmap and newgidmap run in parallel. */
 int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct herror *err);
 

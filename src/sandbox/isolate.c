@@ -277,7 +277,7 @@ static int plan_maps(struct isolate_plan *p, struct herror *err)
                 p->uid[0] = p->gid[0] = (struct spec_idmap) { .container_id = 0, .host_id = 0, .size = UINT32_MAX };
                 p->n_uid = p->n_gid = 1;
                 p->keeps_owners = true;
-                return idmap_plan_ranges(&(struct idmap_ranges) { p->uid, p->gid, 1, 1 }, 0, &p->how, err);
+                return idmap_plan_ranges(&(struct idmap_ranges) { p->uid, p->gid, 1, 1 }, &p->how, err);
         }
         struct passwd *pw = getpwuid(uid);
         struct subid_ranges su = { 0 }, sg = { 0 };
@@ -290,7 +290,7 @@ static int plan_maps(struct isolate_plan *p, struct herror *err)
                 p->n_uid = idmap_build_user_map(p->uid, IDMAP_USER_MAP_MAX, uid, 0, both ? &su : &none);
                 p->n_gid = idmap_build_user_map(p->gid, IDMAP_USER_MAP_MAX, gid, 0, both ? &sg : &none);
                 p->keeps_owners = both;
-                r = idmap_plan_ranges(&(struct idmap_ranges) { p->uid, p->gid, p->n_uid, p->n_gid }, 0, &p->how, err);
+                r = idmap_plan_ranges(&(struct idmap_ranges) { p->uid, p->gid, p->n_uid, p->n_gid }, &p->how, err);
         }
         subid_ranges_free(&su);
         subid_ranges_free(&sg);

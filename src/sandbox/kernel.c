@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -81,4 +83,22 @@ void kernel_probe(struct kernel_features *ret)
         ret->lsms_inferred = true;
         snprintf(ret->lsms, sizeof ret->lsms, "capability%s%s%s", ret->landlock_abi > 0 ? ",landlock" : "",
                  ret->apparmor_enabled ? ",apparmor" : "", ret->selinux_enabled ? ",selinux" : "");
+}
+
+pid_t kernel_clone_pidfd(uint64_t flags, int exit_signal, int cgroup_fd, int *ret_pidfd)
+{
+        struct clone_args ca = {
+                .flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = (uint64_t) exit_signal,
+                .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
+        };
+        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | (unsigned long) exit_signal, NULL, NULL, NULL,
+                                      NULL);
+                if (pid > 0)
+                        *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        }
+        return pid;
 }

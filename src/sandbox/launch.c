@@ -111,10 +111,10 @@ static bool setgroups_denied(pid_t pid)
         return fd >= 0 && read(fd, buf, sizeof buf - 1) > 0 && strncmp(buf, "deny", 4) == 0;
 }
 
-/* One message, with a descriptor (SCM_RIGHTS) when fd >= 0. */
-static int send_msg_fd(int sock, const struct sync_msg *m, int fd)
+/* len bytes, with a descriptor (SCM_RIGHTS) when fd >= 0, as one message; 0 or -errno. */
+static int send_with_fd(int sock, const void *data, size_t len, int fd)
 {
-        struct iovec iov = { .iov_base = (void *) m, .iov_len = sizeof *m };
+        struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
         union {
                 char buf[CMSG_SPACE(sizeof(int))];
                 struct cmsghdr align;
@@ -130,7 +130,8 @@ static int send_msg_fd(int sock, const struct sync_msg *m, int fd)
                                         .cmsg_len = CMSG_LEN(sizeof(int)) };
                 memcpy(CMSG_DATA(c), &fd, sizeof fd);
         }
-        return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t) sizeof *m ? 0 : -1;
+        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        return n == (ssize_t) len ? 0 : n < 0 ? -errno : -EPIPE;
 }
 
 /* unshare(CLONE_NEWPID) moves only the caller's children into the new pid namespace, so after joining a
@@ -139,13 +140,7 @@ static int send_msg_fd(int sock, const struct sync_msg *m, int fd)
 static int child_fork_pid1(const struct child_args *a, struct herror *err)
 {
         int pidfd = -1;
-        struct clone_args ca = { .flags = CLONE_PARENT | CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd };
-        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && errno == ENOSYS) {
-                pid = (pid_t) syscall(SYS_clone, (unsigned long) CLONE_PARENT, NULL, NULL, NULL, NULL);
-                if (pid > 0)
-                        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        }
+        pid_t pid = kernel_clone_pidfd(CLONE_PARENT, 0, -1, &pidfd);
         if (pid < 0)
                 return herror_sys(err, errno, "fork the container's pid 1");
         if (pid == 0) {
@@ -155,7 +150,7 @@ static int child_fork_pid1(const struct child_args *a, struct herror *err)
                 return 0;
         }
         struct sync_msg m = { .type = SYNC_PID1, .errnum = pid };
-        _exit(send_msg_fd(a->syncfd, &m, pidfd) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        _exit(send_with_fd(a->syncfd, &m, sizeof m, pidfd) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
 static int child_join_namespaces(struct child_args *a, bool user, struct herror *err)
@@ -180,24 +175,6 @@ static int child_set_hostname(const struct spec *s, struct herror *err)
         return 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-        char dummy = 'T';
-        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof u);
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 /* The fuse-overlayfs fallback (fuse-overlay.h): the /dev/fuse descriptor goes to the launcher, which starts
  * the daemon outside the container and answers once it runs. */
 static int child_fuse_start(int fusefd, const char *why, void *userdata, struct herror *err)
@@ -205,8 +182,9 @@ static int child_fuse_start(int fusefd, const char *why, void *userdata, struct 
         const struct child_args *a = userdata;
         struct sync_msg m = { .type = SYNC_FUSE_START };
         snprintf(m.msg, sizeof m.msg, "%s", why);
-        if (send_msg_fd(a->syncfd, &m, fusefd) < 0)
-                return herror_sys(err, errno, "ask the launcher for fuse-overlayfs");
+        int r = send_with_fd(a->syncfd, &m, sizeof m, fusefd);
+        if (r < 0)
+                return herror_sys(err, -r, "ask the launcher for fuse-overlayfs");
         ssize_t n;
         while ((n = read(a->syncfd, &m, sizeof m)) < 0 && errno == EINTR)
                 ;
@@ -244,7 +222,8 @@ static int child_setup_terminal(const struct spec *s, const struct sandbox_opts 
                 if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
                         return herror_sys(err, errno, "set the console size");
         }
-        int r = send_fd(o->console_socket_fd, master);
+        /* runc's protocol: one byte of data with the descriptor */
+        int r = send_with_fd(o->console_socket_fd, "T", 1, master);
         if (r < 0)
                 return herror_sys(err, -r, "send the pty master to the console socket");
         if (setsid() < 0)
@@ -557,29 +536,9 @@ static _noreturn_ void child_main(struct child_args *a)
 
 /* ---- parent side ---- */
 
-/* cgroup_fd >= 0: straight into that cgroup (CLONE_INTO_CGROUP, Linux 5.7), so not one instruction of
- * the init runs outside its limits. */
-static pid_t clone_init(int flags, int cgroup_fd, int *ret_pidfd)
-{
-        struct clone_args ca = {
-                .flags = (uint64_t) flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
-                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
-                .exit_signal = SIGCHLD,
-                .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
-        };
-        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
-                pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, NULL);
-                if (pid > 0)
-                        *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        }
-        return pid;
-}
-
 static int open_namespaces(const struct spec *s, struct child_args *a, struct herror *err)
 {
         for (int t = 0; t < _NS_TYPE_MAX; t++) {
-                a->nsfds[t] = -1;
                 if (!s->namespaces[t].enabled)
                         continue;
                 if (!s->namespaces[t].path) {
@@ -617,12 +576,14 @@ static int create_gate(int state_dirfd, struct herror *err)
  * a kernel before 5.7): the init then waits until the parent has moved it. */
 static pid_t clone_init_in_cgroup(int flags, const struct cgroup_leaf *cg, struct child_args *a, int *ret_pidfd)
 {
-        pid_t pid = clone_init(flags, cg->fd, ret_pidfd);
+        /* cg->fd >= 0: straight into that cgroup (CLONE_INTO_CGROUP, Linux 5.7), so not one instruction
+         * of the init runs outside its limits */
+        pid_t pid = kernel_clone_pidfd((uint64_t) flags, SIGCHLD, cg->fd, ret_pidfd);
         if (pid < 0 && cg->fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
                 log_debug("clone3 with CLONE_INTO_CGROUP failed (%s): the launcher moves the init into %s",
                           strerror(errno), cg->path);
                 a->wait_cgroup = true;
-                pid = clone_init(flags, -1, ret_pidfd);
+                pid = kernel_clone_pidfd((uint64_t) flags, SIGCHLD, -1, ret_pidfd);
         }
         return pid;
 }
@@ -775,20 +736,21 @@ static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct
                 if (!sandbox_userns_matches(o->userns, s))
                         return herror_set(err, EINVAL,
                                           "the prepared user namespace does not have the spec's ID mappings");
-                if (o->userns->plan.deny_setgroups && s->process.n_additional_gids > 0)
-                        return herror_set(err, EPERM,
-                                          ".process.user.additionalGids: supplementary groups need a multi-range "
-                                          "gid mapping (setgroups is denied with a single-ID map)");
                 *ret = o->userns;
-                return 0;
+        } else {
+                struct idmap_ranges m = { .uid = s->uid_mappings,
+                                          .gid = s->gid_mappings,
+                                          .n_uid = s->n_uid_mappings,
+                                          .n_gid = s->n_gid_mappings };
+                int r = sandbox_userns_prepare(&m, own, err);
+                if (r < 0)
+                        return r;
+                *ret = own;
         }
-        struct idmap_ranges m = {
-                .uid = s->uid_mappings, .gid = s->gid_mappings, .n_uid = s->n_uid_mappings, .n_gid = s->n_gid_mappings
-        };
-        int r = sandbox_userns_prepare(&m, s->process.n_additional_gids, own, err);
-        if (r < 0)
-                return r;
-        *ret = own;
+        if ((*ret)->plan.deny_setgroups && s->process.n_additional_gids > 0)
+                return herror_set(err, EPERM,
+                                  ".process.user.additionalGids: supplementary groups need a multi-range gid mapping "
+                                  "(setgroups is denied with a single-ID map)");
         return 0;
 }
 
@@ -796,17 +758,20 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
 {
         struct seccomp_program prog = { 0 };
         struct sandbox_userns own = SANDBOX_USERNS_INIT;
-        struct child_args a = { .spec = s, .opts = o, .syncfd = -1, .gatefd = -1 };
+        /* every descriptor -1 from the start: each failure below goes through out */
+        struct child_args a = {
+                .spec = s, .opts = o, .syncfd = -1, .gatefd = -1, .nsfds = { [0 ... _NS_TYPE_MAX - 1] = -1 }
+        };
         struct cgroup_leaf cg = CGROUP_LEAF_INIT;
         int sv[2] = { -1, -1 }, pidfd = -1, r;
         pid_t pid = -1, first = 0;
         double t0 = now_ms();
-        if (!o->bundle_path || o->bundle_path[0] != '/')
-                return herror_set(err, EINVAL, "the bundle path must be absolute");
-        if ((r = lsm_check_host(s, err)) < 0)
-                return r;
-        if (new_userns(s) && (r = use_userns(s, o, &own, &a.userns, err)) < 0)
-                return r;
+        if (!o->bundle_path || o->bundle_path[0] != '/') {
+                r = herror_set(err, EINVAL, "the bundle path must be absolute");
+                goto out;
+        }
+        if ((r = lsm_check_host(s, err)) < 0 || (new_userns(s) && (r = use_userns(s, o, &own, &a.userns, err)) < 0))
+                goto out;
         a.deny_setgroups = a.userns && a.userns->plan.deny_setgroups;
         bool cached = false;
         if (s->seccomp && (r = seccomp_compile_cached(s->seccomp, &prog, &cached, err)) < 0)
@@ -857,7 +822,6 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
         closep(&sv[1]);
         double t_clone = now_ms();
         ret->exec_failed = false;
-        ret->pid = pid;
         ret->landlock_abi = expected_landlock_abi(a.landlock);
         r = parent_sync(sv[0], &a, &cg, &pid, &pidfd, &first, ret, err);
         log_debug(
@@ -885,9 +849,10 @@ out:
         closep(&sv[1]);
         close_namespaces(&a);
         seccomp_program_free(&prog);
-        /* used up: its holder would otherwise stay a zombie child next to the container */
-        if (a.userns)
-                sandbox_userns_release(a.userns);
+        /* used up: a holder would otherwise stay a zombie child next to the container */
+        if (o->userns)
+                sandbox_userns_release(o->userns);
+        sandbox_userns_release(&own);
         while (first > 0 && waitpid(first, NULL, 0) < 0 && errno == EINTR)
                 ;
         return r < 0 ? r : 0;

@@ -1,18 +1,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/kernel.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 
@@ -34,29 +32,13 @@ static _noreturn_ void holder_main(int rd, pid_t launcher)
         _exit(EXIT_SUCCESS);
 }
 
-static pid_t clone_holder(int *ret_pidfd)
-{
-        struct clone_args ca = {
-                .flags = CLONE_NEWUSER | CLONE_PIDFD,
-                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
-                .exit_signal = SIGCHLD,
-        };
-        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && errno == ENOSYS) {
-                pid = (pid_t) syscall(SYS_clone, (unsigned long) CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
-                if (pid > 0)
-                        *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        }
-        return pid;
-}
-
 static int start_holder(struct sandbox_userns *u, struct herror *err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return herror_sys(err, errno, "pipe for the user namespace holder");
         pid_t launcher = getpid();
-        pid_t pid = clone_holder(&u->holder_pidfd);
+        pid_t pid = kernel_clone_pidfd(CLONE_NEWUSER, SIGCHLD, -1, &u->holder_pidfd);
         if (pid == 0) {
                 close(p[1]);
                 holder_main(p[0], launcher);
@@ -79,18 +61,12 @@ static int start_holder(struct sandbox_userns *u, struct herror *err)
         return 0;
 }
 
-int sandbox_userns_prepare(const struct idmap_ranges *m, size_t n_additional_gids, struct sandbox_userns *ret,
-                           struct herror *err)
+int sandbox_userns_prepare(const struct idmap_ranges *m, struct sandbox_userns *ret, struct herror *err)
 {
         struct sandbox_userns *u = ret;
         *u = (struct sandbox_userns) SANDBOX_USERNS_INIT;
-        if (m->n_uid > SPEC_MAX_IDMAPS || m->n_gid > SPEC_MAX_IDMAPS)
-                return herror_set(err, E2BIG, "more than %d ID mappings", SPEC_MAX_IDMAPS);
-        memcpy(u->uid, m->uid, m->n_uid * sizeof *m->uid);
-        memcpy(u->gid, m->gid, m->n_gid * sizeof *m->gid);
-        u->n_uid = m->n_uid;
-        u->n_gid = m->n_gid;
-        int r = idmap_plan_ranges(m, n_additional_gids, &u->plan, err);
+        u->maps = *m;
+        int r = idmap_plan_ranges(m, &u->plan, err);
         if (r == 0)
                 r = start_holder(u, err);
         if (r == 0)
@@ -102,17 +78,12 @@ int sandbox_userns_prepare(const struct idmap_ranges *m, size_t n_additional_gid
 
 int sandbox_userns_finish(struct sandbox_userns *u, struct herror *err)
 {
-        if (u->mapped)
-                return 0;
         if (u->fd < 0)
                 return herror_set(err, EINVAL, "no user namespace was prepared");
         int r = idmap_write_finish(&u->pending, err);
         /* mapped or not, the holder's work is done: it exits at EOF and is reaped by release */
         closep(&u->holder_pipe);
-        if (r < 0)
-                return r;
-        u->mapped = true;
-        return 0;
+        return r;
 }
 
 static bool same_maps(const struct spec_idmap *a, size_t na, const struct spec_idmap *b, size_t nb)
@@ -127,8 +98,8 @@ static bool same_maps(const struct spec_idmap *a, size_t na, const struct spec_i
 
 bool sandbox_userns_matches(const struct sandbox_userns *u, const struct spec *s)
 {
-        return u->fd >= 0 && same_maps(u->uid, u->n_uid, s->uid_mappings, s->n_uid_mappings) &&
-                same_maps(u->gid, u->n_gid, s->gid_mappings, s->n_gid_mappings);
+        return same_maps(u->maps.uid, u->maps.n_uid, s->uid_mappings, s->n_uid_mappings) &&
+                same_maps(u->maps.gid, u->maps.n_gid, s->gid_mappings, s->n_gid_mappings);
 }
 
 void sandbox_userns_release(struct sandbox_userns *u)

@@ -19,9 +19,7 @@ struct sandbox_userns {
         int holder_pipe;        /* write end; the holder exits at its EOF */
         struct idmap_plan plan; /* how the maps were written; the init needs deny_setgroups */
         struct idmap_pending pending;
-        bool mapped; /* the maps are in place (sandbox_userns_finish succeeded) */
-        struct spec_idmap uid[SPEC_MAX_IDMAPS], gid[SPEC_MAX_IDMAPS];
-        size_t n_uid, n_gid;
+        struct idmap_ranges maps; /* the caller's, which must outlive the namespace */
 };
 
 #define SANDBOX_USERNS_INIT                                                                                 \
@@ -29,11 +27,11 @@ struct sandbox_userns {
                 .fd = -1, .holder = 0, .holder_pidfd = -1, .holder_pipe = -1, .pending = IDMAP_PENDING_INIT \
         }
 
-/* Check the ranges (idmap_plan_ranges), create the namespace and start writing its maps. At most
- * SPEC_MAX_IDMAPS ranges each. */
-int sandbox_userns_prepare(const struct idmap_ranges *m, size_t n_additional_gids, struct sandbox_userns *ret,
-                           struct herror *err);
-/* Wait until the maps are written (at once when they were written directly); the holder goes. */
+/* Check the ranges (idmap_plan_ranges), create the namespace and start writing its maps. m's arrays
+ * are kept by reference until sandbox_userns_release. */
+int sandbox_userns_prepare(const struct idmap_ranges *m, struct sandbox_userns *ret, struct herror *err);
+/* Wait until the maps are written (at once when they were written directly, or already waited for);
+ * the holder goes. */
 int sandbox_userns_finish(struct sandbox_userns *u, struct herror *err);
 /* true when the namespace was prepared with exactly the spec's uid and gid mappings. */
 bool sandbox_userns_matches(const struct sandbox_userns *u, const struct spec *s);
