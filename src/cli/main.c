@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sandbox/pause.h"
 #include "util/log.h"
 
 static const struct cli_command commands[] = {
@@ -91,6 +92,8 @@ static int hutch_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+        if (argc == 1 && streq(argv[0], SANDBOX_PAUSE_ARGV0))
+                sandbox_pause_main();
         char *base = strrchr(argv[0], '/');
         base = base ? base + 1 : argv[0];
         if (streq(base, "hutch-runtime")) {

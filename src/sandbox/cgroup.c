@@ -301,19 +301,6 @@ bool cgroup_limit_text(const struct spec_resources *r, unsigned controller, char
 
 /* ---- files of one cgroup ---- */
 
-static int read_text_at(int dirfd, const char *name, char *buf, size_t size)
-{
-        buf[0] = 0; /* a caller that ignores a failure reads an empty file, never stale bytes */
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = read_all(fd, buf, size - 1);
-        if (n < 0)
-                return (int) n;
-        buf[n] = 0;
-        return 0;
-}
-
 /* cgroup files take one value per write(2). */
 static int write_text_at(int dirfd, const char *name, const char *text)
 {

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -239,6 +240,41 @@ int idmap_write_ranges(pid_t pid, const struct idmap_ranges *m, const struct idm
         struct idmap_pending p;
         int r = idmap_write_start(pid, m, plan, &p, err);
         return r < 0 ? r : idmap_write_finish(&p, err);
+}
+
+static const struct spec_idmap *parent_range_of(uint32_t host, const struct spec_idmap *parent, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (host >= parent[i].host_id && (uint64_t) host < (uint64_t) parent[i].host_id + parent[i].size)
+                        return &parent[i];
+        return NULL;
+}
+
+int idmap_translate(const struct spec_idmap *m, size_t n, const struct spec_idmap *parent, size_t n_parent,
+                    struct spec_idmap *out, size_t max)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t cid = m[i].container_id, host = m[i].host_id, left = m[i].size;
+                while (left > 0) {
+                        const struct spec_idmap *p =
+                                host <= UINT32_MAX ? parent_range_of((uint32_t) host, parent, n_parent) : NULL;
+                        if (!p)
+                                return -ERANGE;
+                        if (k == max)
+                                return -E2BIG;
+                        uint64_t chunk = (uint64_t) p->host_id + p->size - host;
+                        if (chunk > left)
+                                chunk = left;
+                        out[k++] = (struct spec_idmap) { .container_id = (uint32_t) cid,
+                                                         .host_id = (uint32_t) (p->container_id + (host - p->host_id)),
+                                                         .size = (uint32_t) chunk };
+                        cid += chunk;
+                        host += chunk;
+                        left -= chunk;
+                }
+        }
+        return (int) k;
 }
 
 static size_t map_push(struct spec_idmap *m, size_t n, size_t max, uint32_t cid, uint32_t hid, uint32_t size)

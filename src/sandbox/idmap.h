@@ -45,6 +45,13 @@ struct idmap_pending {
 int idmap_write_start(pid_t pid, const struct idmap_ranges *m, const struct idmap_plan *plan, struct idmap_pending *ret,
                       struct herror *err);
 int idmap_write_finish(struct idmap_pending *p, struct herror *err);
+/* Express host-side ranges (container ID -> host ID) as ranges onto the IDs of a user namespace whose
+ * own map is parent (its ID -> host ID), so a process in that namespace can write them for a child
+ * namespace: each range is split where it crosses from one parent range to the next, as the kernel
+ * wants every written range inside one range of the parent's map. Returns how many were written to
+ * out (at most max), or -ERANGE when a host ID is outside parent, -E2BIG when out is too small. */
+int idmap_translate(const struct spec_idmap *m, size_t n, const struct spec_idmap *parent, size_t n_parent,
+                    struct spec_idmap *out, size_t max);
 /* The user's own ID (own) at `self` inside, the subordinate ranges everywhere else from 0 up, in file
  * order (hutch run's map with self 0, and the isolated unpacker's: both must agree, or the cache's
  * owners would appear shifted inside containers). At most max entries; returns how many. */

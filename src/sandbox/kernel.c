@@ -88,7 +88,7 @@ void kernel_probe(struct kernel_features *ret)
 pid_t kernel_clone_pidfd(uint64_t flags, int exit_signal, int cgroup_fd, int *ret_pidfd)
 {
         struct clone_args ca = {
-                .flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                .flags = flags | (ret_pidfd ? CLONE_PIDFD : 0) | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = (uint64_t) exit_signal,
                 .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
@@ -97,7 +97,7 @@ pid_t kernel_clone_pidfd(uint64_t flags, int exit_signal, int cgroup_fd, int *re
         if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
                 pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | (unsigned long) exit_signal, NULL, NULL, NULL,
                                       NULL);
-                if (pid > 0)
+                if (pid > 0 && ret_pidfd)
                         *ret_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         }
         return pid;

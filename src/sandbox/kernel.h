@@ -25,5 +25,6 @@ bool kernel_has_openat2(void);
 bool kernel_has_seccomp_filter(void);
 bool kernel_can_unshare_userns(void);
 /* clone3 with CLONE_PIDFD (and CLONE_INTO_CGROUP when cgroup_fd >= 0); without clone3 (ENOSYS) and
- * without a cgroup, clone and pidfd_open. Returns as fork does; exit_signal 0 with CLONE_PARENT. */
+ * without a cgroup, clone and pidfd_open. Returns as fork does; exit_signal 0 with CLONE_PARENT.
+ * ret_pidfd NULL: no pidfd. */
 pid_t kernel_clone_pidfd(uint64_t flags, int exit_signal, int cgroup_fd, int *ret_pidfd);

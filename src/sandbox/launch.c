@@ -160,7 +160,8 @@ static int child_join_namespaces(struct child_args *a, bool user, struct herror 
                         continue;
                 if (setns(a->nsfds[t], spec_ns_clone_flag(t)) < 0)
                         return herror_sys(err, errno, "join the %s namespace %s", spec_ns_type_to_string(t),
-                                          a->spec->namespaces[t].path);
+                                          a->spec->namespaces[t].path ? a->spec->namespaces[t].path
+                                                                      : "made with the user namespace");
                 closep(&a->nsfds[t]);
         }
         return 0;
@@ -408,16 +409,9 @@ static int child_reopen_bundle(const struct sandbox_opts *o, struct herror *err)
  * that talk to themselves over 127.0.0.1 expect it. */
 static int child_loopback_up(struct herror *err)
 {
-        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return herror_sys(err, errno, "socket for the loopback interface");
-        struct ifreq ifr = { .ifr_name = "lo" };
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                return herror_sys(err, errno, "read the flags of lo");
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                return herror_sys(err, errno, "bring lo up");
-        return 0;
+        const char *step = NULL;
+        int r = sandbox_loopback_up(&step);
+        return r < 0 ? herror_sys(err, -r, "%s", step) : 0;
 }
 
 static int child_setup(struct child_args *a, struct rootfs_state *st, char *exe, size_t exe_size, int *ret_landlock_abi,
@@ -732,7 +726,10 @@ static void kill_and_reap(pid_t pid, int pidfd)
 static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct sandbox_userns *own,
                       struct sandbox_userns **ret, struct herror *err)
 {
-        if (o->userns && o->userns->fd >= 0) {
+        if (o->userns && sandbox_userns_prepared(o->userns)) {
+                int r = sandbox_userns_made(o->userns, err);
+                if (r < 0)
+                        return r;
                 if (!sandbox_userns_matches(o->userns, s))
                         return herror_set(err, EINVAL,
                                           "the prepared user namespace does not have the spec's ID mappings");
@@ -742,7 +739,8 @@ static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct
                                           .gid = s->gid_mappings,
                                           .n_uid = s->n_uid_mappings,
                                           .n_gid = s->n_gid_mappings };
-                int r = sandbox_userns_prepare(&m, own, err);
+                bool new_net = s->namespaces[NS_NET].enabled && !s->namespaces[NS_NET].path;
+                int r = sandbox_userns_prepare(&m, NULL, new_net, own, err);
                 if (r < 0)
                         return r;
                 *ret = own;
@@ -751,6 +749,22 @@ static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct
                 return herror_set(err, EPERM,
                                   ".process.user.additionalGids: supplementary groups need a multi-range gid mapping "
                                   "(setgroups is denied with a single-ID map)");
+        return 0;
+}
+
+/* The network namespace the user namespace's holder made, if it made one (lo is already up in it): the
+ * init joins it rather than making its own. */
+static int use_prepared_netns(struct child_args *a, struct herror *err)
+{
+        if (!a->userns || !(a->new_ns_flags & CLONE_NEWNET) || (a->userns->net_ready < 0 && a->userns->netfd < 0))
+                return 0;
+        int fd = sandbox_userns_netns(a->userns, err);
+        if (fd < 0)
+                return fd;
+        a->nsfds[NS_NET] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (a->nsfds[NS_NET] < 0)
+                return herror_sys(err, errno, "duplicate the network namespace descriptor");
+        a->new_ns_flags &= ~CLONE_NEWNET;
         return 0;
 }
 
@@ -788,6 +802,8 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 }
                 a.new_ns_flags &= ~CLONE_NEWUSER;
         }
+        if ((r = use_prepared_netns(&a, err)) < 0)
+                goto out;
         if ((r = landlock_mode_from_spec(s, o->landlock, err)) < 0)
                 goto out;
         a.landlock = (enum landlock_mode) r;

@@ -182,6 +182,19 @@ static int atomic_put_at(int dirfd, const char *name, const void *data, size_t l
         return 0;
 }
 
+int read_text_at(int dirfd, const char *name, char *buf, size_t size)
+{
+        buf[0] = 0;
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read_all(fd, buf, size - 1);
+        if (n < 0)
+                return (int) n;
+        buf[n] = 0;
+        return 0;
+}
+
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, struct herror *err)
 {
         return atomic_put_at(dirfd, name, data, len, mode, true, err);

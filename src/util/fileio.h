@@ -9,6 +9,9 @@
  * (AT_FDCWD allowed), refusing anything larger than max_size (EFBIG). NUL-terminated; *ret_len excludes
  * the NUL. */
 int read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_len, struct herror *err);
+/* A small file into buf (at most size - 1 bytes, NUL-terminated; O_NOFOLLOW): for /proc and cgroup
+ * files, whose size stat() does not tell. buf is "" after a failure, never stale bytes. -errno. */
+int read_text_at(int dirfd, const char *name, char *buf, size_t size);
 /* The same from an open fd, from its current offset. */
 int read_fd_limited(int fd, const char *name_for_errors, size_t max_size, char **ret, size_t *ret_len,
                     struct herror *err);
