@@ -77,20 +77,22 @@ static json_t *build_process(void)
                          1);
 }
 
-int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct herror *err)
+/* with_seccomp false: no linux.seccomp (hutch run takes the profile from spec_default_seccomp_table) */
+static int build_default(bool rootless, uid_t uid, gid_t gid, bool with_seccomp, json_t **ret, struct herror *err)
 {
         _cleanup_json_ json_t *seccomp = NULL;
-        int r = json_parse_limited(spec_default_seccomp_json, spec_default_seccomp_json_len,
-                                   "profiles/seccomp/default.json", JSON_MAX_SIZE_DEFAULT, JSON_MAX_DEPTH_DEFAULT,
-                                   &seccomp, err);
-        if (r < 0)
-                return r;
-        json_object_del(seccomp, "comment");
-        _cleanup_json_ json_t *linux_ =
-                json_pack("{s:o, s:o, s:o, s:O}", "namespaces", build_namespaces(rootless), "maskedPaths",
-                          strings(masked_paths, ELEMENTSOF(masked_paths)), "readonlyPaths",
-                          strings(readonly_paths, ELEMENTSOF(readonly_paths)), "seccomp", seccomp);
-        if (!linux_)
+        if (with_seccomp) {
+                int r = json_parse_limited(spec_default_seccomp_json, spec_default_seccomp_json_len,
+                                           "profiles/seccomp/default.json", JSON_MAX_SIZE_DEFAULT,
+                                           JSON_MAX_DEPTH_DEFAULT, &seccomp, err);
+                if (r < 0)
+                        return r;
+                json_object_del(seccomp, "comment");
+        }
+        _cleanup_json_ json_t *linux_ = json_pack("{s:o, s:o, s:o}", "namespaces", build_namespaces(rootless),
+                                                  "maskedPaths", strings(masked_paths, ELEMENTSOF(masked_paths)),
+                                                  "readonlyPaths", strings(readonly_paths, ELEMENTSOF(readonly_paths)));
+        if (!linux_ || (seccomp && json_object_set(linux_, "seccomp", seccomp) < 0))
                 return herror_set(err, ENOMEM, "build the default spec");
         if (rootless) {
                 json_object_set_new(
@@ -106,6 +108,60 @@ int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct
         if (!spec)
                 return herror_set(err, ENOMEM, "build the default spec");
         *ret = spec;
+        return 0;
+}
+
+int spec_build_default(bool rootless, uid_t uid, gid_t gid, json_t **ret, struct herror *err)
+{
+        return build_default(rootless, uid, gid, true, ret, err);
+}
+
+static char **strv_from_table(const char *const *v)
+{
+        size_t n = 0;
+        while (v[n])
+                n++;
+        char **r = calloc(n + 1, sizeof *r);
+        for (size_t i = 0; r && i < n; i++)
+                if (!(r[i] = strdup(v[i]))) {
+                        strv_free(r);
+                        return NULL;
+                }
+        return r;
+}
+
+static int rule_from_table(const struct spec_seccomp_table_rule *t, struct spec_seccomp_rule *r)
+{
+        *r = (struct spec_seccomp_rule) {
+                .action = t->action, .has_errno_ret = t->has_errno_ret, .errno_ret = t->errno_ret, .n_args = t->n_args
+        };
+        r->names = strv_from_table(t->names);
+        if (t->n_args && (r->args = calloc(t->n_args, sizeof *r->args)))
+                memcpy(r->args, t->args, t->n_args * sizeof *r->args);
+        return !r->names || (t->n_args && !r->args) ? -ENOMEM : 0;
+}
+
+int spec_seccomp_from_table(const struct spec_seccomp_table *t, struct spec_seccomp **ret)
+{
+        struct spec_seccomp *sc = calloc(1, sizeof *sc);
+        if (!sc)
+                return -ENOMEM;
+        sc->default_action = t->default_action;
+        sc->has_default_errno_ret = t->has_default_errno_ret;
+        sc->default_errno_ret = t->default_errno_ret;
+        int r = (t->architectures && !(sc->architectures = strv_from_table(t->architectures))) ||
+                        !(sc->rules = calloc(t->n_rules ? t->n_rules : 1, sizeof *sc->rules))
+                ? -ENOMEM
+                : 0;
+        for (size_t i = 0; r == 0 && i < t->n_rules; i++) {
+                sc->n_rules = i + 1;
+                r = rule_from_table(&t->rules[i], &sc->rules[i]);
+        }
+        if (r < 0) {
+                spec_seccomp_free(sc);
+                return r;
+        }
+        *ret = sc;
         return 0;
 }
 
@@ -369,7 +425,7 @@ static int run_mounts(json_t *spec, const struct spec_run_options *o, struct her
 int spec_build_run(const struct spec_run_options *o, struct spec **ret, struct herror *err)
 {
         _cleanup_json_ json_t *spec = NULL;
-        int r = spec_build_default(o->rootless, o->uid, o->gid, &spec, err);
+        int r = build_default(o->rootless, o->uid, o->gid, false, &spec, err);
         if (r < 0)
                 return r;
         json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", o->root_path, "readonly", o->root_readonly));
@@ -380,20 +436,16 @@ int spec_build_run(const struct spec_run_options *o, struct spec **ret, struct h
         if ((r = run_process(json_object_get(spec, "process"), o, err)) < 0 ||
             (r = run_linux(json_object_get(spec, "linux"), o, err)) < 0 || (r = run_mounts(spec, o, err)) < 0)
                 return r;
-        /* The 13 KB default profile is converted from the tree already parsed instead of being dumped and
-         * parsed again with the rest: that round trip was a third of this function's time. */
-        json_t *lx = json_object_get(spec, "linux");
-        _cleanup_json_ json_t *seccomp = json_incref(json_object_get(lx, "seccomp"));
-        json_object_del(lx, "seccomp");
         _cleanup_free_ char *text = json_dumps(spec, JSON_COMPACT);
         if (!text)
                 return herror_set(err, ENOMEM, "out of memory");
         if ((r = spec_parse(text, strlen(text), "hutch run", ret, err)) < 0)
                 return r;
-        if (seccomp && (r = spec_parse_seccomp(seccomp, "profiles/seccomp/default.json", &(*ret)->seccomp, err)) < 0) {
+        /* the default profile from static data: parsing its 13 KB of JSON was half of this function's time */
+        if ((r = spec_seccomp_from_table(&spec_default_seccomp_table, &(*ret)->seccomp)) < 0) {
                 spec_free(*ret);
                 *ret = NULL;
-                return r;
+                return herror_set(err, -r, "out of memory");
         }
         return 0;
 }

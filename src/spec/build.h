@@ -19,6 +19,27 @@ extern const char spec_ci_seccomp_json[];
 extern const unsigned long spec_ci_seccomp_json_len;
 extern const char spec_ci_seccomp_json_sha256[];
 
+/* A seccomp profile as static data (scripts/seccomp-table.py), so hutch run does not parse the default
+ * profile's JSON at every launch; spec_seccomp_from_table gives the same struct spec_parse_seccomp would. */
+struct spec_seccomp_table_rule {
+        const char *const *names; /* NULL-terminated */
+        enum spec_seccomp_action action;
+        bool has_errno_ret;
+        uint32_t errno_ret;
+        const struct spec_seccomp_arg *args;
+        size_t n_args;
+};
+struct spec_seccomp_table {
+        enum spec_seccomp_action default_action;
+        bool has_default_errno_ret;
+        uint32_t default_errno_ret;
+        const char *const *architectures; /* NULL-terminated, or NULL */
+        const struct spec_seccomp_table_rule *rules;
+        size_t n_rules;
+};
+extern const struct spec_seccomp_table spec_default_seccomp_table;
+int spec_seccomp_from_table(const struct spec_seccomp_table *t, struct spec_seccomp **ret);
+
 /* runc's `spec` shape, hardened: user/mount/pid/ipc/uts/network/cgroup namespaces, podman's default
  * capabilities with empty inheritable and ambient sets, no_new_privs, a read-only root, masked and
  * read-only paths, and hutch's default seccomp profile. rootless maps 0 to uid/gid (single ID). */

@@ -418,6 +418,53 @@ static void run_spec_rejects_bad_options(void **state)
         spec_free(s);
 }
 
+static void assert_strv_equal(char **a, char **b)
+{
+        assert_true((a == NULL) == (b == NULL));
+        size_t i = 0;
+        for (; a && a[i] && b[i]; i++)
+                assert_string_equal(a[i], b[i]);
+        assert_true(!a || (!a[i] && !b[i]));
+}
+
+/* hutch run takes the default profile from scripts/seccomp-table.py's table; it must be exactly what the
+ * JSON parser makes of the same file (hutch-runtime spec embeds the JSON) */
+static void default_seccomp_table_equals_the_parsed_profile(void **state)
+{
+        (void) state;
+        json_t *spec = NULL;
+        assert_int_equal(spec_build_default(true, 1000, 1000, &spec, NULL), 0);
+        struct spec_seccomp *p = NULL, *t = NULL;
+        assert_int_equal(spec_parse_seccomp(json_object_get(json_object_get(spec, "linux"), "seccomp"), "x", &p, NULL),
+                         0);
+        assert_int_equal(spec_seccomp_from_table(&spec_default_seccomp_table, &t), 0);
+        assert_int_equal(p->default_action, t->default_action);
+        assert_int_equal(p->has_default_errno_ret, t->has_default_errno_ret);
+        assert_int_equal(p->default_errno_ret, t->default_errno_ret);
+        assert_int_equal(p->flags, t->flags);
+        assert_int_equal(p->has_flags, t->has_flags);
+        assert_strv_equal(p->architectures, t->architectures);
+        assert_int_equal(p->n_rules, t->n_rules);
+        assert_true(p->n_rules > 20);
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const struct spec_seccomp_rule *a = &p->rules[i], *b = &t->rules[i];
+                assert_strv_equal(a->names, b->names);
+                assert_int_equal(a->action, b->action);
+                assert_int_equal(a->has_errno_ret, b->has_errno_ret);
+                assert_int_equal(a->errno_ret, b->errno_ret);
+                assert_int_equal(a->n_args, b->n_args);
+                for (size_t k = 0; k < a->n_args; k++) {
+                        assert_int_equal(a->args[k].index, b->args[k].index);
+                        assert_int_equal(a->args[k].value, b->args[k].value);
+                        assert_int_equal(a->args[k].value_two, b->args[k].value_two);
+                        assert_int_equal(a->args[k].op, b->args[k].op);
+                }
+        }
+        spec_seccomp_free(p);
+        spec_seccomp_free(t);
+        json_decref(spec);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -427,6 +474,7 @@ int main(void)
                 cmocka_unit_test(rejects_unsupported_features),
                 cmocka_unit_test(validation_rules),
                 cmocka_unit_test(builds_run_spec),
+                cmocka_unit_test(default_seccomp_table_equals_the_parsed_profile),
                 cmocka_unit_test(run_spec_rejects_bad_options),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
