@@ -265,17 +265,19 @@ static int prepare_idmaps(struct run_ctx *c, struct herror *err)
         const struct subid_ranges *gsub = su.n ? &sg : &(struct subid_ranges) { 0 };
         c->n_uid_map = idmap_build_user_map(c->uid_map, ELEMENTSOF(c->uid_map), uid, keep ? uid : 0, usub);
         c->n_gid_map = idmap_build_user_map(c->gid_map, ELEMENTSOF(c->gid_map), gid, keep ? gid : 0, gsub);
-        /* the pause namespace holds every ID the user has, own ID at 0; keep-id's map is inside it too */
+        struct idmap_ranges m = { .uid = c->uid_map, .gid = c->gid_map, .n_uid = c->n_uid_map, .n_gid = c->n_gid_map };
+        /* the pause namespace holds every ID the user has, own ID at 0: the map above unless keep-id moved it */
         struct spec_idmap pause_uid[IDMAP_USER_MAP_MAX], pause_gid[IDMAP_USER_MAP_MAX];
-        struct idmap_ranges via = {
-                .uid = pause_uid,
-                .gid = pause_gid,
-                .n_uid = idmap_build_user_map(pause_uid, ELEMENTSOF(pause_uid), uid, 0, usub),
-                .n_gid = idmap_build_user_map(pause_gid, ELEMENTSOF(pause_gid), gid, 0, gsub),
-        };
+        struct idmap_ranges via = m;
+        if (keep)
+                via = (struct idmap_ranges) {
+                        .uid = pause_uid,
+                        .gid = pause_gid,
+                        .n_uid = idmap_build_user_map(pause_uid, ELEMENTSOF(pause_uid), uid, 0, usub),
+                        .n_gid = idmap_build_user_map(pause_gid, ELEMENTSOF(pause_gid), gid, 0, gsub),
+                };
         subid_ranges_free(&su);
         subid_ranges_free(&sg);
-        struct idmap_ranges m = { .uid = c->uid_map, .gid = c->gid_map, .n_uid = c->n_uid_map, .n_gid = c->n_gid_map };
         return sandbox_userns_prepare(&m, &via, !c->o.network_host, &c->userns, err);
 }
 

@@ -85,6 +85,32 @@ void kernel_probe(struct kernel_features *ret)
                  ret->apparmor_enabled ? ",apparmor" : "", ret->selinux_enabled ? ",selinux" : "");
 }
 
+int kernel_open_ns(pid_t pid, int pidfd, const char *type)
+{
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int) pid, type);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+                close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
+void kernel_kill_and_reap(pid_t pid, int pidfd)
+{
+        if (pid <= 0)
+                return;
+        if (pidfd >= 0)
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        else
+                kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
 pid_t kernel_clone_pidfd(uint64_t flags, int exit_signal, int cgroup_fd, int *ret_pidfd)
 {
         struct clone_args ca = {

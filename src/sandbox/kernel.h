@@ -28,3 +28,8 @@ bool kernel_can_unshare_userns(void);
  * without a cgroup, clone and pidfd_open. Returns as fork does; exit_signal 0 with CLONE_PARENT.
  * ret_pidfd NULL: no pidfd. */
 pid_t kernel_clone_pidfd(uint64_t flags, int exit_signal, int cgroup_fd, int *ret_pidfd);
+/* /proc/PID/ns/TYPE, O_CLOEXEC; with a pidfd (>= 0), -ESRCH unless the process is still alive once the
+ * namespace is open, so the fd is that process's namespace and not one of a later process given the pid. */
+int kernel_open_ns(pid_t pid, int pidfd, const char *type);
+/* SIGKILL (through the pidfd when there is one, pid <= 0: nothing to do) and wait for the child. */
+void kernel_kill_and_reap(pid_t pid, int pidfd);

@@ -105,10 +105,9 @@ static bool new_userns(const struct spec *s)
 
 static bool setgroups_denied(pid_t pid)
 {
-        char path[64], buf[16] = "";
+        char path[64], buf[16];
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int) pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        return fd >= 0 && read(fd, buf, sizeof buf - 1) > 0 && strncmp(buf, "deny", 4) == 0;
+        return read_text_at(AT_FDCWD, path, buf, sizeof buf) == 0 && strncmp(buf, "deny", 4) == 0;
 }
 
 /* len bytes, with a descriptor (SCM_RIGHTS) when fd >= 0, as one message; 0 or -errno. */
@@ -709,18 +708,6 @@ static int parent_sync(int syncfd, const struct child_args *a, const struct cgro
         }
 }
 
-static void kill_and_reap(pid_t pid, int pidfd)
-{
-        if (pid <= 0)
-                return;
-        if (pidfd >= 0)
-                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        else
-                kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-}
-
 /* The user namespace the init joins: the caller's prepared one (sandbox_opts.userns), checked against
  * the spec, or one prepared here, whose helpers then still overlap the init's namespace setup. */
 static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct sandbox_userns *own,
@@ -756,7 +743,7 @@ static int use_userns(const struct spec *s, const struct sandbox_opts *o, struct
  * init joins it rather than making its own. */
 static int use_prepared_netns(struct child_args *a, struct herror *err)
 {
-        if (!a->userns || !(a->new_ns_flags & CLONE_NEWNET) || (a->userns->net_ready < 0 && a->userns->netfd < 0))
+        if (!a->userns || !a->userns->with_net || !(a->new_ns_flags & CLONE_NEWNET))
                 return 0;
         int fd = sandbox_userns_netns(a->userns, err);
         if (fd < 0)
@@ -845,7 +832,7 @@ int sandbox_create(const struct spec *s, const struct sandbox_opts *o, struct sa
                 cached ? "from cache" : (s->seccomp ? "compiled" : "none"), t_seccomp - t0, t_clone - t_seccomp,
                 now_ms() - t_clone);
         if (r < 0) {
-                kill_and_reap(pid, pidfd);
+                kernel_kill_and_reap(pid, pidfd);
                 closep(&pidfd);
                 ret->pid = 0;
                 fuse_overlay_stop(&ret->fuse);
@@ -1185,7 +1172,7 @@ int sandbox_exec(pid_t pid, unsigned long long start_time, const struct spec *s,
                 ;
         if (r < 0) {
                 if (child > 0)
-                        kill_and_reap(child, -1);
+                        kernel_kill_and_reap(child, -1);
                 return r;
         }
         ret->pid = child;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/container.h"
 #include "sandbox/kernel.h"
 #include "sandbox/pause.h"
 #include "util/fileio.h"
@@ -36,9 +37,10 @@ static int open_pause_dir(struct herror *err)
                                  : snprintf(path, sizeof path, "/tmp/hutch-pause-%u", (unsigned) uid);
         if (n < 0 || (size_t) n >= sizeof path)
                 return herror_set(err, ENAMETOOLONG, "the pause directory's path is too long");
-        if (mkdir(path, 0700) < 0 && errno != EEXIST)
-                return herror_sys(err, errno, "create %s", path);
+        /* made once: every later launch finds it with the open alone */
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && (mkdir(path, 0700) == 0 || errno == EEXIST))
+                fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return herror_sys(err, errno, "open %s", path);
         struct stat st;
@@ -47,30 +49,6 @@ static int open_pause_dir(struct herror *err)
                 return herror_set(err, EPERM, "%s is not a private directory of uid %u", path, (unsigned) uid);
         }
         return fd;
-}
-
-static int proc_read(pid_t pid, const char *name, char *buf, size_t size)
-{
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, name);
-        return read_text_at(AT_FDCWD, path, buf, size);
-}
-
-/* Field 22 of /proc/PID/stat, counted from the last ')': the name before it may hold spaces. */
-static int proc_start_time(pid_t pid, unsigned long long *ret)
-{
-        char buf[1024];
-        int r = proc_read(pid, "stat", buf, sizeof buf);
-        if (r < 0)
-                return r;
-        const char *p = strrchr(buf, ')');
-        for (int field = 3; p && field <= 22; field++)
-                p = strchr(p + 1, ' ');
-        if (!p)
-                return -EINVAL;
-        char *end;
-        *ret = strtoull(p + 1, &end, 10);
-        return end == p + 1 ? -EINVAL : 0;
 }
 
 static bool has_range(const struct spec_idmap *m, size_t n, unsigned c, unsigned h, unsigned s)
@@ -84,8 +62,9 @@ static bool has_range(const struct spec_idmap *m, size_t n, unsigned c, unsigned
 /* The kernel sorts maps of more than five ranges, so they are compared as sets. */
 static bool proc_map_is(pid_t pid, const char *name, const struct spec_idmap *m, size_t n)
 {
-        char buf[4096];
-        if (proc_read(pid, name, buf, sizeof buf) < 0)
+        char path[64], buf[4096];
+        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, name);
+        if (read_text_at(AT_FDCWD, path, buf, sizeof buf) < 0)
                 return false;
         size_t seen = 0;
         char *save = NULL;
@@ -97,42 +76,25 @@ static bool proc_map_is(pid_t pid, const char *name, const struct spec_idmap *m,
         return seen == n;
 }
 
-static int open_userns_of(pid_t pid)
-{
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/user", (int) pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
-}
-
 /* The namespace of the process the pid file names, if it still runs with maps m; -ESRCH otherwise.
  * The pidfd pins the process, its start time tells it from a later process given the same pid, and
  * it is asked to be alive after the namespace was opened, so the fd is that process's namespace. */
 static int find_pause(int dirfd, const struct idmap_ranges *m)
 {
         char buf[64];
-        _cleanup_close_ int fd = openat(dirfd, PID_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        ssize_t n = fd < 0 ? -1 : read_all(fd, buf, sizeof buf - 1);
         int pid;
-        unsigned long long start, now;
-        if (n <= 0)
-                return -ESRCH;
-        buf[n] = 0;
-        if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
+        unsigned long long start;
+        if (read_text_at(dirfd, PID_FILE, buf, sizeof buf) < 0 || sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
                 return -ESRCH;
         _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0 || proc_start_time(pid, &now) < 0 || now != start)
+        if (pidfd < 0 || !sandbox_process_alive(pid, start))
                 return -ESRCH;
         if (!proc_map_is(pid, "uid_map", m->uid, m->n_uid) || !proc_map_is(pid, "gid_map", m->gid, m->n_gid)) {
                 /* ours, mapped from an older /etc/subuid or /etc/subgid: retired, a new one is made */
                 syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
                 return -ESRCH;
         }
-        int nsfd = open_userns_of(pid);
-        if (nsfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
-                close(nsfd);
-                return -ESRCH;
-        }
+        int nsfd = kernel_open_ns(pid, pidfd, "user");
         return nsfd < 0 ? -ESRCH : nsfd;
 }
 
@@ -217,14 +179,14 @@ static int make_pause(int dirfd, const struct idmap_ranges *m, struct herror *er
         struct idmap_plan plan = { .use_helpers = true };
         if ((r = idmap_write_ranges(pid, m, &plan, err)) < 0)
                 return herror_wrap(err, "map the pause namespace");
-        unsigned long long start;
-        if ((r = proc_start_time(pid, &start)) < 0)
-                return herror_sys(err, -r, "read /proc/%d/stat", (int) pid);
+        unsigned long long start = sandbox_process_start_time(pid);
+        if (start == 0)
+                return herror_set(err, ESRCH, "the pause process %d went away", (int) pid);
         char line[64];
         int len = snprintf(line, sizeof line, "%d %llu\n", (int) pid, start);
         if ((r = atomic_write_at(dirfd, PID_FILE, line, (size_t) len, 0600, err)) < 0)
                 return r;
-        int nsfd = open_userns_of(pid);
+        int nsfd = kernel_open_ns(pid, -1, "user");
         if (nsfd < 0)
                 return herror_sys(err, -nsfd, "open /proc/%d/ns/user", (int) pid);
         if (write(go, "g", 1) != 1) {

@@ -118,16 +118,22 @@ static void holder_pipes_keep(struct holder_pipes *p, struct sandbox_userns *u)
         u->net_ready = p->net[0];
 }
 
-/* The fd is the holder's namespace only if the holder is still the process behind the pid. */
-static int open_holder_ns(struct sandbox_userns *u, struct herror *err)
+/* A namespace of the holder's, checked to be the holder's through its pidfd. */
+static int open_holder_ns(const struct sandbox_userns *u, const char *type, struct herror *err)
 {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/user", (int) u->holder);
-        u->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (u->fd < 0)
-                return herror_sys(err, errno, "open %s", path);
-        if (u->holder_pidfd >= 0 && syscall(SYS_pidfd_send_signal, u->holder_pidfd, 0, NULL, 0) < 0)
-                return herror_sys(err, errno, "the user namespace holder went away");
+        int fd = kernel_open_ns(u->holder, u->holder_pidfd, type);
+        if (fd < 0)
+                return herror_sys(err, -fd, "open the %s namespace of the user namespace holder (pid %d)", type,
+                                  (int) u->holder);
+        return fd;
+}
+
+static int open_holder_userns(struct sandbox_userns *u, struct herror *err)
+{
+        int fd = open_holder_ns(u, "user", err);
+        if (fd < 0)
+                return fd;
+        u->fd = fd;
         return 0;
 }
 
@@ -146,7 +152,7 @@ static int start_holder(struct sandbox_userns *u, struct herror *err)
         if (pid < 0)
                 return herror_sys(err, e, "create a user namespace");
         u->holder = pid;
-        return open_holder_ns(u, err);
+        return open_holder_userns(u, err);
 }
 
 /* ---- a namespace inside the user's pause namespace (sandbox/pause.h) ---- */
@@ -230,7 +236,7 @@ static int collect_nested_maker(struct sandbox_userns *u, struct herror *err)
                 v.msg[sizeof v.msg - 1] = 0;
                 return herror_set(err, v.errnum, "%s", v.msg);
         }
-        return open_holder_ns(u, err);
+        return open_holder_userns(u, err);
 }
 
 static int start_nested(struct sandbox_userns *u, const struct idmap_ranges *via, struct herror *err)
@@ -329,16 +335,8 @@ int sandbox_userns_netns(struct sandbox_userns *u, struct herror *err)
                 rep.step[sizeof rep.step - 1] = 0;
                 return herror_sys(err, rep.errnum, "%s", rep.step);
         }
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/net", (int) u->holder);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return herror_sys(err, errno, "open %s", path);
-        if (u->holder_pidfd >= 0 && syscall(SYS_pidfd_send_signal, u->holder_pidfd, 0, NULL, 0) < 0) {
-                close(fd);
-                return herror_sys(err, errno, "the user namespace holder went away");
-        }
-        return u->netfd = fd;
+        int fd = open_holder_ns(u, "net", err);
+        return fd < 0 ? fd : (u->netfd = fd);
 }
 
 static bool same_maps(const struct spec_idmap *a, size_t na, const struct spec_idmap *b, size_t nb)
@@ -363,15 +361,8 @@ void sandbox_userns_release(struct sandbox_userns *u)
                 collect_nested_maker(u, NULL); /* to learn the holder's pid, and reap it below */
         idmap_write_finish(&u->pending, NULL);
         closep(&u->holder_pipe);
-        if (u->holder > 0) {
-                if (u->holder_pidfd >= 0)
-                        syscall(SYS_pidfd_send_signal, u->holder_pidfd, SIGKILL, NULL, 0);
-                else
-                        kill(u->holder, SIGKILL);
-                while (waitpid(u->holder, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                u->holder = 0;
-        }
+        kernel_kill_and_reap(u->holder, u->holder_pidfd);
+        u->holder = 0;
         closep(&u->holder_pidfd);
         closep(&u->fd);
         closep(&u->net_ready);
